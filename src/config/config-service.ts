@@ -1,0 +1,59 @@
+import { Service } from '../core/service.js';
+import { type Provider, provide } from '../di/provider.js';
+import { token } from '../di/token.js';
+import {
+  type ConfigObject,
+  type ConfigSources,
+  type LoadedConfig,
+  loadConfig,
+} from './config-loader.js';
+import type { ConfigSection } from './config-section.js';
+
+/** DI token of the raw configuration: the YAML document overlaid by environment variables. */
+export const RawConfig = token<ConfigObject>('RawConfig');
+
+/** Options of a {@link ConfigService}. */
+export interface ConfigServiceOptions extends ConfigSources {
+  /** Typed sections to validate at start and provide in DI. */
+  readonly sections?: readonly ConfigSection[];
+}
+
+/**
+ * Loads configuration and provides it in DI: `RawConfig` (the merged document) and every
+ * listed `ConfigSection`, typed. Sources: a YAML file (`--config PATH`, or the
+ * `LIBRETTO_CONFIG` variable) overlaid by `LIBRETTO_`-prefixed variables with `__` nesting.
+ * Every section is validated at once, at start; a bad value fails the start with each key
+ * path and its source. Put it first among the application's services.
+ *
+ * @example
+ * const Worker = configSection('worker', z.strictObject({ interval_ms: z.number().default(1000) }));
+ * new Application(new ConfigService({ sections: [Worker] }), new MyWorker()).run();
+ */
+export class ConfigService extends Service {
+  readonly #sections: readonly ConfigSection[];
+  readonly #sources: ConfigSources;
+  readonly #loaded = token<LoadedConfig>('Configuration');
+
+  constructor(options: ConfigServiceOptions = {}) {
+    super('ConfigService');
+    const { sections = [], ...sources } = options;
+    this.#sections = sections;
+    this.#sources = sources;
+  }
+
+  override providers(): readonly Provider[] {
+    const loaded = this.#loaded;
+    return [
+      provide(loaded, { use: () => loadConfig(this.#sections, this.#sources) }),
+      provide(RawConfig, { deps: [loaded], use: (config) => config.raw }),
+      ...this.#sections.map((section) =>
+        provide(section, { deps: [loaded], use: (config) => config.sections.get(section) }),
+      ),
+    ];
+  }
+
+  override async start(): Promise<void> {
+    const config = await this.getDependency(this.#loaded);
+    this.logger.info({ path: config.path ?? null }, 'configuration loaded');
+  }
+}

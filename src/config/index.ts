@@ -1,0 +1,23 @@
+export { ConfigError, type ConfigIssue, DsnError } from './config-errors.js';
+export {
+  type ConfigObject,
+  type ConfigSources,
+  findConfigPath,
+  type LoadedConfig,
+  loadConfig,
+} from './config-loader.js';
+export { ConfigSection, configSection } from './config-section.js';
+export { ConfigService, type ConfigServiceOptions, RawConfig } from './config-service.js';
+export {
+  backfillFromDsn,
+  type ConnectionFields,
+  type Dsn,
+  type DsnHost,
+  formatDsn,
+  type ParseDsnOptions,
+  parseDsn,
+} from './dsn.js';
+export { type EnvConfig, readEnvConfig } from './env-config.js';
+export { coerceToSchema } from './schema-coercion.js';
+export { isSecretKey, MASK, maskSecrets, redactSecrets } from './secret-masking.js';
+export { resolveSettings, type SettingsLayer } from './settings.js';

@@ -1,0 +1,295 @@
+import { constants } from 'node:os';
+import { Container } from '../di/container.js';
+import { type Provider, provide, withSource } from '../di/provider.js';
+import { InvalidOperationError } from '../errors/application-errors.js';
+import { DeadlineExceededError } from '../errors/infrastructure-errors.js';
+import { ShutdownError, StartupError } from './lifecycle-errors.js';
+import { createLogger, Logger, type LoggerOptions } from './logger.js';
+import { attachService, Service } from './service.js';
+
+/** Options of an {@link Application}, given after its services. */
+export interface ApplicationOptions {
+  /** Providers of the application itself, beside those its services contribute. */
+  readonly providers?: readonly Provider[];
+  /** Create every app-scoped dependency before services start. Default `true`. */
+  readonly warmup?: boolean;
+  /** Milliseconds `stop()` may take before it fails with `DeadlineExceededError`. Default 30 000. */
+  readonly shutdownTimeout?: number;
+  /** A pino logger, or options for the default one. */
+  readonly logger?: Logger | LoggerOptions;
+}
+
+/** Options of {@link Application.run}. */
+export interface RunOptions {
+  /** Signals that stop the application; a second one forces exit. Default SIGINT, SIGTERM. */
+  readonly signals?: readonly NodeJS.Signals[];
+}
+
+/** Where an application is in its life. */
+export type ApplicationState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+function isLogger(value: unknown): value is Logger {
+  return typeof (value as Logger | undefined)?.child === 'function';
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * An application: services with a lifecycle, wired by one DI container.
+ *
+ * `run()` is the process entrypoint: it starts the services in order, waits for SIGINT or
+ * SIGTERM (or `stop()`), stops them in reverse and exits — 0 after a clean stop, 1 after a
+ * failure. `start()` and `stop()` are for embedding and tests.
+ *
+ * @example
+ * new Application(new ConfigService(), new Worker(), { providers: [provide(Clock, { value: Date })] }).run();
+ */
+export class Application {
+  readonly services: readonly Service[];
+  readonly logger: Logger;
+  readonly #providers: readonly Provider[];
+  readonly #warmup: boolean;
+  readonly #shutdownTimeout: number;
+  #state: ApplicationState = 'idle';
+  #container: Container | undefined;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #started: Service[] = [];
+  readonly #abort = new AbortController();
+  #onStopRequest: ((error: unknown) => void) | undefined;
+
+  constructor(...args: [...services: Service[], options: ApplicationOptions] | Service[]) {
+    const last = args.at(-1);
+    const hasOptions = last !== undefined && !(last instanceof Service);
+    const options: ApplicationOptions = hasOptions ? (last as ApplicationOptions) : {};
+    const services = (hasOptions ? args.slice(0, -1) : args) as unknown[];
+    for (const [i, service] of services.entries()) {
+      if (!(service instanceof Service)) {
+        throw new TypeError(`Application: argument ${i} is not a Service`);
+      }
+      if (services.indexOf(service) !== i) {
+        throw new TypeError(`Application: service ${service.name} is listed twice`);
+      }
+    }
+    const timeout = options.shutdownTimeout ?? 30_000;
+    if (!Number.isFinite(timeout) || timeout <= 0) {
+      throw new TypeError('Application: shutdownTimeout must be a positive number of milliseconds');
+    }
+    this.services = services as Service[];
+    this.#providers = options.providers ?? [];
+    this.#warmup = options.warmup ?? true;
+    this.#shutdownTimeout = timeout;
+    this.logger = isLogger(options.logger) ? options.logger : createLogger(options.logger);
+  }
+
+  get state(): ApplicationState {
+    return this.#state;
+  }
+
+  /** The DI container; available once `start()` has begun. */
+  get container(): Container {
+    if (this.#container === undefined) {
+      throw new InvalidOperationError('The application has no container before start()');
+    }
+    return this.#container;
+  }
+
+  /**
+   * Builds the container (reporting every DI problem at once), warms it up, then starts the
+   * services in order. If one fails, those already started are stopped in reverse, receiving
+   * the error, and `start()` rejects with a `StartupError` naming the service.
+   */
+  start(): Promise<void> {
+    if (this.#state !== 'idle') {
+      return Promise.reject(
+        new InvalidOperationError(`Cannot start: application is ${this.#state}`),
+      );
+    }
+    this.#state = 'starting';
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    const began = performance.now();
+    let container: Container;
+    try {
+      container = Container.build([
+        provide(Logger, { value: this.logger }),
+        ...withSource(this.#providers, 'application'),
+        ...this.services.flatMap((s) => withSource(s.providers(), s.name)),
+      ]);
+    } catch (error) {
+      this.#state = 'stopped';
+      throw new StartupError(undefined, error);
+    }
+    this.#container = container;
+    for (const service of this.services) {
+      attachService(service, {
+        container,
+        logger: this.logger.child({ service: service.name }),
+        signal: this.#abort.signal,
+        requestStop: (error) => this.#requestStop(error),
+      });
+    }
+    if (this.#warmup) {
+      try {
+        await container.warmup();
+      } catch (error) {
+        await this.#abortStart(undefined, error);
+      }
+    }
+    for (const service of this.services) {
+      try {
+        await service.start();
+      } catch (error) {
+        await this.#abortStart(service, error);
+      }
+      this.#started.push(service);
+      this.logger.debug({ service: service.name }, 'service started');
+    }
+    this.#state = 'running';
+    this.logger.info(
+      { services: this.services.map((s) => s.name), ms: Math.round(performance.now() - began) },
+      'application started',
+    );
+  }
+
+  async #abortStart(service: Service | undefined, cause: unknown): Promise<never> {
+    const error = new StartupError(service?.name, cause);
+    this.#state = 'stopping';
+    const failures = await this.#stopServices(error);
+    if (failures.length > 0)
+      this.logger.error({ err: new ShutdownError(failures) }, 'cleanup after failed start');
+    this.#state = 'stopped';
+    throw error;
+  }
+
+  /**
+   * Stops the services in reverse order, each receiving `error` (what caused the shutdown),
+   * then closes the app scope. Bounded by `shutdownTimeout`: past it, rejects with
+   * `DeadlineExceededError`. Rejects with `ShutdownError` if a service failed to stop (all
+   * the others are still stopped). Idempotent; waits for a `start()` in progress first.
+   */
+  stop(error?: unknown): Promise<void> {
+    if (this.#onStopRequest !== undefined) this.#onStopRequest(error);
+    this.#stopping ??= this.#stop(error);
+    return this.#stopping;
+  }
+
+  async #stop(error: unknown): Promise<void> {
+    if (this.#starting !== undefined) await this.#starting.catch(() => undefined);
+    if (this.#state === 'stopped' || this.#state === 'idle') {
+      this.#state = 'stopped';
+      return;
+    }
+    this.#state = 'stopping';
+    this.logger.info(error === undefined ? {} : { err: error }, 'application stopping');
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const pending = this.#started.map((s) => s.name).join(', ');
+        reject(
+          new DeadlineExceededError(
+            `Shutdown did not finish within ${this.#shutdownTimeout} ms${pending === '' ? '' : ` (still stopping: ${pending})`}`,
+          ),
+        );
+      }, this.#shutdownTimeout);
+    });
+    try {
+      const failures = await Promise.race([this.#stopServices(error), deadline]);
+      if (failures.length > 0) throw new ShutdownError(failures);
+      this.logger.info('application stopped');
+    } finally {
+      clearTimeout(timer);
+      this.#state = 'stopped';
+    }
+  }
+
+  /** Stops started services newest first, then closes the container; returns what failed. */
+  async #stopServices(error: unknown): Promise<{ service: string; error: unknown }[]> {
+    this.#abort.abort(error);
+    const failures: { service: string; error: unknown }[] = [];
+    while (this.#started.length > 0) {
+      const service = this.#started.at(-1) as Service;
+      try {
+        await service.stop(error);
+        this.logger.debug({ service: service.name }, 'service stopped');
+      } catch (failure) {
+        failures.push({ service: service.name, error: failure });
+        this.logger.error(
+          { err: failure, service: service.name },
+          `Service ${service.name} failed to stop`,
+        );
+      }
+      this.#started.pop();
+    }
+    try {
+      await this.#container?.close(error);
+    } catch (failure) {
+      failures.push({ service: 'container', error: failure });
+    }
+    return failures;
+  }
+
+  #requestStop(error: unknown): void {
+    if (this.#onStopRequest !== undefined) {
+      this.#onStopRequest(error);
+      return;
+    }
+    this.stop(error).catch((failure: unknown) => {
+      this.logger.error({ err: failure }, describe(failure));
+    });
+  }
+
+  /**
+   * Runs the application as the process: starts it, stops it on SIGINT/SIGTERM, an
+   * uncaught error, a service's `requestStop(error)` or `stop()`, and exits the process —
+   * 0 after a clean stop, 1 after any failure. A second signal forces exit at once
+   * (128 + signal number).
+   */
+  async run(options: RunOptions = {}): Promise<void> {
+    const signals = options.signals ?? ['SIGINT', 'SIGTERM'];
+    let resolveStop!: (reason: { error: unknown }) => void;
+    const stopRequested = new Promise<{ error: unknown }>((resolve) => {
+      resolveStop = resolve;
+    });
+    let signalled = false;
+    this.#onStopRequest = (error) => resolveStop({ error });
+
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (signalled) {
+        this.logger.fatal({ signal }, 'second signal: forcing exit');
+        process.exit(128 + (constants.signals[signal] ?? 0));
+      }
+      signalled = true;
+      this.logger.info({ signal }, 'signal received');
+      resolveStop({ error: undefined });
+    };
+    const onFatal = (error: unknown): void => {
+      this.logger.error({ err: error }, `uncaught error: ${describe(error)}`);
+      resolveStop({ error });
+    };
+    for (const signal of signals) process.on(signal, onSignal);
+    process.on('uncaughtException', onFatal);
+    process.on('unhandledRejection', onFatal);
+
+    try {
+      await this.start();
+    } catch (error) {
+      this.logger.fatal({ err: error }, describe(error));
+      process.exit(1);
+    }
+    const { error } = await stopRequested;
+    let code = error === undefined ? 0 : 1;
+    try {
+      await this.stop(error);
+    } catch (failure) {
+      this.logger.fatal({ err: failure }, describe(failure));
+      code = 1;
+    }
+    process.exit(code);
+  }
+}

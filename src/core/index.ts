@@ -1,0 +1,10 @@
+export {
+  Application,
+  type ApplicationOptions,
+  type ApplicationState,
+  type RunOptions,
+} from './application.js';
+export { ShutdownError, StartupError } from './lifecycle-errors.js';
+export { createLogger, Logger, type LoggerOptions } from './logger.js';
+export { type PeriodicOptions, PeriodicService } from './periodic-service.js';
+export { Service, type ServiceContext } from './service.js';

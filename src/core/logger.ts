@@ -1,0 +1,53 @@
+import { type DestinationStream, type Level, type Logger as PinoLogger, pino } from 'pino';
+import { maskSecrets, redactSecrets } from '../config/secret-masking.js';
+import { token } from '../di/token.js';
+
+/** The application's structured logger (pino). */
+export type Logger = PinoLogger;
+
+/** DI token of the application's root logger; services get a child per service. */
+export const Logger = token<Logger>('Logger');
+
+/** How to build the default logger. */
+export interface LoggerOptions {
+  /** Default: `LOG_LEVEL` from the environment, else `info`. */
+  readonly level?: Level | 'silent';
+  /** Added to every line as `name`. */
+  readonly name?: string;
+  /** Where lines go. Default: stdout, synchronously. */
+  readonly destination?: DestinationStream;
+}
+
+/**
+ * A pino logger that never writes a secret: properties named like secrets (`password`,
+ * `token`, `apiKey`, …) become `***`, and credentials inside strings (DSN passwords,
+ * `password=` pairs) are masked in messages, bound fields and serialized errors.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? (process.env.LOG_LEVEL as Level | undefined) ?? 'info';
+  return pino(
+    {
+      level,
+      ...(options.name === undefined ? {} : { name: options.name }),
+      formatters: {
+        log: (object) => redactSecrets(object) as Record<string, unknown>,
+        bindings: (bindings) => redactSecrets(bindings) as Record<string, unknown>,
+      },
+      serializers: { err: (error: unknown) => redactSecrets(error) },
+      hooks: {
+        logMethod(args, method) {
+          const [first, ...rest] = args as unknown[];
+          // pino takes an Error's message as the line's message without any hook: give
+          // it a masked one explicitly.
+          if (first instanceof Error) {
+            const message = typeof rest[0] === 'string' ? (rest.shift() as string) : first.message;
+            return method.apply(this, [{ err: first }, maskSecrets(message), ...rest] as never);
+          }
+          const masked = args.map((a: unknown) => (typeof a === 'string' ? maskSecrets(a) : a));
+          return method.apply(this, masked as never);
+        },
+      },
+    },
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
+  );
+}

@@ -1,0 +1,86 @@
+import { brandError, LibrettoError } from '../errors/libretto-error.js';
+
+/** One problem found while validating a container's providers. */
+export interface GraphProblem {
+  readonly kind: 'missing' | 'cycle' | 'lifetime' | 'duplicate';
+  /** The token the problem is about. */
+  readonly token: string;
+  /** The chain of tokens that led to it, outermost first. */
+  readonly chain: readonly string[];
+  readonly message: string;
+}
+
+/**
+ * The container's providers do not form a valid graph. Lists every problem at once.
+ * Thrown by `Container.build` and `Application.start`.
+ */
+export class DependencyGraphError extends LibrettoError {
+  static override readonly code: string = 'DI_INVALID_GRAPH';
+  static {
+    brandError(this, 'DependencyGraphError');
+  }
+  readonly problems: readonly GraphProblem[];
+
+  constructor(problems: readonly GraphProblem[]) {
+    const n = problems.length;
+    const lines = problems.map((p) => `  - ${p.message}`).join('\n');
+    super(`Invalid dependency graph (${n} problem${n === 1 ? '' : 's'}):\n${lines}`, {
+      details: problems.map((p) => ({ kind: p.kind, token: p.token, chain: p.chain })),
+    });
+    this.problems = problems;
+  }
+}
+
+/** A token with no provider was resolved at run time. */
+export class UnknownDependencyError extends LibrettoError {
+  static override readonly code: string = 'DI_UNKNOWN_TOKEN';
+  static {
+    brandError(this, 'UnknownDependencyError');
+  }
+  constructor(readonly token: string) {
+    super(`No provider for ${token}: register one with provide(${token}, …)`, {
+      details: [{ token }],
+    });
+  }
+}
+
+/** A scope was used wrongly: request-scoped value asked from the app scope, or a closed scope. */
+export class ScopeError extends LibrettoError {
+  static override readonly code: string = 'DI_SCOPE';
+  static {
+    brandError(this, 'ScopeError');
+  }
+}
+
+/** A provider's factory failed while the container was warming up. */
+export class DependencyCreationError extends LibrettoError {
+  static override readonly code: string = 'DI_PROVIDER_FAILED';
+  static {
+    brandError(this, 'DependencyCreationError');
+  }
+  constructor(
+    readonly token: string,
+    cause: unknown,
+    requestedAs?: string,
+  ) {
+    const via = requestedAs !== undefined && requestedAs !== token ? ` (for ${requestedAs})` : '';
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`Provider ${token}${via} failed: ${reason}`, { cause, details: [{ token }] });
+  }
+}
+
+/** One or more finalizers failed while a scope closed; every finalizer still ran. */
+export class DisposalError extends LibrettoError {
+  static override readonly code: string = 'DI_DISPOSE_FAILED';
+  static {
+    brandError(this, 'DisposalError');
+  }
+  constructor(readonly failures: readonly { token: string; error: unknown }[]) {
+    const names = failures.map((f) => f.token).join(', ');
+    const first = failures[0]?.error;
+    super(`Finalizer failed for ${names}`, {
+      cause: failures.length === 1 ? first : new AggregateError(failures.map((f) => f.error)),
+      details: failures.map((f) => ({ token: f.token })),
+    });
+  }
+}

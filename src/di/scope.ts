@@ -1,0 +1,202 @@
+import type { DependencyGraph, Plan } from './dependency-graph.js';
+import { DisposalError, ScopeError, UnknownDependencyError } from './di-errors.js';
+import { type InjectionToken, tokenName } from './token.js';
+
+const EMPTY: unique symbol = Symbol('empty');
+
+/** A value still being created asynchronously; concurrent requests share its promise. */
+class Pending {
+  constructor(readonly promise: Promise<unknown>) {}
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** Which provider's factory raised an error, for warmup diagnostics. */
+const failedPlan = new WeakMap<object, Plan>();
+
+/** The plan whose factory threw `error`, if the error came from a factory. */
+export function planThatFailed(error: unknown): Plan | undefined {
+  return typeof error === 'object' && error !== null ? failedPlan.get(error) : undefined;
+}
+
+/**
+ * Holds the values of one lifetime: the app scope (one per container) or a request scope
+ * (one per unit of work). Values are created on first `get`, at most once per scope even
+ * under concurrent async resolution, and finalized in reverse creation order on `close()`.
+ *
+ * @example
+ * await using scope = container.createScope();
+ * const users = await scope.get(UserService);
+ */
+export class Scope implements AsyncDisposable {
+  readonly #graph: DependencyGraph;
+  readonly #root: Scope;
+  readonly #isRoot: boolean;
+  readonly #values: unknown[];
+  // Flat [plan, value, plan, value, …] in creation order, only for values with a finalizer.
+  readonly #finalizers: unknown[] = [];
+  #closed = false;
+
+  /** @internal Created by `Container`; use `container.createScope()`. */
+  constructor(graph: DependencyGraph, root?: Scope) {
+    this.#graph = graph;
+    this.#isRoot = root === undefined;
+    this.#root = root ?? this;
+    this.#values = new Array(root === undefined ? graph.appSlots : graph.requestSlots).fill(EMPTY);
+    if (root === undefined) {
+      for (const plan of graph.appPlans) {
+        if (plan.factory === undefined) this.#values[plan.slot] = plan.value;
+      }
+    }
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Whether the container has a provider for `token`. */
+  has(token: InjectionToken<unknown>): boolean {
+    return this.#graph.plans.has(token);
+  }
+
+  /**
+   * Resolves `token` in this scope, creating it (and its dependencies) if needed.
+   * Rejects with `UnknownDependencyError` for an unregistered token, and `ScopeError` for a
+   * request-scoped token asked of the app scope or a closed scope.
+   */
+  get<T>(token: InjectionToken<T>): Promise<T> {
+    const plan = this.#graph.plans.get(token);
+    if (plan === undefined) return Promise.reject(new UnknownDependencyError(tokenName(token)));
+    if (this.#closed) {
+      return Promise.reject(new ScopeError(`Cannot resolve ${plan.name}: the scope is closed`));
+    }
+    if (plan.request && this.#isRoot) {
+      return Promise.reject(
+        new ScopeError(
+          `${plan.name} is request-scoped: resolve it from a request scope (container.createScope())`,
+        ),
+      );
+    }
+    try {
+      const value = this.#resolve(plan);
+      return (value instanceof Pending ? value.promise : Promise.resolve(value)) as Promise<T>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Resolves `token` if it has a provider, else `undefined`. */
+  getOptional<T>(token: InjectionToken<T>): Promise<T | undefined> {
+    return this.has(token) ? this.get(token) : Promise.resolve(undefined);
+  }
+
+  /**
+   * Runs the finalizers of every value this scope created, newest first, each receiving
+   * `error` (what ended the unit of work, if anything). Every finalizer runs even if one
+   * fails; failures are reported together in a `DisposalError`. Idempotent.
+   */
+  async close(error?: unknown): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const inFlight = this.#values.filter((v): v is Pending => v instanceof Pending);
+    if (inFlight.length > 0) await Promise.allSettled(inFlight.map((p) => p.promise));
+    const fin = this.#finalizers;
+    let failures: { token: string; error: unknown }[] | undefined;
+    for (let i = fin.length - 2; i >= 0; i -= 2) {
+      const plan = fin[i] as Plan;
+      try {
+        const done = (plan.dispose as NonNullable<Plan['dispose']>)(fin[i + 1], error);
+        if (isThenable(done)) await done;
+      } catch (failure) {
+        failures ??= [];
+        failures.push({ token: plan.name, error: failure });
+      }
+    }
+    fin.length = 0;
+    this.#values.fill(EMPTY);
+    if (failures !== undefined) throw new DisposalError(failures);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Returns the value, or a `Pending` while it is created asynchronously. */
+  #resolve(plan: Plan): unknown {
+    const owner = plan.request ? this : this.#root;
+    const current = owner.#values[plan.slot];
+    return current !== EMPTY ? current : owner.#create(plan, this);
+  }
+
+  #create(plan: Plan, requester: Scope): unknown {
+    const deps = plan.deps;
+    const n = deps.length;
+    const args = new Array<unknown>(n);
+    let waiting = false;
+    for (let i = 0; i < n; i++) {
+      const value = requester.#resolve(deps[i] as Plan);
+      if (value instanceof Pending) waiting = true;
+      args[i] = value;
+    }
+    if (waiting) {
+      const ready = Promise.all(args.map((a) => (a instanceof Pending ? a.promise : a)));
+      return this.#defer(
+        plan,
+        ready.then((resolved) => this.#invoke(plan, resolved)),
+      );
+    }
+    const result = this.#invoke(plan, args);
+    if (isThenable(result)) return this.#defer(plan, Promise.resolve(result));
+    this.#store(plan, result);
+    return result;
+  }
+
+  #invoke(plan: Plan, args: unknown[]): unknown {
+    try {
+      const factory = plan.factory as (...a: unknown[]) => unknown;
+      return plan.construct
+        ? new (factory as unknown as new (...a: unknown[]) => unknown)(...args)
+        : factory(...args);
+    } catch (error) {
+      markFailure(error, plan);
+      throw error;
+    }
+  }
+
+  #defer(plan: Plan, promise: Promise<unknown>): Pending {
+    const pending = new Pending(
+      promise.then(
+        (value) => {
+          this.#store(plan, value);
+          return value;
+        },
+        (error: unknown) => {
+          // Not cached: the next request tries again.
+          if (this.#values[plan.slot] === pending) this.#values[plan.slot] = EMPTY;
+          markFailure(error, plan);
+          throw error;
+        },
+      ),
+    );
+    this.#values[plan.slot] = pending;
+    return pending;
+  }
+
+  #store(plan: Plan, value: unknown): void {
+    this.#values[plan.slot] = value;
+    if (plan.dispose !== undefined) this.#finalizers.push(plan, value);
+  }
+}
+
+function markFailure(error: unknown, plan: Plan): void {
+  if (typeof error === 'object' && error !== null && !failedPlan.has(error)) {
+    failedPlan.set(error, plan);
+  }
+}
