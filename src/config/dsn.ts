@@ -196,7 +196,7 @@ export interface ConnectionFields {
  * backfillFromDsn({ dsn: 'postgresql://app:pw@db:6432/app', database: 'other' })
  * // { dsn, host: 'db', port: 6432, hosts: ['db:6432'], user: 'app', password: 'pw', database: 'other', params: {} }
  */
-export function backfillFromDsn<T extends ConnectionFields>(fields: T): T {
+export function backfillFromDsn<T extends ConnectionFields>(fields: T): T & ConnectionFields {
   if (fields.dsn === undefined) return fields;
   const dsn = parseDsn(fields.dsn);
   return {

@@ -2,6 +2,7 @@ import { constants } from 'node:os';
 import { Container } from '../di/container.js';
 import { type Provider, provide, withSource } from '../di/provider.js';
 import { InvalidOperationError } from '../errors/application-errors.js';
+import { ValidationError } from '../errors/domain-errors.js';
 import { DeadlineExceededError } from '../errors/infrastructure-errors.js';
 import { ShutdownError, StartupError } from './lifecycle-errors.js';
 import { createLogger, Logger, type LoggerOptions } from './logger.js';
@@ -30,6 +31,12 @@ export type ApplicationState = 'idle' | 'starting' | 'running' | 'stopping' | 's
 
 function isLogger(value: unknown): value is Logger {
   return typeof (value as Logger | undefined)?.child === 'function';
+}
+
+const OPTION_KEYS = new Set(['providers', 'warmup', 'shutdownTimeout', 'logger']);
+
+function invalid(path: string, message: string): never {
+  throw new ValidationError(`Application: ${path} ${message}`, { details: [{ path, message }] });
 }
 
 function describe(error: unknown): string {
@@ -66,16 +73,16 @@ export class Application {
     const options: ApplicationOptions = hasOptions ? (last as ApplicationOptions) : {};
     const services = (hasOptions ? args.slice(0, -1) : args) as unknown[];
     for (const [i, service] of services.entries()) {
-      if (!(service instanceof Service)) {
-        throw new TypeError(`Application: argument ${i} is not a Service`);
-      }
-      if (services.indexOf(service) !== i) {
-        throw new TypeError(`Application: service ${service.name} is listed twice`);
-      }
+      if (!(service instanceof Service)) invalid(`services[${i}]`, 'is not a Service');
+      if (services.indexOf(service) !== i)
+        invalid(`services[${i}]`, `${service.name} is listed twice`);
+    }
+    for (const key of Object.keys(options)) {
+      if (!OPTION_KEYS.has(key)) invalid(`options.${key}`, 'unknown option');
     }
     const timeout = options.shutdownTimeout ?? 30_000;
     if (!Number.isFinite(timeout) || timeout <= 0) {
-      throw new TypeError('Application: shutdownTimeout must be a positive number of milliseconds');
+      invalid('options.shutdownTimeout', 'must be a positive number of milliseconds');
     }
     this.services = services as Service[];
     this.#providers = options.providers ?? [];
@@ -276,6 +283,9 @@ export class Application {
     process.on('uncaughtException', onFatal);
     process.on('unhandledRejection', onFatal);
 
+    // A pending promise does not keep Node alive; an app of idle services must still run
+    // until it is told to stop.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
     try {
       await this.start();
     } catch (error) {
@@ -283,6 +293,7 @@ export class Application {
       process.exit(1);
     }
     const { error } = await stopRequested;
+    clearInterval(keepAlive);
     let code = error === undefined ? 0 : 1;
     try {
       await this.stop(error);

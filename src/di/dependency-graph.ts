@@ -46,7 +46,7 @@ export function compileGraph(providers: readonly Provider[]): DependencyGraph {
       const name = tokenName(p.token);
       problems.push({
         kind: 'duplicate',
-        token: name,
+        dependency: name,
         chain: [name],
         message: `duplicate provider for ${name} (from ${describeSource(previous)}, then from ${describeSource(p)}); pass override: true to replace it`,
       });
@@ -110,7 +110,7 @@ function checkEdges(
           const chain = chainTo(name);
           problems.push({
             kind: 'missing',
-            token: name,
+            dependency: name,
             chain,
             message: `missing provider for ${name}: ${chain.join(' -> ')}`,
           });
@@ -122,7 +122,7 @@ function checkEdges(
         const chain = chainTo(target.name);
         problems.push({
           kind: 'lifetime',
-          token: plan.name,
+          dependency: plan.name,
           chain,
           message: `app-scoped ${plan.name} depends on request-scoped ${target.name}: ${chain.join(' -> ')}`,
         });
@@ -139,7 +139,7 @@ function checkEdges(
           const chain = [...cycle.map((p) => p.name), target.name];
           problems.push({
             kind: 'cycle',
-            token: target.name,
+            dependency: target.name,
             chain,
             message: `cycle: ${chain.join(' -> ')}`,
           });

@@ -3,8 +3,8 @@ import { brandError, LibrettoError } from '../errors/libretto-error.js';
 /** One problem found while validating a container's providers. */
 export interface GraphProblem {
   readonly kind: 'missing' | 'cycle' | 'lifetime' | 'duplicate';
-  /** The token the problem is about. */
-  readonly token: string;
+  /** The dependency (token name) the problem is about. */
+  readonly dependency: string;
   /** The chain of tokens that led to it, outermost first. */
   readonly chain: readonly string[];
   readonly message: string;
@@ -25,7 +25,7 @@ export class DependencyGraphError extends LibrettoError {
     const n = problems.length;
     const lines = problems.map((p) => `  - ${p.message}`).join('\n');
     super(`Invalid dependency graph (${n} problem${n === 1 ? '' : 's'}):\n${lines}`, {
-      details: problems.map((p) => ({ kind: p.kind, token: p.token, chain: p.chain })),
+      details: problems.map((p) => ({ kind: p.kind, dependency: p.dependency, chain: p.chain })),
     });
     this.problems = problems;
   }
@@ -37,9 +37,9 @@ export class UnknownDependencyError extends LibrettoError {
   static {
     brandError(this, 'UnknownDependencyError');
   }
-  constructor(readonly token: string) {
-    super(`No provider for ${token}: register one with provide(${token}, …)`, {
-      details: [{ token }],
+  constructor(readonly dependency: string) {
+    super(`No provider for ${dependency}: register one with provide(${dependency}, …)`, {
+      details: [{ dependency }],
     });
   }
 }
@@ -59,13 +59,14 @@ export class DependencyCreationError extends LibrettoError {
     brandError(this, 'DependencyCreationError');
   }
   constructor(
-    readonly token: string,
+    readonly dependency: string,
     cause: unknown,
     requestedAs?: string,
   ) {
-    const via = requestedAs !== undefined && requestedAs !== token ? ` (for ${requestedAs})` : '';
+    const via =
+      requestedAs !== undefined && requestedAs !== dependency ? ` (for ${requestedAs})` : '';
     const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`Provider ${token}${via} failed: ${reason}`, { cause, details: [{ token }] });
+    super(`Provider ${dependency}${via} failed: ${reason}`, { cause, details: [{ dependency }] });
   }
 }
 
@@ -75,12 +76,12 @@ export class DisposalError extends LibrettoError {
   static {
     brandError(this, 'DisposalError');
   }
-  constructor(readonly failures: readonly { token: string; error: unknown }[]) {
-    const names = failures.map((f) => f.token).join(', ');
+  constructor(readonly failures: readonly { dependency: string; error: unknown }[]) {
+    const names = failures.map((f) => f.dependency).join(', ');
     const first = failures[0]?.error;
     super(`Finalizer failed for ${names}`, {
       cause: failures.length === 1 ? first : new AggregateError(failures.map((f) => f.error)),
-      details: failures.map((f) => ({ token: f.token })),
+      details: failures.map((f) => ({ dependency: f.dependency })),
     });
   }
 }

@@ -1,4 +1,5 @@
-import { type InjectionToken, type ResolvedAll, tokenName } from './token.js';
+import { ValidationError } from '../errors/domain-errors.js';
+import { type InjectionToken, type ResolvedAll, Token, tokenName } from './token.js';
 
 /** How long a provided value lives: the whole application, or one unit of work. */
 export type Lifetime = 'app' | 'request';
@@ -80,13 +81,27 @@ export function provide(
   },
 ): Provider {
   const hasValue = 'value' in options;
+  const name = tokenName(token);
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) invalid(name, key, 'unknown option');
+  }
   if (hasValue === (options.use !== undefined) || (hasValue && options.deps !== undefined)) {
-    throw new TypeError(
-      `provide(${tokenName(token)}): give either \`value\`, or \`use\` with \`deps\``,
-    );
+    invalid(name, 'use', 'give either `value`, or `use` with `deps`');
   }
   if (hasValue && options.lifetime === 'request') {
-    throw new TypeError(`provide(${tokenName(token)}): a constant \`value\` is app-scoped`);
+    invalid(name, 'lifetime', 'a constant `value` is app-scoped');
+  }
+  if (
+    options.lifetime !== undefined &&
+    options.lifetime !== 'app' &&
+    options.lifetime !== 'request'
+  ) {
+    invalid(name, 'lifetime', "must be 'app' or 'request'");
+  }
+  for (const [i, dep] of (options.deps ?? []).entries()) {
+    if (typeof dep !== 'function' && !(dep instanceof Token)) {
+      invalid(name, `deps[${i}]`, 'is not a token or class');
+    }
   }
   return makeProvider(token, options.use, false, options);
 }
@@ -131,6 +146,14 @@ function makeProvider(
     override: options.override ?? false,
     source: undefined,
   };
+}
+
+const OPTION_KEYS = new Set(['deps', 'use', 'value', 'lifetime', 'dispose', 'override']);
+
+function invalid(token: string, path: string, message: string): never {
+  throw new ValidationError(`provide(${token}): ${path} ${message}`, {
+    details: [{ path, message }],
+  });
 }
 
 /** Marks providers with the name of whoever contributed them, for diagnostics. */

@@ -108,7 +108,7 @@ export class Scope implements AsyncDisposable {
     const inFlight = this.#values.filter((v): v is Pending => v instanceof Pending);
     if (inFlight.length > 0) await Promise.allSettled(inFlight.map((p) => p.promise));
     const fin = this.#finalizers;
-    let failures: { token: string; error: unknown }[] | undefined;
+    let failures: { dependency: string; error: unknown }[] | undefined;
     for (let i = fin.length - 2; i >= 0; i -= 2) {
       const plan = fin[i] as Plan;
       try {
@@ -116,7 +116,7 @@ export class Scope implements AsyncDisposable {
         if (isThenable(done)) await done;
       } catch (failure) {
         failures ??= [];
-        failures.push({ token: plan.name, error: failure });
+        failures.push({ dependency: plan.name, error: failure });
       }
     }
     fin.length = 0;

@@ -1,0 +1,212 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, configSection, findConfigPath, loadConfig } from 'libretto';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
+
+const dir = mkdtempSync(join(tmpdir(), 'libretto-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+function yamlFile(text: string): string {
+  const path = join(dir, `config-${++n}.yaml`);
+  writeFileSync(path, text);
+  return path;
+}
+
+const Worker = configSection(
+  'worker',
+  z.strictObject({
+    interval_ms: z.number().int().positive(),
+    retries: z.number().int().default(3),
+    name: z.string().optional(),
+  }),
+);
+const Db = configSection(
+  'db',
+  z.strictObject({ host: z.string(), port: z.number().int().max(65535), password: z.string() }),
+);
+const noEnv = { env: {}, argv: [] };
+
+async function configError(promise: Promise<unknown>): Promise<ConfigError> {
+  const error = await promise.catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
+}
+
+describe('findConfigPath (CFG-1)', () => {
+  it('reads --config PATH, --config=PATH and -c PATH', () => {
+    expect(findConfigPath({ argv: ['--config', 'a.yaml'], env: {} })).toBe('a.yaml');
+    expect(findConfigPath({ argv: ['--config=b.yaml'], env: {} })).toBe('b.yaml');
+    expect(findConfigPath({ argv: ['-c', 'c.yaml'], env: {} })).toBe('c.yaml');
+  });
+  it('falls back to the variable naming the file, and explicit path wins', () => {
+    expect(findConfigPath({ argv: [], env: { LIBRETTO_CONFIG: 'e.yaml' } })).toBe('e.yaml');
+    expect(findConfigPath({ argv: [], env: { MY_CFG: 'm.yaml' }, pathEnv: 'MY_CFG' })).toBe(
+      'm.yaml',
+    );
+    expect(findConfigPath({ path: 'x.yaml', argv: ['--config', 'a.yaml'], env: {} })).toBe(
+      'x.yaml',
+    );
+    expect(findConfigPath({ argv: [], env: {} })).toBeUndefined();
+  });
+  it('rejects --config without a path', () => {
+    expect(() => findConfigPath({ argv: ['--config'], env: {} })).toThrow(
+      /--config needs a file path/,
+    );
+  });
+});
+
+describe('loadConfig', () => {
+  it('gives the raw document and each typed section', async () => {
+    const path = yamlFile(
+      'worker:\n  interval_ms: 250\ndb:\n  host: h\n  port: 5432\n  password: pw\n',
+    );
+    const loaded = await loadConfig([Worker, Db], { path, ...noEnv });
+    expect(loaded.raw).toEqual({
+      worker: { interval_ms: 250 },
+      db: { host: 'h', port: 5432, password: 'pw' },
+    });
+    expect(loaded.sections.get(Worker)).toEqual({ interval_ms: 250, retries: 3 });
+    expect(loaded.path).toBe(path);
+  });
+
+  it('lists every invalid key path with its file line and reason', async () => {
+    const path = yamlFile(
+      [
+        'worker:',
+        '  interval_ms: soon', // line 2
+        '  retries: 1.5', // line 3
+        '  colour: blue', // line 4
+        'db:',
+        '  host: h',
+        '  port: 70000', // line 7
+      ].join('\n'),
+    );
+    const error = await configError(loadConfig([Worker, Db], { path, ...noEnv }));
+    expect(error.issues).toEqual([
+      {
+        path: 'worker.interval_ms',
+        source: `${path}:2`,
+        message: expect.stringMatching(/expected number/),
+      },
+      {
+        path: 'worker.retries',
+        source: `${path}:3`,
+        message: expect.stringMatching(/expected int/),
+      },
+      { path: 'worker.colour', source: `${path}:4`, message: 'unknown key' },
+      { path: 'db.port', source: `${path}:7`, message: expect.stringMatching(/<=65535/) },
+      {
+        path: 'db.password',
+        source: expect.any(String),
+        message: expect.stringMatching(/expected string/),
+      },
+    ]);
+    expect(error.message).toContain(`worker.interval_ms (${path}:2)`);
+  });
+
+  it('reports a missing section', async () => {
+    const error = await configError(loadConfig([Worker], { path: yamlFile('{}\n'), ...noEnv }));
+    expect(error.issues).toEqual([
+      expect.objectContaining({ path: 'worker', message: 'section is missing' }),
+    ]);
+  });
+
+  it('rejects unknown top-level sections unless strict is off', async () => {
+    const path = yamlFile('worker:\n  interval_ms: 1\nwroker:\n  interval_ms: 2\n');
+    const error = await configError(loadConfig([Worker], { path, ...noEnv }));
+    expect(error.issues).toEqual([
+      {
+        path: 'wroker',
+        source: `${path}:4`,
+        message: 'unknown section (no ConfigSection reads it)',
+      },
+    ]);
+    await expect(loadConfig([Worker], { path, ...noEnv, strict: false })).resolves.toBeDefined();
+  });
+
+  it('points at the line and column of malformed YAML', async () => {
+    const path = yamlFile('worker:\n  interval_ms: 1\n  name: [unclosed\ndb: {');
+    const error = await configError(loadConfig([Worker], { path, ...noEnv }));
+    expect(error.issues[0]?.source).toMatch(new RegExp(`^${path}:\\d+:\\d+$`));
+    expect(error.issues[0]?.message).toMatch(/^malformed YAML/);
+  });
+
+  it('does not quote the source of malformed YAML, which may hold a secret', async () => {
+    const path = yamlFile('db:\n  password: "Sup3rSecret\n  host: h\n');
+    const error = await configError(loadConfig([Db], { path, ...noEnv }));
+    expect(error.message).not.toContain('Sup3rSecret');
+  });
+
+  it('rejects duplicate keys and a document that is not a mapping', async () => {
+    const dup = await configError(
+      loadConfig([Worker], {
+        path: yamlFile('worker:\n  interval_ms: 1\n  interval_ms: 2\n'),
+        ...noEnv,
+      }),
+    );
+    expect(dup.issues[0]?.message).toMatch(/malformed YAML/);
+    const list = await configError(
+      loadConfig([Worker], { path: yamlFile('- a\n- b\n'), ...noEnv }),
+    );
+    expect(list.issues[0]?.message).toMatch(/must be a mapping/);
+  });
+
+  it('reports a missing file with its path', async () => {
+    const error = await configError(loadConfig([], { path: join(dir, 'nope.yaml'), ...noEnv }));
+    expect(error.message).toContain('config file not found');
+    expect(error.issues[0]?.source).toBe(join(dir, 'nope.yaml'));
+  });
+
+  it('without a file, reads only the environment; required makes a file mandatory', async () => {
+    const loaded = await loadConfig([Worker], {
+      argv: [],
+      env: { LIBRETTO_WORKER__INTERVAL_MS: '10' },
+    });
+    expect(loaded.sections.get(Worker)).toEqual({ interval_ms: 10, retries: 3 });
+    await expect(loadConfig([], { ...noEnv, required: true })).rejects.toThrow(/no config file/);
+  });
+
+  it('overlays prefixed environment variables on the file, coerced to the schema', async () => {
+    const path = yamlFile('worker:\n  interval_ms: 250\n  name: file\n');
+    const loaded = await loadConfig([Worker], {
+      path,
+      argv: [],
+      env: { LIBRETTO_WORKER__RETRIES: '7', LIBRETTO_WORKER__NAME: 'from-env' },
+    });
+    expect(loaded.sections.get(Worker)).toEqual({ interval_ms: 250, retries: 7, name: 'from-env' });
+  });
+
+  it('honours a custom prefix, and envPrefix: false ignores the environment', async () => {
+    const env = { APP_WORKER__INTERVAL_MS: '5', LIBRETTO_WORKER__INTERVAL_MS: '6' };
+    const custom = await loadConfig([Worker], { argv: [], env, envPrefix: 'APP_' });
+    expect(custom.sections.get(Worker)).toMatchObject({ interval_ms: 5 });
+    const path = yamlFile('worker:\n  interval_ms: 1\n');
+    const off = await loadConfig([Worker], { path, argv: [], env, envPrefix: false });
+    expect(off.sections.get(Worker)).toMatchObject({ interval_ms: 1 });
+  });
+
+  it('names the variable a bad value came from', async () => {
+    const error = await configError(
+      loadConfig([Worker], { argv: [], env: { LIBRETTO_WORKER__INTERVAL_MS: 'often' } }),
+    );
+    expect(error.issues).toEqual([
+      {
+        path: 'worker.interval_ms',
+        source: 'LIBRETTO_WORKER__INTERVAL_MS',
+        message: expect.stringMatching(/expected number/),
+      },
+    ]);
+  });
+
+  it('a root section types the whole document', async () => {
+    const Root = configSection(z.object({ name: z.string(), port: z.number() }));
+    const loaded = await loadConfig([Root], {
+      path: yamlFile('name: x\n'),
+      argv: [],
+      env: { LIBRETTO_PORT: '80' },
+    });
+    expect(loaded.sections.get(Root)).toEqual({ name: 'x', port: 80 });
+  });
+});
