@@ -197,10 +197,15 @@ export class Application {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const pending = this.#started.map((s) => s.name).join(', ');
+        // Services stop newest first: the last one listed is stuck, the rest never began.
+        const [stuck, ...waiting] = [...this.#started].reverse().map((s) => s.name);
+        const where =
+          stuck === undefined
+            ? ''
+            : `: ${stuck} is still stopping${waiting.length > 0 ? `; not stopped yet: ${waiting.join(', ')}` : ''}`;
         reject(
           new DeadlineExceededError(
-            `Shutdown did not finish within ${this.#shutdownTimeout} ms${pending === '' ? '' : ` (still stopping: ${pending})`}`,
+            `Shutdown did not finish within ${this.#shutdownTimeout} ms${where}`,
           ),
         );
       }, this.#shutdownTimeout);

@@ -25,13 +25,12 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? (process.env.LOG_LEVEL as Level | undefined) ?? 'info';
-  return pino(
+  const logger = pino(
     {
       level,
       ...(options.name === undefined ? {} : { name: options.name }),
       formatters: {
         log: (object) => redactSecrets(object) as Record<string, unknown>,
-        bindings: (bindings) => redactSecrets(bindings) as Record<string, unknown>,
       },
       serializers: { err: (error: unknown) => redactSecrets(error) },
       hooks: {
@@ -43,11 +42,21 @@ export function createLogger(options: LoggerOptions = {}): Logger {
             const message = typeof rest[0] === 'string' ? (rest.shift() as string) : first.message;
             return method.apply(this, [{ err: first }, maskSecrets(message), ...rest] as never);
           }
-          const masked = args.map((a: unknown) => (typeof a === 'string' ? maskSecrets(a) : a));
+          // Later arguments are interpolated (`%s`, `%j`, `%o`) without any formatter.
+          const masked = args.map((a: unknown, i) =>
+            typeof a === 'string' ? maskSecrets(a) : i > 0 ? redactSecrets(a) : a,
+          );
           return method.apply(this, masked as never);
         },
       },
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
+  // pino does not format a child's bindings; children are created from their parent's
+  // prototype, so redacting here covers every descendant.
+  const child = logger.child;
+  logger.child = function redactedChild(this: Logger, bindings, childOptions) {
+    return child.call(this, redactSecrets(bindings) as typeof bindings, childOptions);
+  } as typeof child;
+  return logger;
 }

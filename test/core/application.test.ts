@@ -210,7 +210,7 @@ describe('Application lifecycle (APP-1..3)', () => {
     const error = await app.stop().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DeadlineExceededError);
     expect((error as Error).message).toBe(
-      'Shutdown did not finish within 100 ms (still stopping: Slow)',
+      'Shutdown did not finish within 100 ms: Slow is still stopping',
     );
     expect(Date.now() - began).toBeLessThan(2_000);
   });

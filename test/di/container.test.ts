@@ -11,6 +11,11 @@ import {
 import { describe, expect, it } from 'vitest';
 
 const tick = (ms = 1) => new Promise((r) => setTimeout(r, ms));
+/** Resolves to `make()` after `ms` milliseconds: an async factory body. */
+const later = async <T>(make: () => T, ms = 1): Promise<T> => {
+  await tick(ms);
+  return make();
+};
 
 class Database {
   constructor(readonly url: string) {}
@@ -36,8 +41,8 @@ describe('Container: resolution', () => {
 
   it('awaits async factories and their async dependencies', async () => {
     const container = Container.build([
-      provide(Url, { use: async () => (await tick(), 'async-url') }),
-      provide(Database, { deps: [Url], use: async (url) => (await tick(), new Database(url)) }),
+      provide(Url, { use: () => later(() => 'async-url') }),
+      provide(Database, { deps: [Url], use: (url) => later(() => new Database(url)) }),
     ]);
     expect((await container.get(Database)).url).toBe('async-url');
   });
@@ -72,8 +77,8 @@ describe('Container: resolution', () => {
     const Slow = token<{ id: number }>('Slow');
     const Leaf = token<number>('Leaf');
     const container = Container.build([
-      provide(Leaf, { use: async () => (await tick(5), 1) }),
-      provide(Slow, { deps: [Leaf], use: async () => (await tick(5), { id: ++created }) }),
+      provide(Leaf, { use: () => later(() => 1, 5) }),
+      provide(Slow, { deps: [Leaf], use: () => later(() => ({ id: ++created }), 5) }),
       provide(RequestId, { deps: [Slow], use: async (s) => `r${s.id}`, lifetime: 'request' }),
     ]);
     const app = await Promise.all(Array.from({ length: 20 }, () => container.get(Slow)));
@@ -152,7 +157,7 @@ describe('Container: finalizers (DI-4)', () => {
       provide(A, { deps: [App], use: () => 'a', lifetime: 'request', dispose: fin('A') }),
       provide(B, {
         deps: [A],
-        use: async () => (await tick(), 'b'),
+        use: () => later(() => 'b'),
         lifetime: 'request',
         dispose: async (v, e) => {
           await tick();
@@ -243,7 +248,7 @@ describe('Container: finalizers (DI-4)', () => {
     const log: string[] = [];
     const container = Container.build([
       provide(Url, {
-        use: async () => (await tick(10), 'late'),
+        use: () => later(() => 'late', 10),
         dispose: (v) => void log.push(v),
       }),
     ]);
@@ -257,10 +262,14 @@ describe('Container: finalizers (DI-4)', () => {
 describe('Container: warmup (DI-6)', () => {
   it('creates every app-scoped value, not request-scoped ones', async () => {
     const created: string[] = [];
+    const record = <T>(name: string, value: T): T => {
+      created.push(name);
+      return value;
+    };
     const container = Container.build([
-      provide(Url, { use: () => (created.push('Url'), 'u') }),
-      provide(Database, { deps: [Url], use: (u) => (created.push('Database'), new Database(u)) }),
-      provide(RequestId, { use: () => (created.push('RequestId'), 'r'), lifetime: 'request' }),
+      provide(Url, { use: () => record('Url', 'u') }),
+      provide(Database, { deps: [Url], use: (u) => record('Database', new Database(u)) }),
+      provide(RequestId, { use: () => record('RequestId', 'r'), lifetime: 'request' }),
     ]);
     await container.warmup();
     expect(created).toEqual(['Url', 'Database']);
