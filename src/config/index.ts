@@ -2,7 +2,6 @@ export { ConfigError, type ConfigIssue, DsnError } from './config-errors.js';
 export {
   type ConfigObject,
   type ConfigSources,
-  findConfigPath,
   type LoadedConfig,
   loadConfig,
 } from './config-loader.js';
@@ -19,5 +18,5 @@ export {
 } from './dsn.js';
 export { type EnvConfig, readEnvConfig } from './env-config.js';
 export { coerceToSchema } from './schema-coercion.js';
-export { isSecretKey, MASK, maskSecrets, redactSecrets } from './secret-masking.js';
+export { maskSecrets, redactSecrets } from './secret-masking.js';
 export { resolveSettings, type SettingsLayer } from './settings.js';

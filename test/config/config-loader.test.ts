@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, configSection, findConfigPath, loadConfig } from 'libretto';
+import { ConfigError, configSection, loadConfig } from 'libretto';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { findConfigPath } from '../../src/config/config-loader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'libretto-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

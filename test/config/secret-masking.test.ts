@@ -1,5 +1,6 @@
-import { isSecretKey, maskSecrets, redactSecrets } from 'libretto';
+import { maskSecrets, redactSecrets } from 'libretto';
 import { describe, expect, it } from 'vitest';
+import { isSecretKey } from '../../src/config/secret-masking.js';
 
 describe('secret masking (CFG-5)', () => {
   it('masks DSN passwords but keeps the rest readable', () => {
