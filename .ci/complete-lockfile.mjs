@@ -23,5 +23,9 @@ for (const [path, entry] of Object.entries(packages)) {
     added++;
   }
 }
+// Same key order as npm writes, so a later `npm install` leaves the file unchanged.
+lock.packages = Object.fromEntries(
+  Object.entries(packages).sort(([a], [b]) => a.localeCompare(b, 'en')),
+);
 writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`complete-lockfile: added ${added} optional platform entr${added === 1 ? 'y' : 'ies'}`);
