@@ -136,3 +136,17 @@ describe('DDD error hierarchy (ERR-1)', () => {
     });
   });
 });
+
+describe('error catalogue', () => {
+  it('every exported error class has its code documented in docs/errors.md', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+    const classes = Object.values(errors).filter(
+      (v): v is typeof LibrettoError =>
+        typeof v === 'function' && (v === LibrettoError || v.prototype instanceof LibrettoError),
+    );
+    expect(classes.length).toBeGreaterThan(25);
+    const missing = classes.filter((c) => !doc.includes(`\`${c.code}\``)).map((c) => c.name);
+    expect(missing).toEqual([]);
+  });
+});
