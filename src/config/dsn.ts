@@ -51,10 +51,11 @@ function decode(dsn: string, part: string, what: string): string {
   }
 }
 
+// The port's text is never quoted: in a malformed DSN it can be part of a password.
 function parsePort(dsn: string, text: string): number {
-  if (!/^\d{1,5}$/.test(text)) throw new DsnError(dsn, `port "${text}" is not a number`);
+  if (!/^\d{1,5}$/.test(text)) throw new DsnError(dsn, 'a port is not a number');
   const port = Number(text);
-  if (port < 1 || port > 65535) throw new DsnError(dsn, `port ${port} is out of range 1-65535`);
+  if (port < 1 || port > 65535) throw new DsnError(dsn, 'a port is out of range 1-65535');
   return port;
 }
 
@@ -87,10 +88,8 @@ export function parseDsn(dsn: string, options: ParseDsnOptions = {}): Dsn {
     throw new DsnError(dsn, 'expected "scheme://…" (e.g. postgresql://user:pass@host/db)');
   }
   const scheme = (schemeMatch[1] as string).toLowerCase();
+  // No `#fragment` in connection strings: a `#` belongs to the password or the parameters.
   let rest = dsn.slice(schemeMatch[0].length);
-
-  const hashAt = rest.indexOf('#');
-  if (hashAt >= 0) rest = rest.slice(0, hashAt);
   let query = '';
   const queryAt = rest.indexOf('?');
   if (queryAt >= 0) {
@@ -100,6 +99,9 @@ export function parseDsn(dsn: string, options: ParseDsnOptions = {}): Dsn {
   const slashAt = rest.indexOf('/');
   const authority = slashAt >= 0 ? rest.slice(0, slashAt) : rest;
   const path = slashAt >= 0 ? rest.slice(slashAt + 1) : '';
+  if (path.includes('@')) {
+    throw new DsnError(dsn, 'the user or password holds an unencoded "/": percent-encode it (%2F)');
+  }
 
   let user: string | undefined;
   let password: string | undefined;

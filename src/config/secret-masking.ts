@@ -1,8 +1,9 @@
 /** What a masked secret reads as. */
 export const MASK = '***';
 
-// `scheme://user:password@` — keep the user, hide the password.
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):([^@/?#\s]*)@/gi;
+// `scheme://user:password@` — keep the user, hide the password (which may hold unencoded
+// `/`, `?` or `#`: anything up to the `@` is masked).
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):([^@\s]*)@/gi;
 // `password=…` in query strings and libpq keyword/value strings.
 const KEY_VALUE =
   /\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret)=([^&\s;'"]+)/gi;

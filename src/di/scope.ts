@@ -74,8 +74,9 @@ export class Scope implements AsyncDisposable {
   get<T>(token: InjectionToken<T>): Promise<T> {
     const plan = this.#graph.plans.get(token);
     if (plan === undefined) return Promise.reject(new UnknownDependencyError(tokenName(token)));
-    if (this.#closed) {
-      return Promise.reject(new ScopeError(`Cannot resolve ${plan.name}: the scope is closed`));
+    if (this.#closed || this.#root.#closed) {
+      const which = this.#closed ? 'scope' : 'container';
+      return Promise.reject(new ScopeError(`Cannot resolve ${plan.name}: the ${which} is closed`));
     }
     if (plan.request && this.#isRoot) {
       return Promise.reject(

@@ -79,8 +79,9 @@ describe('parseDsn (CFG-3)', () => {
 
   it.each([
     ['no scheme', 'localhost:5432/db', /expected "scheme:\/\/…"/],
-    ['a non-numeric port', 'postgresql://h:abc/db', /port "abc" is not a number/],
-    ['a port out of range', 'postgresql://h:70000/db', /port 70000 is out of range/],
+    ['a non-numeric port', 'postgresql://h:abc/db', /a port is not a number/],
+    ['a port out of range', 'postgresql://h:70000/db', /a port is out of range/],
+    ['an unencoded / in the password', 'postgresql://u:ab/cd@h/db', /percent-encode it/],
     ['an empty host in the list', 'postgresql://h1,,h2/db', /empty host/],
     ['a host with no name', 'postgresql://u:p@:5432/db', /missing host name/],
     ['bad percent-encoding', 'postgresql://u:%zz@h/db', /password has malformed percent-encoding/],
@@ -99,8 +100,39 @@ describe('parseDsn (CFG-3)', () => {
 
   it('masks the password in its error message', () => {
     expect(() => parseDsn('postgresql://app:TopSecret9@h:99999/db')).toThrow(
-      'Invalid DSN "postgresql://app:***@h:99999/db": port 99999 is out of range 1-65535',
+      'Invalid DSN "postgresql://app:***@h:99999/db": a port is out of range 1-65535',
     );
+  });
+
+  it('never quotes part of a malformed password in its error', () => {
+    for (const dsn of [
+      'postgresql://app:Se?cr3t@h/db',
+      'postgresql://app:Se/cr3t@h/db',
+      'postgresql://app:Se cr3t@h/db',
+      'postgresql://app:12345?x@h/db',
+    ]) {
+      let message = '';
+      try {
+        parseDsn(dsn);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message, dsn).not.toMatch(/cr3t|12345/);
+    }
+  });
+
+  it('keeps unencoded # and ? characters that belong to the password', () => {
+    expect(parseDsn('postgresql://app:p#ss@h/db').password).toBe('p#ss');
+    expect(parseDsn('postgresql://h/db?options=-c%20search_path%3Dapp#x').params).toEqual({
+      options: '-c search_path=app#x',
+    });
+  });
+
+  it('reads a DSN without hosts (a local socket) as having none', () => {
+    const dsn = parseDsn('postgresql:///app?host=/var/run/postgresql');
+    expect(dsn.hosts).toEqual([]);
+    expect(dsn.database).toBe('app');
+    expect(dsn.params.host).toBe('/var/run/postgresql');
   });
 });
 

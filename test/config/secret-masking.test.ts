@@ -9,6 +9,10 @@ describe('secret masking (CFG-5)', () => {
     );
     expect(maskSecrets('amqp://guest:guest@rabbit/')).toBe('amqp://guest:***@rabbit/');
     expect(maskSecrets('postgresql://db1,db2/app')).toBe('postgresql://db1,db2/app');
+    expect(maskSecrets('postgresql://app:a/b?c#d@db/app')).toBe('postgresql://app:***@db/app');
+    expect(maskSecrets('see http://host:8080/path for docs')).toBe(
+      'see http://host:8080/path for docs',
+    );
   });
 
   it('masks password=… pairs and JSON password fields', () => {

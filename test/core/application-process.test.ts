@@ -127,7 +127,7 @@ describe('Application.run() as a process (APP-1, APP-2, APP-5)', () => {
     });
     expect(code).toBe(1);
     expect(output).toContain(
-      `db.dsn (${config}:2): Invalid DSN \\"postgresql://app:***@db:99999/app\\": port 99999 is out of range`,
+      `db.dsn (${config}:2): Invalid DSN \\"postgresql://app:***@db:99999/app\\": a port is out of range`,
     );
     expect(output).toContain(`db.pool_size (${config}:3): Invalid input: expected number`);
     expect(output).toContain('db.timeout (LIBRETTO_DB__TIMEOUT): unknown key');

@@ -208,6 +208,13 @@ describe('Container: finalizers (DI-4)', () => {
     await expect(scope.get(token('X'))).rejects.toBeInstanceOf(UnknownDependencyError);
   });
 
+  it('refuses resolution from a request scope once the container is closed', async () => {
+    const { container, App } = tracked();
+    const scope = container.createScope();
+    await container.close();
+    await expect(scope.get(App)).rejects.toThrow(/Cannot resolve App: the container is closed/);
+  });
+
   it('refuses resolution from a closed scope', async () => {
     const { container, C } = tracked();
     const scope = container.createScope();
