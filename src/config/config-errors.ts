@@ -42,6 +42,8 @@ export class DsnError extends ValidationError {
     brandError(this, 'DsnError');
   }
   constructor(dsn: string, reason: string) {
-    super(`Invalid DSN "${maskSecrets(dsn)}": ${reason}`, { details: [{ reason }] });
+    // Without `scheme://` the masking cannot tell user from password: do not quote it.
+    const shown = /^[a-z][a-z0-9+.-]*:\/\//i.test(dsn) ? ` "${maskSecrets(dsn)}"` : '';
+    super(`Invalid DSN${shown}: ${reason}`, { details: [{ reason }] });
   }
 }

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { type Document, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod';
 import { ConfigError, type ConfigIssue } from './config-errors.js';
 import type { ConfigSection } from './config-section.js';
 import { readEnvConfig } from './env-config.js';
-import { coerceToSchema } from './schema-coercion.js';
+import { coerceToSchema, foldKey } from './schema-coercion.js';
 
 /** A configuration document as read: plain nested objects. */
 export type ConfigObject = Readonly<Record<string, unknown>>;
@@ -108,11 +108,36 @@ function merge(
   return out;
 }
 
-/** Finds a key case-insensitively (environment keys are lower-case). */
+/** Finds the environment's (lower-case) key for a section key. */
 function matchKey(obj: Record<string, unknown>, key: string): string | undefined {
   if (key in obj) return key;
-  const lower = key.toLowerCase();
-  return Object.keys(obj).find((k) => k.toLowerCase() === lower);
+  const folded = foldKey(key);
+  return Object.keys(obj).find((k) => foldKey(k) === folded);
+}
+
+/**
+ * Offset of the deepest key of `segments` present in the document (the key's own line, not
+ * its value's), so that a missing or unknown key points at its nearest existing parent.
+ */
+function keyOffset(doc: Document, segments: readonly PropertyKey[]): number | undefined {
+  let node: unknown = doc.contents;
+  let offset: number | undefined;
+  for (const segment of segments) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === segment);
+      if (pair === undefined) break;
+      offset = isScalar(pair.key) ? pair.key.range?.[0] : offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item = node.items[segment] as { range?: [number] } | undefined;
+      if (item === undefined) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return offset;
 }
 
 /**
@@ -136,6 +161,12 @@ export async function loadConfig(
   const file = path === undefined ? undefined : await readYaml(path);
   const pathEnv = sources.pathEnv ?? 'LIBRETTO_CONFIG';
   const prefix = sources.envPrefix ?? 'LIBRETTO_';
+  if (prefix === '') {
+    // Every variable (PATH, HOME, …) would become configuration.
+    throw new ConfigError([
+      { path: '', message: 'envPrefix must not be empty (use false to ignore the environment)' },
+    ]);
+  }
   const envConfig =
     prefix === false
       ? { tree: {}, origins: new Map<string, string>() }
@@ -162,8 +193,8 @@ export async function loadConfig(
       if (origin !== undefined) return origin;
     }
     if (file === undefined || path === undefined) return undefined;
-    const node = file.doc.getIn(segments as unknown[], true) as { range?: [number] } | undefined;
-    return node?.range === undefined ? path : `${path}:${file.lines.linePos(node.range[0]).line}`;
+    const offset = keyOffset(file.doc, segments);
+    return offset === undefined ? path : `${path}:${file.lines.linePos(offset).line}`;
   };
   const report = (segments: readonly PropertyKey[], message: string): void => {
     const source = sourceOf(segments);
@@ -195,9 +226,11 @@ export async function loadConfig(
     }
   }
 
+  // Only the file's own top-level keys: the environment is shared with everything else on
+  // the machine, so a stray prefixed variable is not an error.
   if (sources.strict !== false && !sections.some((s) => s.key === undefined)) {
     const known = new Set(sections.map((s) => s.key));
-    for (const key of Object.keys(raw)) {
+    for (const key of Object.keys(file?.data ?? {})) {
       if (!known.has(key)) report([key], 'unknown section (no ConfigSection reads it)');
     }
   }

@@ -62,12 +62,15 @@ function parsePort(dsn: string, text: string): number {
 function splitHost(dsn: string, text: string): { host: string; port: string | undefined } {
   if (text.startsWith('[')) {
     const end = text.indexOf(']');
-    if (end < 0) throw new DsnError(dsn, `unclosed "[" in host "${text}"`);
+    if (end < 0) throw new DsnError(dsn, 'unclosed "[" in a host');
     const rest = text.slice(end + 1);
-    if (rest !== '' && !rest.startsWith(':')) throw new DsnError(dsn, `bad host "${text}"`);
+    if (rest !== '' && !rest.startsWith(':')) throw new DsnError(dsn, 'text after "]" in a host');
     return { host: text.slice(1, end), port: rest === '' ? undefined : rest.slice(1) };
   }
   const colon = text.lastIndexOf(':');
+  if (colon !== text.indexOf(':')) {
+    throw new DsnError(dsn, 'an IPv6 address must be in brackets, e.g. [::1]:5432');
+  }
   return colon < 0
     ? { host: text, port: undefined }
     : { host: text.slice(0, colon), port: text.slice(colon + 1) };
@@ -90,6 +93,15 @@ export function parseDsn(dsn: string, options: ParseDsnOptions = {}): Dsn {
   const scheme = (schemeMatch[1] as string).toLowerCase();
   // No `#fragment` in connection strings: a `#` belongs to the password or the parameters.
   let rest = dsn.slice(schemeMatch[0].length);
+  // The address ends at the first `/` or `?`; an `@` after that means credentials with an
+  // unencoded reserved character, which would otherwise be misread as host and port.
+  const end = rest.search(/[/?]/);
+  if (end >= 0 && rest.indexOf('@', end) >= 0) {
+    throw new DsnError(
+      dsn,
+      'the user or password holds an unencoded "/" or "?": percent-encode it (%2F, %3F)',
+    );
+  }
   let query = '';
   const queryAt = rest.indexOf('?');
   if (queryAt >= 0) {
@@ -99,9 +111,6 @@ export function parseDsn(dsn: string, options: ParseDsnOptions = {}): Dsn {
   const slashAt = rest.indexOf('/');
   const authority = slashAt >= 0 ? rest.slice(0, slashAt) : rest;
   const path = slashAt >= 0 ? rest.slice(slashAt + 1) : '';
-  if (path.includes('@')) {
-    throw new DsnError(dsn, 'the user or password holds an unencoded "/": percent-encode it (%2F)');
-  }
 
   let user: string | undefined;
   let password: string | undefined;
@@ -120,9 +129,13 @@ export function parseDsn(dsn: string, options: ParseDsnOptions = {}): Dsn {
   const parts = hostList === '' ? [] : hostList.split(',');
   const split = parts.map((p) => {
     if (p === '') throw new DsnError(dsn, 'empty host in host list');
-    const { host, port } = splitHost(dsn, p);
-    if (host === '') throw new DsnError(dsn, `missing host name in "${p}"`);
-    if (/[\s/@?#]/.test(host)) throw new DsnError(dsn, `invalid host name "${host}"`);
+    const { host: raw, port } = splitHost(dsn, p);
+    if (raw === '') throw new DsnError(dsn, 'missing host name before a port');
+    const host = decode(dsn, raw, 'a host name');
+    // A decoded `/path` is a Unix socket directory; anything else is a name or an address.
+    if (!host.startsWith('/') && /[\s/@?#]/.test(host)) {
+      throw new DsnError(dsn, `invalid host name "${host}"`);
+    }
     return { host, port: port === undefined ? undefined : parsePort(dsn, port) };
   });
   const last = split.at(-1);
@@ -132,7 +145,10 @@ export function parseDsn(dsn: string, options: ParseDsnOptions = {}): Dsn {
     split.slice(0, -1).every((h) => h.port === undefined)
       ? last.port
       : undefined;
-  const hosts = split.map((h) => ({ host: h.host, port: h.port ?? sharedPort ?? defaultPort }));
+  const hosts: DsnHost[] = split.map((h) => ({
+    host: h.host,
+    port: h.port ?? sharedPort ?? defaultPort,
+  }));
 
   const params: Record<string, string> = {};
   if (query !== '') {
@@ -142,6 +158,15 @@ export function parseDsn(dsn: string, options: ParseDsnOptions = {}): Dsn {
       const key = decode(dsn, eq >= 0 ? pair.slice(0, eq) : pair, 'a parameter name');
       params[key] = decode(dsn, eq >= 0 ? pair.slice(eq + 1).replace(/\+/g, ' ') : '', key);
     }
+  }
+
+  // libpq also takes hosts from parameters: `postgresql:///db?host=/run/pg&port=5433`.
+  if (hosts.length === 0 && params.host !== undefined && params.host !== '') {
+    const ports = (params.port ?? '').split(',');
+    params.host.split(',').forEach((host, i) => {
+      const port = ports[i] ?? ports[0] ?? '';
+      hosts.push({ host, port: port === '' ? defaultPort : parsePort(dsn, port) });
+    });
   }
 
   const result = {
@@ -157,6 +182,12 @@ export function parseDsn(dsn: string, options: ParseDsnOptions = {}): Dsn {
   return result as unknown as Dsn;
 }
 
+/** `host:port` with IPv6 addresses in brackets. */
+function hostPort(h: DsnHost): string {
+  const name = h.host.includes(':') ? `[${h.host}]` : h.host;
+  return h.port === undefined ? name : `${name}:${h.port}`;
+}
+
 /** Writes a DSN back as a string; the password is masked unless `revealPassword` is set. */
 export function formatDsn(dsn: Dsn, options: { revealPassword?: boolean } = {}): string {
   const enc = encodeURIComponent;
@@ -167,10 +198,7 @@ export function formatDsn(dsn: Dsn, options: { revealPassword?: boolean } = {}):
     auth = `${enc(dsn.user ?? '')}${pass}@`;
   }
   const hosts = dsn.hosts
-    .map((h) => {
-      const name = h.host.includes(':') ? `[${h.host}]` : h.host;
-      return h.port === undefined ? name : `${name}:${h.port}`;
-    })
+    .map((h) => (h.host.startsWith('/') ? encodeURIComponent(h.host) : hostPort(h)))
     .join(',');
   const db = dsn.database === undefined ? '' : `/${enc(dsn.database)}`;
   const query = new URLSearchParams(dsn.params).toString();
@@ -205,8 +233,7 @@ export function backfillFromDsn<T extends ConnectionFields>(fields: T): T & Conn
     ...fields,
     host: fields.host ?? dsn.host,
     port: fields.port ?? dsn.port,
-    hosts:
-      fields.hosts ?? dsn.hosts.map((h) => (h.port === undefined ? h.host : `${h.host}:${h.port}`)),
+    hosts: fields.hosts ?? dsn.hosts.map(hostPort),
     user: fields.user ?? dsn.user,
     password: fields.password ?? dsn.password,
     database: fields.database ?? dsn.database,

@@ -92,11 +92,16 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** A key as environment variables can spell it: `poolSize`, `pool_size`, `POOL_SIZE` agree. */
+export function foldKey(key: string): string {
+  return key.replace(/[_-]/g, '').toLowerCase();
+}
+
 /**
  * Converts string leaves (as read from environment variables) to what `schema` expects:
  * numbers, booleans (`true/false/1/0/yes/no/on/off`), bigints, arrays (JSON or comma
  * separated), objects (JSON), literals, and `null` for nullable fields. Object keys are
- * matched to the schema's keys case-insensitively, since variable names are upper-case.
+ * matched to the schema's keys ignoring case, `_` and `-` (`POOL_SIZE` fills `poolSize`).
  * Anything that cannot be converted is left as is for the schema to reject with a message.
  */
 export function coerceToSchema(value: unknown, schema: z.core.$ZodType | undefined): unknown {
@@ -116,10 +121,10 @@ export function coerceToSchema(value: unknown, schema: z.core.$ZodType | undefin
   }
   if (def.type !== 'object') return value;
   const shape = def.shape as Record<string, z.core.$ZodType>;
-  const byLowerKey = new Map(Object.keys(shape).map((k) => [k.toLowerCase(), k]));
+  const byFolded = new Map(Object.keys(shape).map((k) => [foldKey(k), k]));
   return Object.fromEntries(
     entries.map(([k, v]) => {
-      const key = shape[k] === undefined ? (byLowerKey.get(k.toLowerCase()) ?? k) : k;
+      const key = shape[k] === undefined ? (byFolded.get(foldKey(k)) ?? k) : k;
       return [key, coerceToSchema(v, shape[key])];
     }),
   );

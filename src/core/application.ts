@@ -34,6 +34,7 @@ function isLogger(value: unknown): value is Logger {
 }
 
 const OPTION_KEYS = new Set(['providers', 'warmup', 'shutdownTimeout', 'logger']);
+const MAX_TIMER_MS = 2_147_483_647;
 
 function invalid(path: string, message: string): never {
   throw new ValidationError(`Application: ${path} ${message}`, { details: [{ path, message }] });
@@ -64,6 +65,8 @@ export class Application {
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #started: Service[] = [];
+  /** The service whose start or stop is in progress, for the shutdown-deadline message. */
+  #busy: { service: string; phase: 'starting' | 'stopping' } | undefined;
   readonly #abort = new AbortController();
   #onStopRequest: ((error: unknown) => void) | undefined;
 
@@ -81,8 +84,9 @@ export class Application {
       if (!OPTION_KEYS.has(key)) invalid(`options.${key}`, 'unknown option');
     }
     const timeout = options.shutdownTimeout ?? 30_000;
-    if (!Number.isFinite(timeout) || timeout <= 0) {
-      invalid('options.shutdownTimeout', 'must be a positive number of milliseconds');
+    // Node clamps longer timers to 1 ms, which would fail every stop at once.
+    if (!Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMER_MS) {
+      invalid('options.shutdownTimeout', `must be between 1 and ${MAX_TIMER_MS} milliseconds`);
     }
     this.services = services as Service[];
     this.#providers = options.providers ?? [];
@@ -106,7 +110,8 @@ export class Application {
   /**
    * Builds the container (reporting every DI problem at once), warms it up, then starts the
    * services in order. If one fails, those already started are stopped in reverse, receiving
-   * the error, and `start()` rejects with a `StartupError` naming the service.
+   * the error, and `start()` rejects with a `StartupError` naming the service. A `stop()`
+   * meanwhile makes it start nothing more and resolve; `stop()` then stops what started.
    */
   start(): Promise<void> {
     if (this.#state !== 'idle') {
@@ -123,10 +128,12 @@ export class Application {
     const began = performance.now();
     let container: Container;
     try {
+      // The application's own providers come last, so an `override: true` there replaces
+      // what a service contributed (e.g. a test double).
       container = Container.build([
         provide(Logger, { value: this.logger }),
-        ...withSource(this.#providers, 'application'),
         ...this.services.flatMap((s) => withSource(s.providers(), s.name)),
+        ...withSource(this.#providers, 'application'),
       ]);
     } catch (error) {
       this.#state = 'stopped';
@@ -149,14 +156,20 @@ export class Application {
       }
     }
     for (const service of this.services) {
+      // A stop requested meanwhile: start nothing more; `stop()` stops what did start.
+      if (this.#abort.signal.aborted) return;
+      this.#busy = { service: service.name, phase: 'starting' };
       try {
         await service.start();
       } catch (error) {
+        this.#busy = undefined;
         await this.#abortStart(service, error);
       }
+      this.#busy = undefined;
       this.#started.push(service);
       this.logger.debug({ service: service.name }, 'service started');
     }
+    if (this.#abort.signal.aborted) return;
     this.#state = 'running';
     this.logger.info(
       { services: this.services.map((s) => s.name), ms: Math.round(performance.now() - began) },
@@ -187,31 +200,19 @@ export class Application {
   }
 
   async #stop(error: unknown): Promise<void> {
-    if (this.#starting !== undefined) await this.#starting.catch(() => undefined);
-    if (this.#state === 'stopped' || this.#state === 'idle') {
+    if (this.#state === 'idle' || this.#state === 'stopped') {
       this.#state = 'stopped';
       return;
     }
-    this.#state = 'stopping';
+    // Services see the signal at once; a start in progress starts nothing more.
+    this.#abort.abort(error);
     this.logger.info(error === undefined ? {} : { err: error }, 'application stopping');
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // Services stop newest first: the last one listed is stuck, the rest never began.
-        const [stuck, ...waiting] = [...this.#started].reverse().map((s) => s.name);
-        const where =
-          stuck === undefined
-            ? ''
-            : `: ${stuck} is still stopping${waiting.length > 0 ? `; not stopped yet: ${waiting.join(', ')}` : ''}`;
-        reject(
-          new DeadlineExceededError(
-            `Shutdown did not finish within ${this.#shutdownTimeout} ms${where}`,
-          ),
-        );
-      }, this.#shutdownTimeout);
+      timer = setTimeout(() => reject(this.#deadlineError()), this.#shutdownTimeout);
     });
     try {
-      const failures = await Promise.race([this.#stopServices(error), deadline]);
+      const failures = await Promise.race([this.#shutdown(error), deadline]);
       if (failures.length > 0) throw new ShutdownError(failures);
       this.logger.info('application stopped');
     } finally {
@@ -220,12 +221,35 @@ export class Application {
     }
   }
 
+  async #shutdown(error: unknown): Promise<{ service: string; error: unknown }[]> {
+    if (this.#starting !== undefined) await this.#starting.catch(() => undefined);
+    // A failed start has already stopped what it started.
+    if (this.#state === 'stopped') return [];
+    this.#state = 'stopping';
+    return this.#stopServices(error);
+  }
+
+  #deadlineError(): DeadlineExceededError {
+    const busy = this.#busy;
+    const parts = busy === undefined ? [] : [`${busy.service} is still ${busy.phase}`];
+    const waiting = [...this.#started]
+      .reverse()
+      .map((s) => s.name)
+      .filter((name) => name !== busy?.service);
+    if (waiting.length > 0) parts.push(`not stopped yet: ${waiting.join(', ')}`);
+    const where = parts.length === 0 ? '' : `: ${parts.join('; ')}`;
+    return new DeadlineExceededError(
+      `Shutdown did not finish within ${this.#shutdownTimeout} ms${where}`,
+    );
+  }
+
   /** Stops started services newest first, then closes the container; returns what failed. */
   async #stopServices(error: unknown): Promise<{ service: string; error: unknown }[]> {
     this.#abort.abort(error);
     const failures: { service: string; error: unknown }[] = [];
     while (this.#started.length > 0) {
       const service = this.#started.at(-1) as Service;
+      this.#busy = { service: service.name, phase: 'stopping' };
       try {
         await service.stop(error);
         this.logger.debug({ service: service.name }, 'service stopped');
@@ -237,6 +261,7 @@ export class Application {
         );
       }
       this.#started.pop();
+      this.#busy = undefined;
     }
     try {
       await this.#container?.close(error);
@@ -246,13 +271,10 @@ export class Application {
     return failures;
   }
 
+  /** A service's `requestStop(error)`: stop now; a failure is logged, or reported by `run()`. */
   #requestStop(error: unknown): void {
-    if (this.#onStopRequest !== undefined) {
-      this.#onStopRequest(error);
-      return;
-    }
     this.stop(error).catch((failure: unknown) => {
-      this.logger.error({ err: failure }, describe(failure));
+      if (this.#onStopRequest === undefined) this.logger.error({ err: failure }, describe(failure));
     });
   }
 
@@ -271,6 +293,11 @@ export class Application {
     let signalled = false;
     this.#onStopRequest = (error) => resolveStop({ error });
 
+    // Stop at once, also during start (which then starts nothing more); the outcome is
+    // awaited below, after start() has settled.
+    const stopNow = (error: unknown): void => {
+      this.stop(error).catch(() => undefined);
+    };
     const onSignal = (signal: NodeJS.Signals): void => {
       if (signalled) {
         this.logger.fatal({ signal }, 'second signal: forcing exit');
@@ -278,11 +305,11 @@ export class Application {
       }
       signalled = true;
       this.logger.info({ signal }, 'signal received');
-      resolveStop({ error: undefined });
+      stopNow(undefined);
     };
     const onFatal = (error: unknown): void => {
       this.logger.error({ err: error }, `uncaught error: ${describe(error)}`);
-      resolveStop({ error });
+      stopNow(error);
     };
     for (const signal of signals) process.on(signal, onSignal);
     process.on('uncaughtException', onFatal);

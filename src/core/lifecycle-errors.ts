@@ -1,3 +1,4 @@
+import { maskSecrets } from '../config/secret-masking.js';
 import { brandError, LibrettoError } from '../errors/libretto-error.js';
 
 /** The application could not start: names the failing service (if any) and the cause. */
@@ -10,7 +11,7 @@ export class StartupError extends LibrettoError {
   readonly service: string | undefined;
 
   constructor(service: string | undefined, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = maskSecrets(cause instanceof Error ? cause.message : String(cause));
     super(
       service === undefined
         ? `Application failed to start: ${reason}`
@@ -31,7 +32,7 @@ export class ShutdownError extends LibrettoError {
     const list = failures
       .map((f) => `${f.service}: ${f.error instanceof Error ? f.error.message : String(f.error)}`)
       .join('; ');
-    super(`Application did not stop cleanly: ${list}`, {
+    super(maskSecrets(`Application did not stop cleanly: ${list}`), {
       cause:
         failures.length === 1
           ? failures[0]?.error

@@ -1,3 +1,4 @@
+import { maskSecrets } from '../config/secret-masking.js';
 import { brandError, LibrettoError } from '../errors/libretto-error.js';
 
 /** One problem found while validating a container's providers. */
@@ -65,7 +66,7 @@ export class DependencyCreationError extends LibrettoError {
   ) {
     const via =
       requestedAs !== undefined && requestedAs !== dependency ? ` (for ${requestedAs})` : '';
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = maskSecrets(cause instanceof Error ? cause.message : String(cause));
     super(`Provider ${dependency}${via} failed: ${reason}`, { cause, details: [{ dependency }] });
   }
 }

@@ -42,6 +42,7 @@ export class Scope implements AsyncDisposable {
   // Flat [plan, value, plan, value, …] in creation order, only for values with a finalizer.
   readonly #finalizers: unknown[] = [];
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   /** @internal Created by `Container`; use `container.createScope()`. */
   constructor(graph: DependencyGraph, root?: Scope) {
@@ -51,7 +52,7 @@ export class Scope implements AsyncDisposable {
     this.#values = new Array(root === undefined ? graph.appSlots : graph.requestSlots).fill(EMPTY);
     if (root === undefined) {
       for (const plan of graph.appPlans) {
-        if (plan.factory === undefined) this.#values[plan.slot] = plan.value;
+        if (plan.factory === undefined) this.#store(plan, plan.value);
       }
     }
   }
@@ -101,11 +102,16 @@ export class Scope implements AsyncDisposable {
   /**
    * Runs the finalizers of every value this scope created, newest first, each receiving
    * `error` (what ended the unit of work, if anything). Every finalizer runs even if one
-   * fails; failures are reported together in a `DisposalError`. Idempotent.
+   * fails; failures are reported together in a `DisposalError`. Idempotent: every call
+   * returns the same promise, settled when the finalizers have run.
    */
-  async close(error?: unknown): Promise<void> {
-    if (this.#closed) return;
+  close(error?: unknown): Promise<void> {
     this.#closed = true;
+    this.#closing ??= this.#close(error);
+    return this.#closing;
+  }
+
+  async #close(error: unknown): Promise<void> {
     const inFlight = this.#values.filter((v): v is Pending => v instanceof Pending);
     if (inFlight.length > 0) await Promise.allSettled(inFlight.map((p) => p.promise));
     const fin = this.#finalizers;

@@ -98,9 +98,10 @@ describe('loadConfig', () => {
       },
       { path: 'worker.colour', source: `${path}:4`, message: 'unknown key' },
       { path: 'db.port', source: `${path}:7`, message: expect.stringMatching(/<=65535/) },
+      // Missing: points at its parent, `db:` on line 5.
       {
         path: 'db.password',
-        source: expect.any(String),
+        source: `${path}:5`,
         message: expect.stringMatching(/expected string/),
       },
     ]);
@@ -120,7 +121,7 @@ describe('loadConfig', () => {
     expect(error.issues).toEqual([
       {
         path: 'wroker',
-        source: `${path}:4`,
+        source: `${path}:3`,
         message: 'unknown section (no ConfigSection reads it)',
       },
     ]);
@@ -209,5 +210,52 @@ describe('loadConfig', () => {
       env: { LIBRETTO_PORT: '80' },
     });
     expect(loaded.sections.get(Root)).toEqual({ name: 'x', port: 80 });
+  });
+});
+
+describe('loadConfig: environment edge cases', () => {
+  it('ignores prefixed variables that belong to no section', async () => {
+    const loaded = await loadConfig([Worker], {
+      argv: [],
+      env: { LIBRETTO_WORKER__INTERVAL_MS: '5', LIBRETTO_LOG_LEVEL: 'debug' },
+    });
+    expect(loaded.sections.get(Worker)).toMatchObject({ interval_ms: 5 });
+    expect(loaded.raw).toMatchObject({ log_level: 'debug' });
+  });
+
+  it('rejects an empty prefix, which would read the whole environment', async () => {
+    await expect(loadConfig([Worker], { argv: [], env: {}, envPrefix: '' })).rejects.toThrow(
+      /envPrefix must not be empty/,
+    );
+  });
+
+  it('fills camelCase keys from SNAKE_CASE variables', async () => {
+    const Pool = configSection(
+      'pool',
+      z.strictObject({ maxSize: z.number(), idleTimeoutMs: z.number() }),
+    );
+    const loaded = await loadConfig([Pool], {
+      argv: [],
+      env: { LIBRETTO_POOL__MAX_SIZE: '20', LIBRETTO_POOL__IDLE_TIMEOUT_MS: '1000' },
+    });
+    expect(loaded.sections.get(Pool)).toEqual({ maxSize: 20, idleTimeoutMs: 1000 });
+  });
+
+  it('points an unknown nested key at its own line', async () => {
+    const Api = configSection(
+      'api',
+      z.strictObject({ docs: z.strictObject({ title: z.string() }) }),
+    );
+    const path = yamlFile('api:\n  docs:\n    title: x\n    extra: 1\n');
+    const error = await configError(loadConfig([Api], { path, ...noEnv }));
+    expect(error.issues).toEqual([
+      { path: 'api.docs.extra', source: `${path}:4`, message: 'unknown key' },
+    ]);
+  });
+});
+
+describe('configSection', () => {
+  it('rejects a key that is not one top-level name', () => {
+    expect(() => configSection('a.b', z.object({}))).toThrow(/must be one top-level key name/);
   });
 });

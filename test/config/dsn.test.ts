@@ -82,6 +82,8 @@ describe('parseDsn (CFG-3)', () => {
     ['a non-numeric port', 'postgresql://h:abc/db', /a port is not a number/],
     ['a port out of range', 'postgresql://h:70000/db', /a port is out of range/],
     ['an unencoded / in the password', 'postgresql://u:ab/cd@h/db', /percent-encode it/],
+    ['an unencoded ? in the password', 'postgresql://u:12345?x@h/db', /percent-encode it/],
+    ['an IPv6 address without brackets', 'postgresql://::1/db', /must be in brackets/],
     ['an empty host in the list', 'postgresql://h1,,h2/db', /empty host/],
     ['a host with no name', 'postgresql://u:p@:5432/db', /missing host name/],
     ['bad percent-encoding', 'postgresql://u:%zz@h/db', /password has malformed percent-encoding/],
@@ -108,17 +110,23 @@ describe('parseDsn (CFG-3)', () => {
     for (const dsn of [
       'postgresql://app:Se?cr3t@h/db',
       'postgresql://app:Se/cr3t@h/db',
-      'postgresql://app:Se cr3t@h/db',
       'postgresql://app:12345?x@h/db',
+      'postgresql://app:Se@cr3t@h:0/db',
+      'admin:Secr3t@db/app',
     ]) {
-      let message = '';
+      let caught: unknown;
       try {
         parseDsn(dsn);
       } catch (error) {
-        message = (error as Error).message;
+        caught = error;
       }
-      expect(message, dsn).not.toMatch(/cr3t|12345/);
+      expect(caught, dsn).toBeInstanceOf(DsnError);
+      expect((caught as Error).message, dsn).not.toMatch(/cr3t|12345/);
     }
+  });
+
+  it('accepts a space in an otherwise well-formed password', () => {
+    expect(parseDsn('postgresql://app:Se cr3t@h/db').password).toBe('Se cr3t');
   });
 
   it('keeps unencoded # and ? characters that belong to the password', () => {
@@ -128,11 +136,21 @@ describe('parseDsn (CFG-3)', () => {
     });
   });
 
-  it('reads a DSN without hosts (a local socket) as having none', () => {
+  it('takes hosts from ?host= and ?port= when the address has none (libpq)', () => {
     const dsn = parseDsn('postgresql:///app?host=/var/run/postgresql');
-    expect(dsn.hosts).toEqual([]);
+    expect(dsn.hosts).toEqual([{ host: '/var/run/postgresql', port: 5432 }]);
     expect(dsn.database).toBe('app');
-    expect(dsn.params.host).toBe('/var/run/postgresql');
+    expect(parseDsn('postgresql:///app?host=a,b&port=5433,5434').hosts).toEqual([
+      { host: 'a', port: 5433 },
+      { host: 'b', port: 5434 },
+    ]);
+    expect(parseDsn('postgresql:///app').hosts).toEqual([]);
+  });
+
+  it('decodes a percent-encoded socket directory as the host', () => {
+    const dsn = parseDsn('postgresql://app@%2Fvar%2Frun%2Fpostgresql/app');
+    expect(dsn.host).toBe('/var/run/postgresql');
+    expect(formatDsn(dsn)).toBe('postgresql://app@%2Fvar%2Frun%2Fpostgresql/app');
   });
 });
 
@@ -161,6 +179,13 @@ describe('backfillFromDsn', () => {
     expect(filled.password).toBe('explicit');
     expect(filled.user).toBe('app');
     expect(filled.params).toEqual({ sslmode: 'require' });
+  });
+
+  it('writes IPv6 hosts in brackets', () => {
+    expect(backfillFromDsn({ dsn: 'postgresql://[::1]:5433,[fe80::2]/db' }).hosts).toEqual([
+      '[::1]:5433',
+      '[fe80::2]:5432',
+    ]);
   });
 
   it('lists every host of a multi-host DSN', () => {

@@ -38,7 +38,7 @@ describe('secret masking (CFG-5)', () => {
     ]) {
       expect(isSecretKey(key), key).toBe(true);
     }
-    for (const key of ['user', 'host', 'passage', 'tokenizer', 'port'])
+    for (const key of ['user', 'host', 'passage', 'tokenizer', 'port', 'keyboard', 'dsn'])
       expect(isSecretKey(key), key).toBe(false);
   });
 
@@ -59,5 +59,35 @@ describe('secret masking (CFG-5)', () => {
     for (const secret of ['pw1', 'pw2', 'pw3', 'pw4', 'pw5']) expect(out).not.toContain(secret);
     expect(out).toContain('postgresql://u:***@h/db');
     expect(out).toContain('[Circular]');
+  });
+});
+
+describe('redactSecrets keeps values as they would be serialized', () => {
+  it('serializes dates and buffers, converts maps, and only marks true cycles', () => {
+    const shared = { a: 1 };
+    const out = redactSecrets({
+      at: new Date(0),
+      map: new Map<string, unknown>([
+        ['password', 'x'],
+        ['b', 2],
+      ]),
+      first: shared,
+      second: shared,
+      bytes: Buffer.from('hi'),
+    });
+    expect(out).toEqual({
+      at: '1970-01-01T00:00:00.000Z',
+      map: { password: '***', b: 2 },
+      first: { a: 1 },
+      second: { a: 1 },
+      bytes: { type: 'Buffer', data: [104, 105] },
+    });
+  });
+
+  it('keeps the individual errors of an AggregateError, masked', () => {
+    const out = redactSecrets(new AggregateError([new Error('password=zz1')], 'two failed')) as {
+      errors: { message: string }[];
+    };
+    expect(out.errors[0]?.message).toBe('password=***');
   });
 });

@@ -22,6 +22,8 @@ function runApp(
   options: {
     env?: Record<string, string>;
     args?: string[];
+    /** Output to wait for before `act`; default `ready`. */
+    actOn?: string;
     act?: (child: ChildProcess) => void;
   } = {},
 ): Promise<Outcome> {
@@ -33,9 +35,10 @@ function runApp(
     });
     let output = '';
     let acted = false;
+    const trigger = options.actOn ?? 'ready\n';
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (!acted && output.includes('ready\n')) {
+      if (!acted && output.includes(trigger)) {
         acted = true;
         options.act?.(child);
       }
@@ -48,7 +51,7 @@ function runApp(
     }, 20_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      const markers = output.split('\n').filter((l) => /^(start|stop|ready)\b/.test(l));
+      const markers = output.split('\n').filter((l) => /^(start|starting|stop|ready)\b/.test(l));
       resolve({ code, output, markers });
     });
   });
@@ -88,6 +91,30 @@ describe('Application.run() as a process (APP-1, APP-2, APP-5)', () => {
       'stop A error=worker crashed',
     ]);
     expect(code).toBe(1);
+  });
+
+  it('an uncaught exception stops every service with that error and exits 1', async () => {
+    const { code, markers } = await runApp('uncaught');
+    expect(markers.slice(-2)).toEqual([
+      'stop B error=bug in a timer callback',
+      'stop A error=bug in a timer callback',
+    ]);
+    expect(code).toBe(1);
+  });
+
+  it('SIGTERM during start starts nothing more, stops what started, exits 0', async () => {
+    const { code, markers } = await runApp('slow-start', {
+      actOn: 'starting B\n',
+      act: (c) => c.kill('SIGTERM'),
+    });
+    expect(markers).toEqual([
+      'start A',
+      'starting B',
+      'start B',
+      'stop B error=none',
+      'stop A error=none',
+    ]);
+    expect(code).toBe(0);
   });
 
   it('exits 1 when shutdown exceeds its bound', async () => {

@@ -9,6 +9,7 @@ import {
   Logger,
   provide,
   RawConfig,
+  resolveSettings,
   Service,
   ShutdownError,
   StartupError,
@@ -128,8 +129,40 @@ describe('Application lifecycle (APP-1..3)', () => {
     const error = (await app.start().catch((e: unknown) => e)) as StartupError;
     expect(error).toBeInstanceOf(StartupError);
     expect(error.cause).toBeInstanceOf(DependencyGraphError);
-    expect(error.message).toContain('duplicate provider for Db (from application, then from Repo)');
+    expect(error.message).toContain('duplicate provider for Db (from Repo, then from application)');
     expect(error.message).toContain('missing provider for Nope: X -> Nope');
+  });
+
+  it('lets the application override a provider a service contributed', async () => {
+    const Clock = token<string>('Clock');
+    class Timer extends Service {
+      override providers() {
+        return [provide(Clock, { value: 'real clock' })];
+      }
+    }
+    const app = new Application(new Timer(), {
+      providers: [provide(Clock, { value: 'fake clock', override: true })],
+      logger: quiet(),
+    });
+    await app.start();
+    expect(await app.container.get(Clock)).toBe('fake clock');
+    await app.stop();
+  });
+
+  it('masks secrets in the startup error built from a failing factory', async () => {
+    const app = new Application(new Recorder('A', []), {
+      providers: [
+        provide(token<string>('Pool'), {
+          use: async () => {
+            throw new Error('cannot reach postgresql://app:Hunter22@db/app');
+          },
+        }),
+      ],
+      logger: quiet(),
+    });
+    const error = (await app.start().catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain('postgresql://app:***@db/app');
+    expect(JSON.stringify(error)).not.toContain('Hunter22');
   });
 
   it('warmup failure fails the start naming the provider, before any service starts', async () => {
@@ -213,6 +246,60 @@ describe('Application lifecycle (APP-1..3)', () => {
       'Shutdown did not finish within 100 ms: Slow is still stopping',
     );
     expect(Date.now() - began).toBeLessThan(2_000);
+  });
+
+  it('a stop during start starts nothing more and is bounded by the timeout', async () => {
+    const log: string[] = [];
+    let release: () => void = () => undefined;
+    class Hanging extends Service {
+      override start() {
+        log.push('start Hanging');
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      }
+      override stop() {
+        log.push('stop Hanging');
+      }
+    }
+    const app = new Application(new Recorder('A', log), new Hanging(), new Recorder('C', log), {
+      shutdownTimeout: 150,
+      logger: quiet(),
+    });
+    const starting = app.start();
+    await new Promise((r) => setTimeout(r, 20));
+    const error = await app.stop().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect((error as Error).message).toBe(
+      'Shutdown did not finish within 150 ms: Hanging is still starting; not stopped yet: A',
+    );
+    release();
+    await starting;
+    expect(log).toEqual(['start A', 'start Hanging']);
+  });
+
+  it('a stop during a start that completes stops what started, and nothing after it', async () => {
+    const log: string[] = [];
+    class Slow extends Recorder {
+      override async start() {
+        await new Promise((r) => setTimeout(r, 50));
+        await super.start();
+      }
+    }
+    const app = new Application(
+      new Recorder('A', log),
+      new Slow('B', log),
+      new Recorder('C', log),
+      {
+        logger: quiet(),
+      },
+    );
+    const starting = app.start();
+    await new Promise((r) => setTimeout(r, 10));
+    await app.stop();
+    await starting;
+    expect(log).toEqual(['start A', 'start B', 'stop B', 'stop A']);
+    expect(app.state).toBe('stopped');
   });
 
   it('stop() is idempotent and a started application cannot start again', async () => {
@@ -314,5 +401,66 @@ describe('Application with ConfigService (CFG-1)', () => {
     await expect(app.start()).rejects.toThrow(
       /worker\.interval_ms \(LIBRETTO_WORKER__INTERVAL_MS\): .*expected number/,
     );
+  });
+});
+
+describe('Settings precedence through DI (CFG-4)', () => {
+  const GreeterConfig = configSection(
+    'greeter',
+    z.strictObject({ greeting: z.string().optional(), punctuation: z.string().optional() }),
+  );
+  interface GreeterSettings {
+    greeting: string;
+    punctuation: string;
+    name: string;
+  }
+  class Greeter extends Service {
+    settings: GreeterSettings | undefined;
+    constructor(private readonly explicit: Partial<GreeterSettings> = {}) {
+      super('Greeter');
+    }
+    override async start() {
+      const provided = await this.getOptionalDependency(GreeterConfig);
+      this.settings = resolveSettings(
+        { greeting: 'hello', punctuation: '.', name: 'world' },
+        provided,
+        this.explicit,
+      );
+    }
+  }
+
+  it('constructor values beat configuration from DI, which beats defaults', async () => {
+    const greeter = new Greeter({ punctuation: '!' });
+    const app = new Application(
+      new ConfigService({
+        sections: [GreeterConfig],
+        argv: [],
+        env: { LIBRETTO_GREETER__GREETING: 'hi', LIBRETTO_GREETER__PUNCTUATION: '?' },
+      }),
+      greeter,
+      { logger: quiet() },
+    );
+    await app.start();
+    expect(greeter.settings).toEqual({ greeting: 'hi', punctuation: '!', name: 'world' });
+    await app.stop();
+  });
+
+  it('any DI provider of the section works, not only the YAML loader', async () => {
+    const greeter = new Greeter();
+    const app = new Application(greeter, {
+      providers: [provide(GreeterConfig, { value: { greeting: 'hey' } })],
+      logger: quiet(),
+    });
+    await app.start();
+    expect(greeter.settings).toEqual({ greeting: 'hey', punctuation: '.', name: 'world' });
+    await app.stop();
+  });
+
+  it('without any configuration the defaults hold', async () => {
+    const greeter = new Greeter();
+    const app = new Application(greeter, { logger: quiet() });
+    await app.start();
+    expect(greeter.settings).toEqual({ greeting: 'hello', punctuation: '.', name: 'world' });
+    await app.stop();
   });
 });

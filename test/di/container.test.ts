@@ -208,6 +208,35 @@ describe('Container: finalizers (DI-4)', () => {
     await expect(scope.get(token('X'))).rejects.toBeInstanceOf(UnknownDependencyError);
   });
 
+  it('finalizes constant values when the container closes', async () => {
+    const log: string[] = [];
+    const container = Container.build([
+      provide(Url, { value: 'u', dispose: (v, e) => void log.push(`${v}:${String(e)}`) }),
+    ]);
+    await container.close();
+    expect(log).toEqual(['u:undefined']);
+  });
+
+  it('every close() call waits for the finalizers and sees their failure', async () => {
+    const log: string[] = [];
+    const container = Container.build([
+      provide(Url, {
+        use: () => 'u',
+        dispose: async () => {
+          await tick(10);
+          log.push('closed');
+          throw new Error('flush failed');
+        },
+      }),
+    ]);
+    await container.get(Url);
+    const first = container.close();
+    const second = container.close();
+    await expect(second).rejects.toBeInstanceOf(DisposalError);
+    expect(log).toEqual(['closed']);
+    await expect(first).rejects.toBeInstanceOf(DisposalError);
+  });
+
   it('refuses resolution from a request scope once the container is closed', async () => {
     const { container, App } = tracked();
     const scope = container.createScope();
