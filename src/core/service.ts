@@ -1,5 +1,5 @@
 import type { Container } from '../di/container.js';
-import type { Provider } from '../di/provider.js';
+import type { Provider, Supply } from '../di/provider.js';
 import type { Scope } from '../di/scope.js';
 import type { InjectionToken } from '../di/token.js';
 import { InvalidOperationError } from '../errors/application-errors.js';
@@ -65,9 +65,12 @@ export abstract class Service {
     return this.#context().container.getOptional(token);
   }
 
-  /** Opens a request scope for one unit of work (`await using scope = this.createScope()`). */
-  createScope(): Scope {
-    return this.#context().container.createScope();
+  /**
+   * Opens a request scope for one unit of work (`await using scope = this.createScope()`),
+   * optionally supplying values (`supply(Message, msg)`).
+   */
+  createScope(...supplies: Supply[]): Scope {
+    return this.#context().container.createScope(...supplies);
   }
 
   /** This service's logger: the application's, with `service` bound to its name. */

@@ -1,6 +1,6 @@
 import { compileGraph, type DependencyGraph } from './dependency-graph.js';
 import { DependencyCreationError } from './di-errors.js';
-import type { Provider } from './provider.js';
+import type { Provider, Supply } from './provider.js';
 import { planThatFailed, Scope } from './scope.js';
 import type { InjectionToken } from './token.js';
 
@@ -52,9 +52,12 @@ export class Container implements AsyncDisposable {
     return this.#app.getOptional(token);
   }
 
-  /** Opens a request scope for one unit of work; close it with `await using` or `close()`. */
-  createScope(): Scope {
-    return new Scope(this.#graph, this.#app);
+  /**
+   * Opens a request scope for one unit of work; close it with `await using` or `close()`.
+   * `supplies` hand it the values of `supplied` tokens (`supply(HttpRequest, req)`).
+   */
+  createScope(...supplies: Supply[]): Scope {
+    return new Scope(this.#graph, this.#app, supplies);
   }
 
   /**

@@ -14,6 +14,7 @@ export interface Plan {
   readonly deps: Plan[];
   readonly factory: ((...args: unknown[]) => unknown) | undefined;
   readonly construct: boolean;
+  readonly supplied: boolean;
   readonly value: unknown;
   readonly dispose: Finalizer<unknown> | undefined;
 }
@@ -69,6 +70,7 @@ export function compileGraph(providers: readonly Provider[]): DependencyGraph {
       deps: [],
       factory: p.factory as Plan['factory'],
       construct: p.construct,
+      supplied: p.supplied,
       value: p.value,
       dispose: p.dispose as Finalizer<unknown> | undefined,
     };

@@ -15,6 +15,9 @@ export {
   type Provider,
   provide,
   provideClass,
+  type Supply,
+  supplied,
+  supply,
   type ValueOptions,
 } from './provider.js';
 export { Scope } from './scope.js';

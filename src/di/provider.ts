@@ -20,6 +20,8 @@ export interface Provider {
   /** Builds the value from resolved dependencies; absent for constant values. */
   readonly factory: AnyFactory | undefined;
   readonly construct: boolean;
+  /** The value is handed to each request scope by whoever opens it (`supply`). */
+  readonly supplied: boolean;
   readonly value: unknown;
   readonly dispose: Finalizer<never> | undefined;
   readonly override: boolean;
@@ -123,6 +125,40 @@ export function provideClass<
   return makeProvider(cls, cls as unknown as AnyFactory, true, { ...options, deps });
 }
 
+/**
+ * Declares a request-scoped token whose value is handed to each request scope by whoever
+ * opens it — the HTTP request, the message being consumed — so that providers can depend on
+ * it and the graph is still validated. Supply it with `container.createScope(supply(T, v))`.
+ *
+ * @example
+ * const HttpRequest = token<IncomingMessage>('HttpRequest');
+ * const container = Container.build([
+ *   supplied(HttpRequest),
+ *   provide(CurrentUser, { deps: [HttpRequest], use: authenticate, lifetime: 'request' }),
+ * ]);
+ * await using scope = container.createScope(supply(HttpRequest, req));
+ */
+export function supplied(
+  token: InjectionToken<unknown>,
+  options: { override?: boolean } = {},
+): Provider {
+  return {
+    ...makeProvider(token, undefined, false, { lifetime: 'request', ...options }),
+    supplied: true,
+  };
+}
+
+/** A value for a `supplied` token, given to `createScope`. */
+export interface Supply {
+  readonly token: InjectionToken<unknown>;
+  readonly value: unknown;
+}
+
+/** Pairs a `supplied` token with its value for one request scope; the types must agree. */
+export function supply<T>(token: InjectionToken<T>, value: NoInfer<T>): Supply {
+  return { token, value };
+}
+
 function makeProvider(
   token: InjectionToken<unknown>,
   factory: AnyFactory | undefined,
@@ -141,6 +177,7 @@ function makeProvider(
     deps: options.deps ?? [],
     factory,
     construct,
+    supplied: false,
     value: options.value,
     dispose: options.dispose,
     override: options.override ?? false,

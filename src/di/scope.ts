@@ -1,5 +1,6 @@
 import type { DependencyGraph, Plan } from './dependency-graph.js';
 import { DisposalError, ScopeError, UnknownDependencyError } from './di-errors.js';
+import type { Supply } from './provider.js';
 import { type InjectionToken, tokenName } from './token.js';
 
 const EMPTY: unique symbol = Symbol('empty');
@@ -45,7 +46,7 @@ export class Scope implements AsyncDisposable {
   #closing: Promise<void> | undefined;
 
   /** @internal Created by `Container`; use `container.createScope()`. */
-  constructor(graph: DependencyGraph, root?: Scope) {
+  constructor(graph: DependencyGraph, root?: Scope, supplies: readonly Supply[] = []) {
     this.#graph = graph;
     this.#isRoot = root === undefined;
     this.#root = root ?? this;
@@ -54,6 +55,15 @@ export class Scope implements AsyncDisposable {
       for (const plan of graph.appPlans) {
         if (plan.factory === undefined) this.#store(plan, plan.value);
       }
+    }
+    for (const { token, value } of supplies) {
+      const plan = graph.plans.get(token);
+      if (plan === undefined || !plan.supplied) {
+        throw new ScopeError(
+          `${tokenName(token)} cannot be supplied to a scope: declare it with supplied(${tokenName(token)})`,
+        );
+      }
+      this.#values[plan.slot] = value;
     }
   }
 
@@ -143,6 +153,11 @@ export class Scope implements AsyncDisposable {
   }
 
   #create(plan: Plan, requester: Scope): unknown {
+    if (plan.supplied) {
+      throw new ScopeError(
+        `${plan.name} was not supplied to this scope: open it with createScope(supply(${plan.name}, value))`,
+      );
+    }
     const deps = plan.deps;
     const n = deps.length;
     const args = new Array<unknown>(n);

@@ -5,6 +5,8 @@ import {
   provide,
   provideClass,
   ScopeError,
+  supplied,
+  supply,
   token,
   UnknownDependencyError,
 } from 'libretto';
@@ -324,5 +326,52 @@ describe('Container: warmup (DI-6)', () => {
     expect(error).toBeInstanceOf(DependencyCreationError);
     expect((error as Error).message).toBe('Provider Url (for Database) failed: vault unreachable');
     expect((error as Error).cause).toBeInstanceOf(Error);
+  });
+});
+
+describe('Container: values supplied to a request scope', () => {
+  interface IncomingRequest {
+    readonly headers: Record<string, string>;
+  }
+  const HttpRequest = token<IncomingRequest>('HttpRequest');
+  const CurrentUser = token<string>('CurrentUser');
+  const build = () =>
+    Container.build([
+      supplied(HttpRequest),
+      provide(CurrentUser, {
+        deps: [HttpRequest],
+        use: (req) => req.headers['x-user'] ?? 'anonymous',
+        lifetime: 'request',
+      }),
+    ]);
+
+  it('lets providers depend on a value handed to each scope', async () => {
+    const container = build();
+    await using a = container.createScope(supply(HttpRequest, { headers: { 'x-user': 'ada' } }));
+    await using b = container.createScope(supply(HttpRequest, { headers: {} }));
+    expect(await a.get(CurrentUser)).toBe('ada');
+    expect(await b.get(CurrentUser)).toBe('anonymous');
+  });
+
+  it('says so when a scope was opened without the value', async () => {
+    await using scope = build().createScope();
+    await expect(scope.get(CurrentUser)).rejects.toThrow(
+      'HttpRequest was not supplied to this scope: open it with createScope(supply(HttpRequest, value))',
+    );
+  });
+
+  it('refuses a value for a token not declared as supplied', () => {
+    expect(() => build().createScope(supply(CurrentUser, 'x'))).toThrow(
+      /CurrentUser cannot be supplied to a scope: declare it with supplied\(CurrentUser\)/,
+    );
+  });
+
+  it('an app-scoped provider cannot depend on a supplied value', () => {
+    expect(() =>
+      Container.build([
+        supplied(HttpRequest),
+        provide(Url, { deps: [HttpRequest], use: () => 'u' }),
+      ]),
+    ).toThrow(/app-scoped Url depends on request-scoped HttpRequest/);
   });
 });

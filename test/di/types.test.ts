@@ -1,4 +1,4 @@
-import { type InjectionToken, provide, provideClass, type Resolved, token } from 'libretto';
+import { type InjectionToken, provide, provideClass, type Resolved, supply, token } from 'libretto';
 import { describe, expectTypeOf, it } from 'vitest';
 
 // These lines are checked by `npm run typecheck`: each @ts-expect-error must be an error.
@@ -53,6 +53,8 @@ describe('DI types (DI-3)', () => {
       provideClass(Users, [Db]);
       // @ts-expect-error constructor arguments in the wrong order
       provideClass(Users, [Log, Db]);
+      // @ts-expect-error a supplied value of the wrong type
+      supply(Port, 'eighty');
       // @ts-expect-error a dependency list of non-tokens
       provide(Name, { deps: ['Port'], use: (p: string) => p });
     };
