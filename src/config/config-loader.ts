@@ -187,9 +187,13 @@ export async function loadConfig(
   const raw = merge(file?.data ?? {}, envTree);
 
   const issues: ConfigIssue[] = [];
+  // Issues carry the schema's key names (`maxSize`); variables were read as `max_size`.
+  const fold = (segments: readonly PropertyKey[]) =>
+    segments.map((s) => foldKey(String(s))).join('.');
+  const origins = new Map([...envConfig.origins].map(([k, v]) => [fold(k.split('.')), v]));
   const sourceOf = (segments: readonly PropertyKey[]): string | undefined => {
     for (let n = segments.length; n > 0; n--) {
-      const origin = envConfig.origins.get(segments.slice(0, n).join('.').toLowerCase());
+      const origin = origins.get(fold(segments.slice(0, n)));
       if (origin !== undefined) return origin;
     }
     if (file === undefined || path === undefined) return undefined;

@@ -239,6 +239,19 @@ describe('loadConfig: environment edge cases', () => {
       env: { LIBRETTO_POOL__MAX_SIZE: '20', LIBRETTO_POOL__IDLE_TIMEOUT_MS: '1000' },
     });
     expect(loaded.sections.get(Pool)).toEqual({ maxSize: 20, idleTimeoutMs: 1000 });
+    const error = await configError(
+      loadConfig([Pool], {
+        argv: [],
+        env: { LIBRETTO_POOL__MAX_SIZE: 'lots', LIBRETTO_POOL__IDLE_TIMEOUT_MS: '1' },
+      }),
+    );
+    expect(error.issues).toEqual([
+      {
+        path: 'pool.maxSize',
+        source: 'LIBRETTO_POOL__MAX_SIZE',
+        message: expect.stringMatching(/expected number/),
+      },
+    ]);
   });
 
   it('points an unknown nested key at its own line', async () => {
