@@ -1,6 +1,6 @@
 import type * as z from 'zod';
 import { Token } from '../di/token.js';
-import { ValidationError } from '../errors/domain-errors.js';
+import { invalidOption } from '../errors/invalid-option.js';
 
 /**
  * A typed view of (part of) the configuration: a DI token whose value is the section under
@@ -19,9 +19,10 @@ export class ConfigSection<S extends z.ZodType = z.ZodType> extends Token<z.outp
     super(key === undefined ? 'Config' : `Config(${key})`);
     // A section is one top-level key; nesting (`a.b`) belongs in the schema.
     if (key !== undefined && !/^[A-Za-z0-9_-]+$/.test(key)) {
-      throw new ValidationError(`configSection: key "${key}" must be one top-level key name`, {
-        details: [{ path: 'key', message: 'letters, digits, _ and - only' }],
-      });
+      invalidOption('configSection', 'key', `"${key}" must be one top-level key name`);
+    }
+    if (typeof (schema as { safeParse?: unknown } | undefined)?.safeParse !== 'function') {
+      invalidOption('configSection', 'schema', 'must be a zod schema');
     }
   }
 }

@@ -1,13 +1,25 @@
 import { Service } from '../core/service.js';
 import { type Provider, provide } from '../di/provider.js';
 import { token } from '../di/token.js';
+import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import {
   type ConfigObject,
   type ConfigSources,
   type LoadedConfig,
   loadConfig,
 } from './config-loader.js';
-import type { ConfigSection } from './config-section.js';
+import { ConfigSection } from './config-section.js';
+
+const OPTION_KEYS = new Set([
+  'sections',
+  'path',
+  'argv',
+  'env',
+  'pathEnv',
+  'envPrefix',
+  'required',
+  'strict',
+]);
 
 /** DI token of the raw configuration: the YAML document overlaid by environment variables. */
 export const RawConfig = token<ConfigObject>('RawConfig');
@@ -36,7 +48,13 @@ export class ConfigService extends Service {
 
   constructor(options: ConfigServiceOptions = {}) {
     super('ConfigService');
+    rejectUnknownKeys('ConfigService', options, OPTION_KEYS);
     const { sections = [], ...sources } = options;
+    for (const [i, section] of sections.entries()) {
+      if (!(section instanceof ConfigSection)) {
+        invalidOption('ConfigService', `sections[${i}]`, 'is not a configSection(...)');
+      }
+    }
     this.#sections = sections;
     this.#sources = sources;
   }

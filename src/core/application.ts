@@ -2,8 +2,8 @@ import { constants } from 'node:os';
 import { Container } from '../di/container.js';
 import { type Provider, provide, withSource } from '../di/provider.js';
 import { InvalidOperationError } from '../errors/application-errors.js';
-import { ValidationError } from '../errors/domain-errors.js';
 import { DeadlineExceededError } from '../errors/infrastructure-errors.js';
+import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { ShutdownError, StartupError } from './lifecycle-errors.js';
 import { createLogger, Logger, type LoggerOptions } from './logger.js';
 import { attachService, Service } from './service.js';
@@ -37,7 +37,7 @@ const OPTION_KEYS = new Set(['providers', 'warmup', 'shutdownTimeout', 'logger']
 const MAX_TIMER_MS = 2_147_483_647;
 
 function invalid(path: string, message: string): never {
-  throw new ValidationError(`Application: ${path} ${message}`, { details: [{ path, message }] });
+  return invalidOption('Application', path, message);
 }
 
 function describe(error: unknown): string {
@@ -80,9 +80,7 @@ export class Application {
       if (services.indexOf(service) !== i)
         invalid(`services[${i}]`, `${service.name} is listed twice`);
     }
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key)) invalid(`options.${key}`, 'unknown option');
-    }
+    rejectUnknownKeys('Application', options, OPTION_KEYS, 'options.');
     const timeout = options.shutdownTimeout ?? 30_000;
     // Node clamps longer timers to 1 ms, which would fail every stop at once.
     if (!Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMER_MS) {

@@ -1,6 +1,8 @@
 import type { Scope } from '../di/scope.js';
-import { ValidationError } from '../errors/domain-errors.js';
+import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { Service } from './service.js';
+
+const OPTION_KEYS = new Set(['interval', 'runOnStart', 'name']);
 
 /** Options of a {@link PeriodicService}. */
 export interface PeriodicOptions {
@@ -33,6 +35,7 @@ export abstract class PeriodicService extends Service {
 
   constructor(options: PeriodicOptions) {
     super(options.name);
+    rejectUnknownKeys(this.name, options, OPTION_KEYS);
     this.interval = options.interval;
     this.#runOnStart = options.runOnStart ?? true;
   }
@@ -41,13 +44,8 @@ export abstract class PeriodicService extends Service {
   protected abstract tick(scope: Scope, signal: AbortSignal): void | Promise<void>;
 
   override start(): void {
-    if (!Number.isFinite(this.interval) || this.interval <= 0) {
-      throw new ValidationError(
-        `${this.name}: interval must be a positive number of milliseconds`,
-        {
-          details: [{ path: 'interval', message: 'must be > 0', value: this.interval }],
-        },
-      );
+    if (!Number.isFinite(this.interval) || this.interval <= 0 || this.interval > 2_147_483_647) {
+      invalidOption(this.name, 'interval', 'must be a positive number of milliseconds');
     }
     this.#active = true;
     this.#schedule(this.#runOnStart ? 0 : this.interval);

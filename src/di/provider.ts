@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors/domain-errors.js';
+import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { type InjectionToken, type ResolvedAll, Token, tokenName } from './token.js';
 
 /** How long a provided value lives: the whole application, or one unit of work. */
@@ -84,9 +84,7 @@ export function provide(
 ): Provider {
   const hasValue = 'value' in options;
   const name = tokenName(token);
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) invalid(name, key, 'unknown option');
-  }
+  rejectUnknownKeys(`provide(${name})`, options, OPTION_KEYS);
   if (hasValue === (options.use !== undefined) || (hasValue && options.deps !== undefined)) {
     invalid(name, 'use', 'give either `value`, or `use` with `deps`');
   }
@@ -188,9 +186,7 @@ function makeProvider(
 const OPTION_KEYS = new Set(['deps', 'use', 'value', 'lifetime', 'dispose', 'override']);
 
 function invalid(token: string, path: string, message: string): never {
-  throw new ValidationError(`provide(${token}): ${path} ${message}`, {
-    details: [{ path, message }],
-  });
+  return invalidOption(`provide(${token})`, path, message);
 }
 
 /** Marks providers with the name of whoever contributed them, for diagnostics. */

@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, configSection, loadConfig } from 'libretto';
+import {
+  ConfigError,
+  type ConfigSection,
+  ConfigService,
+  type ConfigServiceOptions,
+  configSection,
+  loadConfig,
+} from 'libretto';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { findConfigPath } from '../../src/config/config-loader.js';
@@ -267,8 +274,20 @@ describe('loadConfig: environment edge cases', () => {
   });
 });
 
-describe('configSection', () => {
-  it('rejects a key that is not one top-level name', () => {
+describe('configSection and ConfigService arguments', () => {
+  it('rejects a key that is not one top-level name, and a schema that is not zod', () => {
     expect(() => configSection('a.b', z.object({}))).toThrow(/must be one top-level key name/);
+    expect(() => configSection('a', {} as z.ZodObject)).toThrow(
+      'configSection: schema must be a zod schema',
+    );
+  });
+
+  it('rejects unknown options and non-sections', () => {
+    expect(() => new ConfigService({ envPrefx: 'APP_' } as ConfigServiceOptions)).toThrow(
+      'ConfigService: envPrefx unknown option',
+    );
+    expect(
+      () => new ConfigService({ sections: [Worker, z.object({})] as unknown as ConfigSection[] }),
+    ).toThrow('ConfigService: sections[1] is not a configSection(...)');
   });
 });

@@ -1,5 +1,6 @@
 import {
   Application,
+  type PeriodicOptions,
   PeriodicService,
   provide,
   type Scope,
@@ -101,6 +102,15 @@ describe('PeriodicService (APP-4)', () => {
     await app.stop();
     expect(maxActive).toBe(1);
     expect(service.runs.length).toBeGreaterThan(2);
+  });
+
+  it('rejects unknown options', () => {
+    class Job extends PeriodicService {
+      protected tick() {}
+    }
+    expect(() => new Job({ interval: 1, runOnstart: false } as PeriodicOptions)).toThrow(
+      'Job: runOnstart unknown option',
+    );
   });
 
   it('rejects a non-positive interval at start', async () => {
