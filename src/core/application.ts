@@ -4,6 +4,7 @@ import { type Provider, provide, withSource } from '../di/provider.js';
 import { InvalidOperationError } from '../errors/application-errors.js';
 import { DeadlineExceededError } from '../errors/infrastructure-errors.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
+import { Health, HealthMonitor } from './health.js';
 import { ShutdownError, StartupError } from './lifecycle-errors.js';
 import { createLogger, Logger, type LoggerOptions } from './logger.js';
 import { attachService, Service } from './service.js';
@@ -130,6 +131,9 @@ export class Application {
       // what a service contributed (e.g. a test double).
       container = Container.build([
         provide(Logger, { value: this.logger }),
+        provide(Health, {
+          value: new HealthMonitor(this.services, () => this.#state === 'running'),
+        }),
         ...this.services.flatMap((s) => withSource(s.providers(), s.name)),
         ...withSource(this.#providers, 'application'),
       ]);

@@ -50,6 +50,12 @@ export abstract class Service {
    */
   stop(_error?: unknown): void | Promise<void> {}
 
+  /**
+   * Whether this service can serve: throw (or reject) when not, e.g. when its database is
+   * unreachable. Feeds the application's readiness (HTTP `/ready`). Default: healthy.
+   */
+  checkHealth(): void | Promise<void> {}
+
   /** DI providers this service contributes to the application's container. */
   providers(): readonly Provider[] {
     return [];

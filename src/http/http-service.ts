@@ -1,0 +1,451 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { stringify as toYaml } from 'yaml';
+import type * as z from 'zod';
+import { resolveSettings } from '../config/settings.js';
+import { Health } from '../core/health.js';
+import { Service } from '../core/service.js';
+import { type Provider, supplied, supply } from '../di/provider.js';
+import type { Scope } from '../di/scope.js';
+import { token } from '../di/token.js';
+import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
+import { packageAsset, redocPage, swaggerPage } from './docs-pages.js';
+import { toHttpFailure } from './error-mapping.js';
+import { HTTP_DEFAULTS, HttpConfig, type HttpSettings, settingsFromConfig } from './http-config.js';
+import { HttpError, type InputIssue, type InputLocation, invalidInput } from './http-error.js';
+import { compileInputCoercion } from './input-coercion.js';
+import { buildOpenApi, type OpenApiDocument } from './openapi.js';
+import { Outcome, RawResponse } from './response.js';
+import type { HttpMethod, Route } from './route.js';
+
+/** DI token of the current HTTP request, supplied to every request scope. */
+export const HttpRequest = token<FastifyRequest>('HttpRequest');
+
+/** Options of an {@link HttpService}: routes, any HTTP setting (wins over config), and more. */
+export interface HttpServiceOptions extends Partial<HttpSettings> {
+  readonly routes?: readonly Route[];
+  /** Largest accepted body in bytes. Default 1 MiB. */
+  readonly bodyLimit?: number;
+  /** Check returned data against the route's response schema. Default: unless NODE_ENV=production. */
+  readonly validateResponses?: boolean;
+  /** `info.version` of the OpenAPI document. Default `1.0.0`. */
+  readonly docsVersion?: string;
+  /** One log line per request at `info`. Default true. */
+  readonly accessLog?: boolean;
+  /** Liveness path. Default `/health`. */
+  readonly healthPath?: string;
+  /** Readiness path. Default `/ready`. */
+  readonly readyPath?: string;
+}
+
+const OPTION_KEYS = new Set([
+  ...Object.keys(HTTP_DEFAULTS),
+  'routes',
+  'bodyLimit',
+  'validateResponses',
+  'docsVersion',
+  'accessLog',
+  'healthPath',
+  'readyPath',
+]);
+const METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+type Parse = (value: unknown) => unknown;
+
+function inputParser(location: InputLocation, schema: z.ZodType | undefined): Parse | undefined {
+  if (schema === undefined) return undefined;
+  const coerce =
+    location === 'body' ? undefined : compileInputCoercion(schema, location === 'headers');
+  return (value) => {
+    const result = schema.safeParse(coerce === undefined ? value : coerce(value));
+    if (result.success) return result.data;
+    const issues: InputIssue[] = [];
+    for (const issue of result.error.issues) {
+      const base = issue.path.map(String);
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys)
+          issues.push({ location, path: [...base, key].join('.'), message: 'unknown key' });
+      } else {
+        issues.push({ location, path: base.join('.'), message: issue.message });
+      }
+    }
+    throw invalidInput(location, issues);
+  };
+}
+
+function envelope(data: unknown): unknown {
+  return { success: true, data: data === undefined ? null : data, error: null };
+}
+
+/**
+ * An HTTP API served by Fastify: typed routes with request-scoped DI, the JSON envelope,
+ * DDD error mapping, OpenAPI 3.1 with Swagger UI and Redoc, request ids, access log,
+ * `/health` and `/ready`. Settings: constructor > `HttpConfig` from DI (`api:`) > defaults.
+ *
+ * @example
+ * new Application(new ConfigService({ sections: [HttpConfig] }), new HttpService({ routes })).run();
+ */
+export class HttpService extends Service {
+  readonly #routes: readonly Route[];
+  readonly #options: HttpServiceOptions;
+  #fastify: FastifyInstance | undefined;
+  #settings: HttpSettings | undefined;
+  #document: OpenApiDocument | undefined;
+
+  constructor(options: HttpServiceOptions = {}) {
+    super('HttpService');
+    rejectUnknownKeys('HttpService', options, OPTION_KEYS);
+    for (const [i, r] of (options.routes ?? []).entries()) {
+      if (typeof r?.handler !== 'function' || !METHODS.includes(r.method)) {
+        invalidOption('HttpService', `routes[${i}]`, 'is not a route (use route.get(...) etc.)');
+      }
+    }
+    this.#routes = options.routes ?? [];
+    this.#options = options;
+  }
+
+  override providers(): readonly Provider[] {
+    return [supplied(HttpRequest)];
+  }
+
+  /** The settings in effect (after start). */
+  get settings(): HttpSettings {
+    if (this.#settings === undefined) throw new Error('HttpService is not started');
+    return this.#settings;
+  }
+
+  /** The base URL the server listens on, e.g. `http://127.0.0.1:41234` (after start). */
+  get url(): string {
+    const address = this.#fastify?.server.address();
+    if (address === null || address === undefined || typeof address === 'string') {
+      throw new Error('HttpService is not listening');
+    }
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
+  }
+
+  /** The OpenAPI document of the routes (after start, or built on demand). */
+  get openapi(): OpenApiDocument {
+    this.#document ??= buildOpenApi(
+      this.#routes,
+      this.#settings ?? resolveSettings(HTTP_DEFAULTS, undefined, this.#explicitSettings()),
+      this.#options.docsVersion,
+    );
+    return this.#document;
+  }
+
+  #explicitSettings(): Partial<HttpSettings> {
+    const settings: Record<string, unknown> = {};
+    for (const key of Object.keys(HTTP_DEFAULTS)) {
+      const value = (this.#options as Record<string, unknown>)[key];
+      if (value !== undefined) settings[key] = value;
+    }
+    return settings as Partial<HttpSettings>;
+  }
+
+  override async start(): Promise<void> {
+    const provided = await this.getOptionalDependency(HttpConfig);
+    this.#settings = resolveSettings(
+      HTTP_DEFAULTS,
+      provided === undefined ? undefined : settingsFromConfig(provided),
+      this.#explicitSettings(),
+    );
+    const { default: Fastify } = await import('fastify');
+    const app = Fastify({
+      logger: false,
+      bodyLimit: this.#options.bodyLimit ?? 1024 * 1024,
+      requestIdHeader: false,
+      genReqId: (req) => {
+        const incoming = req.headers['x-request-id'];
+        return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming)
+          ? incoming
+          : randomUUID();
+      },
+      return503OnClosing: true,
+    });
+    this.#fastify = app;
+    // JSON only: any other media type is a 415, not a string handed to a JSON schema.
+    app.removeContentTypeParser('text/plain');
+    this.#installErrorHandling(app);
+    app.addHook('onRequest', (request, reply, done) => {
+      reply.header('x-request-id', request.id);
+      done();
+    });
+    if (this.#options.accessLog !== false && this.logger.isLevelEnabled('info')) {
+      const log = this.logger;
+      app.addHook('onResponse', (request, reply, done) => {
+        log.info(
+          {
+            reqId: request.id,
+            method: request.method,
+            url: request.url,
+            status: reply.statusCode,
+            ms: Math.round(reply.elapsedTime * 10) / 10,
+          },
+          'request',
+        );
+        done();
+      });
+    }
+    this.#registerRoutes(app);
+    this.#registerOperations(app);
+    this.#registerDocs(app);
+    if (this.#settings.staticFilesRoot !== undefined) {
+      const { default: fastifyStatic } = await import('@fastify/static');
+      await app.register(fastifyStatic, {
+        root: this.#settings.staticFilesRoot,
+        prefix: this.#settings.staticEndpointPrefix,
+      });
+    }
+    await app.listen({ host: this.#settings.address, port: this.#settings.port });
+    this.logger.info({ url: this.url }, 'listening');
+  }
+
+  /** Refuses new connections and lets requests in flight finish (bounded by the app). */
+  override async stop(): Promise<void> {
+    await this.#fastify?.close();
+  }
+
+  #installErrorHandling(app: FastifyInstance): void {
+    const log = this.logger;
+    app.setErrorHandler((error, request, reply) => {
+      const failure = toHttpFailure(error);
+      if (failure.internal) {
+        log.error(
+          { err: error, reqId: request.id, method: request.method, url: request.url },
+          'request failed',
+        );
+      }
+      void reply
+        .code(failure.status)
+        .headers(failure.headers)
+        .send({
+          success: false,
+          data: null,
+          error: { message: failure.message, code: failure.code, details: failure.details },
+        });
+    });
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0] ?? '';
+      void reply.code(404).send({
+        success: false,
+        data: null,
+        error: {
+          message: `No route for ${request.method} ${path}`,
+          code: 'ROUTE_NOT_FOUND',
+          details: [{ method: request.method, path }],
+        },
+      });
+    });
+  }
+
+  #registerRoutes(app: FastifyInstance): void {
+    const methodsByPath = new Map<string, Set<string>>();
+    for (const r of this.#routes) {
+      const methods = methodsByPath.get(r.path) ?? new Set();
+      methods.add(r.method);
+      methodsByPath.set(r.path, methods);
+      app.route({ method: r.method, url: r.path, handler: this.#compile(r) });
+    }
+    // Known path, wrong method: 405 with Allow, decided at start instead of per request.
+    for (const [path, methods] of methodsByPath) {
+      const allowed = [...methods];
+      if (methods.has('GET')) allowed.push('HEAD');
+      const others = [...METHODS, 'HEAD'].filter((m) => !allowed.includes(m));
+      if (others.length === 0) continue;
+      const allow = allowed.join(', ');
+      app.route({
+        method: others as HttpMethod[],
+        url: path,
+        handler: async (request) => {
+          throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed here`, {
+            headers: { allow },
+            details: [{ method: request.method, allowed }],
+          });
+        },
+      });
+    }
+  }
+
+  /** Everything a route does per request, prepared once. */
+  #compile(r: Route): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
+    const o = r.options;
+    const parseParams = inputParser('path', o.params);
+    const parseQuery = inputParser('query', o.query);
+    const parseBody = inputParser('body', o.body);
+    const parseHeaders = inputParser('headers', o.headers);
+    const injections = Object.entries(o.inject ?? {});
+    const validate =
+      o.response !== undefined &&
+      (this.#options.validateResponses ?? process.env.NODE_ENV !== 'production')
+        ? o.response
+        : undefined;
+    const status = o.status ?? 200;
+    const handler = r.handler as (context: unknown) => unknown;
+    const service = this;
+    const where = `${r.method} ${r.path}`;
+
+    return async function handle(request, reply) {
+      let scope: Scope | undefined;
+      let failure: unknown;
+      const openScope = (): Scope => {
+        if (scope === undefined) {
+          const opened = service.createScope(supply(HttpRequest, request));
+          scope = opened;
+          // After the response is done or the client went away, never before.
+          reply.raw.once('close', () => {
+            opened.close(failure).catch((error: unknown) => {
+              service.logger.error(
+                { err: error, reqId: request.id },
+                'closing the request scope failed',
+              );
+            });
+          });
+        }
+        return scope;
+      };
+      try {
+        const context: Record<string, unknown> = {
+          params: parseParams === undefined ? request.params : parseParams(request.params),
+          query: parseQuery === undefined ? request.query : parseQuery(request.query),
+          body: parseBody === undefined ? request.body : parseBody(request.body),
+          headers: parseHeaders === undefined ? request.headers : parseHeaders(request.headers),
+          request,
+          reply,
+        };
+        Object.defineProperty(context, 'scope', { get: openScope, enumerable: true });
+        if (injections.length > 0) {
+          const s = openScope();
+          const values = await Promise.all(injections.map(([, t]) => s.get(t)));
+          for (let i = 0; i < injections.length; i++) {
+            context[(injections[i] as [string, unknown])[0]] = values[i];
+          }
+        }
+        const result = await handler(context);
+        if (result === reply) return reply;
+        if (result instanceof RawResponse) {
+          return reply.code(result.status).headers(result.headers).send(result.body);
+        }
+        const outcome = result instanceof Outcome ? result : undefined;
+        const data = outcome === undefined ? result : outcome.data;
+        const code = outcome?.status ?? status;
+        if (outcome !== undefined) reply.headers(outcome.headers);
+        if (code === 204) return reply.code(204).send();
+        if (validate !== undefined) {
+          const checked = validate.safeParse(data);
+          if (!checked.success) {
+            throw new Error(
+              `${where}: the handler's result does not match the response schema: ${checked.error.message}`,
+            );
+          }
+        }
+        reply.code(code);
+        return envelope(data);
+      } catch (error) {
+        failure = error;
+        throw error;
+      }
+    };
+  }
+
+  #registerOperations(app: FastifyInstance): void {
+    const healthPath = this.#options.healthPath ?? '/health';
+    const readyPath = this.#options.readyPath ?? '/ready';
+    app.get(healthPath, async () => envelope({ status: 'ok' }));
+    app.get(readyPath, async (_request, reply) => {
+      const monitor = await this.getOptionalDependency(Health);
+      const report = monitor === undefined ? { healthy: true, checks: [] } : await monitor.report();
+      if (report.healthy) return envelope({ status: 'ready', checks: report.checks });
+      return reply.code(503).send({
+        success: false,
+        data: null,
+        error: { message: 'Not ready', code: 'SERVICE_UNAVAILABLE', details: report.checks },
+      });
+    });
+  }
+
+  #registerDocs(app: FastifyInstance): void {
+    const s = this.settings;
+    const prefix = s.staticEndpointPrefix.endsWith('/')
+      ? s.staticEndpointPrefix
+      : `${s.staticEndpointPrefix}/`;
+    const yamlUrl = `${prefix}openapi/openapi.yaml`;
+    const jsonUrl = `${prefix}openapi/openapi.json`;
+    let yamlText: string | undefined;
+    let jsonText: string | undefined;
+    app.get(jsonUrl, async (_request, reply) => {
+      jsonText ??= JSON.stringify(this.openapi);
+      return reply.type('application/json; charset=utf-8').send(jsonText);
+    });
+    app.get(yamlUrl, async (_request, reply) => {
+      yamlText ??= toYaml(this.openapi);
+      return reply.type('application/yaml; charset=utf-8').send(yamlText);
+    });
+
+    const pages: {
+      type: 'swagger' | 'redoc';
+      path: string;
+      html: string;
+      assets: Record<string, ReturnType<typeof packageAsset>>;
+    }[] = [
+      {
+        type: 'swagger',
+        path: s.docsSwaggerPath,
+        html: swaggerPage(s.docsTitle, jsonUrl, s.docsSwaggerPath),
+        assets: {
+          'swagger-ui.css': packageAsset(
+            'swagger-ui-dist',
+            'swagger-ui.css',
+            'text/css; charset=utf-8',
+          ),
+          'swagger-ui-bundle.js': packageAsset(
+            'swagger-ui-dist',
+            'swagger-ui-bundle.js',
+            'text/javascript; charset=utf-8',
+          ),
+        },
+      },
+      {
+        type: 'redoc',
+        path: s.docsRedocPath,
+        html: redocPage(s.docsTitle, jsonUrl, s.docsRedocPath),
+        assets: {
+          'redoc.standalone.js': packageAsset(
+            'redoc',
+            'bundles/redoc.standalone.js',
+            'text/javascript; charset=utf-8',
+          ),
+        },
+      },
+    ];
+    const available = new Set<string>();
+    for (const page of pages) {
+      if (Object.values(page.assets).some((a) => a === undefined)) {
+        this.logger.warn(
+          { page: page.path },
+          `${page.type === 'swagger' ? 'swagger-ui-dist' : 'redoc'} is not installed: ${page.path} is not served`,
+        );
+        continue;
+      }
+      available.add(page.type);
+      app.get(page.path, async (_request, reply) =>
+        reply.type('text/html; charset=utf-8').send(page.html),
+      );
+      for (const [name, asset] of Object.entries(page.assets)) {
+        if (asset === undefined) continue;
+        app.get(`${page.path}/${name}`, async (_request, reply) =>
+          reply
+            .type(asset.contentType)
+            .header('cache-control', 'public, max-age=86400')
+            .send(await asset.read()),
+        );
+      }
+    }
+    const target =
+      s.docsDefaultType === null ? undefined : pages.find((p) => p.type === s.docsDefaultType);
+    if (target !== undefined && available.has(target.type) && s.docsDefaultPath !== target.path) {
+      app.get(s.docsDefaultPath, async (_request, reply) => reply.redirect(target.path, 302));
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import type * as z from 'zod';
+import { coerceToSchema, foldKey } from '../config/schema-coercion.js';
+
+type Def = { readonly type: string } & Record<string, unknown>;
+const defOf = (s: z.core.$ZodType): Def => s._zod.def as unknown as Def;
+const WRAPPERS = new Set([
+  'optional',
+  'nullable',
+  'default',
+  'prefault',
+  'readonly',
+  'catch',
+  'nonoptional',
+]);
+
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  let current = schema;
+  for (let i = 0; i < 32; i++) {
+    const def = defOf(current);
+    if (WRAPPERS.has(def.type)) current = def.innerType as z.core.$ZodType;
+    else if (def.type === 'pipe') current = def.in as z.core.$ZodType;
+    else break;
+  }
+  return current;
+}
+
+type Coerce = (value: unknown) => unknown;
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+
+function scalar(schema: z.core.$ZodType): Coerce {
+  const type = defOf(unwrap(schema)).type;
+  switch (type) {
+    case 'string':
+    case 'enum':
+      return (v) => v;
+    case 'number':
+      return (v) => (typeof v === 'string' && NUMBER.test(v) ? Number(v) : v);
+    case 'boolean':
+      return (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v);
+    default:
+      // Rarer shapes (unions, literals, bigints, nullables) take the general, slower path.
+      return (v) => (typeof v === 'string' ? coerceToSchema(v, schema) : v);
+  }
+}
+
+/**
+ * Compiles, once per route, how to turn the strings of a path, query string or header set
+ * into what `schema` expects: numbers, booleans (`true/false/1/0`), and arrays — from
+ * repeated keys (`?tag=a&tag=b`), a single value becoming a one-element array. Keys match
+ * the schema's ignoring case, `_` and `-` only for headers. Values that cannot be converted
+ * are left for the schema to reject.
+ */
+export function compileInputCoercion(schema: z.core.$ZodType, foldKeys = false): Coerce {
+  const core = unwrap(schema);
+  const def = defOf(core);
+  if (def.type !== 'object') return (v) => v;
+  const shape = def.shape as Record<string, z.core.$ZodType>;
+  const fields = new Map<string, { key: string; coerce: Coerce }>();
+  for (const [key, field] of Object.entries(shape)) {
+    const fieldCore = unwrap(field);
+    const fieldDef = defOf(fieldCore);
+    let coerce: Coerce;
+    if (fieldDef.type === 'array') {
+      const element = scalar(fieldDef.element as z.core.$ZodType);
+      coerce = (v) => (Array.isArray(v) ? v.map(element) : v === undefined ? v : [element(v)]);
+    } else {
+      const one = scalar(field);
+      coerce = (v) => (Array.isArray(v) ? v : one(v));
+    }
+    fields.set(foldKeys ? foldKey(key) : key, { key, coerce });
+  }
+  return (input) => {
+    if (typeof input !== 'object' || input === null) return input;
+    const out: Record<string, unknown> = {};
+    for (const name in input) {
+      if (!Object.hasOwn(input, name)) continue;
+      const value = (input as Record<string, unknown>)[name];
+      const field = fields.get(foldKeys ? foldKey(name) : name);
+      if (field === undefined) out[name] = value;
+      else out[field.key] = field.coerce(value);
+    }
+    return out;
+  };
+}

@@ -1,0 +1,214 @@
+import * as z from 'zod';
+import type { HttpSettings } from './http-config.js';
+import type { Route } from './route.js';
+
+/** An OpenAPI 3.1 document (as plain JSON). */
+export type OpenApiDocument = Record<string, unknown> & { readonly openapi: '3.1.0' };
+
+type JsonSchema = Record<string, unknown>;
+
+const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
+  400: 'Malformed request: invalid JSON, path, query or headers',
+  401: 'Not authenticated',
+  403: 'Not allowed',
+  404: 'Not found',
+  409: 'Conflict with the current state',
+  413: 'Body too large',
+  415: 'Unsupported media type',
+  422: 'Invalid body or failed validation',
+  500: 'Unexpected error',
+  502: 'A dependency failed',
+  503: 'Service unavailable',
+  504: 'A dependency timed out',
+};
+
+const ERROR_ENVELOPE: JsonSchema = {
+  type: 'object',
+  required: ['success', 'data', 'error'],
+  properties: {
+    success: { const: false },
+    data: { type: 'null' },
+    error: {
+      type: 'object',
+      required: ['message', 'code', 'details'],
+      properties: {
+        message: { type: 'string' },
+        code: { type: 'string' },
+        details: { type: 'array', items: { type: 'object' } },
+      },
+    },
+  },
+};
+
+/** Converts zod schemas to OpenAPI components, sharing named schemas (`.meta({ id })`). */
+class SchemaConverter {
+  readonly components: Record<string, JsonSchema> = { ErrorResponse: ERROR_ENVELOPE };
+
+  convert(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+    const json = z.toJSONSchema(schema, {
+      target: 'draft-2020-12',
+      unrepresentable: 'any',
+      io,
+    }) as JsonSchema;
+    const { $schema: _, $defs, ...root } = json;
+    for (const [name, def] of Object.entries(($defs ?? {}) as Record<string, JsonSchema>)) {
+      this.components[name] ??= rewriteRefs(def) as JsonSchema;
+    }
+    const id = z.globalRegistry.get(schema)?.id;
+    const body = rewriteRefs(root) as JsonSchema;
+    if (id === undefined) return body;
+    this.components[id] ??= body;
+    return { $ref: `#/components/schemas/${id}` };
+  }
+}
+
+function rewriteRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(rewriteRefs);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] =
+      key === '$ref' && typeof v === 'string'
+        ? v.replace('#/$defs/', '#/components/schemas/')
+        : rewriteRefs(v);
+  }
+  return out;
+}
+
+function parameters(
+  converter: SchemaConverter,
+  schema: z.ZodType | undefined,
+  location: 'path' | 'query' | 'header',
+): JsonSchema[] {
+  if (schema === undefined) return [];
+  const json = converter.convert(schema, 'input');
+  const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((json.required ?? []) as string[]);
+  return Object.entries(properties).map(([name, property]) => {
+    const { description, ...rest } = property;
+    return {
+      name,
+      in: location,
+      required: location === 'path' || required.has(name),
+      ...(typeof description === 'string' ? { description } : {}),
+      schema: rest,
+    };
+  });
+}
+
+function errorResponse(status: number): JsonSchema {
+  return {
+    description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } },
+  };
+}
+
+/**
+ * Builds the OpenAPI 3.1 document of a set of routes: parameters and bodies from their
+ * schemas (named ones as components), success responses wrapped in the envelope, the error
+ * responses each route can produce, tags with descriptions, `x-tagGroups` and servers.
+ */
+export function buildOpenApi(
+  routes: readonly Route[],
+  settings: Pick<
+    HttpSettings,
+    'docsTitle' | 'docsServers' | 'docsRemovePathPrefix' | 'docsTagDescriptions' | 'docsTagGroups'
+  >,
+  version = '1.0.0',
+): OpenApiDocument {
+  const converter = new SchemaConverter();
+  const paths: Record<string, Record<string, unknown>> = {};
+  const usedTags = new Set<string>();
+  const prefix = settings.docsRemovePathPrefix?.replace(/\/$/, '');
+
+  for (const r of routes) {
+    const o = r.options;
+    let path = r.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    if (prefix !== undefined && prefix !== '' && path.startsWith(prefix)) {
+      path = path.slice(prefix.length) || '/';
+      if (!path.startsWith('/')) path = `/${path}`;
+    }
+    for (const tag of o.tags ?? []) usedTags.add(tag);
+
+    const status = o.status ?? 200;
+    const data = o.response === undefined ? {} : converter.convert(o.response, 'output');
+    const responses: Record<string, unknown> = {
+      [String(status)]:
+        status === 204
+          ? { description: 'No content' }
+          : {
+              description: 'Success',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['success', 'data', 'error'],
+                    properties: { success: { const: true }, data, error: { type: 'null' } },
+                  },
+                },
+              },
+            },
+    };
+    const errors = new Set<number>(o.errors ?? []);
+    if (o.params !== undefined || o.query !== undefined || o.headers !== undefined) errors.add(400);
+    if (o.body !== undefined) for (const s of [400, 413, 415, 422]) errors.add(s);
+    errors.add(500);
+    for (const s of [...errors].sort()) responses[String(s)] = errorResponse(s);
+
+    const params = [
+      ...parameters(converter, o.params, 'path'),
+      ...parameters(converter, o.query, 'query'),
+      ...parameters(converter, o.headers, 'header'),
+    ];
+    // Path parameters the schema does not describe are still strings in the path.
+    for (const name of r.path.match(/:([A-Za-z0-9_]+)/g) ?? []) {
+      const n = name.slice(1);
+      if (!params.some((p) => p.in === 'path' && p.name === n)) {
+        params.push({ name: n, in: 'path', required: true, schema: { type: 'string' } });
+      }
+    }
+
+    const operation: Record<string, unknown> = {
+      ...(o.tags === undefined ? {} : { tags: [...o.tags] }),
+      ...(o.summary === undefined ? {} : { summary: o.summary }),
+      ...(o.description === undefined ? {} : { description: o.description }),
+      ...(o.operationId === undefined ? {} : { operationId: o.operationId }),
+      ...(o.deprecated === true ? { deprecated: true } : {}),
+      ...(params.length === 0 ? {} : { parameters: params }),
+      ...(o.body === undefined
+        ? {}
+        : {
+            requestBody: {
+              required: !o.body.safeParse(undefined).success,
+              content: { 'application/json': { schema: converter.convert(o.body, 'input') } },
+            },
+          }),
+      responses,
+    };
+    paths[path] ??= {};
+    (paths[path] as Record<string, unknown>)[r.method.toLowerCase()] = operation;
+  }
+
+  const tagNames = [...new Set([...Object.keys(settings.docsTagDescriptions), ...usedTags])];
+  const groups = Object.entries(settings.docsTagGroups);
+  return {
+    openapi: '3.1.0',
+    info: { title: settings.docsTitle, version },
+    ...(settings.docsServers.length === 0
+      ? {}
+      : { servers: settings.docsServers.map((url) => ({ url })) }),
+    ...(tagNames.length === 0
+      ? {}
+      : {
+          tags: tagNames.map((name) => {
+            const description = settings.docsTagDescriptions[name];
+            return description === undefined ? { name } : { name, description };
+          }),
+        }),
+    ...(groups.length === 0
+      ? {}
+      : { 'x-tagGroups': groups.map(([name, tags]) => ({ name, tags: [...tags] })) }),
+    paths,
+    components: { schemas: converter.components },
+  };
+}
