@@ -7,7 +7,13 @@ interface Command {
   readonly run: (args: readonly string[]) => Promise<number>;
 }
 
-const commands: Readonly<Record<string, Command>> = {};
+const commands: Readonly<Record<string, Command>> = {
+  openapi: {
+    summary: 'Write the OpenAPI document of an app without starting it',
+    // Loaded on use, so `--help` does not load the HTTP stack.
+    run: async (args) => (await import('./openapi-command.js')).openapiCommand(args),
+  },
+};
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

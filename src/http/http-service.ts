@@ -125,14 +125,25 @@ export class HttpService extends Service {
     return `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
   }
 
-  /** The OpenAPI document of the routes (after start, or built on demand). */
+  /** The OpenAPI document of the routes, with the settings in effect (or, before start, the constructor's). */
   get openapi(): OpenApiDocument {
-    this.#document ??= buildOpenApi(
-      this.#routes,
-      this.#settings ?? resolveSettings(HTTP_DEFAULTS, undefined, this.#explicitSettings()),
-      this.#options.docsVersion,
-    );
+    this.#document ??= this.documentWith(undefined);
     return this.#document;
+  }
+
+  /**
+   * The OpenAPI document as it would be with `config` as the DI-provided `api:` section —
+   * for generating it without starting a server (`libretto openapi`).
+   */
+  documentWith(config: z.output<typeof HttpConfig.schema> | undefined): OpenApiDocument {
+    const settings =
+      this.#settings ??
+      resolveSettings(
+        HTTP_DEFAULTS,
+        config === undefined ? undefined : settingsFromConfig(config),
+        this.#explicitSettings(),
+      );
+    return buildOpenApi(this.#routes, settings, this.#options.docsVersion);
   }
 
   #explicitSettings(): Partial<HttpSettings> {

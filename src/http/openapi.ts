@@ -3,7 +3,18 @@ import type { HttpSettings } from './http-config.js';
 import type { Route } from './route.js';
 
 /** An OpenAPI 3.1 document (as plain JSON). */
-export type OpenApiDocument = Record<string, unknown> & { readonly openapi: '3.1.0' };
+export interface OpenApiDocument {
+  readonly openapi: '3.1.0';
+  readonly info: { readonly title: string; readonly version: string };
+  readonly servers?: readonly { readonly url: string }[];
+  readonly tags?: readonly { readonly name: string; readonly description?: string }[];
+  readonly 'x-tagGroups'?: readonly { readonly name: string; readonly tags: readonly string[] }[];
+  /** Path → method → operation. */
+  readonly paths: Readonly<
+    Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>
+  >;
+  readonly components: { readonly schemas: Readonly<Record<string, unknown>> };
+}
 
 type JsonSchema = Record<string, unknown>;
 
@@ -117,7 +128,7 @@ export function buildOpenApi(
   version = '1.0.0',
 ): OpenApiDocument {
   const converter = new SchemaConverter();
-  const paths: Record<string, Record<string, unknown>> = {};
+  const paths: Record<string, Record<string, Record<string, unknown>>> = {};
   const usedTags = new Set<string>();
   const prefix = settings.docsRemovePathPrefix?.replace(/\/$/, '');
 
@@ -186,7 +197,7 @@ export function buildOpenApi(
       responses,
     };
     paths[path] ??= {};
-    (paths[path] as Record<string, unknown>)[r.method.toLowerCase()] = operation;
+    (paths[path] as Record<string, Record<string, unknown>>)[r.method.toLowerCase()] = operation;
   }
 
   const tagNames = [...new Set([...Object.keys(settings.docsTagDescriptions), ...usedTags])];

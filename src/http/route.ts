@@ -111,7 +111,7 @@ type Builder<M extends HttpMethod> = <
     : RouteOptions<P, Q, B, H, R, I>,
   handler: (
     context: HandlerContext<Path, P, Q, M extends 'GET' ? undefined : B, H, I>,
-  ) => HandlerResult<R> | Promise<HandlerResult<R>>,
+  ) => HandlerResult<NoInfer<R>> | Promise<HandlerResult<NoInfer<R>>>,
 ) => Route;
 
 function builder<M extends HttpMethod>(method: M): Builder<M> {

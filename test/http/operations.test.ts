@@ -43,7 +43,7 @@ describe('graceful stop (APP-5)', () => {
         '/slow',
         {},
         () =>
-          new Promise((resolve) => {
+          new Promise<string>((resolve) => {
             release = () => resolve('done');
           }),
       ),

@@ -1,0 +1,76 @@
+import { token } from 'libretto';
+import { created, route } from 'libretto/http';
+import { describe, expectTypeOf, it } from 'vitest';
+import * as z from 'zod';
+
+// Checked by `npm run typecheck`: every @ts-expect-error must be an error.
+class Users {
+  find(id: string): { id: string; name: string } {
+    return { id, name: 'n' };
+  }
+}
+const Clock = token<() => Date>('Clock');
+
+describe('route types (HTTP-1)', () => {
+  it('types the handler context from the schemas and injections', () => {
+    route.get(
+      '/users/:id',
+      {
+        params: z.object({ id: z.uuid() }),
+        query: z.object({ detailed: z.boolean().default(false) }),
+        response: z.object({ id: z.string(), name: z.string() }),
+        inject: { users: Users, clock: Clock },
+      },
+      ({ params, query, users, clock, body }) => {
+        expectTypeOf(params.id).toEqualTypeOf<string>();
+        expectTypeOf(query.detailed).toEqualTypeOf<boolean>();
+        expectTypeOf(users).toEqualTypeOf<Users>();
+        expectTypeOf(clock).toEqualTypeOf<() => Date>();
+        expectTypeOf(body).toEqualTypeOf<undefined>();
+        return users.find(params.id);
+      },
+    );
+    route.get('/a/:x/:y', {}, ({ params }) => {
+      expectTypeOf(params).toEqualTypeOf<{ readonly x: string; readonly y: string }>();
+      return params.x;
+    });
+    route.post(
+      '/items',
+      { body: z.object({ n: z.number() }), response: z.object({ n: z.number() }) },
+      ({ body }) => created({ n: body.n }),
+    );
+  });
+
+  it('rejects mistakes at compile time', () => {
+    const mistakes = () => {
+      route.get(
+        '/users/:id',
+        { params: z.object({ id: z.uuid() }) },
+        ({ params }) =>
+          // @ts-expect-error no such parameter
+          params.nope,
+      );
+      // @ts-expect-error a GET route cannot declare a body
+      route.get('/x', { body: z.object({}) }, () => null);
+      // @ts-expect-error an injection may not shadow the context's own fields
+      route.get('/x', { inject: { params: Users } }, () => null);
+      // @ts-expect-error the handler's data must match the response schema
+      route.get('/x', { response: z.object({ id: z.number() }) }, () => ({ id: 'one' }));
+      route.post(
+        '/x',
+        { body: z.object({ n: z.number() }), response: z.object({ n: z.number() }) },
+        () =>
+          // @ts-expect-error an Outcome's data must match the response schema too
+          created({ n: 'one' }),
+      );
+      route.get(
+        '/a/:x',
+        {},
+        ({ params }) =>
+          // @ts-expect-error only the path's own parameters exist
+          params.y,
+      );
+    };
+    expectTypeOf(mistakes).toBeFunction();
+  });
+});
