@@ -74,6 +74,8 @@ const FASTIFY: Readonly<Record<string, readonly [number, string, string]>> = {
     'Content-Length does not match the body',
   ],
   FST_ERR_CTP_INVALID_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'Invalid Content-Type'],
+  FST_ERR_BAD_URL: [400, 'MALFORMED_URL', 'The URL is malformed'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'URI_TOO_LONG', 'A path parameter is too long'],
 };
 
 function failure(

@@ -174,6 +174,8 @@ export class HttpService extends Service {
           : randomUUID();
       },
       return503OnClosing: true,
+      // Malformed URLs and over-long parameters get the envelope too, not Fastify's format.
+      frameworkErrors: (error, request, reply) => this.#sendFailure(error, request, reply),
     });
     this.#fastify = app;
     // JSON only: any other media type is a 415, not a string handed to a JSON schema.
@@ -227,25 +229,27 @@ export class HttpService extends Service {
     }
   }
 
+  #sendFailure(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+    const failure = toHttpFailure(error);
+    if (failure.internal) {
+      this.logger.error(
+        { err: error, reqId: request.id, method: request.method, url: request.url },
+        'request failed',
+      );
+    }
+    void reply
+      .code(failure.status)
+      .header('x-request-id', request.id)
+      .headers(failure.headers)
+      .send({
+        success: false,
+        data: null,
+        error: { message: failure.message, code: failure.code, details: failure.details },
+      });
+  }
+
   #installErrorHandling(app: FastifyInstance): void {
-    const log = this.logger;
-    app.setErrorHandler((error, request, reply) => {
-      const failure = toHttpFailure(error);
-      if (failure.internal) {
-        log.error(
-          { err: error, reqId: request.id, method: request.method, url: request.url },
-          'request failed',
-        );
-      }
-      void reply
-        .code(failure.status)
-        .headers(failure.headers)
-        .send({
-          success: false,
-          data: null,
-          error: { message: failure.message, code: failure.code, details: failure.details },
-        });
-    });
+    app.setErrorHandler((error, request, reply) => this.#sendFailure(error, request, reply));
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0] ?? '';
       void reply.code(404).send({

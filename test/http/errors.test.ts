@@ -216,6 +216,15 @@ describe('request parsing errors (HTTP-2, HTTP-5)', () => {
       'ROUTE_NOT_FOUND',
       [{ method: 'GET', path: '/nowhere' }],
     ],
+    ['a malformed URL', '/items/%E0%A4%A', { method: 'POST' }, 400, 'MALFORMED_URL', []],
+    [
+      'an over-long path parameter',
+      `/items/${'1'.repeat(200)}`,
+      { method: 'POST' },
+      414,
+      'URI_TOO_LONG',
+      [],
+    ],
     [
       'a wrong method',
       '/items/7',
