@@ -1,3 +1,4 @@
+import { invalidOption } from '../errors/invalid-option.js';
 import { brandError, type ErrorDetail, LibrettoError } from '../errors/libretto-error.js';
 
 /**
@@ -28,7 +29,7 @@ export class HttpError extends LibrettoError {
   ) {
     super(message, options);
     if (!Number.isInteger(status) || status < 400 || status > 599) {
-      throw new RangeError(`HttpError: status ${status} is not an error status (400-599)`);
+      invalidOption('HttpError', 'status', `${status} is not an error status (400-599)`);
     }
     this.status = status;
     (this as { code: string }).code = code;

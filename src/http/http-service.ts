@@ -8,6 +8,7 @@ import { Service } from '../core/service.js';
 import { type Provider, supplied, supply } from '../di/provider.js';
 import type { Scope } from '../di/scope.js';
 import { token } from '../di/token.js';
+import { InvalidOperationError } from '../errors/application-errors.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { packageAsset, redocPage, swaggerPage } from './docs-pages.js';
 import { toHttpFailure } from './error-mapping.js';
@@ -111,7 +112,7 @@ export class HttpService extends Service {
 
   /** The settings in effect (after start). */
   get settings(): HttpSettings {
-    if (this.#settings === undefined) throw new Error('HttpService is not started');
+    if (this.#settings === undefined) throw new InvalidOperationError('HttpService is not started');
     return this.#settings;
   }
 
@@ -119,7 +120,7 @@ export class HttpService extends Service {
   get url(): string {
     const address = this.#fastify?.server.address();
     if (address === null || address === undefined || typeof address === 'string') {
-      throw new Error('HttpService is not listening');
+      throw new InvalidOperationError('HttpService is not listening');
     }
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;

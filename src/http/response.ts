@@ -1,3 +1,5 @@
+import { invalidOption } from '../errors/invalid-option.js';
+
 declare const dataType: unique symbol;
 
 /**
@@ -35,7 +37,7 @@ export function withStatus<T>(
   headers?: Record<string, string>,
 ): Outcome<T> {
   if (!Number.isInteger(status) || status < 200 || status > 299) {
-    throw new RangeError(`withStatus: ${status} is not a success status (200-299)`);
+    invalidOption('withStatus', 'status', `${status} is not a success status (200-299)`);
   }
   return new Outcome(status, data, headers);
 }

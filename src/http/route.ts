@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type * as z from 'zod';
 import type { Scope } from '../di/scope.js';
 import type { InjectionToken, Resolved } from '../di/token.js';
+import { invalidOption } from '../errors/invalid-option.js';
 import type { Outcome, RawResponse } from './response.js';
 
 /** HTTP methods a route can answer. */
@@ -117,12 +118,14 @@ type Builder<M extends HttpMethod> = <
 function builder<M extends HttpMethod>(method: M): Builder<M> {
   return ((path: string, options: Route['options'], handler: Route['handler']) => {
     if (typeof path !== 'string' || !path.startsWith('/')) {
-      throw new TypeError(`route.${method.toLowerCase()}: the path must start with "/"`);
+      invalidOption(`route.${method.toLowerCase()}`, 'path', 'must start with "/"');
     }
     for (const key of Object.keys(options.inject ?? {})) {
       if ((RESERVED as readonly string[]).includes(key)) {
-        throw new TypeError(
-          `route ${method} ${path}: inject.${key} clashes with the context's own ${key}`,
+        invalidOption(
+          `route ${method} ${path}`,
+          `inject.${key}`,
+          "clashes with the context's own field",
         );
       }
     }

@@ -247,3 +247,25 @@ describe('request id (HTTP-9)', () => {
     );
   });
 });
+
+describe('bad arguments to the HTTP API', () => {
+  it('answers each with a ValidationError naming the argument', async () => {
+    const { ValidationError } = await import('libretto');
+    const { HttpError } = await import('libretto/http');
+    expect(() => route.get('users' as '/users', {}, () => null)).toThrow(ValidationError);
+    expect(() => route.get('users' as '/users', {}, () => null)).toThrow(
+      'route.get: path must start with "/"',
+    );
+    expect(() =>
+      route.get(
+        '/x',
+        { inject: { params: Clock } } as unknown as Parameters<typeof route.get>[1],
+        () => null,
+      ),
+    ).toThrow("route GET /x: inject.params clashes with the context's own field");
+    expect(() => new HttpError(200, 'OK', 'not an error')).toThrow(
+      'HttpError: status 200 is not an error status',
+    );
+    expect(() => withStatus(404, 'x')).toThrow('withStatus: status 404 is not a success status');
+  });
+});
