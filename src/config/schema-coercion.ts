@@ -2,7 +2,8 @@ import type * as z from 'zod';
 
 type Def = { readonly type: string } & Record<string, unknown>;
 
-function defOf(schema: z.core.$ZodType): Def {
+/** The internal definition of a zod schema (its `type` and parts). */
+export function defOf(schema: z.core.$ZodType): Def {
   return schema._zod.def as unknown as Def;
 }
 
@@ -17,7 +18,7 @@ const WRAPPERS = new Set([
 ]);
 
 /** Strips wrappers (optional, default, pipe input, …) down to the schema that reads the value. */
-function unwrap(schema: z.core.$ZodType): { core: z.core.$ZodType; nullable: boolean } {
+export function unwrap(schema: z.core.$ZodType): { core: z.core.$ZodType; nullable: boolean } {
   let current = schema;
   let nullable = false;
   for (let i = 0; i < 32; i++) {

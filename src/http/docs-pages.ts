@@ -36,41 +36,41 @@ export function packageAsset(
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Swagger UI, with its assets served beside the page (no CDN). */
-export function swaggerPage(title: string, specUrl: string, assetBase: string): string {
+function page(title: string, head: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<link rel="stylesheet" href="${assetBase}/swagger-ui.css">
+${head}
 </head>
 <body>
-<div id="swagger-ui"></div>
-<script src="${assetBase}/swagger-ui-bundle.js"></script>
-<script>
-window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specUrl)}, dom_id: '#swagger-ui', deepLinking: true });
-</script>
+${body}
 </body>
 </html>
 `;
 }
 
+/** Swagger UI, with its assets served beside the page (no CDN). */
+export function swaggerPage(title: string, specUrl: string, assetBase: string): string {
+  return page(
+    title,
+    `<link rel="stylesheet" href="${assetBase}/swagger-ui.css">`,
+    `<div id="swagger-ui"></div>
+<script src="${assetBase}/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specUrl)}, dom_id: '#swagger-ui', deepLinking: true });
+</script>`,
+  );
+}
+
 /** Redoc, with its standalone bundle served beside the page (no CDN). */
 export function redocPage(title: string, specUrl: string, assetBase: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>body { margin: 0; padding: 0; }</style>
-</head>
-<body>
-<redoc spec-url="${escapeHtml(specUrl)}"></redoc>
-<script src="${assetBase}/redoc.standalone.js"></script>
-</body>
-</html>
-`;
+  return page(
+    title,
+    '<style>body { margin: 0; padding: 0; }</style>',
+    `<redoc spec-url="${escapeHtml(specUrl)}"></redoc>
+<script src="${assetBase}/redoc.standalone.js"></script>`,
+  );
 }

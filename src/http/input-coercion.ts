@@ -1,34 +1,11 @@
 import type * as z from 'zod';
-import { coerceToSchema, foldKey } from '../config/schema-coercion.js';
-
-type Def = { readonly type: string } & Record<string, unknown>;
-const defOf = (s: z.core.$ZodType): Def => s._zod.def as unknown as Def;
-const WRAPPERS = new Set([
-  'optional',
-  'nullable',
-  'default',
-  'prefault',
-  'readonly',
-  'catch',
-  'nonoptional',
-]);
-
-function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
-  let current = schema;
-  for (let i = 0; i < 32; i++) {
-    const def = defOf(current);
-    if (WRAPPERS.has(def.type)) current = def.innerType as z.core.$ZodType;
-    else if (def.type === 'pipe') current = def.in as z.core.$ZodType;
-    else break;
-  }
-  return current;
-}
+import { coerceToSchema, defOf, foldKey, unwrap } from '../config/schema-coercion.js';
 
 type Coerce = (value: unknown) => unknown;
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
 function scalar(schema: z.core.$ZodType): Coerce {
-  const type = defOf(unwrap(schema)).type;
+  const type = defOf(unwrap(schema).core).type;
   switch (type) {
     case 'string':
     case 'enum':
@@ -51,14 +28,12 @@ function scalar(schema: z.core.$ZodType): Coerce {
  * are left for the schema to reject.
  */
 export function compileInputCoercion(schema: z.core.$ZodType, foldKeys = false): Coerce {
-  const core = unwrap(schema);
-  const def = defOf(core);
+  const def = defOf(unwrap(schema).core);
   if (def.type !== 'object') return (v) => v;
   const shape = def.shape as Record<string, z.core.$ZodType>;
   const fields = new Map<string, { key: string; coerce: Coerce }>();
   for (const [key, field] of Object.entries(shape)) {
-    const fieldCore = unwrap(field);
-    const fieldDef = defOf(fieldCore);
+    const fieldDef = defOf(unwrap(field).core);
     let coerce: Coerce;
     if (fieldDef.type === 'array') {
       const element = scalar(fieldDef.element as z.core.$ZodType);
