@@ -163,6 +163,8 @@ export class HttpService extends Service {
       provided === undefined ? undefined : settingsFromConfig(provided),
       this.#explicitSettings(),
     );
+    // A document read before start lacked the DI-provided settings.
+    this.#document = undefined;
     const { default: Fastify } = await import('fastify');
     const app = Fastify({
       logger: false,
@@ -338,8 +340,10 @@ export class HttpService extends Service {
           headers: parseHeaders === undefined ? request.headers : parseHeaders(request.headers),
           request,
           reply,
+          get scope() {
+            return openScope();
+          },
         };
-        Object.defineProperty(context, 'scope', { get: openScope, enumerable: true });
         if (injections.length > 0) {
           const s = openScope();
           const values = await Promise.all(injections.map(([, t]) => s.get(t)));

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigService, provide, ValidationError } from 'libretto';
+import { Application, ConfigService, provide, ValidationError } from 'libretto';
 import { HttpConfig, HttpService, type HttpServiceOptions, route } from 'libretto/http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startHttp } from './http-harness.js';
@@ -70,6 +70,21 @@ describe('HTTP configuration precedence (HTTP-8, CFG-4)', () => {
     expect((await s.fetch('/ui')).status).toBe(200);
     expect((await s.fetch('/docs')).headers.get('location')).toBe('/ui');
     await s.stop();
+  });
+
+  it('a document read before start is rebuilt with the DI settings at start', async () => {
+    const http = new HttpService({ address: '127.0.0.1', port: 0, routes });
+    expect(http.openapi.info.title).toBe('API');
+    const app = new Application(http, {
+      providers: [provide(HttpConfig, { value: { docs_title: 'From DI' } })],
+      logger: { level: 'silent' },
+    });
+    await app.start();
+    const served = (await (await fetch(`${http.url}/static/openapi/openapi.json`)).json()) as {
+      info: { title: string };
+    };
+    expect(served.info.title).toBe('From DI');
+    await app.stop();
   });
 
   it('an invalid api: value fails the start with its path', async () => {
