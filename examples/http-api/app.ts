@@ -137,17 +137,16 @@ export const routes = [
   ),
 ];
 
-export const app = new Application(
-  new ConfigService({ sections: [HttpConfig] }),
-  new HttpService({ routes }),
-  {
-    providers: [
-      provide(UserStore, { use: () => new UserStore() }),
-      provide(Caller, {
-        deps: [HttpRequest],
-        use: (request) => ({ name: String(request.headers['x-caller'] ?? 'anonymous') }),
-        lifetime: 'request',
-      }),
-    ],
-  },
-);
+/** The HTTP service; its `url` tells where it listens once started. */
+export const http = new HttpService({ routes });
+
+export const app = new Application(new ConfigService({ sections: [HttpConfig] }), http, {
+  providers: [
+    provide(UserStore, { use: () => new UserStore() }),
+    provide(Caller, {
+      deps: [HttpRequest],
+      use: (request) => ({ name: String(request.headers['x-caller'] ?? 'anonymous') }),
+      lifetime: 'request',
+    }),
+  ],
+});

@@ -10,7 +10,12 @@ import type { Scope } from '../di/scope.js';
 import { token } from '../di/token.js';
 import { InvalidOperationError } from '../errors/application-errors.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
-import { packageAsset, redocPage, swaggerPage } from './docs-pages.js';
+import {
+  DOCS_CONTENT_SECURITY_POLICY,
+  packageAsset,
+  redocPage,
+  swaggerPage,
+} from './docs-pages.js';
 import { toHttpFailure } from './error-mapping.js';
 import { HTTP_DEFAULTS, HttpConfig, type HttpSettings, settingsFromConfig } from './http-config.js';
 import { HttpError, type InputIssue, type InputLocation, invalidInput } from './http-error.js';
@@ -459,7 +464,10 @@ export class HttpService extends Service {
       }
       available.add(page.type);
       app.get(page.path, async (_request, reply) =>
-        reply.type('text/html; charset=utf-8').send(page.html),
+        reply
+          .type('text/html; charset=utf-8')
+          .header('content-security-policy', DOCS_CONTENT_SECURITY_POLICY)
+          .send(page.html),
       );
       for (const [name, asset] of Object.entries(page.assets)) {
         if (asset === undefined) continue;

@@ -114,10 +114,17 @@ function errorResponse(status: number): JsonSchema {
   };
 }
 
+/** The tag of operations without tags when tag groups are configured. */
+const UNTAGGED = 'default';
+/** The group that collects tags no configured group lists. */
+const OTHER_GROUP = 'Other';
+
 /**
  * Builds the OpenAPI 3.1 document of a set of routes: parameters and bodies from their
  * schemas (named ones as components), success responses wrapped in the envelope, the error
  * responses each route can produce, tags with descriptions, `x-tagGroups` and servers.
+ * With tag groups, untagged operations get the tag `default` and tags no group lists go
+ * to a last group `Other`, so Redoc (which hides ungrouped tags) still shows them.
  */
 export function buildOpenApi(
   routes: readonly Route[],
@@ -131,6 +138,10 @@ export function buildOpenApi(
   const paths: Record<string, Record<string, Record<string, unknown>>> = {};
   const usedTags = new Set<string>();
   const prefix = settings.docsRemovePathPrefix?.replace(/\/$/, '');
+  const groups = Object.entries(settings.docsTagGroups);
+  // Redoc shows only tags listed in a group once any group exists; Swagger UI files
+  // untagged operations under "default". Use that tag so both viewers show them.
+  const untagged = groups.length === 0 ? undefined : [UNTAGGED];
 
   for (const r of routes) {
     const o = r.options;
@@ -139,7 +150,8 @@ export function buildOpenApi(
       path = path.slice(prefix.length) || '/';
       if (!path.startsWith('/')) path = `/${path}`;
     }
-    for (const tag of o.tags ?? []) usedTags.add(tag);
+    const tags = o.tags ?? untagged;
+    for (const tag of tags ?? []) usedTags.add(tag);
 
     const status = o.status ?? 200;
     const data = o.response === undefined ? {} : converter.convert(o.response, 'output');
@@ -180,7 +192,7 @@ export function buildOpenApi(
     }
 
     const operation: Record<string, unknown> = {
-      ...(o.tags === undefined ? {} : { tags: [...o.tags] }),
+      ...(tags === undefined ? {} : { tags: [...tags] }),
       ...(o.summary === undefined ? {} : { summary: o.summary }),
       ...(o.description === undefined ? {} : { description: o.description }),
       ...(o.operationId === undefined ? {} : { operationId: o.operationId }),
@@ -201,7 +213,12 @@ export function buildOpenApi(
   }
 
   const tagNames = [...new Set([...Object.keys(settings.docsTagDescriptions), ...usedTags])];
-  const groups = Object.entries(settings.docsTagGroups);
+  const grouped = new Set(groups.flatMap(([, tags]) => tags));
+  const ungrouped = tagNames.filter((name) => !grouped.has(name));
+  const tagGroups = groups.map(([name, tags]) => ({ name, tags: [...tags] }));
+  if (groups.length > 0 && ungrouped.length > 0) {
+    tagGroups.push({ name: OTHER_GROUP, tags: ungrouped });
+  }
   return {
     openapi: '3.1.0',
     info: { title: settings.docsTitle, version },
@@ -216,9 +233,7 @@ export function buildOpenApi(
             return description === undefined ? { name } : { name, description };
           }),
         }),
-    ...(groups.length === 0
-      ? {}
-      : { 'x-tagGroups': groups.map(([name, tags]) => ({ name, tags: [...tags] })) }),
+    ...(groups.length === 0 ? {} : { 'x-tagGroups': tagGroups }),
     paths,
     components: { schemas: converter.components },
   };

@@ -1,5 +1,5 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { route } from 'libretto/http';
+import { buildOpenApi, HTTP_DEFAULTS, route } from 'libretto/http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
@@ -79,6 +79,25 @@ describe('OpenAPI document (HTTP-6)', () => {
       { name: 'admin' },
     ]);
     expect(doc['x-tagGroups']).toEqual([{ name: 'Management', tags: ['users', 'admin'] }]);
+  });
+
+  it('keeps untagged and ungrouped operations visible when tag groups are set', () => {
+    const doc = buildOpenApi(
+      [
+        route.get('/a', { tags: ['grouped'] }, () => 1),
+        route.get('/b', { tags: ['loose'] }, () => 2),
+        route.get('/c', {}, () => 3),
+      ],
+      { ...HTTP_DEFAULTS, docsTagGroups: { Main: ['grouped'] } },
+    );
+    expect(doc.paths['/c']?.get).toMatchObject({ tags: ['default'] });
+    expect(doc['x-tagGroups']).toEqual([
+      { name: 'Main', tags: ['grouped'] },
+      { name: 'Other', tags: ['loose', 'default'] },
+    ]);
+    const ungroupedDoc = buildOpenApi([route.get('/c', {}, () => 3)], HTTP_DEFAULTS);
+    expect(ungroupedDoc.paths['/c']?.get).not.toHaveProperty('tags');
+    expect(ungroupedDoc).not.toHaveProperty('x-tagGroups');
   });
 
   it('removes the path prefix and converts path parameters', () => {
