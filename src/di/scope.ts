@@ -4,6 +4,7 @@ import type { Supply } from './provider.js';
 import { type InjectionToken, tokenName } from './token.js';
 
 const EMPTY: unique symbol = Symbol('empty');
+const CLOSED: Promise<void> = Promise.resolve();
 
 /** A value still being created asynchronously; concurrent requests share its promise. */
 class Pending {
@@ -83,25 +84,37 @@ export class Scope implements AsyncDisposable {
    * request-scoped token asked of the app scope or a closed scope.
    */
   get<T>(token: InjectionToken<T>): Promise<T> {
-    const plan = this.#graph.plans.get(token);
-    if (plan === undefined) return Promise.reject(new UnknownDependencyError(tokenName(token)));
-    if (this.#closed || this.#root.#closed) {
-      const which = this.#closed ? 'scope' : 'container';
-      return Promise.reject(new ScopeError(`Cannot resolve ${plan.name}: the ${which} is closed`));
-    }
-    if (plan.request && this.#isRoot) {
-      return Promise.reject(
-        new ScopeError(
-          `${plan.name} is request-scoped: resolve it from a request scope (container.createScope())`,
-        ),
-      );
-    }
     try {
-      const value = this.#resolve(plan);
+      const value = this.#lookup(token);
       return (value instanceof Pending ? value.promise : Promise.resolve(value)) as Promise<T>;
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * @internal Like `get`, but returns the value itself when it exists or its factory is
+   * synchronous, sparing hot paths (one HTTP request) a promise per dependency. Throws
+   * instead of rejecting.
+   */
+  getNow<T>(token: InjectionToken<T>): T | Promise<T> {
+    const value = this.#lookup(token);
+    return (value instanceof Pending ? value.promise : value) as T | Promise<T>;
+  }
+
+  #lookup(token: InjectionToken<unknown>): unknown {
+    const plan = this.#graph.plans.get(token);
+    if (plan === undefined) throw new UnknownDependencyError(tokenName(token));
+    if (this.#closed || this.#root.#closed) {
+      const which = this.#closed ? 'scope' : 'container';
+      throw new ScopeError(`Cannot resolve ${plan.name}: the ${which} is closed`);
+    }
+    if (plan.request && this.#isRoot) {
+      throw new ScopeError(
+        `${plan.name} is request-scoped: resolve it from a request scope (container.createScope())`,
+      );
+    }
+    return this.#resolve(plan);
   }
 
   /** Resolves `token` if it has a provider, else `undefined`. */
@@ -117,8 +130,15 @@ export class Scope implements AsyncDisposable {
    */
   close(error?: unknown): Promise<void> {
     this.#closed = true;
-    this.#closing ??= this.#close(error);
+    this.#closing ??= this.#needsAsyncClose() ? this.#close(error) : CLOSED;
     return this.#closing;
+  }
+
+  /** Whether closing has anything to wait for or finalize (most request scopes do not). */
+  #needsAsyncClose(): boolean {
+    if (this.#finalizers.length > 0) return true;
+    for (const value of this.#values) if (value instanceof Pending) return true;
+    return false;
   }
 
   async #close(error: unknown): Promise<void> {

@@ -6,8 +6,7 @@ import { resolveSettings } from '../config/settings.js';
 import { Health } from '../core/health.js';
 import { Service } from '../core/service.js';
 import { type Provider, supplied, supply } from '../di/provider.js';
-import type { Scope } from '../di/scope.js';
-import { token } from '../di/token.js';
+import type { InjectionToken } from '../di/token.js';
 import { InvalidOperationError } from '../errors/application-errors.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import {
@@ -17,15 +16,14 @@ import {
   swaggerPage,
 } from './docs-pages.js';
 import { toHttpFailure } from './error-mapping.js';
+import { HandlerContext, type ScopeOpener } from './handler-context.js';
 import { HTTP_DEFAULTS, HttpConfig, type HttpSettings, settingsFromConfig } from './http-config.js';
 import { HttpError, type InputIssue, type InputLocation, invalidInput } from './http-error.js';
+import { HttpRequest } from './http-request.js';
 import { compileInputCoercion } from './input-coercion.js';
 import { buildOpenApi, type OpenApiDocument } from './openapi.js';
 import { Outcome, RawResponse } from './response.js';
 import type { HttpMethod, Route } from './route.js';
-
-/** DI token of the current HTTP request, supplied to every request scope. */
-export const HttpRequest = token<FastifyRequest>('HttpRequest');
 
 /** Options of an {@link HttpService}: routes, any HTTP setting (wins over config), and more. */
 export interface HttpServiceOptions extends Partial<HttpSettings> {
@@ -78,6 +76,43 @@ function inputParser(location: InputLocation, schema: z.ZodType | undefined): Pa
     }
     throw invalidInput(location, issues);
   };
+}
+
+/**
+ * Sets each injected dependency on the context; returns a promise only when some are
+ * created asynchronously.
+ */
+function inject(
+  context: HandlerContext,
+  names: readonly string[],
+  tokens: readonly InjectionToken<unknown>[],
+): Promise<void> | undefined {
+  const scope = context.scope;
+  const target = context as unknown as Record<string, unknown>;
+  let pending: Promise<void>[] | undefined;
+  for (let i = 0; i < tokens.length; i++) {
+    const name = names[i] as string;
+    const value = scope.getNow(tokens[i] as InjectionToken<unknown>);
+    if (value instanceof Promise) {
+      pending ??= [];
+      pending.push(
+        value.then((resolved) => {
+          target[name] = resolved;
+        }),
+      );
+    } else {
+      target[name] = value;
+    }
+  }
+  return pending === undefined ? undefined : Promise.all(pending).then(() => undefined);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 function envelope(data: unknown): unknown {
@@ -189,10 +224,6 @@ export class HttpService extends Service {
     // JSON only: any other media type is a 415, not a string handed to a JSON schema.
     app.removeContentTypeParser('text/plain');
     this.#installErrorHandling(app);
-    app.addHook('onRequest', (request, reply, done) => {
-      reply.header('x-request-id', request.id);
-      done();
-    });
     if (this.#options.accessLog !== false && this.logger.isLevelEnabled('info')) {
       const log = this.logger;
       app.addHook('onResponse', (request, reply, done) => {
@@ -209,16 +240,28 @@ export class HttpService extends Service {
         done();
       });
     }
+    // Route handlers and the error and not-found handlers set X-Request-Id themselves, so
+    // the API's routes run without any hook; the built-in routes get it from a hook of
+    // their own encapsulated context.
     this.#registerRoutes(app);
-    this.#registerOperations(app);
-    this.#registerDocs(app);
-    if (this.#settings.staticFilesRoot !== undefined) {
-      const { default: fastifyStatic } = await import('@fastify/static');
-      await app.register(fastifyStatic, {
-        root: this.#settings.staticFilesRoot,
-        prefix: this.#settings.staticEndpointPrefix,
+    const settings = this.#settings;
+    const staticRoot = settings.staticFilesRoot;
+    const fastifyStatic =
+      staticRoot === undefined ? undefined : (await import('@fastify/static')).default;
+    await app.register(async (builtIn) => {
+      builtIn.addHook('onRequest', (request, reply, done) => {
+        reply.header('x-request-id', request.id);
+        done();
       });
-    }
+      this.#registerOperations(builtIn);
+      this.#registerDocs(builtIn);
+      if (fastifyStatic !== undefined && staticRoot !== undefined) {
+        await builtIn.register(fastifyStatic, {
+          root: staticRoot,
+          prefix: settings.staticEndpointPrefix,
+        });
+      }
+    });
     await app.listen({ host: this.#settings.address, port: this.#settings.port });
     this.logger.info({ url: this.url }, 'listening');
   }
@@ -260,15 +303,18 @@ export class HttpService extends Service {
     app.setErrorHandler((error, request, reply) => this.#sendFailure(error, request, reply));
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0] ?? '';
-      void reply.code(404).send({
-        success: false,
-        data: null,
-        error: {
-          message: `No route for ${request.method} ${path}`,
-          code: 'ROUTE_NOT_FOUND',
-          details: [{ method: request.method, path }],
-        },
-      });
+      void reply
+        .code(404)
+        .header('x-request-id', request.id)
+        .send({
+          success: false,
+          data: null,
+          error: {
+            message: `No route for ${request.method} ${path}`,
+            code: 'ROUTE_NOT_FOUND',
+            details: [{ method: request.method, path }],
+          },
+        });
     });
   }
 
@@ -301,86 +347,94 @@ export class HttpService extends Service {
   }
 
   /** Everything a route does per request, prepared once. */
-  #compile(r: Route): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
+  #compile(r: Route): (request: FastifyRequest, reply: FastifyReply) => unknown {
     const o = r.options;
     const parseParams = inputParser('path', o.params);
     const parseQuery = inputParser('query', o.query);
     const parseBody = inputParser('body', o.body);
     const parseHeaders = inputParser('headers', o.headers);
     const injections = Object.entries(o.inject ?? {});
+    const names = injections.map(([name]) => name);
+    const tokens = injections.map(([, t]) => t);
     const validate =
       o.response !== undefined &&
       (this.#options.validateResponses ?? process.env.NODE_ENV !== 'production')
         ? o.response
         : undefined;
     const status = o.status ?? 200;
-    const handler = r.handler as (context: unknown) => unknown;
-    const service = this;
+    const handler = r.handler as (context: HandlerContext) => unknown;
+    const opener = this.#scopeOpener();
     const where = `${r.method} ${r.path}`;
 
-    return async function handle(request, reply) {
-      let scope: Scope | undefined;
-      let failure: unknown;
-      const openScope = (): Scope => {
-        if (scope === undefined) {
-          const opened = service.createScope(supply(HttpRequest, request));
-          scope = opened;
-          // After the response is done or the client went away, never before.
-          reply.raw.once('close', () => {
-            opened.close(failure).catch((error: unknown) => {
-              service.logger.error(
-                { err: error, reqId: request.id },
-                'closing the request scope failed',
-              );
-            });
-          });
+    /** The reply for what the handler returned (the envelope unless it answered itself). */
+    const respond = (reply: FastifyReply, result: unknown): unknown => {
+      if (result === reply) return reply;
+      if (result instanceof RawResponse) {
+        return reply.code(result.status).headers(result.headers).send(result.body);
+      }
+      const outcome = result instanceof Outcome ? result : undefined;
+      const data = outcome === undefined ? result : outcome.data;
+      const code = outcome?.status ?? status;
+      if (outcome !== undefined) reply.headers(outcome.headers);
+      if (code === 204) return reply.code(204).send();
+      if (validate !== undefined) {
+        const checked = validate.safeParse(data);
+        if (!checked.success) {
+          throw new Error(
+            `${where}: the handler's result does not match the response schema: ${checked.error.message}`,
+          );
         }
-        return scope;
-      };
+      }
+      reply.code(code);
+      return envelope(data);
+    };
+
+    /** The path for asynchronous dependencies or handlers. */
+    const finishLater = async (
+      context: HandlerContext,
+      injected: Promise<void> | undefined,
+      pending: PromiseLike<unknown> | undefined,
+    ): Promise<unknown> => {
       try {
-        const context: Record<string, unknown> = {
-          params: parseParams === undefined ? request.params : parseParams(request.params),
-          query: parseQuery === undefined ? request.query : parseQuery(request.query),
-          body: parseBody === undefined ? request.body : parseBody(request.body),
-          headers: parseHeaders === undefined ? request.headers : parseHeaders(request.headers),
-          request,
-          reply,
-          get scope() {
-            return openScope();
-          },
-        };
-        if (injections.length > 0) {
-          const s = openScope();
-          const values = await Promise.all(injections.map(([, t]) => s.get(t)));
-          for (let i = 0; i < injections.length; i++) {
-            context[(injections[i] as [string, unknown])[0]] = values[i];
-          }
-        }
-        const result = await handler(context);
-        if (result === reply) return reply;
-        if (result instanceof RawResponse) {
-          return reply.code(result.status).headers(result.headers).send(result.body);
-        }
-        const outcome = result instanceof Outcome ? result : undefined;
-        const data = outcome === undefined ? result : outcome.data;
-        const code = outcome?.status ?? status;
-        if (outcome !== undefined) reply.headers(outcome.headers);
-        if (code === 204) return reply.code(204).send();
-        if (validate !== undefined) {
-          const checked = validate.safeParse(data);
-          if (!checked.success) {
-            throw new Error(
-              `${where}: the handler's result does not match the response schema: ${checked.error.message}`,
-            );
-          }
-        }
-        reply.code(code);
-        return envelope(data);
+        if (injected !== undefined) await injected;
+        return respond(context.reply, await (pending ?? handler(context)));
       } catch (error) {
-        failure = error;
+        context.failure = error;
         throw error;
       }
     };
+
+    // Synchronous until something is asynchronous: Fastify sends a plain return value at
+    // once, sparing the promises and microtask hops of an async function per request.
+    return function handle(request, reply) {
+      reply.header('x-request-id', request.id);
+      const context = new HandlerContext(request, reply, opener);
+      try {
+        context.params = parseParams === undefined ? request.params : parseParams(request.params);
+        context.query = parseQuery === undefined ? request.query : parseQuery(request.query);
+        context.body = parseBody === undefined ? request.body : parseBody(request.body);
+        context.headers =
+          parseHeaders === undefined ? request.headers : parseHeaders(request.headers);
+        const injected = tokens.length === 0 ? undefined : inject(context, names, tokens);
+        if (injected !== undefined) return finishLater(context, injected, undefined);
+        const result = handler(context);
+        if (result !== reply && isThenable(result)) return finishLater(context, undefined, result);
+        return respond(reply, result);
+      } catch (error) {
+        context.failure = error;
+        throw error;
+      }
+    };
+  }
+
+  #opener: ScopeOpener | undefined;
+  #scopeOpener(): ScopeOpener {
+    this.#opener ??= {
+      createScope: (...supplies) => this.createScope(...supplies),
+      supplyRequest: (request) => supply(HttpRequest, request),
+      log: this.logger,
+    };
+    return this.#opener;
   }
 
   #registerOperations(app: FastifyInstance): void {

@@ -232,6 +232,36 @@ describe('request id (HTTP-9)', () => {
     expect(unsafe.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('is on every kind of response: routes, errors, 404, 405, health, docs, OpenAPI', async () => {
+    const paths: [string, RequestInit?][] = [
+      ['/plain'],
+      ['/stream'],
+      ['/reply'],
+      ['/inject-fails'],
+      ['/paths/x/y'],
+      ['/nowhere'],
+      ['/plain', { method: 'DELETE' }],
+      ['/created', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }],
+      ['/health'],
+      ['/ready'],
+      ['/docs'],
+      ['/docs/swagger'],
+      ['/static/openapi/openapi.json'],
+    ];
+    for (const [path, init] of paths) {
+      const response = await server.fetch(path, {
+        ...init,
+        headers: { ...(init?.headers as Record<string, string>), 'x-request-id': 'every-1' },
+      });
+      await response.arrayBuffer();
+      expect([path, init?.method, response.headers.get('x-request-id')]).toEqual([
+        path,
+        init?.method,
+        'every-1',
+      ]);
+    }
+  });
+
   it('is echoed on errors too, and the access log carries it', async () => {
     const response = await server.fetch('/nowhere', { headers: { 'x-request-id': 'lost-1' } });
     expect(response.headers.get('x-request-id')).toBe('lost-1');

@@ -1,0 +1,67 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../core/logger.js';
+import type { Supply } from '../di/provider.js';
+import type { Scope } from '../di/scope.js';
+
+/** What a handler context needs from its service: opening scopes, and a log for failures. */
+export interface ScopeOpener {
+  createScope(...supplies: Supply[]): Scope;
+  readonly log: Logger;
+  readonly supplyRequest: (request: FastifyRequest) => Supply;
+}
+
+const CONTEXT = Symbol('libretto.handlerContext');
+type TrackedResponse = ServerResponse & { [CONTEXT]?: HandlerContext | undefined };
+
+/** Closes the request scope once the response is done or the client went away. */
+function closeRequestScope(this: TrackedResponse): void {
+  const context = this[CONTEXT];
+  this[CONTEXT] = undefined;
+  context?.closeScope();
+}
+
+/**
+ * The argument of a route handler: validated inputs, the raw request and reply, injected
+ * dependencies (set by name), and the request's DI scope, opened on first use. A class, not
+ * an object literal, so every request shares one shape and no closures are allocated.
+ */
+export class HandlerContext {
+  params: unknown = undefined;
+  query: unknown = undefined;
+  body: unknown = undefined;
+  headers: unknown = undefined;
+  /** What ended the request, handed to the scope's finalizers. */
+  failure: unknown = undefined;
+  readonly #opener: ScopeOpener;
+  #scope: Scope | undefined = undefined;
+
+  constructor(
+    readonly request: FastifyRequest,
+    readonly reply: FastifyReply,
+    opener: ScopeOpener,
+  ) {
+    this.#opener = opener;
+  }
+
+  /** The request's DI scope, closed after the response is sent (also on error). */
+  get scope(): Scope {
+    if (this.#scope === undefined) {
+      this.#scope = this.#opener.createScope(this.#opener.supplyRequest(this.request));
+      const raw = this.reply.raw as TrackedResponse;
+      raw[CONTEXT] = this;
+      raw.on('close', closeRequestScope);
+    }
+    return this.#scope;
+  }
+
+  /** @internal */
+  closeScope(): void {
+    this.#scope?.close(this.failure).catch((error: unknown) => {
+      this.#opener.log.error(
+        { err: error, reqId: this.request.id },
+        'closing the request scope failed',
+      );
+    });
+  }
+}
