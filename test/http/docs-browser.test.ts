@@ -117,7 +117,7 @@ describe.skipIf(!available)('docs pages in Chromium', () => {
       await expect(page.locator(`#operations-${tag}-${operationId}`).count()).resolves.toBe(1);
     }
     await expect(page.locator('.opblock').count()).resolves.toBe(operations.length);
-    await expect(page.locator('.info .title').innerText()).resolves.toContain('Users API');
+    await expect(page.locator('.info .title').textContent()).resolves.toContain('Users API');
     await page.screenshot({ path: join(screenshots, 'swagger.png'), fullPage: true });
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
@@ -133,9 +133,7 @@ describe.skipIf(!available)('docs pages in Chromium', () => {
       ).resolves.toBeGreaterThan(0);
     }
     // The tag group from the configuration heads the side menu.
-    await expect(page.getByText('Directory', { exact: true }).count()).resolves.toBeGreaterThan(
-      0,
-    );
+    await expect(page.getByText('Directory', { exact: true }).count()).resolves.toBeGreaterThan(0);
     await page.screenshot({ path: join(screenshots, 'redoc.png'), fullPage: true });
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
