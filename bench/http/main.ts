@@ -1,7 +1,8 @@
 // HTTP benchmark: GET /users/:id?detailed=true (path and query validation, two
 // request-scoped dependencies, the envelope) served by Libretto, bare Fastify and NestJS,
-// each in its own process, loaded by autocannon from this one. The contenders take turns
-// for several rounds (machine drift hits them alike); each figure is the median round.
+// each in its own process, loaded by autocannon from this one. The contenders take turns,
+// in a rotating order, for several rounds (machine drift hits them alike); each figure is
+// the median round.
 //   npm run bench:http        BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64),
 //                             BENCH_PIPELINING (1), BENCH_ONLY=libretto,fastify
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -80,7 +81,7 @@ async function load(url: string, seconds: number): Promise<autocannon.Result> {
     connections: CONNECTIONS,
     pipelining: PIPELINING,
     duration: seconds,
-    headers: { 'x-caller': 'bench' },
+    headers: { 'x-caller': 'bench', ...(process.env.RID ? { 'x-request-id': 'r1' } : {}) },
   });
   if (r.errors > 0 || r.non2xx > 0 || r.timeouts > 0) {
     throw new Error(`${url}: ${r.errors} errors, ${r.non2xx} non-2xx, ${r.timeouts} timeouts`);
@@ -123,7 +124,9 @@ try {
     await load(`${s.url}${PATH}`, Math.min(3, SECONDS)); // warm-up: JIT
   }
   for (let round = 0; round < ROUNDS; round++) {
-    for (const s of servers) {
+    // Each round starts with the next contender, so none always goes first.
+    const order = servers.map((_, i) => servers[(i + round) % servers.length] as Server);
+    for (const s of order) {
       const r = await load(`${s.url}${PATH}`, SECONDS);
       s.rounds.push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 });
     }

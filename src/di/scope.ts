@@ -4,7 +4,8 @@ import type { Supply } from './provider.js';
 import { type InjectionToken, tokenName } from './token.js';
 
 const EMPTY: unique symbol = Symbol('empty');
-const CLOSED: Promise<void> = Promise.resolve();
+/** @internal What `close()` returns when there was nothing to wait for or finalize. */
+export const CLOSED: Promise<void> = Promise.resolve();
 
 /** A value still being created asynchronously; concurrent requests share its promise. */
 class Pending {
@@ -41,8 +42,9 @@ export class Scope implements AsyncDisposable {
   readonly #root: Scope;
   readonly #isRoot: boolean;
   readonly #values: unknown[];
-  // Flat [plan, value, plan, value, …] in creation order, only for values with a finalizer.
-  readonly #finalizers: unknown[] = [];
+  // Flat [plan, value, plan, value, …] in creation order, only for values with a finalizer;
+  // allocated on first use (most request scopes have none).
+  #finalizers: unknown[] | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -136,7 +138,7 @@ export class Scope implements AsyncDisposable {
 
   /** Whether closing has anything to wait for or finalize (most request scopes do not). */
   #needsAsyncClose(): boolean {
-    if (this.#finalizers.length > 0) return true;
+    if (this.#finalizers !== undefined && this.#finalizers.length > 0) return true;
     for (const value of this.#values) if (value instanceof Pending) return true;
     return false;
   }
@@ -144,7 +146,7 @@ export class Scope implements AsyncDisposable {
   async #close(error: unknown): Promise<void> {
     const inFlight = this.#values.filter((v): v is Pending => v instanceof Pending);
     if (inFlight.length > 0) await Promise.allSettled(inFlight.map((p) => p.promise));
-    const fin = this.#finalizers;
+    const fin = this.#finalizers ?? [];
     let failures: { dependency: string; error: unknown }[] | undefined;
     for (let i = fin.length - 2; i >= 0; i -= 2) {
       const plan = fin[i] as Plan;
@@ -233,7 +235,7 @@ export class Scope implements AsyncDisposable {
 
   #store(plan: Plan, value: unknown): void {
     this.#values[plan.slot] = value;
-    if (plan.dispose !== undefined) this.#finalizers.push(plan, value);
+    if (plan.dispose !== undefined) (this.#finalizers ??= []).push(plan, value);
   }
 }
 

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../core/logger.js';
 import type { Supply } from '../di/provider.js';
-import type { Scope } from '../di/scope.js';
+import { CLOSED, type Scope } from '../di/scope.js';
 
 /** What a handler context needs from its service: opening scopes, and a log for failures. */
 export interface ScopeOpener {
@@ -35,6 +35,7 @@ export class HandlerContext {
   failure: unknown = undefined;
   readonly #opener: ScopeOpener;
   #scope: Scope | undefined = undefined;
+  #settled = false;
 
   constructor(
     readonly request: FastifyRequest,
@@ -48,16 +49,34 @@ export class HandlerContext {
   get scope(): Scope {
     if (this.#scope === undefined) {
       this.#scope = this.#opener.createScope(this.#opener.supplyRequest(this.request));
-      const raw = this.reply.raw as TrackedResponse;
-      raw[CONTEXT] = this;
-      raw.on('close', closeRequestScope);
+      if (this.#settled) this.#closeOnResponseEnd();
     }
     return this.#scope;
   }
 
+  /**
+   * @internal Called once the handler is done: closes the scope now when the response has
+   * already gone out (the usual synchronous case, sparing a listener per request), else
+   * when the response ends or the client goes away.
+   */
+  settle(): void {
+    this.#settled = true;
+    if (this.#scope === undefined) return;
+    if (this.reply.sent) this.closeScope();
+    else this.#closeOnResponseEnd();
+  }
+
+  #closeOnResponseEnd(): void {
+    const raw = this.reply.raw as TrackedResponse;
+    raw[CONTEXT] = this;
+    raw.on('close', closeRequestScope);
+  }
+
   /** @internal */
   closeScope(): void {
-    this.#scope?.close(this.failure).catch((error: unknown) => {
+    const closing = this.#scope?.close(this.failure);
+    if (closing === undefined || closing === CLOSED) return;
+    closing.catch((error: unknown) => {
       this.#opener.log.error(
         { err: error, reqId: this.request.id },
         'closing the request scope failed',

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { stringify as toYaml } from 'yaml';
 import type * as z from 'zod';
@@ -22,6 +21,7 @@ import { HttpError, type InputIssue, type InputLocation, invalidInput } from './
 import { HttpRequest } from './http-request.js';
 import { compileInputCoercion } from './input-coercion.js';
 import { buildOpenApi, type OpenApiDocument } from './openapi.js';
+import { requestIdGenerator, SAFE_REQUEST_ID } from './request-id.js';
 import { Outcome, RawResponse } from './response.js';
 import type { HttpMethod, Route } from './route.js';
 
@@ -53,7 +53,6 @@ const OPTION_KEYS = new Set([
   'readyPath',
 ]);
 const METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
-const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 type Parse = (value: unknown) => unknown;
 
@@ -206,6 +205,7 @@ export class HttpService extends Service {
     // A document read before start lacked the DI-provided settings.
     this.#document = undefined;
     const { default: Fastify } = await import('fastify');
+    const nextRequestId = requestIdGenerator();
     const app = Fastify({
       logger: false,
       bodyLimit: this.#options.bodyLimit ?? 1024 * 1024,
@@ -214,7 +214,7 @@ export class HttpService extends Service {
         const incoming = req.headers['x-request-id'];
         return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming)
           ? incoming
-          : randomUUID();
+          : nextRequestId();
       },
       return503OnClosing: true,
       // Malformed URLs and over-long parameters get the envelope too, not Fastify's format.
@@ -389,6 +389,18 @@ export class HttpService extends Service {
       return envelope(data);
     };
 
+    /**
+     * Sends the envelope itself, so that the request scope can close right after; returns
+     * the reply for Fastify to wait on when the response is still going (a stream).
+     */
+    const finish = (context: HandlerContext, result: unknown): FastifyReply | undefined => {
+      const reply = context.reply;
+      const payload = respond(reply, result);
+      if (payload !== reply) reply.send(payload);
+      context.settle();
+      return reply.sent ? undefined : reply;
+    };
+
     /** The path for asynchronous dependencies or handlers. */
     const finishLater = async (
       context: HandlerContext,
@@ -397,15 +409,16 @@ export class HttpService extends Service {
     ): Promise<unknown> => {
       try {
         if (injected !== undefined) await injected;
-        return respond(context.reply, await (pending ?? handler(context)));
+        return finish(context, await (pending ?? handler(context)));
       } catch (error) {
         context.failure = error;
+        context.settle();
         throw error;
       }
     };
 
-    // Synchronous until something is asynchronous: Fastify sends a plain return value at
-    // once, sparing the promises and microtask hops of an async function per request.
+    // Synchronous until something is asynchronous: sparing the promises and microtask hops
+    // of an async function per request.
     return function handle(request, reply) {
       reply.header('x-request-id', request.id);
       const context = new HandlerContext(request, reply, opener);
@@ -419,9 +432,10 @@ export class HttpService extends Service {
         if (injected !== undefined) return finishLater(context, injected, undefined);
         const result = handler(context);
         if (result !== reply && isThenable(result)) return finishLater(context, undefined, result);
-        return respond(reply, result);
+        return finish(context, result);
       } catch (error) {
         context.failure = error;
+        context.settle();
         throw error;
       }
     };

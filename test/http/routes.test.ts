@@ -217,9 +217,17 @@ describe('dependency injection per request (HTTP-3)', () => {
 });
 
 describe('request id (HTTP-9)', () => {
-  it('generates one and echoes it', async () => {
-    const response = await server.fetch('/plain');
-    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  it('generates a distinct one per request and echoes it', async () => {
+    const ids = new Set<string | null>();
+    for (let i = 0; i < 20; i++)
+      ids.add((await server.fetch('/plain')).headers.get('x-request-id'));
+    expect(ids.size).toBe(20);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
+    // Another server's ids differ from the first one's (random prefix per server).
+    const other = await startHttp([route.get('/plain', {}, () => 1)]);
+    const otherId = (await other.fetch('/plain')).headers.get('x-request-id') ?? '';
+    await other.stop();
+    expect(otherId.split('-')[0]).not.toBe([...ids][0]?.split('-')[0]);
   });
 
   it('honours a safe incoming id and replaces an unsafe one', async () => {
@@ -229,7 +237,7 @@ describe('request id (HTTP-9)', () => {
       ),
     ).toBe('abc-123');
     const unsafe = await server.fetch('/plain', { headers: { 'x-request-id': 'bad id <script>' } });
-    expect(unsafe.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(unsafe.headers.get('x-request-id')).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
   });
 
   it('is on every kind of response: routes, errors, 404, 405, health, docs, OpenAPI', async () => {

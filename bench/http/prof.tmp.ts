@@ -1,0 +1,11 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+const file = process.argv[2]!;
+const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${process.argv[3]}`, '--import', 'tsx', file], { env: { ...process.env, TSX_TSCONFIG_PATH: 'bench/http/tsconfig.dist.json', NODE_ENV: 'production', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
+const [line] = await once(createInterface({ input: child.stdout! }), 'line');
+const url = `http://127.0.0.1:${JSON.parse(line).port}/users/7c1f4a52-3b0e-4d8e-9a55-2f6a1f0b9c21?detailed=true`;
+const r = await autocannon({ url, connections: 64, amount: 200000 });
+console.log(file, r.requests.total);
+child.kill('SIGTERM'); await once(child, 'exit');
