@@ -81,7 +81,7 @@ async function load(url: string, seconds: number): Promise<autocannon.Result> {
     connections: CONNECTIONS,
     pipelining: PIPELINING,
     duration: seconds,
-    headers: { 'x-caller': 'bench', ...(process.env.RID ? { 'x-request-id': 'r1' } : {}) },
+    headers: { 'x-caller': 'bench' },
   });
   if (r.errors > 0 || r.non2xx > 0 || r.timeouts > 0) {
     throw new Error(`${url}: ${r.errors} errors, ${r.non2xx} non-2xx, ${r.timeouts} timeouts`);
