@@ -235,7 +235,9 @@ export class Scope implements AsyncDisposable {
 
   #store(plan: Plan, value: unknown): void {
     this.#values[plan.slot] = value;
-    if (plan.dispose !== undefined) (this.#finalizers ??= []).push(plan, value);
+    if (plan.dispose === undefined) return;
+    this.#finalizers ??= [];
+    this.#finalizers.push(plan, value);
   }
 }
 
