@@ -7,6 +7,7 @@
 //                             BENCH_PIPELINING (1), BENCH_ONLY=libretto,fastify
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -43,7 +44,7 @@ interface Server {
   readonly contender: Contender;
   readonly child: ChildProcess;
   readonly url: string;
-  readonly rounds: { rps: number; p50: number; p99: number }[];
+  readonly rounds: { rps: number; p50: number; p99: number; cpu: number }[];
 }
 
 async function start(c: Contender): Promise<Server> {
@@ -111,6 +112,21 @@ async function check(s: Server): Promise<void> {
   }
 }
 
+/**
+ * CPU time (user + system) the server process has used, in µs, from /proc (Linux; NaN
+ * elsewhere). Per request it is the server's own cost, whatever the load generator —
+ * which on a small machine shares the cores and caps req/s — manages to send.
+ */
+function cpuMicros(child: ChildProcess): number {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime, 100 per second
+    return ticks * 10_000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
@@ -127,8 +143,10 @@ try {
     // Each round starts with the next contender, so none always goes first.
     const order = servers.map((_, i) => servers[(i + round) % servers.length] as Server);
     for (const s of order) {
+      const before = cpuMicros(s.child);
       const r = await load(`${s.url}${PATH}`, SECONDS);
-      s.rounds.push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 });
+      const cpu = (cpuMicros(s.child) - before) / r.requests.total;
+      s.rounds.push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu });
     }
   }
 } finally {
@@ -143,6 +161,7 @@ const rows = servers.map((s) => ({
   max: Math.max(...s.rounds.map((r) => r.rps)),
   p50: median(s.rounds.map((r) => r.p50)),
   p99: median(s.rounds.map((r) => r.p99)),
+  cpu: median(s.rounds.map((r) => r.cpu)),
 }));
 const base = rows.find((r) => r.contender.name === 'libretto');
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -151,7 +170,7 @@ console.log(
     `${ROUNDS} rounds of ${SECONDS} s, median round; Node ${process.version}`,
 );
 console.log(
-  `${'contender'.padEnd(33)} ${'req/s'.padStart(8)} ${'(min–max)'.padStart(17)} ${'p50 ms'.padStart(6)} ${'p99 ms'.padStart(6)}  ${'libretto'.padStart(8)}`,
+  `${'contender'.padEnd(33)} ${'req/s'.padStart(8)} ${'(min–max)'.padStart(17)} ${'p50 ms'.padStart(6)} ${'p99 ms'.padStart(6)}  ${'libretto'.padStart(8)}  ${'CPU µs/req'.padStart(10)}`,
 );
 for (const r of rows) {
   const ratio =
@@ -161,6 +180,10 @@ for (const r of rows) {
         ? `${(base.rps / r.rps).toFixed(2)}×`
         : `${((100 * base.rps) / r.rps).toFixed(0)}%`;
   console.log(
-    `${r.contender.name.padEnd(33)} ${fmt(r.rps).padStart(8)} ${`(${fmt(r.min)}–${fmt(r.max)})`.padStart(17)} ${String(r.p50).padStart(6)} ${String(r.p99).padStart(6)}  ${ratio.padStart(8)}${r.contender.note ? `  (${r.contender.note})` : ''}`,
+    `${r.contender.name.padEnd(33)} ${fmt(r.rps).padStart(8)} ${`(${fmt(r.min)}–${fmt(r.max)})`.padStart(17)} ${String(r.p50).padStart(6)} ${String(r.p99).padStart(6)}  ${ratio.padStart(8)}  ${r.cpu.toFixed(1).padStart(10)}${r.contender.note ? `  (${r.contender.note})` : ''}`,
   );
 }
+console.log(
+  '\n"libretto": Libretto\'s req/s against the contender\'s — a multiple when faster, a\n' +
+    'percentage when slower. CPU µs/req: server process time per request (user + system).',
+);
