@@ -1,0 +1,273 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../core/logger.js';
+import { InvalidOperationError } from '../errors/application-errors.js';
+import { ConflictError } from '../errors/domain-errors.js';
+import { LibrettoError } from '../errors/libretto-error.js';
+import { type AmbientTransaction, ambientTransaction } from './ambient-transaction.js';
+import type { DatabaseAdapter, Query, TransactionOptions } from './database-adapter.js';
+import type { Driver, DriverConnection, DriverResult, Row } from './driver.js';
+import {
+  isConnectionError,
+  isRetryable,
+  mapDatabaseError,
+  statementName,
+} from './error-mapping.js';
+import { toQuery } from './sql.js';
+
+/** Logging of a {@link Database} (SPEC PG-9). */
+export interface DatabaseOptions {
+  readonly logger?: Logger;
+  /** One `debug` line per statement. Default false. */
+  readonly logStatements?: boolean;
+  /** Include parameter values in those lines. Default false: only their count. */
+  readonly logParameters?: boolean;
+}
+
+const ISOLATION = {
+  'read committed': 'READ COMMITTED',
+  'repeatable read': 'REPEATABLE READ',
+  serializable: 'SERIALIZABLE',
+} as const;
+
+/** The BEGIN statement for `options`. */
+export function beginStatement(options: TransactionOptions = {}): string {
+  let text = 'BEGIN';
+  if (options.isolation !== undefined) {
+    const level = ISOLATION[options.isolation];
+    if (level === undefined)
+      throw new InvalidOperationError(`Unknown isolation level: ${String(options.isolation)}`);
+    text += ` ISOLATION LEVEL ${level}`;
+  }
+  if (options.readOnly === true) text += ' READ ONLY';
+  return text;
+}
+
+/**
+ * The database adapter over a driver (SPEC PG-1): runs each call in the ambient transaction
+ * when there is one on this driver, else on a connection of its own; maps driver errors to
+ * Libretto errors (PG-8); logs statements without values unless asked (PG-9).
+ */
+export class Database implements DatabaseAdapter {
+  constructor(
+    readonly driver: Driver,
+    private readonly options: DatabaseOptions = {},
+  ) {}
+
+  async fetch<R = Row>(query: Query, values?: readonly unknown[]): Promise<R[]> {
+    return (await this.#run<R>(query, values)).rows;
+  }
+
+  async fetchOne<R = Row>(query: Query, values?: readonly unknown[]): Promise<R | undefined> {
+    return (await this.#run<R>(query, values)).rows[0];
+  }
+
+  async fetchVal<V = unknown>(query: Query, values?: readonly unknown[]): Promise<V | undefined> {
+    const row = (await this.#run<Row>(query, values)).rows[0];
+    return row === undefined ? undefined : (Object.values(row)[0] as V);
+  }
+
+  async execute(query: Query, values?: readonly unknown[]): Promise<number> {
+    return (await this.#run(query, values)).rowCount;
+  }
+
+  async executeMany(query: string, rows: readonly (readonly unknown[])[]): Promise<number> {
+    return this.transaction(async () => {
+      let total = 0;
+      for (const values of rows) total += (await this.#run(query, values)).rowCount;
+      return total;
+    });
+  }
+
+  async *stream<R = Row>(
+    query: Query,
+    values?: readonly unknown[],
+    options: { readonly batchSize?: number } = {},
+  ): AsyncIterable<R> {
+    const batch = options.batchSize ?? 500;
+    if (!Number.isInteger(batch) || batch < 1) {
+      throw new InvalidOperationError('stream: batchSize must be a positive integer');
+    }
+    const { text, values: params } = toQuery(query, values);
+    const current = this.#current();
+    // A cursor lives in a transaction: the ambient one, or one of its own.
+    const own = current === undefined ? await this.#begin({}) : undefined;
+    const tx = (current ?? own) as AmbientTransaction;
+    const cursor = `lb_cursor_${++tx.cursors}`;
+    let failure: unknown;
+    try {
+      await this.#exec(
+        tx.connection,
+        `DECLARE ${cursor} NO SCROLL CURSOR FOR ${text}`,
+        params,
+        text,
+      );
+      for (;;) {
+        const { rows } = await this.#exec<R>(
+          tx.connection,
+          `FETCH ${batch} FROM ${cursor}`,
+          [],
+          text,
+        );
+        for (const row of rows) yield row;
+        if (rows.length < batch) break;
+      }
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      if (own !== undefined) {
+        // Also when the consumer stopped early (return()): the transaction ends either way.
+        await this.#end(own, failure === undefined ? 'COMMIT' : 'ROLLBACK', failure);
+      } else if (failure === undefined) {
+        await this.#exec(tx.connection, `CLOSE ${cursor}`, [], text).catch(() => undefined);
+      }
+    }
+  }
+
+  transaction<T>(
+    fn: (tx: DatabaseAdapter) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
+    const current = this.#current();
+    return current === undefined ? this.#outermost(fn, options) : this.#savepoint(current, fn);
+  }
+
+  async #outermost<T>(
+    fn: (tx: DatabaseAdapter) => Promise<T>,
+    options: TransactionOptions,
+  ): Promise<T> {
+    const retries = options.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      const tx = await this.#begin(options);
+      let result: T;
+      try {
+        result = await ambientTransaction.run(tx, () => fn(this));
+      } catch (error) {
+        await this.#end(tx, 'ROLLBACK', error);
+        if (isRetryable(error) && attempt < retries) {
+          await backoff(attempt);
+          continue;
+        }
+        throw isRetryable(error) ? lastConflict(error, attempt) : error;
+      }
+      try {
+        await this.#end(tx, 'COMMIT', undefined);
+      } catch (error) {
+        // A serializable transaction can fail at commit too.
+        if (isRetryable(error) && attempt < retries) {
+          await backoff(attempt);
+          continue;
+        }
+        throw isRetryable(error) ? lastConflict(error, attempt) : error;
+      }
+      return result;
+    }
+  }
+
+  async #savepoint<T>(tx: AmbientTransaction, fn: (tx: DatabaseAdapter) => Promise<T>): Promise<T> {
+    const name = `lb_sp_${++tx.savepoints}`;
+    await this.#exec(tx.connection, `SAVEPOINT ${name}`, [], 'SAVEPOINT');
+    try {
+      const result = await fn(this);
+      await this.#exec(tx.connection, `RELEASE SAVEPOINT ${name}`, [], 'RELEASE SAVEPOINT');
+      return result;
+    } catch (error) {
+      await this.#exec(
+        tx.connection,
+        `ROLLBACK TO SAVEPOINT ${name}`,
+        [],
+        'ROLLBACK TO SAVEPOINT',
+      ).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** @internal Checks out a connection and opens a transaction on it. */
+  async #begin(options: TransactionOptions): Promise<AmbientTransaction> {
+    const connection = await this.driver.acquire();
+    try {
+      await this.#exec(connection, beginStatement(options), [], 'BEGIN');
+    } catch (error) {
+      connection.release(isConnectionError((error as LibrettoError).cause ?? error));
+      throw error;
+    }
+    return { driver: this.driver, database: this, connection, savepoints: 0, cursors: 0 };
+  }
+
+  async #end(tx: AmbientTransaction, how: 'COMMIT' | 'ROLLBACK', failure: unknown): Promise<void> {
+    let broken =
+      failure !== undefined && isConnectionError((failure as LibrettoError).cause ?? failure);
+    try {
+      if (!broken) await this.#exec(tx.connection, how, [], how);
+    } catch (error) {
+      broken = isConnectionError((error as LibrettoError).cause ?? error);
+      if (how === 'COMMIT') throw error;
+    } finally {
+      tx.connection.release(broken);
+    }
+  }
+
+  #current(): AmbientTransaction | undefined {
+    const tx = ambientTransaction.getStore();
+    return tx !== undefined && tx.driver === this.driver ? tx : undefined;
+  }
+
+  async #run<R>(query: Query, values: readonly unknown[] | undefined): Promise<DriverResult<R>> {
+    const { text, values: params } = toQuery(query, values);
+    const tx = this.#current();
+    if (tx !== undefined) return this.#exec<R>(tx.connection, text, params, text);
+    const connection = await this.driver.acquire();
+    let broken = false;
+    try {
+      return await this.#exec<R>(connection, text, params, text);
+    } catch (error) {
+      broken = isConnectionError((error as LibrettoError).cause ?? error);
+      throw error;
+    } finally {
+      connection.release(broken);
+    }
+  }
+
+  /** @internal Runs one statement on `connection`, logged and with errors mapped. */
+  async #exec<R>(
+    connection: DriverConnection,
+    text: string,
+    values: readonly unknown[],
+    describe: string,
+  ): Promise<DriverResult<R>> {
+    const log = this.options.logStatements === true ? this.options.logger : undefined;
+    const started = log === undefined ? 0 : performance.now();
+    try {
+      return await connection.query<R>(text, values);
+    } catch (error) {
+      throw error instanceof LibrettoError ? error : mapDatabaseError(error, describe);
+    } finally {
+      log?.debug(
+        {
+          statement: statementName(describe),
+          sql: text,
+          params: this.options.logParameters === true ? values : `${values.length} hidden`,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        },
+        'sql',
+      );
+    }
+  }
+}
+
+/** Full-jitter exponential backoff: up to 5 ms, 10 ms, 20 ms, … capped at 250 ms. */
+function backoff(attempt: number): Promise<void> {
+  return sleep(Math.random() * Math.min(250, 5 * 2 ** attempt));
+}
+
+function lastConflict(error: unknown, attempt: number): ConflictError {
+  if (error instanceof ConflictError) {
+    return new ConflictError(`${error.message} (after ${attempt + 1} attempts)`, {
+      details: error.details,
+      cause: error.cause,
+    });
+  }
+  return new ConflictError(`Transaction conflict (after ${attempt + 1} attempts)`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,29 @@
+/** One row as the driver returns it. */
+export type Row = Record<string, unknown>;
+
+/** What a driver returns for one statement. */
+export interface DriverResult<R = Row> {
+  readonly rows: R[];
+  /** Rows inserted, updated, deleted or returned (0 when the statement reports none). */
+  readonly rowCount: number;
+}
+
+/**
+ * A connection checked out of a driver: the seam between the adapters (which add
+ * transactions, retries, error mapping, logging) and a backend (`pg`, PGlite, the HA pool).
+ */
+export interface DriverConnection {
+  query<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>>;
+  /** Returns the connection; `broken` closes it instead of reusing it. */
+  release(broken?: boolean): void;
+}
+
+/** A backend: hands out connections, at most one user at a time each. */
+export interface Driver {
+  /** `pg`, `pglite` or `ha`, for logs and health. */
+  readonly kind: string;
+  /** A connection, or DependencyUnavailableError after the acquire timeout. */
+  acquire(options?: { readonly readOnly?: boolean }): Promise<DriverConnection>;
+  /** Closes every connection. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,105 @@
+import {
+  DependencyUnavailableError,
+  RelatedResourceNotFoundError,
+} from '../errors/application-errors.js';
+import { AlreadyExistsError, ConflictError, ValidationError } from '../errors/domain-errors.js';
+import { DeadlineExceededError, InfrastructureError } from '../errors/infrastructure-errors.js';
+import type { LibrettoError } from '../errors/libretto-error.js';
+
+interface DriverError {
+  code?: unknown;
+  constraint?: unknown;
+  column?: unknown;
+  table?: unknown;
+  message?: unknown;
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
+const CONNECTION_MESSAGES =
+  /Connection terminated|connection is closed|Client was closed|Client has encountered a connection error|timeout exceeded when trying to connect|terminating connection/i;
+
+/** The SQLSTATE of a driver error, if it has one. */
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as DriverError | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** Whether retrying the whole transaction may succeed (serialization failure, deadlock). */
+export function isRetryable(error: unknown): boolean {
+  const state = sqlState(error) ?? sqlState((error as { cause?: unknown } | null)?.cause);
+  return state === '40001' || state === '40P01';
+}
+
+/** Whether the error means the connection (or the server) is gone. */
+export function isConnectionError(error: unknown): boolean {
+  const e = error as DriverError | null;
+  const state = sqlState(e);
+  if (state !== undefined)
+    return state.startsWith('08') || ['57P01', '57P02', '57P03'].includes(state);
+  if (typeof e?.code === 'string' && CONNECTION_CODES.has(e.code)) return true;
+  return typeof e?.message === 'string' && CONNECTION_MESSAGES.test(e.message);
+}
+
+/** A short name for a statement — its verb and table — for messages; never its values. */
+export function statementName(text: string): string {
+  const verb = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'SQL';
+  const target = /\b(?:FROM|INTO|UPDATE|TABLE|JOIN)\s+("?[\w.$]+"?)/i.exec(text)?.[1];
+  return target === undefined ? verb : `${verb} ${target.replaceAll('"', '')}`;
+}
+
+/**
+ * Maps a driver error to a Libretto error (SPEC PG-8), the driver error kept as `cause`.
+ * Messages name the statement and, for constraint errors, the constraint or column — never
+ * parameter values (PostgreSQL's own messages for bad input quote them, so they are not used).
+ */
+export function mapDatabaseError(error: unknown, text: string): LibrettoError {
+  const e = error as DriverError | null;
+  const state = sqlState(e);
+  const name = statementName(text);
+  const details = [{ statement: name, ...(state === undefined ? {} : { sqlstate: state }) }];
+  const constraint = typeof e?.constraint === 'string' ? e.constraint : undefined;
+  const column = typeof e?.column === 'string' ? e.column : undefined;
+  const options = { cause: error, details };
+  switch (state) {
+    case '23505':
+      return new AlreadyExistsError(
+        `${name}: duplicate key violates ${constraint ?? 'a unique constraint'}`,
+        options,
+      );
+    case '23503':
+      return new RelatedResourceNotFoundError(
+        `${name}: a related row does not exist (${constraint ?? 'foreign key'})`,
+        options,
+      );
+    case '23502':
+      return new ValidationError(`${name}: ${column ?? 'a column'} must not be null`, options);
+    case '23514':
+      return new ValidationError(`${name}: check ${constraint ?? 'constraint'} failed`, options);
+    case '40001':
+      return new ConflictError(`${name}: could not serialize access (concurrent update)`, options);
+    case '40P01':
+      return new ConflictError(`${name}: deadlock detected`, options);
+    case '57014':
+      return new DeadlineExceededError(`${name}: statement timeout or cancelled`, options);
+  }
+  if (state?.startsWith('22'))
+    return new ValidationError(`${name}: invalid data (SQLSTATE ${state})`, options);
+  if (isConnectionError(e))
+    return new DependencyUnavailableError(`${name}: database unavailable`, options);
+  if (typeof e?.message === 'string' && /Query read timeout/.test(e.message)) {
+    return new DeadlineExceededError(`${name}: query timeout`, options);
+  }
+  // Other classes (syntax, undefined objects, permissions) describe the SQL, not the data.
+  const message = typeof e?.message === 'string' ? `: ${e.message}` : '';
+  return new InfrastructureError(
+    `${name} failed${state === undefined ? '' : ` (SQLSTATE ${state})`}${message}`,
+    options,
+  );
+}

@@ -1,0 +1,14 @@
+export type { AmbientTransaction } from './ambient-transaction.js';
+export { Database, type DatabaseOptions } from './database.js';
+export type {
+  DatabaseAdapter,
+  Query,
+  TransactionDatabaseAdapter,
+  TransactionOptions,
+} from './database-adapter.js';
+export type { Driver, DriverConnection, DriverResult, Row } from './driver.js';
+export { mapDatabaseError, statementName } from './error-mapping.js';
+export { PgDriver, type PgDriverOptions } from './pg-driver.js';
+export { PgliteDriver, type PgliteDriverOptions } from './pglite-driver.js';
+export { SqlStatement, sql } from './sql.js';
+export { Transactional, type TransactionalOptions, transactional } from './transactional.js';

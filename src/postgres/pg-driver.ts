@@ -1,0 +1,184 @@
+import type { Pool, PoolClient, PoolConfig } from 'pg';
+import { DependencyUnavailableError } from '../errors/application-errors.js';
+import type { Driver, DriverConnection, DriverResult, Row } from './driver.js';
+import { PreparedStatements } from './prepared-statements.js';
+
+/** Pool settings of the `pg` driver (SPEC PG-6). */
+export interface PgDriverOptions {
+  readonly connectionString?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly user?: string;
+  readonly password?: string;
+  readonly database?: string;
+  readonly minSize?: number;
+  readonly maxSize?: number;
+  /** How long `acquire` waits for a free connection before failing. */
+  readonly acquireTimeoutMs?: number;
+  /** Idle connections above `minSize` close after this long. */
+  readonly idleTimeoutMs?: number;
+  /** A connection is replaced after this many uses (`max_queries`). */
+  readonly maxUses?: number;
+  /** A connection is replaced after this age. */
+  readonly maxLifetimeMs?: number;
+  /** Checks a connection idle for longer than this before handing it out (0 = always). */
+  readonly prePingIdleMs?: number | false;
+  /** Server-side statement timeout. */
+  readonly statementTimeoutMs?: number;
+  /** Runs named prepared statements for repeated statements (off for PgBouncer in transaction mode). */
+  readonly prepare?: boolean;
+  /** Prepared statements kept per connection. */
+  readonly preparedCacheSize?: number;
+  /** Runs once on every new connection before its first use (type parsers, `search_path`). */
+  readonly onConnect?: (connection: DriverConnection) => Promise<void> | void;
+}
+
+interface Tracked {
+  init: Promise<void> | undefined;
+  lastUsed: number;
+  prepared: PreparedStatements | undefined;
+}
+
+/** The `pg` (node-postgres) driver: one `pg.Pool`, named prepared statements per connection. */
+export class PgDriver implements Driver {
+  readonly kind = 'pg';
+  readonly #pool: Pool;
+  readonly #options: PgDriverOptions;
+  readonly #tracked = new WeakMap<PoolClient, Tracked>();
+
+  private constructor(pool: Pool, options: PgDriverOptions) {
+    this.#pool = pool;
+    this.#options = options;
+    // An idle client whose server went away emits an error: the pool drops it; nothing to do.
+    pool.on('error', () => {});
+  }
+
+  static async create(options: PgDriverOptions): Promise<PgDriver> {
+    let pg: typeof import('pg').default;
+    try {
+      pg = (await import('pg')).default;
+    } catch (error) {
+      throw new DependencyUnavailableError('The pg driver needs the pg package (npm install pg)', {
+        cause: error,
+      });
+    }
+    const config: PoolConfig = {
+      ...(options.connectionString === undefined
+        ? {}
+        : { connectionString: options.connectionString }),
+      ...(options.host === undefined ? {} : { host: options.host }),
+      ...(options.port === undefined ? {} : { port: options.port }),
+      ...(options.user === undefined ? {} : { user: options.user }),
+      ...(options.password === undefined ? {} : { password: options.password }),
+      ...(options.database === undefined ? {} : { database: options.database }),
+      min: options.minSize ?? 0,
+      max: options.maxSize ?? 10,
+      connectionTimeoutMillis: options.acquireTimeoutMs ?? 5_000,
+      idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
+      ...(options.maxUses === undefined ? {} : { maxUses: options.maxUses }),
+      ...(options.maxLifetimeMs === undefined
+        ? {}
+        : { maxLifetimeSeconds: Math.max(1, Math.round(options.maxLifetimeMs / 1000)) }),
+      ...(options.statementTimeoutMs === undefined
+        ? {}
+        : { statement_timeout: options.statementTimeoutMs }),
+    };
+    return new PgDriver(new pg.Pool(config), options);
+  }
+
+  /** Connections open / idle / callers waiting, for metrics and tests. */
+  get stats(): { total: number; idle: number; waiting: number } {
+    return {
+      total: this.#pool.totalCount,
+      idle: this.#pool.idleCount,
+      waiting: this.#pool.waitingCount,
+    };
+  }
+
+  async acquire(): Promise<DriverConnection> {
+    for (let attempt = 0; ; attempt++) {
+      let client: PoolClient;
+      try {
+        client = await this.#pool.connect();
+      } catch (error) {
+        const exhausted =
+          error instanceof Error && /timeout exceeded when trying to connect/.test(error.message);
+        throw new DependencyUnavailableError(
+          exhausted
+            ? `No database connection free within ${this.#options.acquireTimeoutMs ?? 5_000} ms (pool of ${this.#options.maxSize ?? 10})`
+            : 'Cannot connect to the database',
+          { cause: error },
+        );
+      }
+      const tracked = this.#track(client);
+      const connection = new PgConnection(client, tracked);
+      try {
+        if (tracked.init !== undefined) await tracked.init;
+        const ping = this.#options.prePingIdleMs ?? false;
+        if (ping !== false && Date.now() - tracked.lastUsed >= ping && tracked.lastUsed > 0) {
+          await client.query(';');
+        }
+        return connection;
+      } catch (error) {
+        connection.release(true);
+        // A dead pooled connection: take another, once per pool slot at most.
+        if (attempt >= (this.#options.maxSize ?? 10)) throw error;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+
+  #track(client: PoolClient): Tracked {
+    let tracked = this.#tracked.get(client);
+    if (tracked === undefined) {
+      tracked = {
+        init: undefined,
+        lastUsed: 0,
+        prepared:
+          this.#options.prepare === false
+            ? undefined
+            : new PreparedStatements(this.#options.preparedCacheSize ?? 100),
+      };
+      this.#tracked.set(client, tracked);
+      const onConnect = this.#options.onConnect;
+      if (onConnect !== undefined) {
+        const t = tracked;
+        t.init = Promise.resolve(
+          onConnect(new PgConnection(client, { ...t, prepared: undefined })),
+        ).then(() => {
+          t.init = undefined;
+        });
+      }
+    }
+    return tracked;
+  }
+}
+
+/** One checked-out `pg` client. */
+class PgConnection implements DriverConnection {
+  #released = false;
+  constructor(
+    private readonly client: PoolClient,
+    private readonly tracked: Tracked,
+  ) {}
+
+  async query<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>> {
+    this.tracked.lastUsed = Date.now();
+    const prepared = this.tracked.prepared;
+    if (prepared === undefined) return result(await this.client.query(text, values as unknown[]));
+    return prepared.run(this.client, text, values as unknown[]);
+  }
+
+  release(broken = false): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.client.release(broken ? true : undefined);
+  }
+}
+
+export function result<R>(r: { rows: unknown[]; rowCount: number | null }): DriverResult<R> {
+  return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+}

@@ -1,0 +1,312 @@
+import {
+  AlreadyExistsError,
+  ConflictError,
+  RelatedResourceNotFoundError,
+  ValidationError,
+} from 'libretto';
+import { type Database, sql, Transactional, transactional } from 'libretto/postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Backend, backends, type Opened } from './backends.js';
+
+const list: Backend[] = await backends();
+afterAll(async () => {
+  for (const b of list) await b.close();
+});
+
+describe.each(list.map((b) => [b.name, b] as const))('adapter on %s', (_name, backend) => {
+  let opened: Opened;
+  let db: Database;
+
+  beforeAll(async () => {
+    opened = await backend.open();
+    db = opened.db;
+    await db.execute(`
+      CREATE TABLE person (id int PRIMARY KEY, name text NOT NULL, email text UNIQUE,
+                           age int CHECK (age >= 0));
+      CREATE TABLE pet (id int PRIMARY KEY, owner int NOT NULL REFERENCES person(id), name text)`);
+  });
+  afterAll(() => opened?.close());
+
+  it('execute returns affected rows; fetch, fetchOne, fetchVal read them', async () => {
+    expect(
+      await db.execute(
+        "INSERT INTO person (id, name, email, age) VALUES (1, 'Ada', 'ada@x', 36), (2, 'Alan', 'alan@x', 41)",
+      ),
+    ).toBe(2);
+    expect(await db.fetch('SELECT id, name FROM person ORDER BY id')).toEqual([
+      { id: 1, name: 'Ada' },
+      { id: 2, name: 'Alan' },
+    ]);
+    expect(await db.fetchOne('SELECT name FROM person WHERE id = $1', [2])).toEqual({
+      name: 'Alan',
+    });
+    expect(await db.fetchOne('SELECT name FROM person WHERE id = $1', [99])).toBeUndefined();
+    expect(await db.fetchVal<number>('SELECT count(*)::int FROM person')).toBe(2);
+    expect(await db.fetchVal('SELECT name FROM person WHERE id = 99')).toBeUndefined();
+    expect(await db.execute('UPDATE person SET age = age + 1')).toBe(2);
+  });
+
+  it('executeMany runs every set of values in one transaction', async () => {
+    const n = await db.executeMany('INSERT INTO person (id, name) VALUES ($1, $2)', [
+      [10, 'a'],
+      [11, 'b'],
+      [12, 'c'],
+    ]);
+    expect(n).toBe(3);
+    await expect(
+      db.executeMany('INSERT INTO person (id, name) VALUES ($1, $2)', [
+        [13, 'd'],
+        [13, 'dup'],
+      ]),
+    ).rejects.toBeInstanceOf(AlreadyExistsError);
+    expect(await db.fetchVal('SELECT count(*)::int FROM person WHERE id = 13')).toBe(0);
+    await db.execute('DELETE FROM person WHERE id >= 10');
+  });
+
+  it('the sql tag keeps every value a parameter; identifiers only through the helper', async () => {
+    const hostile = "x'); DROP TABLE person; --";
+    await db.execute(sql`INSERT INTO person (id, name) VALUES (${20}, ${hostile})`);
+    expect(await db.fetchVal(sql`SELECT name FROM person WHERE id = ${20}`)).toBe(hostile);
+    const table = 'person';
+    const where = sql`id = ${20}`;
+    expect(
+      await db.fetchVal(sql`SELECT count(*)::int FROM ${sql.identifier(table)} WHERE ${where}`),
+    ).toBe(1);
+    expect(() => sql.identifier('person; DROP TABLE pet')).toThrow(ValidationError);
+    expect(() => sql.identifier('"person"')).toThrow(ValidationError);
+    expect(
+      await db.fetchVal(
+        sql`SELECT count(*)::int FROM person WHERE id IN (${sql.join([1, 2, 20])})`,
+      ),
+    ).toBe(3);
+    await db.execute(sql`DELETE FROM person WHERE id = ${20}`);
+  });
+
+  it('streams a large result in batches and stops cleanly when the consumer does', async () => {
+    let n = 0;
+    let sum = 0;
+    for await (const row of db.stream<{ g: number }>(
+      'SELECT g FROM generate_series(1, $1::int) g',
+      [5000],
+      { batchSize: 700 },
+    )) {
+      n++;
+      sum += row.g;
+    }
+    expect([n, sum]).toEqual([5000, (5000 * 5001) / 2]);
+    const firsts: number[] = [];
+    for await (const row of db.stream<{ g: number }>(
+      sql`SELECT g FROM generate_series(1, 100000) g`,
+    )) {
+      firsts.push(row.g);
+      if (firsts.length === 3) break;
+    }
+    expect(firsts).toEqual([1, 2, 3]);
+    // The connection is usable afterwards (the cursor's transaction ended).
+    expect(await db.fetchVal('SELECT 1')).toBe(1);
+  });
+
+  it('maps SQLSTATEs to Libretto errors, keeping the driver error and no values', async () => {
+    const secret = 'very-secret-value@example.com';
+    await db.execute('INSERT INTO person (id, name, email) VALUES ($1, $2, $3)', [30, 'x', secret]);
+    const dup = await db
+      .execute('INSERT INTO person (id, name, email) VALUES ($1, $2, $3)', [31, 'y', secret])
+      .catch((e: unknown) => e);
+    expect(dup).toBeInstanceOf(AlreadyExistsError);
+    expect((dup as Error).message).toContain('INSERT person');
+    expect((dup as Error).message).not.toContain(secret);
+    expect(JSON.stringify(dup)).not.toContain(secret);
+    expect(((dup as Error).cause as { code: string }).code).toBe('23505');
+    await expect(db.execute('INSERT INTO pet (id, owner) VALUES (1, 999)')).rejects.toBeInstanceOf(
+      RelatedResourceNotFoundError,
+    );
+    await expect(db.execute('INSERT INTO person (id) VALUES (40)')).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(
+      db.execute("INSERT INTO person (id, name, age) VALUES (41, 'n', -1)"),
+    ).rejects.toBeInstanceOf(ValidationError);
+    const bad = await db.fetch('SELECT $1::int', ['not-a-number-123']).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ValidationError);
+    expect((bad as Error).message).not.toContain('not-a-number-123');
+    await db.execute('DELETE FROM person WHERE id = 30');
+  });
+
+  describe('transactions', () => {
+    it('commit, and roll back on throw', async () => {
+      await db.transaction(async (tx) => {
+        await tx.execute("INSERT INTO person (id, name) VALUES (50, 'kept')");
+      });
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.execute("INSERT INTO person (id, name) VALUES (51, 'lost')");
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await db.fetch('SELECT id FROM person WHERE id IN (50, 51)')).toEqual([{ id: 50 }]);
+    });
+
+    it('ambient: calls inside transactional() join it without passing anything', async () => {
+      const insert = (id: number) =>
+        db.execute('INSERT INTO person (id, name) VALUES ($1, $2)', [id, 'amb']);
+      await expect(
+        transactional(
+          async () => {
+            await insert(60);
+            await insert(61);
+            throw new Error('undo both');
+          },
+          { database: db },
+        ),
+      ).rejects.toThrow('undo both');
+      expect(await db.fetchVal('SELECT count(*)::int FROM person WHERE id IN (60, 61)')).toBe(0);
+    });
+
+    it('nested calls use savepoints and roll back only their part', async () => {
+      await transactional(
+        async () => {
+          await db.execute("INSERT INTO person (id, name) VALUES (70, 'outer')");
+          await expect(
+            transactional(async () => {
+              await db.execute("INSERT INTO person (id, name) VALUES (71, 'inner')");
+              throw new Error('inner fails');
+            }),
+          ).rejects.toThrow('inner fails');
+          await transactional(async () => {
+            await db.execute("INSERT INTO person (id, name) VALUES (72, 'inner ok')");
+          });
+        },
+        { database: db },
+      );
+      expect(
+        await db.fetch('SELECT id FROM person WHERE id >= 70 AND id < 80 ORDER BY id'),
+      ).toEqual([{ id: 70 }, { id: 72 }]);
+    });
+
+    it('honours isolation level and read-only', async () => {
+      const level = await db.transaction((tx) => tx.fetchVal('SHOW transaction_isolation'), {
+        isolation: 'serializable',
+      });
+      expect(level).toBe('serializable');
+      expect(
+        await db.transaction((tx) => tx.fetchVal('SHOW transaction_isolation'), {
+          isolation: 'repeatable read',
+        }),
+      ).toBe('repeatable read');
+      await expect(
+        db.transaction((tx) => tx.execute("INSERT INTO person (id, name) VALUES (80, 'ro')"), {
+          readOnly: true,
+        }),
+      ).rejects.toThrow(/read-only/);
+    });
+
+    it('the optional @Transactional() decorator wraps a method', async () => {
+      const database = db;
+      class Signup {
+        @Transactional({ database })
+        async register(id: number, fail: boolean): Promise<void> {
+          await database.execute('INSERT INTO person (id, name) VALUES ($1, $2)', [id, 'dec']);
+          if (fail) throw new Error('rejected');
+        }
+      }
+      await new Signup().register(90, false);
+      await expect(new Signup().register(91, true)).rejects.toThrow('rejected');
+      expect(await db.fetch('SELECT id FROM person WHERE id IN (90, 91)')).toEqual([{ id: 90 }]);
+    });
+
+    it('keeps the total under contention: 20 workers, 10 accounts, SERIALIZABLE, retried', async () => {
+      await db.execute('CREATE TABLE account (id int PRIMARY KEY, balance int NOT NULL)');
+      await db.execute('INSERT INTO account SELECT g, 100 FROM generate_series(1, 10) g');
+      let attempts = 0;
+      let transfers = 0;
+      const worker = async (seed: number) => {
+        for (let i = 0; i < 8; i++) {
+          const from = ((seed * 7 + i * 3) % 10) + 1;
+          const to = ((seed * 3 + i * 5 + 1) % 10) + 1;
+          if (from === to) continue;
+          await transactional(
+            async () => {
+              attempts++;
+              const balance = await db.fetchVal<number>(
+                'SELECT balance FROM account WHERE id = $1',
+                [from],
+              );
+              const amount = Math.min(balance ?? 0, 7);
+              await db.execute('UPDATE account SET balance = balance - $1 WHERE id = $2', [
+                amount,
+                from,
+              ]);
+              await db.execute('UPDATE account SET balance = balance + $1 WHERE id = $2', [
+                amount,
+                to,
+              ]);
+            },
+            { database: db, isolation: 'serializable', retries: 50 },
+          );
+          transfers++;
+        }
+      };
+      await Promise.all(Array.from({ length: 20 }, (_, seed) => worker(seed)));
+      expect(await db.fetchVal('SELECT sum(balance)::int FROM account')).toBe(1000);
+      expect(await db.fetchVal('SELECT min(balance)::int FROM account')).toBeGreaterThanOrEqual(0);
+      console.log(`${backend.name}: ${transfers} transfers in ${attempts} attempts`);
+      expect(attempts).toBeGreaterThanOrEqual(transfers);
+    });
+
+    it('after the last retry, a serialization failure is a ConflictError', async () => {
+      await db.execute('CREATE TABLE oncall (doctor text, on_duty bool)');
+      await db.execute("INSERT INTO oncall VALUES ('a', true), ('b', true)");
+      let bothRead!: () => void;
+      let reads = 0;
+      const ready = new Promise<void>((r) => {
+        bothRead = r;
+      });
+      // Write skew: each sees two on duty and takes one off; SERIALIZABLE lets one commit.
+      const leave = (doctor: string) =>
+        db.transaction(
+          async (tx) => {
+            await tx.fetchVal('SELECT count(*) FROM oncall WHERE on_duty');
+            if (++reads === 2) bothRead();
+            await Promise.race([ready, new Promise((r) => setTimeout(r, 300))]);
+            await tx.execute('UPDATE oncall SET on_duty = false WHERE doctor = $1', [doctor]);
+          },
+          { isolation: 'serializable', retries: 0 },
+        );
+      const results = await Promise.allSettled([leave('a'), leave('b')]);
+      const failed = results.filter((r) => r.status === 'rejected');
+      if (backend.name === 'PGlite') {
+        // One session: the transactions run one after the other, so both succeed.
+        expect(failed).toEqual([]);
+      } else {
+        expect(failed).toHaveLength(1);
+        expect((failed[0] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+        expect(String((failed[0] as PromiseRejectedResult).reason.message)).toMatch(
+          /after 1 attempts/,
+        );
+      }
+    });
+
+    it('concurrent transactions do not see each other before commit', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const writer = db.transaction(async (tx) => {
+        await tx.execute("INSERT INTO person (id, name) VALUES (100, 'pending')");
+        await gate;
+      });
+      // PGlite has one session: the reader waits for the writer instead of running beside it.
+      const reader = db.transaction((tx) =>
+        tx.fetchVal<number>('SELECT count(*)::int FROM person WHERE id = 100'),
+      );
+      const early = await Promise.race([
+        reader,
+        new Promise((r) => setTimeout(() => r('waiting'), 200)),
+      ]);
+      expect(['waiting', 0]).toContain(early);
+      release();
+      await writer;
+      expect(await reader).toBe(early === 'waiting' ? 1 : 0);
+    });
+  });
+});

@@ -1,0 +1,116 @@
+// The backends every adapter test runs against: a libretto/testing server, the machine's
+// PostgreSQL on :5432 (skipped loudly when absent, a failure under CI=true) and PGlite.
+import { randomBytes } from 'node:crypto';
+import { Socket } from 'node:net';
+import {
+  Database,
+  type DatabaseOptions,
+  PgDriver,
+  type PgDriverOptions,
+  PgliteDriver,
+} from 'libretto/postgres';
+import { startPostgres, type TestPostgres } from 'libretto/testing';
+import pg from 'pg';
+
+export interface Backend {
+  readonly name: string;
+  /** A fresh, empty database on this backend. */
+  open(options?: { driver?: PgDriverOptions; database?: DatabaseOptions }): Promise<Opened>;
+  close(): Promise<void>;
+}
+
+export interface Opened {
+  readonly db: Database;
+  readonly dsn: string | undefined;
+  close(): Promise<void>;
+}
+
+const LOCAL = 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+function reachable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = new Socket();
+    s.setTimeout(500);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.connect(port, '127.0.0.1');
+  });
+}
+
+async function admin(dsn: string, text: string): Promise<void> {
+  const c = new pg.Client({ connectionString: dsn });
+  await c.connect();
+  try {
+    await c.query(text);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A backend on a server: each `open` creates a database and drops it on close. */
+function serverBackend(name: string, adminDsn: () => string, stop: () => Promise<void>): Backend {
+  return {
+    name,
+    async open(options = {}) {
+      const database = `lt_${randomBytes(5).toString('hex')}`;
+      await admin(adminDsn(), `CREATE DATABASE ${database}`);
+      const dsn = adminDsn().replace(/\/postgres$/, `/${database}`);
+      const driver = await PgDriver.create({ connectionString: dsn, ...options.driver });
+      return {
+        db: new Database(driver, options.database),
+        dsn,
+        close: async () => {
+          await driver.close();
+          await admin(adminDsn(), `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+        },
+      };
+    },
+    close: stop,
+  };
+}
+
+/** The backends available here; the :5432 one only when reachable (or under CI). */
+export async function backends(): Promise<Backend[]> {
+  let server: TestPostgres | undefined;
+  const list: Backend[] = [
+    serverBackend(
+      'libretto/testing server',
+      () => (server as TestPostgres).dsn,
+      async () => server?.stop(),
+    ),
+  ];
+  server = await startPostgres();
+  if (await reachable(5432)) {
+    list.push(
+      serverBackend(
+        'PostgreSQL on :5432',
+        () => LOCAL,
+        async () => {},
+      ),
+    );
+  } else if (process.env.CI === 'true') {
+    throw new Error('PostgreSQL on 127.0.0.1:5432 is not reachable (required under CI=true)');
+  } else {
+    console.warn('\n*** SKIPPED: PostgreSQL on 127.0.0.1:5432 is not reachable ***\n');
+  }
+  list.push({
+    name: 'PGlite',
+    async open(options = {}) {
+      const driver = await PgliteDriver.create();
+      return {
+        db: new Database(driver, options.database),
+        dsn: undefined,
+        close: () => driver.close(),
+      };
+    },
+    close: async () => {},
+  });
+  return list;
+}
