@@ -50,7 +50,10 @@ export function isConnectionError(error: unknown): boolean {
 /** A short name for a statement — its verb and table — for messages; never its values. */
 export function statementName(text: string): string {
   const verb = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'SQL';
-  const target = /\b(?:FROM|INTO|UPDATE|TABLE|JOIN)\s+("?[\w.$]+"?)/i.exec(text)?.[1];
+  const target =
+    /\b(?:FROM|INTO|UPDATE|TABLE|JOIN)\s+((?:"[^"]+"|[\w$]+)(?:\.(?:"[^"]+"|[\w$]+))?)/i.exec(
+      text,
+    )?.[1];
   return target === undefined ? verb : `${verb} ${target.replaceAll('"', '')}`;
 }
 

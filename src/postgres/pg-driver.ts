@@ -143,6 +143,8 @@ export class PgDriver implements Driver {
             : new PreparedStatements(this.#options.preparedCacheSize ?? 100),
       };
       this.#tracked.set(client, tracked);
+      // A connection lost while checked out also emits 'error'; the caller's query reports it.
+      client.on('error', () => {});
       const onConnect = this.#options.onConnect;
       if (onConnect !== undefined) {
         const t = tracked;

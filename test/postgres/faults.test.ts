@@ -1,0 +1,71 @@
+import { DeadlineExceededError, DependencyUnavailableError } from 'libretto';
+import { Database, PgDriver } from 'libretto/postgres';
+import { startPostgres, type TestPostgres } from 'libretto/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+let server: TestPostgres;
+beforeAll(async () => {
+  server = await startPostgres();
+});
+afterAll(() => server?.stop());
+
+const open = async (options: Parameters<typeof PgDriver.create>[0] = {}) => {
+  const driver = await PgDriver.create({ connectionString: server.dsn, ...options });
+  return { db: new Database(driver), driver };
+};
+
+describe('faults', () => {
+  it('an exhausted pool fails fast with DependencyUnavailableError, and serves again after', async () => {
+    const { db, driver } = await open({ maxSize: 1, acquireTimeoutMs: 150 });
+    let release!: () => void;
+    const held = db.transaction(
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+        }),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const error = await db.fetchVal('SELECT 1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DependencyUnavailableError);
+    expect((error as Error).message).toMatch(
+      /No database connection free within 150 ms \(pool of 1\)/,
+    );
+    release();
+    await held;
+    expect(await db.fetchVal('SELECT 1')).toBe(1);
+    await driver.close();
+  });
+
+  it('a statement timeout is a DeadlineExceededError', async () => {
+    const { db, driver } = await open({ statementTimeoutMs: 100 });
+    await expect(db.fetch('SELECT pg_sleep(2)')).rejects.toBeInstanceOf(DeadlineExceededError);
+    expect(await db.fetchVal('SELECT 2')).toBe(2);
+    await driver.close();
+  });
+
+  it('a server killed mid-query gives DependencyUnavailableError; the pool recovers when it returns', async () => {
+    const { db, driver } = await open({ maxSize: 4 });
+    await db.fetchVal('SELECT 1'); // a pooled connection that will go stale
+    const running = db.fetch('SELECT pg_sleep(5)').catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 150));
+    await server.node.kill();
+    expect(await running).toBeInstanceOf(DependencyUnavailableError);
+    await expect(db.fetchVal('SELECT 1')).rejects.toBeInstanceOf(DependencyUnavailableError);
+    await server.node.start();
+    expect(await db.fetchVal('SELECT 3')).toBe(3);
+    expect(await db.transaction((tx) => tx.fetchVal('SELECT 4'))).toBe(4);
+    await driver.close();
+  });
+
+  it('a dead host fails with DependencyUnavailableError and never shows the password', async () => {
+    const driver = await PgDriver.create({
+      connectionString: 'postgresql://app:s3cr3t-pw@127.0.0.1:1/app',
+      acquireTimeoutMs: 500,
+    });
+    const error = await new Database(driver).fetch('SELECT 1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DependencyUnavailableError);
+    const text = `${(error as Error).message} ${(error as Error).stack} ${JSON.stringify(error)}`;
+    expect(text).not.toContain('s3cr3t-pw');
+    await driver.close();
+  });
+});
