@@ -182,7 +182,16 @@ export class Database implements DatabaseAdapter {
     }
   }
 
-  /** @internal Checks out a connection and opens a transaction on it. */
+  /** @internal For `RequestTransaction`: checks out a connection and opens a transaction. */
+  begin(options: TransactionOptions = {}): Promise<AmbientTransaction> {
+    return this.#begin(options);
+  }
+
+  /** @internal For `RequestTransaction`: commits or rolls back and returns the connection. */
+  end(tx: AmbientTransaction, how: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    return this.#end(tx, how, undefined);
+  }
+
   async #begin(options: TransactionOptions): Promise<AmbientTransaction> {
     const connection = await this.driver.acquire();
     try {

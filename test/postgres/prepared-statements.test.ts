@@ -32,7 +32,11 @@ describe('automatic prepared statements (X-4)', () => {
   });
 
   it('keeps at most the configured number, deallocating the least recently used', async () => {
-    const driver = await PgDriver.create({ connectionString: server.dsn, maxSize: 1, preparedCacheSize: 3 });
+    const driver = await PgDriver.create({
+      connectionString: server.dsn,
+      maxSize: 1,
+      preparedCacheSize: 3,
+    });
     const db = new Database(driver);
     for (let i = 0; i < 6; i++) await db.fetchVal(`SELECT $1::int * ${i}`, [1]);
     const left = (await prepared(db)).map((p) => p.statement);
@@ -50,12 +54,18 @@ describe('automatic prepared statements (X-4)', () => {
     await db.execute("INSERT INTO plan_t VALUES (1, 'x')");
     expect(await db.fetch('SELECT * FROM plan_t WHERE id = $1', [1])).toEqual([{ id: 1, a: 'x' }]);
     await db.execute('ALTER TABLE plan_t ADD COLUMN b int DEFAULT 5');
-    expect(await db.fetch('SELECT * FROM plan_t WHERE id = $1', [1])).toEqual([{ id: 1, a: 'x', b: 5 }]);
+    expect(await db.fetch('SELECT * FROM plan_t WHERE id = $1', [1])).toEqual([
+      { id: 1, a: 'x', b: 5 },
+    ]);
     await driver.close();
   });
 
   it('prepare: false (PgBouncer in transaction mode) names nothing', async () => {
-    const driver = await PgDriver.create({ connectionString: server.dsn, maxSize: 1, prepare: false });
+    const driver = await PgDriver.create({
+      connectionString: server.dsn,
+      maxSize: 1,
+      prepare: false,
+    });
     const db = new Database(driver);
     for (let i = 0; i < 3; i++) await db.fetchVal('SELECT $1::int', [i]);
     expect(await prepared(db)).toEqual([]);

@@ -1,0 +1,146 @@
+import { parseDsn } from '../config/dsn.js';
+import { resolveSettings } from '../config/settings.js';
+import { Service } from '../core/service.js';
+import { type Provider, provide } from '../di/provider.js';
+import { rejectUnknownKeys } from '../errors/invalid-option.js';
+import { Database } from './database.js';
+import type { Driver, DriverConnection } from './driver.js';
+import { PgDriver, type PgDriverOptions } from './pg-driver.js';
+import { PgliteDriver } from './pglite-driver.js';
+import {
+  POSTGRES_DEFAULTS,
+  PostgresConfig,
+  type PostgresSettings,
+  settingsFromPostgresConfig,
+} from './postgres-config.js';
+import { RequestTransaction } from './request-transaction.js';
+import { setDefaultDatabase } from './transactional.js';
+
+/** Options of a {@link PostgresService}: any setting (wins over config), and hooks. */
+export interface PostgresServiceOptions extends Partial<PostgresSettings> {
+  /** Runs on every new server connection before its first use (type parsers, `search_path`). */
+  readonly onConnect?: (connection: DriverConnection) => Promise<void> | void;
+  /** A driver of your own (e.g. the HA pool manager); settings then only shape logging. */
+  readonly driver?: (settings: PostgresSettings) => Promise<Driver>;
+}
+
+const OPTION_KEYS = new Set([...Object.keys(POSTGRES_DEFAULTS), 'onConnect', 'driver']);
+
+/**
+ * The database of an application: owns the pool (or the embedded database) and provides
+ * `Database` (APP scope) and `RequestTransaction` (REQUEST scope). Settings: constructor >
+ * `PostgresConfig` from DI (`postgres:` in YAML, `LIBRETTO_POSTGRES__*`) > defaults; with
+ * neither a DSN nor a host it runs the embedded PGlite, so switching is configuration only.
+ * While it runs, `transactional()` uses its database by default; `/ready` checks it.
+ *
+ * @example
+ * new Application(new ConfigService({ sections: [PostgresConfig] }), new PostgresService(), …);
+ */
+export class PostgresService extends Service {
+  readonly #options: PostgresServiceOptions;
+  #settings: PostgresSettings | undefined;
+
+  constructor(options: PostgresServiceOptions = {}) {
+    super('PostgresService');
+    rejectUnknownKeys('PostgresService', options, OPTION_KEYS);
+    this.#options = options;
+  }
+
+  /** The settings in effect (after start). */
+  get settings(): PostgresSettings | undefined {
+    return this.#settings;
+  }
+
+  override providers(): readonly Provider[] {
+    return [
+      provide(Database, {
+        use: () => this.#open(),
+        dispose: (db) => db.driver.close(),
+      }),
+      provide(RequestTransaction, {
+        deps: [Database],
+        use: (db) => new RequestTransaction(db),
+        lifetime: 'request',
+        // A unit of work that ended with its transaction open did not commit it.
+        dispose: (tx) => (tx.active ? tx.rollback() : undefined),
+      }),
+    ];
+  }
+
+  override async start(): Promise<void> {
+    const db = await this.getDependency(Database);
+    await db.fetchVal('SELECT 1');
+    setDefaultDatabase(db);
+    const s = this.#settings as PostgresSettings;
+    this.logger.info({ backend: db.driver.kind, database: s.database ?? null }, 'database ready');
+  }
+
+  override async stop(): Promise<void> {
+    setDefaultDatabase(undefined);
+  }
+
+  override async checkHealth(): Promise<void> {
+    await (await this.getDependency(Database)).fetchVal('SELECT 1');
+  }
+
+  async #open(): Promise<Database> {
+    const provided = await this.getOptionalDependency(PostgresConfig);
+    const { onConnect, driver, ...explicit } = this.#options;
+    const s = resolveSettings(
+      POSTGRES_DEFAULTS,
+      provided === undefined ? undefined : settingsFromPostgresConfig(provided),
+      explicit,
+    );
+    this.#settings = s;
+    const options = {
+      logger: this.logger,
+      logStatements: s.logStatements,
+      logParameters: s.logParameters,
+    };
+    if (driver !== undefined) return new Database(await driver(s), options);
+    const backend = s.backend ?? (s.dsn !== undefined || s.host !== undefined ? 'pg' : 'pglite');
+    if (backend === 'pglite') {
+      const pglite = await PgliteDriver.create({
+        ...(s.dataDir === undefined ? {} : { dataDir: s.dataDir }),
+        acquireTimeoutMs: s.acquireTimeout * 1000,
+      });
+      return new Database(pglite, options);
+    }
+    return new Database(await PgDriver.create(pgOptions(s, onConnect)), options);
+  }
+}
+
+/** `pg` pool options from settings: the DSN first, then explicit fields over it. */
+function pgOptions(
+  s: PostgresSettings,
+  onConnect: PostgresServiceOptions['onConnect'],
+): PgDriverOptions {
+  const dsn = s.dsn === undefined ? undefined : parseDsn(s.dsn);
+  let host = dsn?.host;
+  let port = dsn?.port;
+  if (s.host !== undefined) {
+    const [h, p] = s.host.split(':');
+    host = h;
+    port = p === undefined ? undefined : Number(p);
+  }
+  const user = s.user ?? dsn?.user;
+  const password = s.password ?? dsn?.password;
+  const database = s.database ?? dsn?.database;
+  return {
+    ...(host === undefined ? {} : { host }),
+    ...(port === undefined ? {} : { port }),
+    ...(user === undefined ? {} : { user }),
+    ...(password === undefined ? {} : { password }),
+    ...(database === undefined ? {} : { database }),
+    minSize: s.minSize,
+    maxSize: s.maxSize,
+    acquireTimeoutMs: s.acquireTimeout * 1000,
+    idleTimeoutMs: s.maxInactiveConnectionLifetime * 1000,
+    ...(s.maxQueries === undefined ? {} : { maxUses: s.maxQueries }),
+    ...(s.maxLifetime === undefined ? {} : { maxLifetimeMs: s.maxLifetime * 1000 }),
+    ...(s.statementTimeout === undefined ? {} : { statementTimeoutMs: s.statementTimeout * 1000 }),
+    prePingIdleMs: s.prePing ? 1000 : false,
+    prepare: s.prepare,
+    ...(onConnect === undefined ? {} : { onConnect }),
+  };
+}

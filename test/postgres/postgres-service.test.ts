@@ -1,0 +1,154 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  Application,
+  ConfigError,
+  ConfigService,
+  DsnError,
+  InvalidOperationError,
+  StartupError,
+  ValidationError,
+} from 'libretto';
+import {
+  Database,
+  PostgresConfig,
+  PostgresService,
+  type PostgresServiceOptions,
+  RequestTransaction,
+  transactional,
+} from 'libretto/postgres';
+import { startPostgres, type TestPostgres } from 'libretto/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { capturedLogger } from '../core/log-capture.js';
+
+let server: TestPostgres;
+beforeAll(async () => {
+  server = await startPostgres();
+});
+afterAll(() => server?.stop());
+
+const yamlFile = (text: string) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'libretto-cfg-')), 'config.yaml');
+  writeFileSync(path, text);
+  return path;
+};
+
+async function run(
+  options: PostgresServiceOptions,
+  config?: { yaml?: string; env?: Record<string, string> },
+) {
+  const capture = capturedLogger();
+  const postgres = new PostgresService(options);
+  const services =
+    config === undefined
+      ? [postgres]
+      : [
+          new ConfigService({
+            sections: [PostgresConfig],
+            argv: config.yaml === undefined ? [] : ['--config', yamlFile(config.yaml)],
+            env: config.env ?? {},
+          }),
+          postgres,
+        ];
+  const app = new Application(...services, { logger: capture.logger });
+  await app.start();
+  const db = await postgres.getDependency(Database);
+  return { app, postgres, db, log: capture };
+}
+
+describe('PostgresService', () => {
+  it('runs the embedded database when no server is configured', async () => {
+    const { app, db, postgres } = await run({});
+    expect(db.driver.kind).toBe('pglite');
+    expect(postgres.settings?.backend).toBeUndefined();
+    expect(await db.fetchVal('SELECT 20 + 22')).toBe(42);
+    await app.stop();
+  });
+
+  it('uses a server from the YAML dsn, with env over YAML and the constructor over both', async () => {
+    const { app, db, postgres } = await run(
+      { maxSize: 3 },
+      {
+        yaml: `postgres:\n  dsn: ${server.dsn}\n  max_size: 7\n  min_size: 1\n  statement_timeout: 2\n`,
+        env: { LIBRETTO_POSTGRES__MIN_SIZE: '2' },
+      },
+    );
+    expect(db.driver.kind).toBe('pg');
+    expect(postgres.settings).toMatchObject({ maxSize: 3, minSize: 2, statementTimeout: 2 });
+    expect(await db.fetchVal('SHOW statement_timeout')).toBe('2s');
+    await app.stop();
+  });
+
+  it('host h:p, user and database keys work without a DSN', async () => {
+    const { app, db } = await run(
+      {},
+      {
+        yaml: `postgres:\n  host: 127.0.0.1:${server.port}\n  user: postgres\n  database: postgres\n`,
+      },
+    );
+    expect(await db.fetchVal('SELECT current_user')).toBe('postgres');
+    await app.stop();
+  });
+
+  it('provides a request-scoped transaction that commits, and rolls back when left open', async () => {
+    const { app, postgres, db } = await run({ dsn: server.dsn });
+    await db.execute('CREATE TABLE note (id int PRIMARY KEY)');
+    {
+      await using scope = postgres.createScope();
+      const tx = await scope.get(RequestTransaction);
+      await tx.start();
+      await tx.execute('INSERT INTO note VALUES (1)');
+      expect(await db.fetchVal('SELECT count(*)::int FROM note')).toBe(0);
+      await tx.commit();
+    }
+    {
+      await using scope = postgres.createScope();
+      const tx = await scope.get(RequestTransaction);
+      await tx.start({ isolation: 'serializable' });
+      await tx.execute('INSERT INTO note VALUES (2)');
+      expect(await tx.fetchVal('SHOW transaction_isolation')).toBe('serializable');
+      // Joined by transactional() code running inside it:
+      await tx.transaction(() => db.execute('INSERT INTO note VALUES (3)'));
+    }
+    expect(await db.fetch('SELECT id FROM note ORDER BY id')).toEqual([{ id: 1 }]);
+    await app.stop();
+  });
+
+  it('transactional() uses the running service by default, and refuses after stop', async () => {
+    const { app, db } = await run({ dsn: server.dsn });
+    expect(await transactional((tx) => tx.fetchVal('SELECT 5'))).toBe(5);
+    await app.stop();
+    await expect(transactional(async () => 1)).rejects.toBeInstanceOf(InvalidOperationError);
+    void db;
+  });
+
+  it('reports bad configuration with typed errors, never the password', async () => {
+    expect(() => new PostgresService({ maxsize: 3 } as never)).toThrow(ValidationError);
+    const malformed = await run(
+      {},
+      { yaml: 'postgres:\n  dsn: "postgresql://u:topsecret@[::1/db"\n' },
+    ).catch((e: unknown) => e);
+    expect(malformed).toBeInstanceOf(StartupError);
+    expect(String((malformed as Error).cause)).not.toContain('topsecret');
+    expect(JSON.stringify(malformed)).not.toContain('topsecret');
+    expect(findCause(malformed, DsnError)).toBeDefined();
+    const unknown = await run({}, { yaml: 'postgres:\n  hots: x\n' }).catch((e: unknown) => e);
+    expect(findCause(unknown, ConfigError)).toBeDefined();
+  });
+
+  it('fails to start when the server is unreachable, without the password', async () => {
+    const error = await run({
+      dsn: 'postgresql://app:hunter2-secret@127.0.0.1:1/app',
+      acquireTimeout: 0.5,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StartupError);
+    const text = JSON.stringify(error) + String((error as Error).stack);
+    expect(text).not.toContain('hunter2-secret');
+  });
+});
+
+function findCause(error: unknown, type: new (...a: never[]) => Error): Error | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) if (e instanceof type) return e;
+  return undefined;
+}
