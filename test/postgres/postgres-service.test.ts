@@ -149,6 +149,10 @@ describe('PostgresService', () => {
 });
 
 function findCause(error: unknown, type: new (...a: never[]) => Error): Error | undefined {
-  for (let e = error; e instanceof Error; e = e.cause) if (e instanceof type) return e;
+  let e: unknown = error;
+  while (e instanceof Error) {
+    if (e instanceof type) return e;
+    e = e.cause;
+  }
   return undefined;
 }
