@@ -152,7 +152,7 @@ function findCause(error: unknown, type: new (...a: never[]) => Error): Error | 
   let e: unknown = error;
   while (e instanceof Error) {
     if (e instanceof type) return e;
-    e = e.cause;
+    e = (e as Error).cause;
   }
   return undefined;
 }
