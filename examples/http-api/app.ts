@@ -1,5 +1,6 @@
-// The example API: users in an in-memory store shared through DI, validated routes, DDD
-// errors mapped to HTTP, and generated docs. `main.ts` runs it; `libretto openapi --app`
+// The example API: users in PostgreSQL (embedded PGlite unless a server is configured),
+// a repository shared through DI, validated routes, DDD errors mapped to HTTP, and
+// generated docs. `main.ts` runs it; `libretto openapi --app`
 // reads it without starting a server.
 import { randomUUID } from 'node:crypto';
 import {
@@ -8,9 +9,12 @@ import {
   ConfigService,
   NotFoundError,
   provide,
+  provideClass,
+  Service,
   token,
 } from 'libretto';
 import { created, HttpConfig, HttpRequest, HttpService, noContent, route } from 'libretto/http';
+import { Database, PostgresConfig, PostgresService, sql } from 'libretto/postgres';
 import * as z from 'zod';
 
 export const User = z
@@ -25,35 +29,76 @@ type User = z.infer<typeof User>;
 
 const NewUser = User.pick({ name: true, email: true }).meta({ id: 'NewUser' });
 
-/** An app-scoped store; a real service would use a repository over PostgreSQL. */
-export class UserStore {
-  readonly #users = new Map<string, User>();
+interface UserRow {
+  id: string;
+  name: string;
+  email: string;
+  created_at: Date;
+}
 
-  add(input: { name: string; email: string }): User {
-    if ([...this.#users.values()].some((u) => u.email === input.email)) {
+const toUser = (row: UserRow): User => ({
+  id: row.id,
+  name: row.name,
+  email: row.email,
+  createdAt: row.created_at.toISOString(),
+});
+
+/** Users in PostgreSQL: the embedded PGlite by default, a server when configured. */
+export class UserRepository {
+  constructor(private readonly db: Database) {}
+
+  async add(input: { name: string; email: string }): Promise<User> {
+    try {
+      const row = await this.db.fetchOne<UserRow>(
+        sql`INSERT INTO users (id, name, email) VALUES (${randomUUID()}, ${input.name}, ${input.email})
+            RETURNING id, name, email, created_at`,
+      );
+      return toUser(row as UserRow);
+    } catch (error) {
+      if (!(error instanceof AlreadyExistsError)) throw error;
       throw new AlreadyExistsError('A user with this email exists', {
         details: [{ email: input.email }],
+        cause: error,
       });
     }
-    const user = { id: randomUUID(), ...input, createdAt: new Date().toISOString() };
-    this.#users.set(user.id, user);
-    return user;
   }
 
-  get(id: string): User {
-    const user = this.#users.get(id);
-    if (user === undefined) throw new NotFoundError('User not found', { details: [{ id }] });
-    return user;
+  async get(id: string): Promise<User> {
+    const row = await this.db.fetchOne<UserRow>(
+      sql`SELECT id, name, email, created_at FROM users WHERE id = ${id}`,
+    );
+    if (row === undefined) throw new NotFoundError('User not found', { details: [{ id }] });
+    return toUser(row);
   }
 
-  list(offset: number, limit: number): { items: User[]; total: number } {
-    const all = [...this.#users.values()];
-    return { items: all.slice(offset, offset + limit), total: all.length };
+  async list(offset: number, limit: number): Promise<{ items: User[]; total: number }> {
+    const rows = await this.db.fetch<UserRow>(
+      sql`SELECT id, name, email, created_at FROM users ORDER BY created_at, id
+          OFFSET ${offset} LIMIT ${limit}`,
+    );
+    const total = await this.db.fetchVal<number>('SELECT count(*)::int FROM users');
+    return { items: rows.map(toUser), total: total ?? 0 };
   }
 
-  remove(id: string): void {
-    this.get(id);
-    this.#users.delete(id);
+  async remove(id: string): Promise<void> {
+    if ((await this.db.execute(sql`DELETE FROM users WHERE id = ${id}`)) === 0) {
+      throw new NotFoundError('User not found', { details: [{ id }] });
+    }
+  }
+}
+
+/** Creates the table at start (a real service would use migrations). */
+class UsersSchema extends Service {
+  constructor() {
+    super('UsersSchema');
+  }
+  override async start(): Promise<void> {
+    const db = await this.getDependency(Database);
+    await db.execute(`CREATE TABLE IF NOT EXISTS users (
+      id uuid PRIMARY KEY,
+      name text NOT NULL,
+      email text NOT NULL UNIQUE,
+      created_at timestamptz NOT NULL DEFAULT now())`);
   }
 }
 
@@ -79,7 +124,7 @@ export const routes = [
         limit: z.number().int().min(1).max(100).default(20),
       }),
       response: z.object({ items: z.array(User), total: z.number().int() }),
-      inject: { users: UserStore },
+      inject: { users: UserRepository },
       tags: ['users'],
       summary: 'List users',
       operationId: 'listUsers',
@@ -92,14 +137,14 @@ export const routes = [
       params: z.object({ id: z.uuid() }),
       query: z.object({ detailed: z.boolean().default(false) }),
       response: User.partial({ createdAt: true }),
-      inject: { users: UserStore },
+      inject: { users: UserRepository },
       tags: ['users'],
       summary: 'Get a user',
       operationId: 'getUser',
       errors: [404],
     },
-    ({ params, query, users }) => {
-      const { createdAt, ...user } = users.get(params.id);
+    async ({ params, query, users }) => {
+      const { createdAt, ...user } = await users.get(params.id);
       return query.detailed ? { ...user, createdAt } : user;
     },
   ),
@@ -108,14 +153,14 @@ export const routes = [
     {
       body: NewUser,
       response: User,
-      inject: { users: UserStore },
+      inject: { users: UserRepository },
       tags: ['users'],
       summary: 'Create a user',
       operationId: 'createUser',
       errors: [409],
     },
-    ({ body, users }) => {
-      const user = users.add(body);
+    async ({ body, users }) => {
+      const user = await users.add(body);
       return created(user, `/users/${user.id}`);
     },
   ),
@@ -123,15 +168,15 @@ export const routes = [
     '/users/:id',
     {
       params: z.object({ id: z.uuid() }),
-      inject: { users: UserStore },
+      inject: { users: UserRepository },
       status: 204,
       tags: ['users'],
       summary: 'Delete a user',
       operationId: 'deleteUser',
       errors: [404],
     },
-    ({ params, users }) => {
-      users.remove(params.id);
+    async ({ params, users }) => {
+      await users.remove(params.id);
       return noContent();
     },
   ),
@@ -140,13 +185,19 @@ export const routes = [
 /** The HTTP service; its `url` tells where it listens once started. */
 export const http = new HttpService({ routes });
 
-export const app = new Application(new ConfigService({ sections: [HttpConfig] }), http, {
-  providers: [
-    provide(UserStore, { use: () => new UserStore() }),
-    provide(Caller, {
-      deps: [HttpRequest],
-      use: (request) => ({ name: String(request.headers['x-caller'] ?? 'anonymous') }),
-      lifetime: 'request',
-    }),
-  ],
-});
+export const app = new Application(
+  new ConfigService({ sections: [HttpConfig, PostgresConfig] }),
+  new PostgresService(),
+  new UsersSchema(),
+  http,
+  {
+    providers: [
+      provideClass(UserRepository, [Database]),
+      provide(Caller, {
+        deps: [HttpRequest],
+        use: (request) => ({ name: String(request.headers['x-caller'] ?? 'anonymous') }),
+        lifetime: 'request',
+      }),
+    ],
+  },
+);

@@ -11,21 +11,23 @@ const docsType = z.enum(['swagger', 'redoc']).nullable();
  */
 export const HttpConfig = configSection(
   'api',
-  z.strictObject({
-    address: z.string().optional(),
-    port: z.number().int().min(0).max(65535).optional(),
-    static_endpoint_prefix: z.string().optional(),
-    static_files_root: z.string().optional(),
-    docs_default_path: z.string().optional(),
-    docs_swagger_path: z.string().optional(),
-    docs_redoc_path: z.string().optional(),
-    docs_title: z.string().optional(),
-    docs_servers: z.array(z.string()).optional(),
-    docs_default_type: docsType.optional(),
-    docs_remove_path_prefix: z.string().optional(),
-    docs_tag_descriptions: z.record(z.string(), z.string()).optional(),
-    docs_tag_groups: z.record(z.string(), z.array(z.string())).optional(),
-  }),
+  z
+    .strictObject({
+      address: z.string().optional(),
+      port: z.number().int().min(0).max(65535).optional(),
+      static_endpoint_prefix: z.string().optional(),
+      static_files_root: z.string().optional(),
+      docs_default_path: z.string().optional(),
+      docs_swagger_path: z.string().optional(),
+      docs_redoc_path: z.string().optional(),
+      docs_title: z.string().optional(),
+      docs_servers: z.array(z.string()).optional(),
+      docs_default_type: docsType.optional(),
+      docs_remove_path_prefix: z.string().optional(),
+      docs_tag_descriptions: z.record(z.string(), z.string()).optional(),
+      docs_tag_groups: z.record(z.string(), z.array(z.string())).optional(),
+    })
+    .default({}),
 );
 
 /** The HTTP settings in effect, after precedence (constructor > DI > defaults). */

@@ -5,29 +5,32 @@ import type { SettingsLayer } from '../config/settings.js';
 /**
  * The `postgres:` configuration section (SPEC PG-7), also the DI token of database settings.
  * Durations are in seconds. Without `dsn` or `host` the embedded database (PGlite) is used.
+ * The section may be left out (all defaults).
  */
 export const PostgresConfig = configSection(
   'postgres',
-  z.strictObject({
-    backend: z.enum(['pg', 'pglite']).optional(),
-    dsn: z.string().optional(),
-    host: z.string().optional(),
-    user: z.string().optional(),
-    password: z.string().optional(),
-    database: z.string().optional(),
-    min_size: z.number().int().min(0).optional(),
-    max_size: z.number().int().min(1).optional(),
-    max_queries: z.number().int().min(1).optional(),
-    max_inactive_connection_lifetime: z.number().positive().optional(),
-    max_lifetime: z.number().positive().optional(),
-    acquire_timeout: z.number().positive().optional(),
-    statement_timeout: z.number().positive().optional(),
-    pre_ping: z.boolean().optional(),
-    prepare: z.boolean().optional(),
-    data_dir: z.string().optional(),
-    log_statements: z.boolean().optional(),
-    log_parameters: z.boolean().optional(),
-  }),
+  z
+    .strictObject({
+      backend: z.enum(['pg', 'pglite']).optional(),
+      dsn: z.string().optional(),
+      host: z.string().optional(),
+      user: z.string().optional(),
+      password: z.string().optional(),
+      database: z.string().optional(),
+      min_size: z.number().int().min(0).optional(),
+      max_size: z.number().int().min(1).optional(),
+      max_queries: z.number().int().min(1).optional(),
+      max_inactive_connection_lifetime: z.number().positive().optional(),
+      max_lifetime: z.number().positive().optional(),
+      acquire_timeout: z.number().positive().optional(),
+      statement_timeout: z.number().positive().optional(),
+      pre_ping: z.boolean().optional(),
+      prepare: z.boolean().optional(),
+      data_dir: z.string().optional(),
+      log_statements: z.boolean().optional(),
+      log_parameters: z.boolean().optional(),
+    })
+    .default({}),
 );
 
 /** Database settings in effect, after precedence (constructor > DI > defaults). */
