@@ -58,7 +58,7 @@ async function start(c: Contender): Promise<Server> {
         NODE_ENV: 'production',
         LOG_LEVEL: 'warn',
         // Libretto from dist/ (as users run it), not its sources through tsx.
-        TSX_TSCONFIG_PATH: fileURLToPath(new URL('tsconfig.dist.json', import.meta.url)),
+        TSX_TSCONFIG_PATH: fileURLToPath(new URL('../tsconfig.dist.json', import.meta.url)),
         ...c.env,
       },
       stdio: ['ignore', 'pipe', 'inherit'],

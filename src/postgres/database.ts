@@ -53,12 +53,12 @@ export class Database implements DatabaseAdapter {
     private readonly options: DatabaseOptions = {},
   ) {}
 
-  async fetch<R = Row>(query: Query, values?: readonly unknown[]): Promise<R[]> {
-    return (await this.#run<R>(query, values)).rows;
+  fetch<R = Row>(query: Query, values?: readonly unknown[]): Promise<R[]> {
+    return this.#run<R>(query, values).then((r) => r.rows);
   }
 
-  async fetchOne<R = Row>(query: Query, values?: readonly unknown[]): Promise<R | undefined> {
-    return (await this.#run<R>(query, values)).rows[0];
+  fetchOne<R = Row>(query: Query, values?: readonly unknown[]): Promise<R | undefined> {
+    return this.#run<R>(query, values).then((r) => r.rows[0]);
   }
 
   async fetchVal<V = unknown>(query: Query, values?: readonly unknown[]): Promise<V | undefined> {
@@ -66,8 +66,8 @@ export class Database implements DatabaseAdapter {
     return row === undefined ? undefined : (Object.values(row)[0] as V);
   }
 
-  async execute(query: Query, values?: readonly unknown[]): Promise<number> {
-    return (await this.#run(query, values)).rowCount;
+  execute(query: Query, values?: readonly unknown[]): Promise<number> {
+    return this.#run(query, values).then((r) => r.rowCount);
   }
 
   async executeMany(query: string, rows: readonly (readonly unknown[])[]): Promise<number> {
@@ -238,20 +238,20 @@ export class Database implements DatabaseAdapter {
   }
 
   /** @internal Runs one statement on `connection`, logged and with errors mapped. */
-  async #exec<R>(
+  #exec<R>(
     connection: DriverConnection,
     text: string,
     values: readonly unknown[],
     describe: string,
   ): Promise<DriverResult<R>> {
-    const log = this.options.logStatements === true ? this.options.logger : undefined;
-    const started = log === undefined ? 0 : performance.now();
-    try {
-      return await connection.query<R>(text, values);
-    } catch (error) {
+    const mapError = (error: unknown): never => {
       throw error instanceof LibrettoError ? error : mapDatabaseError(error, describe);
-    } finally {
-      log?.debug(
+    };
+    const log = this.options.logStatements === true ? this.options.logger : undefined;
+    if (log === undefined) return connection.query<R>(text, values).then(undefined, mapError);
+    const started = performance.now();
+    const done = () =>
+      log.debug(
         {
           statement: statementName(describe),
           sql: text,
@@ -260,7 +260,16 @@ export class Database implements DatabaseAdapter {
         },
         'sql',
       );
-    }
+    return connection.query<R>(text, values).then(
+      (result) => {
+        done();
+        return result;
+      },
+      (error: unknown) => {
+        done();
+        return mapError(error);
+      },
+    );
   }
 }
 

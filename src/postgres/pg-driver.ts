@@ -167,10 +167,12 @@ class PgConnection implements DriverConnection {
     private readonly tracked: Tracked,
   ) {}
 
-  async query<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>> {
+  query<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>> {
     this.tracked.lastUsed = Date.now();
     const prepared = this.tracked.prepared;
-    if (prepared === undefined) return result(await this.client.query(text, values as unknown[]));
+    if (prepared === undefined) {
+      return this.client.query(text, values as unknown[]).then((r) => result<R>(r));
+    }
     return prepared.run(this.client, text, values as unknown[]);
   }
 

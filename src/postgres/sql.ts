@@ -75,13 +75,14 @@ export const sql: SqlTag = Object.assign(
   },
 );
 
+const NO_VALUES: readonly unknown[] = Object.freeze([]);
+
 /** A statement as text and values, from the tag or from `(text, values)`. */
 export function toQuery(
   query: string | SqlStatement,
   values: readonly unknown[] | undefined,
-): { text: string; values: unknown[] } {
-  if (typeof query === 'string')
-    return { text: query, values: values === undefined ? [] : [...values] };
+): { text: string; values: readonly unknown[] } {
+  if (typeof query === 'string') return { text: query, values: values ?? NO_VALUES };
   if (values !== undefined && values.length > 0) {
     throw new ValidationError('Pass values inside the sql`` statement, not beside it');
   }

@@ -1,0 +1,193 @@
+// PostgreSQL benchmark: fetchOne('SELECT … WHERE id = $1') by N concurrent callers over a
+// pool, Libretto side by side with bare pg (pool.query, and hand-named statements),
+// postgres.js, and pgbench -M prepared / -M extended (the ceiling), on one throwaway server
+// in one run; then transactional() around one statement against a bare BEGIN/COMMIT.
+//   npm run bench:postgres       BENCH_SECONDS (5 per contender)
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Database, PgDriver, transactional } from 'libretto/postgres';
+import { startPostgres } from 'libretto/testing';
+import pg from 'pg';
+import postgres from 'postgres';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROWS = 10_000;
+const QUERY = 'SELECT id, name, email FROM bench_user WHERE id = $1';
+
+type Fetch = (id: number) => Promise<unknown>;
+
+interface Result {
+  readonly ops: number;
+  readonly p99: number;
+}
+
+/** `callers` loops calling `fetch` for SECONDS; ops/s and p99 latency (ms). */
+async function drive(fetch: Fetch, callers: number): Promise<Result> {
+  const latencies: number[] = [];
+  const warmUntil = performance.now() + 500;
+  const end = warmUntil + SECONDS * 1000;
+  let id = 1;
+  const loop = async () => {
+    for (;;) {
+      const t0 = performance.now();
+      if (t0 >= end) return;
+      id = (id * 7919 + 1) % ROWS;
+      await fetch(id + 1);
+      if (t0 >= warmUntil) latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: callers }, loop));
+  latencies.sort((a, b) => a - b);
+  return {
+    ops: latencies.length / SECONDS,
+    p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
+  };
+}
+
+/** pgbench on the same server: tps and p99 (from its per-transaction log). */
+function pgbench(dsn: string, mode: 'prepared' | 'extended', clients: number): Result {
+  const dir = mkdtempSync(join(tmpdir(), 'libretto-pgbench-'));
+  try {
+    const script = join(dir, 'select.sql');
+    writeFileSync(
+      script,
+      `\\set id random(1, ${ROWS})\nSELECT id, name, email FROM bench_user WHERE id = :id;\n`,
+    );
+    const out = execFileSync(
+      'pgbench',
+      [
+        '-n',
+        '-M',
+        mode,
+        '-c',
+        String(clients),
+        '-j',
+        '2',
+        '-T',
+        String(SECONDS),
+        '-f',
+        script,
+        '-l',
+        '--log-prefix',
+        join(dir, 'log'),
+        dsn,
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
+    const latencies: number[] = [];
+    for (const f of readdirSync(dir).filter((n) => n.startsWith('log'))) {
+      for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+        const micros = Number(line.split(' ')[2]);
+        if (Number.isFinite(micros) && line !== '') latencies.push(micros / 1000);
+      }
+    }
+    latencies.sort((a, b) => a - b);
+    return { ops: tps, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const server = await startPostgres();
+try {
+  const setup = new pg.Client({ connectionString: server.dsn });
+  await setup.connect();
+  await setup.query(`CREATE TABLE bench_user (id int PRIMARY KEY, name text NOT NULL, email text NOT NULL);
+    INSERT INTO bench_user SELECT g, 'user ' || g, 'user' || g || '@example.com' FROM generate_series(1, ${ROWS}) g;
+    ANALYZE bench_user;`);
+  await setup.end();
+  let pgbenchVersion = '';
+  try {
+    pgbenchVersion = execFileSync('pgbench', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    pgbenchVersion = '';
+  }
+
+  for (const [callers, poolSize] of [
+    [8, 8],
+    [32, 16],
+  ] as const) {
+    const rows: [string, Result][] = [];
+
+    const driver = await PgDriver.create({ connectionString: server.dsn, maxSize: poolSize });
+    const db = new Database(driver);
+    rows.push(['libretto fetchOne', await drive((id) => db.fetchOne(QUERY, [id]), callers)]);
+    await driver.close();
+
+    const bare = new pg.Pool({ connectionString: server.dsn, max: poolSize });
+    rows.push(['pg pool.query', await drive((id) => bare.query(QUERY, [id]), callers)]);
+    rows.push([
+      'pg pool.query, named statement',
+      await drive((id) => bare.query({ name: 'by_id', text: QUERY, values: [id] }), callers),
+    ]);
+    await bare.end();
+
+    const pjs = postgres(server.dsn, { max: poolSize, prepare: true });
+    rows.push([
+      'postgres.js (prepared)',
+      await drive((id) => pjs`SELECT id, name, email FROM bench_user WHERE id = ${id}`, callers),
+    ]);
+    await pjs.end();
+
+    if (pgbenchVersion !== '') {
+      rows.push([`pgbench -M prepared -c ${poolSize}`, pgbench(server.dsn, 'prepared', poolSize)]);
+      rows.push([`pgbench -M extended -c ${poolSize}`, pgbench(server.dsn, 'extended', poolSize)]);
+    }
+
+    const base = rows[0]?.[1].ops ?? 1;
+    console.log(
+      `\nfetchOne by id — ${callers} callers, pool of ${poolSize}, ${SECONDS} s each, Node ${process.version}`,
+    );
+    console.log(
+      `${'contender'.padEnd(34)} ${'ops/s'.padStart(9)} ${'p99 ms'.padStart(7)}  libretto vs it`,
+    );
+    for (const [name, r] of rows) {
+      const ratio = name.startsWith('libretto') ? '—' : `${(base / r.ops).toFixed(2)}×`;
+      console.log(
+        `${name.padEnd(34)} ${Math.round(r.ops).toLocaleString('en-US').padStart(9)} ${r.p99.toFixed(2).padStart(7)}  ${ratio}`,
+      );
+    }
+  }
+
+  // transactional() around one statement against BEGIN; statement; COMMIT by hand.
+  {
+    const callers = 8;
+    const driver = await PgDriver.create({ connectionString: server.dsn, maxSize: 8 });
+    const db = new Database(driver);
+    const lib = await drive(
+      (id) => transactional(() => db.fetchOne(QUERY, [id]), { database: db }),
+      callers,
+    );
+    await driver.close();
+    const pool = new pg.Pool({ connectionString: server.dsn, max: 8 });
+    const manual = await drive(async (id) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query({ name: 'by_id', text: QUERY, values: [id] });
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      } finally {
+        client.release();
+      }
+    }, callers);
+    await pool.end();
+    console.log(`\nOne statement in a transaction — 8 callers, pool of 8`);
+    console.log(
+      `${'libretto transactional()'.padEnd(34)} ${Math.round(lib.ops).toLocaleString('en-US').padStart(9)} ${lib.p99.toFixed(2).padStart(7)}  —`,
+    );
+    console.log(
+      `${'pg BEGIN/named/COMMIT by hand'.padEnd(34)} ${Math.round(manual.ops).toLocaleString('en-US').padStart(9)} ${manual.p99.toFixed(2).padStart(7)}  ${(lib.ops / manual.ops).toFixed(2)}×`,
+    );
+  }
+  console.log(
+    `\nServer: PostgreSQL from libretto/testing; ${pgbenchVersion || 'pgbench not found'}`,
+  );
+} finally {
+  await server.stop();
+}
