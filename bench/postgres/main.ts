@@ -1,8 +1,9 @@
 // PostgreSQL benchmark: fetchOne('SELECT … WHERE id = $1') by N concurrent callers over a
 // pool, Libretto side by side with bare pg (pool.query, and hand-named statements),
 // postgres.js, and pgbench -M prepared / -M extended (the ceiling), on one throwaway server
-// in one run; then transactional() around one statement against a bare BEGIN/COMMIT.
-//   npm run bench:postgres       BENCH_SECONDS (5 per contender)
+// in one run, in rotating rounds (median reported); then transactional() around one
+// statement against a bare BEGIN/COMMIT.
+//   npm run bench:postgres       BENCH_SECONDS (4 per contender and round), BENCH_ROUNDS (3)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,8 @@ import { startPostgres } from 'libretto/testing';
 import pg from 'pg';
 import postgres from 'postgres';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROWS = 10_000;
 const QUERY = 'SELECT id, name, email FROM bench_user WHERE id = $1';
 
@@ -44,6 +46,38 @@ async function drive(fetch: Fetch, callers: number): Promise<Result> {
     ops: latencies.length / SECONDS,
     p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
   };
+}
+
+interface Contender {
+  readonly name: string;
+  readonly run: () => Promise<Result>;
+}
+
+/**
+ * Every contender ROUNDS times, each round starting with the next one (machine drift hits
+ * all alike); per contender the median round by ops/s.
+ */
+async function rounds(contenders: readonly Contender[]): Promise<[string, Result][]> {
+  const results = contenders.map(() => [] as Result[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const i = (k + round) % contenders.length;
+      results[i]?.push(await (contenders[i] as Contender).run());
+    }
+  }
+  return contenders.map((c, i) => {
+    const sorted = [...(results[i] ?? [])].sort((a, b) => a.ops - b.ops);
+    return [c.name, sorted[Math.floor(sorted.length / 2)] as Result];
+  });
+}
+
+async function withPool(max: number, use: (pool: pg.Pool) => Promise<Result>): Promise<Result> {
+  const pool = new pg.Pool({ connectionString: dsn(), max });
+  try {
+    return await use(pool);
+  } finally {
+    await pool.end();
+  }
 }
 
 /** pgbench on the same server: tps and p99 (from its per-transaction log). */
@@ -92,6 +126,7 @@ function pgbench(dsn: string, mode: 'prepared' | 'extended', clients: number): R
 }
 
 const server = await startPostgres();
+const dsn = () => server.dsn;
 try {
   const setup = new pg.Client({ connectionString: server.dsn });
   await setup.connect();
@@ -110,36 +145,51 @@ try {
     [8, 8],
     [32, 16],
   ] as const) {
-    const rows: [string, Result][] = [];
-
-    const driver = await PgDriver.create({ connectionString: server.dsn, maxSize: poolSize });
-    const db = new Database(driver);
-    rows.push(['libretto fetchOne', await drive((id) => db.fetchOne(QUERY, [id]), callers)]);
-    await driver.close();
-
-    const bare = new pg.Pool({ connectionString: server.dsn, max: poolSize });
-    rows.push(['pg pool.query', await drive((id) => bare.query(QUERY, [id]), callers)]);
-    rows.push([
-      'pg pool.query, named statement',
-      await drive((id) => bare.query({ name: 'by_id', text: QUERY, values: [id] }), callers),
-    ]);
-    await bare.end();
-
-    const pjs = postgres(server.dsn, { max: poolSize, prepare: true });
-    rows.push([
-      'postgres.js (prepared)',
-      await drive((id) => pjs`SELECT id, name, email FROM bench_user WHERE id = ${id}`, callers),
-    ]);
-    await pjs.end();
-
-    if (pgbenchVersion !== '') {
-      rows.push([`pgbench -M prepared -c ${poolSize}`, pgbench(server.dsn, 'prepared', poolSize)]);
-      rows.push([`pgbench -M extended -c ${poolSize}`, pgbench(server.dsn, 'extended', poolSize)]);
-    }
-
+    const contenders: Contender[] = [
+      {
+        name: 'libretto fetchOne',
+        run: async () => {
+          const driver = await PgDriver.create({ connectionString: server.dsn, maxSize: poolSize });
+          const db = new Database(driver);
+          const r = await drive((id) => db.fetchOne(QUERY, [id]), callers);
+          await driver.close();
+          return r;
+        },
+      },
+      {
+        name: 'pg pool.query',
+        run: () => withPool(poolSize, (pool) => drive((id) => pool.query(QUERY, [id]), callers)),
+      },
+      {
+        name: 'pg pool.query, named statement',
+        run: () =>
+          withPool(poolSize, (pool) =>
+            drive((id) => pool.query({ name: 'by_id', text: QUERY, values: [id] }), callers),
+          ),
+      },
+      {
+        name: 'postgres.js (prepared)',
+        run: async () => {
+          const pjs = postgres(server.dsn, { max: poolSize, prepare: true });
+          const r = await drive(
+            (id) => pjs`SELECT id, name, email FROM bench_user WHERE id = ${id}`,
+            callers,
+          );
+          await pjs.end();
+          return r;
+        },
+      },
+      ...(pgbenchVersion === ''
+        ? []
+        : (['prepared', 'extended'] as const).map((mode) => ({
+            name: `pgbench -M ${mode} -c ${poolSize}`,
+            run: async () => pgbench(server.dsn, mode, poolSize),
+          }))),
+    ];
+    const rows = await rounds(contenders);
     const base = rows[0]?.[1].ops ?? 1;
     console.log(
-      `\nfetchOne by id — ${callers} callers, pool of ${poolSize}, ${SECONDS} s each, Node ${process.version}`,
+      `\nfetchOne by id — ${callers} callers, pool of ${poolSize}, ${ROUNDS} rounds of ${SECONDS} s, median; Node ${process.version}`,
     );
     console.log(
       `${'contender'.padEnd(34)} ${'ops/s'.padStart(9)} ${'p99 ms'.padStart(7)}  libretto vs it`,
@@ -155,29 +205,44 @@ try {
   // transactional() around one statement against BEGIN; statement; COMMIT by hand.
   {
     const callers = 8;
-    const driver = await PgDriver.create({ connectionString: server.dsn, maxSize: 8 });
-    const db = new Database(driver);
-    const lib = await drive(
-      (id) => transactional(() => db.fetchOne(QUERY, [id]), { database: db }),
-      callers,
+    const rows = await rounds([
+      {
+        name: 'libretto transactional()',
+        run: async () => {
+          const driver = await PgDriver.create({ connectionString: server.dsn, maxSize: 8 });
+          const db = new Database(driver);
+          const r = await drive(
+            (id) => transactional(() => db.fetchOne(QUERY, [id]), { database: db }),
+            callers,
+          );
+          await driver.close();
+          return r;
+        },
+      },
+      {
+        name: 'pg BEGIN/named/COMMIT by hand',
+        run: () =>
+          withPool(8, (pool) =>
+            drive(async (id) => {
+              const client = await pool.connect();
+              try {
+                await client.query('BEGIN');
+                await client.query({ name: 'by_id', text: QUERY, values: [id] });
+                await client.query('COMMIT');
+              } catch (error) {
+                await client.query('ROLLBACK');
+                throw error;
+              } finally {
+                client.release();
+              }
+            }, callers),
+          ),
+      },
+    ]);
+    const [lib, manual] = rows.map(([, r]) => r) as [Result, Result];
+    console.log(
+      `\nOne statement in a transaction — 8 callers, pool of 8, ${ROUNDS} rounds of ${SECONDS} s, median`,
     );
-    await driver.close();
-    const pool = new pg.Pool({ connectionString: server.dsn, max: 8 });
-    const manual = await drive(async (id) => {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query({ name: 'by_id', text: QUERY, values: [id] });
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      } finally {
-        client.release();
-      }
-    }, callers);
-    await pool.end();
-    console.log(`\nOne statement in a transaction — 8 callers, pool of 8`);
     console.log(
       `${'libretto transactional()'.padEnd(34)} ${Math.round(lib.ops).toLocaleString('en-US').padStart(9)} ${lib.p99.toFixed(2).padStart(7)}  —`,
     );

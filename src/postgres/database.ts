@@ -221,10 +221,23 @@ export class Database implements DatabaseAdapter {
     return tx !== undefined && tx.driver === this.driver ? tx : undefined;
   }
 
-  async #run<R>(query: Query, values: readonly unknown[] | undefined): Promise<DriverResult<R>> {
+  #run<R>(query: Query, values: readonly unknown[] | undefined): Promise<DriverResult<R>> {
     const { text, values: params } = toQuery(query, values);
     const tx = this.#current();
     if (tx !== undefined) return this.#exec<R>(tx.connection, text, params, text);
+    const driver = this.driver;
+    if (driver.query !== undefined) {
+      return this.#logged(
+        () => (driver.query as NonNullable<Driver['query']>)<R>(text, params),
+        text,
+        params,
+        text,
+      );
+    }
+    return this.#runAcquired<R>(text, params);
+  }
+
+  async #runAcquired<R>(text: string, params: readonly unknown[]): Promise<DriverResult<R>> {
     const connection = await this.driver.acquire();
     let broken = false;
     try {
@@ -244,11 +257,21 @@ export class Database implements DatabaseAdapter {
     values: readonly unknown[],
     describe: string,
   ): Promise<DriverResult<R>> {
+    return this.#logged(() => connection.query<R>(text, values), text, values, describe);
+  }
+
+  /** Runs `call`, mapping its errors (PG-8) and logging the statement when enabled (PG-9). */
+  #logged<R>(
+    call: () => Promise<DriverResult<R>>,
+    text: string,
+    values: readonly unknown[],
+    describe: string,
+  ): Promise<DriverResult<R>> {
     const mapError = (error: unknown): never => {
       throw error instanceof LibrettoError ? error : mapDatabaseError(error, describe);
     };
     const log = this.options.logStatements === true ? this.options.logger : undefined;
-    if (log === undefined) return connection.query<R>(text, values).then(undefined, mapError);
+    if (log === undefined) return call().then(undefined, mapError);
     const started = performance.now();
     const done = () =>
       log.debug(
@@ -260,7 +283,7 @@ export class Database implements DatabaseAdapter {
         },
         'sql',
       );
-    return connection.query<R>(text, values).then(
+    return call().then(
       (result) => {
         done();
         return result;

@@ -24,6 +24,11 @@ export interface Driver {
   readonly kind: string;
   /** A connection, or DependencyUnavailableError after the acquire timeout. */
   acquire(options?: { readonly readOnly?: boolean }): Promise<DriverConnection>;
+  /**
+   * Optional fast path: one statement on a connection returned as soon as it answers
+   * (used outside transactions). Without it, `acquire` + `query` + `release`.
+   */
+  query?<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>>;
   /** Closes every connection. */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { DependencyUnavailableError } from '../errors/application-errors.js';
 import type { Driver, DriverConnection, DriverResult, Row } from './driver.js';
+import { isConnectionError } from './error-mapping.js';
 import { PreparedStatements } from './prepared-statements.js';
 
 /** Pool settings of the `pg` driver (SPEC PG-6). */
@@ -101,14 +102,7 @@ export class PgDriver implements Driver {
       try {
         client = await this.#pool.connect();
       } catch (error) {
-        const exhausted =
-          error instanceof Error && /timeout exceeded when trying to connect/.test(error.message);
-        throw new DependencyUnavailableError(
-          exhausted
-            ? `No database connection free within ${this.#options.acquireTimeoutMs ?? 5_000} ms (pool of ${this.#options.maxSize ?? 10})`
-            : 'Cannot connect to the database',
-          { cause: error },
-        );
+        throw this.#acquireError(error);
       }
       const tracked = this.#track(client);
       const connection = new PgConnection(client, tracked);
@@ -127,8 +121,75 @@ export class PgDriver implements Driver {
     }
   }
 
+  /**
+   * One statement on a pooled connection, released the moment its result arrives (the path
+   * of every call outside a transaction). Falls back to `acquire` when the connection needs
+   * its init hook or a pre-ping first.
+   */
+  query<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>> {
+    return new Promise((resolve, reject) => {
+      this.#pool.connect((error, client, done) => {
+        if ((error !== undefined && error !== null) || client === undefined) {
+          reject(this.#acquireError(error));
+          return;
+        }
+        const tracked = this.#track(client);
+        const run = () =>
+          new PgConnection(client, tracked).query<R>(text, values).then(
+            (result) => {
+              done();
+              resolve(result);
+            },
+            (failure: unknown) => {
+              done(isConnectionError(failure) ? true : undefined);
+              reject(failure);
+            },
+          );
+        const ping = this.#options.prePingIdleMs ?? false;
+        const ready =
+          tracked.init ??
+          (ping !== false && tracked.lastUsed > 0 && Date.now() - tracked.lastUsed >= ping
+            ? client.query(';').then(() => undefined)
+            : undefined);
+        if (ready === undefined) {
+          void run();
+          return;
+        }
+        ready.then(run, () => {
+          // A dead pooled connection (or a failed init): drop it, take another.
+          done(true);
+          this.#slowQuery<R>(text, values).then(resolve, reject);
+        });
+      });
+    });
+  }
+
+  async #slowQuery<R>(text: string, values: readonly unknown[]): Promise<DriverResult<R>> {
+    const connection = await this.acquire();
+    let broken = false;
+    try {
+      return await connection.query<R>(text, values);
+    } catch (error) {
+      broken = isConnectionError(error);
+      throw error;
+    } finally {
+      connection.release(broken);
+    }
+  }
+
   async close(): Promise<void> {
     await this.#pool.end();
+  }
+
+  #acquireError(error: unknown): DependencyUnavailableError {
+    const exhausted =
+      error instanceof Error && /timeout exceeded when trying to connect/.test(error.message);
+    return new DependencyUnavailableError(
+      exhausted
+        ? `No database connection free within ${this.#options.acquireTimeoutMs ?? 5_000} ms (pool of ${this.#options.maxSize ?? 10})`
+        : 'Cannot connect to the database',
+      { cause: error },
+    );
   }
 
   #track(client: PoolClient): Tracked {
