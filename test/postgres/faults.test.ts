@@ -69,3 +69,28 @@ describe('faults', () => {
     await driver.close();
   });
 });
+
+describe('statement logging (PG-9)', () => {
+  it('logs statements at debug with parameters hidden unless enabled', async () => {
+    const { capturedLogger } = await import('../core/log-capture.js');
+    const capture = capturedLogger();
+    const driver = await PgDriver.create({ connectionString: server.dsn });
+    const hidden = new Database(driver, { logger: capture.logger, logStatements: true });
+    await hidden.fetchVal('SELECT $1::text || $2::text', ['card-4242', 'x']);
+    const shown = new Database(driver, {
+      logger: capture.logger,
+      logStatements: true,
+      logParameters: true,
+    });
+    await shown.fetchVal('SELECT $1::int', [7]);
+    const lines = capture.lines.filter((l) => l.msg === 'sql');
+    expect(lines[0]).toMatchObject({ statement: 'SELECT', params: '2 hidden' });
+    expect(JSON.stringify(lines[0])).not.toContain('card-4242');
+    expect(lines[1]).toMatchObject({ params: [7] });
+    expect(typeof lines[1]?.ms).toBe('number');
+    const quiet = capturedLogger();
+    await new Database(driver, { logger: quiet.logger }).fetchVal('SELECT 1');
+    expect(quiet.lines.filter((l) => l.msg === 'sql')).toEqual([]);
+    await driver.close();
+  });
+});
