@@ -1,8 +1,8 @@
 // PostgreSQL benchmark: fetchOne('SELECT … WHERE id = $1') by N concurrent callers over a
 // pool, Libretto side by side with bare pg (pool.query, and hand-named statements),
 // postgres.js, and pgbench -M prepared / -M extended (the ceiling), on one throwaway server
-// in one run, in rotating rounds (median reported); then transactional() around one
-// statement against a bare BEGIN/COMMIT.
+// in one run: every pool opened once, then rotating rounds (median reported); then
+// transactional() around one statement against a bare BEGIN/COMMIT.
 //   npm run bench:postgres       BENCH_SECONDS (4 per contender and round), BENCH_ROUNDS (3)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,34 +50,63 @@ async function drive(fetch: Fetch, callers: number): Promise<Result> {
 
 interface Contender {
   readonly name: string;
-  readonly run: () => Promise<Result>;
+  /** Opens the contender's pool once; `run` measures it, `close` ends it. */
+  open(): Promise<{ run: () => Promise<Result>; close: () => Promise<void> }>;
 }
 
 /**
- * Every contender ROUNDS times, each round starting with the next one (machine drift hits
- * all alike); per contender the median round by ops/s.
+ * Opens every contender, warms each, then measures them ROUNDS times, each round starting
+ * with the next one (machine drift hits all alike); per contender the median round.
  */
 async function rounds(contenders: readonly Contender[]): Promise<[string, Result][]> {
-  const results = contenders.map(() => [] as Result[]);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let k = 0; k < contenders.length; k++) {
-      const i = (k + round) % contenders.length;
-      results[i]?.push(await (contenders[i] as Contender).run());
+  const opened = [];
+  for (const c of contenders) opened.push(await c.open());
+  try {
+    const results = contenders.map(() => [] as Result[]);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < contenders.length; k++) {
+        const i = (k + round) % contenders.length;
+        results[i]?.push(await (opened[i] as { run: () => Promise<Result> }).run());
+      }
     }
+    return contenders.map((c, i) => {
+      const sorted = [...(results[i] ?? [])].sort((a, b) => a.ops - b.ops);
+      return [c.name, sorted[Math.floor(sorted.length / 2)] as Result];
+    });
+  } finally {
+    for (const o of opened) await o.close();
   }
-  return contenders.map((c, i) => {
-    const sorted = [...(results[i] ?? [])].sort((a, b) => a.ops - b.ops);
-    return [c.name, sorted[Math.floor(sorted.length / 2)] as Result];
-  });
 }
 
-async function withPool(max: number, use: (pool: pg.Pool) => Promise<Result>): Promise<Result> {
-  const pool = new pg.Pool({ connectionString: dsn(), max });
-  try {
-    return await use(pool);
-  } finally {
-    await pool.end();
-  }
+function pgPool(
+  name: string,
+  max: number,
+  callers: number,
+  fetch: (pool: pg.Pool, id: number) => Promise<unknown>,
+): Contender {
+  return {
+    name,
+    open: async () => {
+      const pool = new pg.Pool({ connectionString: dsn(), max });
+      return { run: () => drive((id) => fetch(pool, id), callers), close: () => pool.end() };
+    },
+  };
+}
+
+function libretto(
+  name: string,
+  max: number,
+  callers: number,
+  fetch: (db: Database, id: number) => Promise<unknown>,
+): Contender {
+  return {
+    name,
+    open: async () => {
+      const driver = await PgDriver.create({ connectionString: dsn(), maxSize: max });
+      const db = new Database(driver);
+      return { run: () => drive((id) => fetch(db, id), callers), close: () => driver.close() };
+    },
+  };
 }
 
 /** pgbench on the same server: tps and p99 (from its per-transaction log). */
@@ -145,48 +174,33 @@ try {
     [8, 8],
     [32, 16],
   ] as const) {
-    const contenders: Contender[] = [
-      {
-        name: 'libretto fetchOne',
-        run: async () => {
-          const driver = await PgDriver.create({ connectionString: server.dsn, maxSize: poolSize });
-          const db = new Database(driver);
-          const r = await drive((id) => db.fetchOne(QUERY, [id]), callers);
-          await driver.close();
-          return r;
-        },
-      },
-      {
-        name: 'pg pool.query',
-        run: () => withPool(poolSize, (pool) => drive((id) => pool.query(QUERY, [id]), callers)),
-      },
-      {
-        name: 'pg pool.query, named statement',
-        run: () =>
-          withPool(poolSize, (pool) =>
-            drive((id) => pool.query({ name: 'by_id', text: QUERY, values: [id] }), callers),
-          ),
-      },
+    const rows = await rounds([
+      libretto('libretto fetchOne', poolSize, callers, (db, id) => db.fetchOne(QUERY, [id])),
+      pgPool('pg pool.query', poolSize, callers, (pool, id) => pool.query(QUERY, [id])),
+      pgPool('pg pool.query, named statement', poolSize, callers, (pool, id) =>
+        pool.query({ name: 'by_id', text: QUERY, values: [id] }),
+      ),
       {
         name: 'postgres.js (prepared)',
-        run: async () => {
+        open: async () => {
           const pjs = postgres(server.dsn, { max: poolSize, prepare: true });
-          const r = await drive(
-            (id) => pjs`SELECT id, name, email FROM bench_user WHERE id = ${id}`,
-            callers,
-          );
-          await pjs.end();
-          return r;
+          return {
+            run: () =>
+              drive((id) => pjs`SELECT id, name, email FROM bench_user WHERE id = ${id}`, callers),
+            close: () => pjs.end(),
+          };
         },
       },
       ...(pgbenchVersion === ''
         ? []
         : (['prepared', 'extended'] as const).map((mode) => ({
             name: `pgbench -M ${mode} -c ${poolSize}`,
-            run: async () => pgbench(server.dsn, mode, poolSize),
+            open: async () => ({
+              run: async () => pgbench(server.dsn, mode, poolSize),
+              close: async () => {},
+            }),
           }))),
-    ];
-    const rows = await rounds(contenders);
+    ]);
     const base = rows[0]?.[1].ops ?? 1;
     console.log(
       `\nfetchOne by id — ${callers} callers, pool of ${poolSize}, ${ROUNDS} rounds of ${SECONDS} s, median; Node ${process.version}`,
@@ -204,40 +218,23 @@ try {
 
   // transactional() around one statement against BEGIN; statement; COMMIT by hand.
   {
-    const callers = 8;
     const rows = await rounds([
-      {
-        name: 'libretto transactional()',
-        run: async () => {
-          const driver = await PgDriver.create({ connectionString: server.dsn, maxSize: 8 });
-          const db = new Database(driver);
-          const r = await drive(
-            (id) => transactional(() => db.fetchOne(QUERY, [id]), { database: db }),
-            callers,
-          );
-          await driver.close();
-          return r;
-        },
-      },
-      {
-        name: 'pg BEGIN/named/COMMIT by hand',
-        run: () =>
-          withPool(8, (pool) =>
-            drive(async (id) => {
-              const client = await pool.connect();
-              try {
-                await client.query('BEGIN');
-                await client.query({ name: 'by_id', text: QUERY, values: [id] });
-                await client.query('COMMIT');
-              } catch (error) {
-                await client.query('ROLLBACK');
-                throw error;
-              } finally {
-                client.release();
-              }
-            }, callers),
-          ),
-      },
+      libretto('libretto transactional()', 8, 8, (db, id) =>
+        transactional(() => db.fetchOne(QUERY, [id]), { database: db }),
+      ),
+      pgPool('pg BEGIN/named/COMMIT by hand', 8, 8, async (pool, id) => {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          await client.query({ name: 'by_id', text: QUERY, values: [id] });
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw error;
+        } finally {
+          client.release();
+        }
+      }),
     ]);
     const [lib, manual] = rows.map(([, r]) => r) as [Result, Result];
     console.log(
