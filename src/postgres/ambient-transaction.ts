@@ -2,16 +2,27 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Database } from './database.js';
 import type { Driver, DriverConnection } from './driver.js';
 
-/** The transaction the current async context runs in. */
+/** What every level (the transaction and its savepoints) of one transaction shares. */
+export interface TransactionState {
+  /** Savepoints opened so far (names are unique per transaction). */
+  savepoints: number;
+  /** Cursors opened so far (names are unique per transaction). */
+  cursors: number;
+  /** Committed or rolled back: code still holding the context must not use it. */
+  closed: boolean;
+  /** A statement failed and no savepoint rollback undid it: COMMIT would silently roll back. */
+  failure: unknown;
+}
+
+/** The transaction (or savepoint level) the current async context runs in. */
 export interface AmbientTransaction {
   readonly driver: Driver;
   /** The adapter that opened it: nested `transactional()` calls use it. */
   readonly database: Database;
   readonly connection: DriverConnection;
-  /** Savepoints opened so far in this transaction (names are unique per transaction). */
-  savepoints: number;
-  /** Cursors opened so far (names are unique per transaction). */
-  cursors: number;
+  readonly state: TransactionState;
+  /** A nested transaction (savepoint) is running at this level. */
+  childOpen: boolean;
 }
 
 /** @internal Shared by every adapter and repository of the process. */

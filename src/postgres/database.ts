@@ -92,7 +92,7 @@ export class Database implements DatabaseAdapter {
     // A cursor lives in a transaction: the ambient one, or one of its own.
     const own = current === undefined ? await this.#begin({}) : undefined;
     const tx = (current ?? own) as AmbientTransaction;
-    const cursor = `lb_cursor_${++tx.cursors}`;
+    const cursor = `lb_cursor_${++tx.state.cursors}`;
     let failure: unknown;
     try {
       await this.#exec(
@@ -100,6 +100,7 @@ export class Database implements DatabaseAdapter {
         `DECLARE ${cursor} NO SCROLL CURSOR FOR ${text}`,
         params,
         text,
+        tx,
       );
       for (;;) {
         const { rows } = await this.#exec<R>(
@@ -107,6 +108,7 @@ export class Database implements DatabaseAdapter {
           `FETCH ${batch} FROM ${cursor}`,
           [],
           text,
+          tx,
         );
         for (const row of rows) yield row;
         if (rows.length < batch) break;
@@ -165,20 +167,39 @@ export class Database implements DatabaseAdapter {
   }
 
   async #savepoint<T>(tx: AmbientTransaction, fn: (tx: DatabaseAdapter) => Promise<T>): Promise<T> {
-    const name = `lb_sp_${++tx.savepoints}`;
-    await this.#exec(tx.connection, `SAVEPOINT ${name}`, [], 'SAVEPOINT');
+    if (tx.childOpen) {
+      throw new InvalidOperationError(
+        'Nested transactions of one transaction share its connection: run them one after another, not concurrently',
+      );
+    }
+    tx.childOpen = true;
+    const name = `lb_sp_${++tx.state.savepoints}`;
+    const failureBefore = tx.state.failure;
     try {
-      const result = await fn(this);
-      await this.#exec(tx.connection, `RELEASE SAVEPOINT ${name}`, [], 'RELEASE SAVEPOINT');
+      await this.#exec(tx.connection, `SAVEPOINT ${name}`, [], 'SAVEPOINT', tx);
+      const child: AmbientTransaction = { ...tx, childOpen: false };
+      let result: T;
+      try {
+        result = await ambientTransaction.run(child, () => fn(this));
+      } catch (error) {
+        await this.#exec(
+          tx.connection,
+          `ROLLBACK TO SAVEPOINT ${name}`,
+          [],
+          'ROLLBACK TO SAVEPOINT',
+          tx,
+        )
+          .then(() => {
+            // Rolled back to before the failure: the transaction can go on and commit.
+            tx.state.failure = failureBefore;
+          })
+          .catch(() => undefined);
+        throw error;
+      }
+      await this.#exec(tx.connection, `RELEASE SAVEPOINT ${name}`, [], 'RELEASE SAVEPOINT', tx);
       return result;
-    } catch (error) {
-      await this.#exec(
-        tx.connection,
-        `ROLLBACK TO SAVEPOINT ${name}`,
-        [],
-        'ROLLBACK TO SAVEPOINT',
-      ).catch(() => undefined);
-      throw error;
+    } finally {
+      tx.childOpen = false;
     }
   }
 
@@ -200,31 +221,63 @@ export class Database implements DatabaseAdapter {
       connection.release(isConnectionError((error as LibrettoError).cause ?? error));
       throw error;
     }
-    return { driver: this.driver, database: this, connection, savepoints: 0, cursors: 0 };
+    return {
+      driver: this.driver,
+      database: this,
+      connection,
+      state: { savepoints: 0, cursors: 0, closed: false, failure: undefined },
+      childOpen: false,
+    };
   }
 
   async #end(tx: AmbientTransaction, how: 'COMMIT' | 'ROLLBACK', failure: unknown): Promise<void> {
+    tx.state.closed = true;
+    // A failed statement whose error was caught: the server would turn COMMIT into ROLLBACK.
+    const aborted = how === 'COMMIT' && tx.state.failure !== undefined;
     let broken =
       failure !== undefined && isConnectionError((failure as LibrettoError).cause ?? failure);
     try {
-      if (!broken) await this.#exec(tx.connection, how, [], how);
+      await this.#exec(tx.connection, aborted ? 'ROLLBACK' : how, [], how);
     } catch (error) {
-      broken = isConnectionError((error as LibrettoError).cause ?? error);
+      broken ||= isConnectionError((error as LibrettoError).cause ?? error);
       if (how === 'COMMIT') throw error;
+      // A failed ROLLBACK: the connection is in an unknown state, never reuse it.
+      broken = true;
     } finally {
       tx.connection.release(broken);
     }
+    if (aborted) {
+      throw new InvalidOperationError(
+        'The transaction was rolled back: a statement in it failed and its error was caught (use a nested transaction to recover from a failure)',
+        { cause: tx.state.failure },
+      );
+    }
   }
 
+  /** The open transaction of this driver in the current async context, if any. */
   #current(): AmbientTransaction | undefined {
     const tx = ambientTransaction.getStore();
-    return tx !== undefined && tx.driver === this.driver ? tx : undefined;
+    if (tx === undefined || tx.driver !== this.driver) return undefined;
+    if (tx.state.closed) {
+      // Work started inside a transaction that outlived it (a timer, a promise not awaited).
+      throw new InvalidOperationError(
+        'This code runs in a transaction that has ended: await database work inside transactional()',
+      );
+    }
+    return tx;
   }
 
   #run<R>(query: Query, values: readonly unknown[] | undefined): Promise<DriverResult<R>> {
-    const { text, values: params } = toQuery(query, values);
-    const tx = this.#current();
-    if (tx !== undefined) return this.#exec<R>(tx.connection, text, params, text);
+    let text: string;
+    let params: readonly unknown[];
+    let tx: AmbientTransaction | undefined;
+    try {
+      ({ text, values: params } = toQuery(query, values));
+      tx = this.#current();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (tx !== undefined) return this.#exec<R>(tx.connection, text, params, text, tx);
     const driver = this.driver;
     if (driver.query !== undefined) {
       return this.#logged(
@@ -256,8 +309,14 @@ export class Database implements DatabaseAdapter {
     text: string,
     values: readonly unknown[],
     describe: string,
+    tx?: AmbientTransaction,
   ): Promise<DriverResult<R>> {
-    return this.#logged(() => connection.query<R>(text, values), text, values, describe);
+    const run = this.#logged(() => connection.query<R>(text, values), text, values, describe);
+    if (tx === undefined) return run;
+    return run.catch((error: unknown) => {
+      tx.state.failure ??= error;
+      throw error;
+    });
   }
 
   /** Runs `call`, mapping its errors (PG-8) and logging the statement when enabled (PG-9). */

@@ -25,6 +25,25 @@ const CONNECTION_CODES = new Set([
 const CONNECTION_MESSAGES =
   /Connection terminated|connection is closed|Client was closed|Client has encountered a connection error|timeout exceeded when trying to connect|terminating connection/i;
 
+const SAFE_MESSAGE_CLASSES = new Set(['0A', '25', '26', '34', '3B', '42', '53', '55', '57', '58']);
+
+/** Driver error fields that can hold row data or parameter values. */
+const VALUE_FIELDS = ['detail', 'where', 'internalQuery', 'params'];
+
+/**
+ * Keeps the fields that can carry values (`Key (email)=(…)`, PGlite's `params`) readable on
+ * the driver error but out of logs and JSON: they become non-enumerable.
+ */
+function hideValues(error: unknown): void {
+  if (typeof error !== 'object' || error === null) return;
+  for (const field of VALUE_FIELDS) {
+    const descriptor = Object.getOwnPropertyDescriptor(error, field);
+    if (descriptor?.enumerable === true && descriptor.configurable === true) {
+      Object.defineProperty(error, field, { ...descriptor, enumerable: false });
+    }
+  }
+}
+
 /** The SQLSTATE of a driver error, if it has one. */
 export function sqlState(error: unknown): string | undefined {
   const code = (error as DriverError | null)?.code;
@@ -41,8 +60,12 @@ export function isRetryable(error: unknown): boolean {
 export function isConnectionError(error: unknown): boolean {
   const e = error as DriverError | null;
   const state = sqlState(e);
-  if (state !== undefined)
-    return state.startsWith('08') || ['57P01', '57P02', '57P03'].includes(state);
+  // 08P01 (protocol violation) is a bad call — e.g. the wrong number of values — not a lost link.
+  if (state !== undefined) {
+    return (
+      (state.startsWith('08') && state !== '08P01') || ['57P01', '57P02', '57P03'].includes(state)
+    );
+  }
   if (typeof e?.code === 'string' && CONNECTION_CODES.has(e.code)) return true;
   return typeof e?.message === 'string' && CONNECTION_MESSAGES.test(e.message);
 }
@@ -63,6 +86,7 @@ export function statementName(text: string): string {
  * parameter values (PostgreSQL's own messages for bad input quote them, so they are not used).
  */
 export function mapDatabaseError(error: unknown, text: string): LibrettoError {
+  hideValues(error);
   const e = error as DriverError | null;
   const state = sqlState(e);
   const name = statementName(text);
@@ -99,8 +123,10 @@ export function mapDatabaseError(error: unknown, text: string): LibrettoError {
   if (typeof e?.message === 'string' && /Query read timeout/.test(e.message)) {
     return new DeadlineExceededError(`${name}: query timeout`, options);
   }
-  // Other classes (syntax, undefined objects, permissions) describe the SQL, not the data.
-  const message = typeof e?.message === 'string' ? `: ${e.message}` : '';
+  // Classes whose messages describe the SQL or the server, not the data; others (RAISE in
+  // functions, exclusion constraints, …) may quote values and get no message.
+  const safe = state === undefined || SAFE_MESSAGE_CLASSES.has(state.slice(0, 2));
+  const message = safe && typeof e?.message === 'string' ? `: ${e.message}` : '';
   return new InfrastructureError(
     `${name} failed${state === undefined ? '' : ` (SQLSTATE ${state})`}${message}`,
     options,

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient, PoolConfig } from 'pg';
-import { DependencyUnavailableError } from '../errors/application-errors.js';
+import { DependencyUnavailableError, InvalidOperationError } from '../errors/application-errors.js';
 import type { Driver, DriverConnection, DriverResult, Row } from './driver.js';
 import { isConnectionError } from './error-mapping.js';
 import { PreparedStatements } from './prepared-statements.js';
@@ -209,11 +209,12 @@ export class PgDriver implements Driver {
       const onConnect = this.#options.onConnect;
       if (onConnect !== undefined) {
         const t = tracked;
-        t.init = Promise.resolve(
-          onConnect(new PgConnection(client, { ...t, prepared: undefined })),
-        ).then(() => {
-          t.init = undefined;
-        });
+        // Deferred: a hook that throws synchronously rejects instead of escaping a pool callback.
+        t.init = Promise.resolve()
+          .then(() => onConnect(new PgConnection(client, { ...t, prepared: undefined })))
+          .then(() => {
+            t.init = undefined;
+          });
       }
     }
     return tracked;
@@ -229,6 +230,9 @@ class PgConnection implements DriverConnection {
   ) {}
 
   query<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>> {
+    if (this.#released) {
+      return Promise.reject(new InvalidOperationError('This connection was returned to the pool'));
+    }
     this.tracked.lastUsed = Date.now();
     const prepared = this.tracked.prepared;
     if (prepared === undefined) {

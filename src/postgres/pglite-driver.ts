@@ -1,5 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { DependencyUnavailableError } from '../errors/application-errors.js';
+import { DependencyUnavailableError, InvalidOperationError } from '../errors/application-errors.js';
 import type { Driver, DriverConnection, DriverResult, Row } from './driver.js';
 
 /** Settings of the embedded driver. */
@@ -84,6 +84,7 @@ class PgliteConnection implements DriverConnection {
   ) {}
 
   async query<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>> {
+    if (this.#released) throw new InvalidOperationError('This connection was returned');
     if (values.length === 0) {
       // No values: a script of one or more statements; the last one's result.
       const results = await this.db.exec(text);

@@ -18,6 +18,7 @@ import type { Row } from './driver.js';
  */
 export class RequestTransaction implements TransactionDatabaseAdapter {
   #tx: AmbientTransaction | undefined;
+  #starting = false;
 
   constructor(private readonly database: Database) {}
 
@@ -26,9 +27,15 @@ export class RequestTransaction implements TransactionDatabaseAdapter {
   }
 
   async start(options: Omit<TransactionOptions, 'retries'> = {}): Promise<void> {
-    if (this.#tx !== undefined)
+    if (this.#tx !== undefined || this.#starting) {
       throw new InvalidOperationError('The transaction is already started');
-    this.#tx = await this.database.begin(options);
+    }
+    this.#starting = true;
+    try {
+      this.#tx = await this.database.begin(options);
+    } finally {
+      this.#starting = false;
+    }
   }
 
   commit(): Promise<void> {

@@ -1,11 +1,13 @@
 import {
   AlreadyExistsError,
   ConflictError,
+  InvalidOperationError,
   RelatedResourceNotFoundError,
   ValidationError,
 } from 'libretto';
 import { type Database, sql, Transactional, transactional } from 'libretto/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { capturedLogger } from '../core/log-capture.js';
 import { type Backend, backends, type Opened } from './backends.js';
 
 const list: Backend[] = await backends();
@@ -117,6 +119,10 @@ describe.each(list.map((b) => [b.name, b] as const))('adapter on %s', (_name, ba
     expect((dup as Error).message).not.toContain(secret);
     expect(JSON.stringify(dup)).not.toContain(secret);
     expect(((dup as Error).cause as { code: string }).code).toBe('23505');
+    const capture = capturedLogger();
+    capture.logger.error({ err: dup }, 'insert failed');
+    expect(capture.text()).toContain('23505');
+    expect(capture.text()).not.toContain(secret);
     await expect(db.execute('INSERT INTO pet (id, owner) VALUES (1, 999)')).rejects.toBeInstanceOf(
       RelatedResourceNotFoundError,
     );
@@ -130,6 +136,65 @@ describe.each(list.map((b) => [b.name, b] as const))('adapter on %s', (_name, ba
     expect(bad).toBeInstanceOf(ValidationError);
     expect((bad as Error).message).not.toContain('not-a-number-123');
     await db.execute('DELETE FROM person WHERE id = 30');
+  });
+
+  describe('misuse is refused clearly and leaves the database usable', () => {
+    it('a call with the wrong number of values fails, and the next calls work', async () => {
+      await expect(db.fetch('SELECT $1::int + $2::int', [1])).rejects.toThrow();
+      expect(await db.fetchVal('SELECT 1')).toBe(1);
+      expect(await db.transaction((tx) => tx.fetchVal('SELECT 2'))).toBe(2);
+    });
+
+    it('a failed statement whose error was caught makes commit fail, not silently roll back', async () => {
+      const error = await db
+        .transaction(async (tx) => {
+          await tx.execute("INSERT INTO person (id, name) VALUES (200, 'lost')");
+          await tx.execute('INSERT INTO person (id) VALUES (201)').catch(() => undefined);
+          return 'looked fine';
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidOperationError);
+      expect((error as Error).cause).toBeInstanceOf(ValidationError);
+      expect(await db.fetchVal('SELECT count(*)::int FROM person WHERE id = 200')).toBe(0);
+      // A nested transaction is the way to recover from a failure and go on.
+      await db.transaction(async (tx) => {
+        await tx.execute("INSERT INTO person (id, name) VALUES (202, 'kept')");
+        await tx
+          .transaction((inner) => inner.execute('INSERT INTO person (id) VALUES (203)'))
+          .catch(() => undefined);
+      });
+      expect(await db.fetch('SELECT id FROM person WHERE id >= 200 AND id < 210')).toEqual([
+        { id: 202 },
+      ]);
+    });
+
+    it('work that outlives its transaction is refused instead of running on a returned connection', async () => {
+      let late!: Promise<unknown>;
+      await db.transaction(async () => {
+        late = new Promise((resolve) => setTimeout(resolve, 30)).then(() =>
+          db.execute("INSERT INTO person (id, name) VALUES (210, 'late')"),
+        );
+      });
+      await expect(late).rejects.toBeInstanceOf(InvalidOperationError);
+      expect(await db.fetchVal('SELECT count(*)::int FROM person WHERE id = 210')).toBe(0);
+    });
+
+    it('concurrent nested transactions in one transaction are refused', async () => {
+      const result = await db
+        .transaction(async () =>
+          Promise.all([
+            transactional(async () =>
+              db.execute("INSERT INTO person (id, name) VALUES (220, 'a')"),
+            ),
+            transactional(async () =>
+              db.execute("INSERT INTO person (id, name) VALUES (221, 'b')"),
+            ),
+          ]),
+        )
+        .catch((e: unknown) => e);
+      expect(result).toBeInstanceOf(InvalidOperationError);
+      expect(await db.fetchVal('SELECT 3')).toBe(3);
+    });
   });
 
   describe('transactions', () => {
