@@ -6,6 +6,7 @@ export type ProxyMode = 'pass' | 'cut' | 'stall';
 interface Link {
   readonly client: Socket;
   upstream: Socket | undefined;
+  piped: boolean;
 }
 
 /**
@@ -72,7 +73,7 @@ export class TcpProxy {
   }
 
   #accept(client: Socket): void {
-    const link: Link = { client, upstream: undefined };
+    const link: Link = { client, upstream: undefined, piped: false };
     this.#links.add(link);
     client.on('error', () => this.#reset(link));
     client.on('close', () => this.#end(link));
@@ -85,6 +86,12 @@ export class TcpProxy {
       return;
     }
     if (this.#mode === 'stall') {
+      // Unpiped as well as paused: a pipe resumes its source when the other side drains.
+      if (link.piped && link.upstream !== undefined) {
+        link.client.unpipe(link.upstream);
+        link.upstream.unpipe(link.client);
+        link.piped = false;
+      }
       link.client.pause();
       link.upstream?.pause();
       return;
@@ -94,8 +101,11 @@ export class TcpProxy {
       link.upstream = upstream;
       upstream.on('error', () => this.#reset(link));
       upstream.on('close', () => this.#end(link));
-      link.client.pipe(upstream);
-      upstream.pipe(link.client);
+    }
+    if (!link.piped) {
+      link.client.pipe(link.upstream);
+      link.upstream.pipe(link.client);
+      link.piped = true;
     }
     link.client.resume();
     link.upstream.resume();

@@ -65,3 +65,35 @@ describe('TcpProxy', () => {
     await Promise.all([c.end(), late.end()]);
   });
 });
+
+describe('TcpProxy under bulk traffic', () => {
+  it('stall holds every byte even when the receiver drains, and pass delivers them all', async () => {
+    const { createServer, connect } = await import('node:net');
+    let received = 0;
+    const sink = createServer((socket) => socket.on('data', (d: Buffer) => (received += d.length)));
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+    const port = (sink.address() as { port: number }).port;
+    const bulk = await TcpProxy.start('127.0.0.1', port);
+    const client = connect(bulk.port, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    await new Promise((r) => setTimeout(r, 50)); // the proxy has connected upstream
+    // Writes pile up behind backpressure; stalling mid-transfer must stop them all, also
+    // when the upstream side drains what it already had.
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    const total = 64 * 1024 * 1024;
+    for (let sent = 0; sent < total; sent += chunk.length) client.write(chunk);
+    await new Promise((r) => setTimeout(r, 20));
+    bulk.set('stall');
+    await new Promise((r) => setTimeout(r, 300));
+    const settled = received;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(received).toBe(settled);
+    expect(received).toBeLessThan(total);
+    bulk.set('pass');
+    for (let i = 0; i < 200 && received < total; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(received).toBe(total);
+    client.destroy();
+    await bulk.close();
+    await new Promise((r) => sink.close(r));
+  });
+});
