@@ -26,6 +26,10 @@ export interface PgDriverOptions {
   readonly prePingIdleMs?: number | false;
   /** Server-side statement timeout. */
   readonly statementTimeoutMs?: number;
+  /** TLS: false, or node's TLS options (from `sslmode`). */
+  readonly ssl?: false | { readonly rejectUnauthorized: boolean };
+  /** Shown in `pg_stat_activity`. */
+  readonly applicationName?: string;
   /** Runs named prepared statements for repeated statements (off for PgBouncer in transaction mode). */
   readonly prepare?: boolean;
   /** Prepared statements kept per connection. */
@@ -72,6 +76,12 @@ export class PgDriver implements Driver {
       ...(options.user === undefined ? {} : { user: options.user }),
       ...(options.password === undefined ? {} : { password: options.password }),
       ...(options.database === undefined ? {} : { database: options.database }),
+      ...(options.ssl === undefined
+        ? {}
+        : { ssl: options.ssl === false ? false : { ...options.ssl } }),
+      ...(options.applicationName === undefined
+        ? {}
+        : { application_name: options.applicationName }),
       min: options.minSize ?? 0,
       max: options.maxSize ?? 10,
       connectionTimeoutMillis: options.acquireTimeoutMs ?? 5_000,

@@ -2,7 +2,7 @@ import { parseDsn } from '../config/dsn.js';
 import { resolveSettings } from '../config/settings.js';
 import { Service } from '../core/service.js';
 import { type Provider, provide } from '../di/provider.js';
-import { rejectUnknownKeys } from '../errors/invalid-option.js';
+import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { Database } from './database.js';
 import type { Driver, DriverConnection } from './driver.js';
 import { PgDriver, type PgDriverOptions } from './pg-driver.js';
@@ -110,12 +110,47 @@ export class PostgresService extends Service {
   }
 }
 
+/**
+ * The DSN query parameters the `pg` driver honours; any other is refused rather than
+ * silently ignored (an ignored `sslmode` would connect without TLS).
+ */
+function dsnParameters(params: Readonly<Record<string, string>>): Partial<PgDriverOptions> {
+  const out: { ssl?: NonNullable<PgDriverOptions['ssl']> | false; applicationName?: string } = {};
+  for (const [key, value] of Object.entries(params)) {
+    if (key === 'application_name') out.applicationName = value;
+    else if (key === 'sslmode') {
+      if (value === 'disable') out.ssl = false;
+      else if (value === 'require' || value === 'prefer' || value === 'allow')
+        out.ssl = { rejectUnauthorized: false };
+      else if (value === 'verify-ca' || value === 'verify-full')
+        out.ssl = { rejectUnauthorized: true };
+      else
+        invalidOption(
+          'PostgresService',
+          'dsn',
+          `sslmode=${value} is not one of disable, allow, prefer, require, verify-ca, verify-full`,
+        );
+    } else {
+      invalidOption(
+        'PostgresService',
+        'dsn',
+        `parameter ${key} is not supported (sslmode, application_name)`,
+      );
+    }
+  }
+  return out;
+}
+
 /** `pg` pool options from settings: the DSN first, then explicit fields over it. */
 function pgOptions(
   s: PostgresSettings,
   onConnect: PostgresServiceOptions['onConnect'],
 ): PgDriverOptions {
   const dsn = s.dsn === undefined ? undefined : parseDsn(s.dsn);
+  if (dsn !== undefined && dsn.hosts.length > 1) {
+    invalidOption('PostgresService', 'dsn', 'has several hosts: that needs the HA backend');
+  }
+  const extra = dsnParameters(dsn?.params ?? {});
   let host = dsn?.host;
   let port = dsn?.port;
   if (s.host !== undefined) {
@@ -139,6 +174,7 @@ function pgOptions(
     ...(s.maxQueries === undefined ? {} : { maxUses: s.maxQueries }),
     ...(s.maxLifetime === undefined ? {} : { maxLifetimeMs: s.maxLifetime * 1000 }),
     ...(s.statementTimeout === undefined ? {} : { statementTimeoutMs: s.statementTimeout * 1000 }),
+    ...extra,
     prePingIdleMs: s.prePing ? 1000 : false,
     prepare: s.prepare,
     ...(onConnect === undefined ? {} : { onConnect }),

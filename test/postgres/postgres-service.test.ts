@@ -80,6 +80,22 @@ describe('PostgresService', () => {
     await app.stop();
   });
 
+  it('honours sslmode and application_name in the DSN, and refuses what it would ignore', async () => {
+    const { app, db } = await run({
+      dsn: `${server.dsn}?sslmode=disable&application_name=lb_test`,
+    });
+    expect(await db.fetchVal("SELECT current_setting('application_name')")).toBe('lb_test');
+    await app.stop();
+    for (const dsn of [
+      `${server.dsn}?search_path=x`,
+      `${server.dsn}?sslmode=maybe`,
+      'postgresql://a@h1:5432,h2:5432/db',
+    ]) {
+      const error = await run({ dsn }).catch((e: unknown) => e);
+      expect(findCause(error, ValidationError)).toBeDefined();
+    }
+  });
+
   it('host h:p, user and database keys work without a DSN', async () => {
     const { app, db } = await run(
       {},

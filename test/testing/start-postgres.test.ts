@@ -83,6 +83,28 @@ describe('startPostgres', () => {
     }
   });
 
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'removes everything when the test process gets %s',
+    async (signal) => {
+      const { spawn } = await import('node:child_process');
+      const fixture = fileURLToPath(new URL('./fixtures/interrupted-server.ts', import.meta.url));
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const line = await new Promise<string>((resolve) =>
+        child.stdout.once('data', (d: Buffer) => resolve(d.toString())),
+      );
+      const { port, dataDir } = JSON.parse(line) as { port: number; dataDir: string };
+      expect(await portOpen(port)).toBe(true);
+      const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_c, s) => r(s)));
+      child.kill(signal);
+      expect(await exited).toBe(signal);
+      expect(existsSync(dataDir)).toBe(false);
+      expect(await portOpen(port)).toBe(false);
+    },
+  );
+
   it('removes everything at process exit even without stop()', async () => {
     const fixture = fileURLToPath(new URL('./fixtures/abandoned-server.ts', import.meta.url));
     const out = execFileSync(process.execPath, ['--import', 'tsx', fixture], {
