@@ -70,11 +70,17 @@ describe('TcpProxy under bulk traffic', () => {
   it('stall holds every byte even when the receiver drains, and pass delivers them all', async () => {
     const { createServer, connect } = await import('node:net');
     let received = 0;
-    const sink = createServer((socket) => socket.on('data', (d: Buffer) => (received += d.length)));
+    const sink = createServer((socket) => {
+      socket.on('error', () => {}); // reset when the proxy closes
+      socket.on('data', (d: Buffer) => {
+        received += d.length;
+      });
+    });
     await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
     const port = (sink.address() as { port: number }).port;
     const bulk = await TcpProxy.start('127.0.0.1', port);
     const client = connect(bulk.port, '127.0.0.1');
+    client.on('error', () => {});
     await new Promise((r) => client.once('connect', r));
     await new Promise((r) => setTimeout(r, 50)); // the proxy has connected upstream
     // Writes pile up behind backpressure; stalling mid-transfer must stop them all, also
