@@ -67,7 +67,7 @@ describe('TcpProxy', () => {
 });
 
 describe('TcpProxy under bulk traffic', () => {
-  it('stall holds every byte even when the receiver drains, and pass delivers them all', async () => {
+  it('stall stops a bulk transfer mid-way, and pass delivers every byte', async () => {
     const { createServer, connect } = await import('node:net');
     let received = 0;
     const sink = createServer((socket) => {
