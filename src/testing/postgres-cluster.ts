@@ -64,7 +64,10 @@ export class PostgresCluster {
   async promote(node: ClusterNode): Promise<void> {
     if (node === this.#primary)
       throw new InvalidOperationError(`${node.name} is already the primary`);
-    await querySql(node.server.dsn(), 'SELECT pg_promote(true, 60)');
+    const [row] = await querySql(node.server.dsn(), 'SELECT pg_promote(true, 60) AS promoted');
+    if (row?.promoted !== true) {
+      throw new DeadlineExceededError(`${node.name} did not finish promotion within 60 s`);
+    }
     this.#primary = node;
     for (const other of this.replicas) {
       if (!other.server.running) {

@@ -53,6 +53,12 @@ export async function startPostgresCluster(
       await querySql(primary.dsn(), 'SELECT pg_create_physical_replication_slot($1)', [name]);
     }
     await primary.stop('fast');
+    // Before the copies: a promoted replica then keeps commits synchronous as well.
+    if (options.synchronous === true && replicas > 0) {
+      await primary.configure([
+        `synchronous_standby_names = 'ANY 1 (${names.slice(1).join(', ')})'`,
+      ]);
+    }
     for (const replica of servers.slice(1)) {
       const copy = spawnSync('cp', ['-a', primary.dataDir, replica.dataDir], {
         ...(runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid }),
@@ -67,11 +73,6 @@ export async function startPostgresCluster(
       await replica.configure([
         `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=postgres application_name=${replica.name}'`,
         `primary_slot_name = '${replica.name}'`,
-      ]);
-    }
-    if (options.synchronous === true && replicas > 0) {
-      await primary.configure([
-        `synchronous_standby_names = 'ANY 1 (${names.slice(1).join(', ')})'`,
       ]);
     }
     await Promise.all(servers.map((s) => s.start()));

@@ -67,7 +67,10 @@ describe('startPostgresCluster', () => {
     await cluster.promote(r1!);
     expect(cluster.primary).toBe(r1);
     expect(await query(r1!.dsn(), 'SELECT pg_is_in_recovery() AS r')).toEqual([{ r: false }]);
-    await query(r1!.dsn(), 'INSERT INTO items VALUES (2000)');
+    expect(await query(r1!.dsn(), 'SHOW synchronous_standby_names')).toEqual([
+      { synchronous_standby_names: 'ANY 1 (replica1, replica2)' },
+    ]);
+    await query(r1!.dsn(), 'INSERT INTO items VALUES (2000)'); // acknowledged by replica2
     await cluster.waitForReplication();
     expect(await query(r2!.dsn(), 'SELECT max(id) AS m FROM items')).toEqual([{ m: 2000 }]);
   });
