@@ -1,14 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../core/logger.js';
-import type { Supply } from '../di/provider.js';
+import { type Supply, supply } from '../di/provider.js';
 import { CLOSED, type Scope } from '../di/scope.js';
+import { HttpRequest } from './http-request.js';
 
 /** What a handler context needs from its service: opening scopes, and a log for failures. */
 export interface ScopeOpener {
   createScope(...supplies: Supply[]): Scope;
   readonly log: Logger;
-  readonly supplyRequest: (request: FastifyRequest) => Supply;
 }
 
 const CONTEXT = Symbol('libretto.handlerContext');
@@ -48,7 +48,7 @@ export class HandlerContext {
   /** The request's DI scope, closed after the response is sent (also on error). */
   get scope(): Scope {
     if (this.#scope === undefined) {
-      this.#scope = this.#opener.createScope(this.#opener.supplyRequest(this.request));
+      this.#scope = this.#opener.createScope(supply(HttpRequest, this.request));
       if (this.#settled) this.#closeOnResponseEnd();
     }
     return this.#scope;

@@ -4,7 +4,7 @@ import type * as z from 'zod';
 import { resolveSettings } from '../config/settings.js';
 import { Health } from '../core/health.js';
 import { Service } from '../core/service.js';
-import { type Provider, supplied, supply } from '../di/provider.js';
+import { type Provider, supplied } from '../di/provider.js';
 import type { InjectionToken } from '../di/token.js';
 import { InvalidOperationError } from '../errors/application-errors.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
@@ -445,7 +445,6 @@ export class HttpService extends Service {
   #scopeOpener(): ScopeOpener {
     this.#opener ??= {
       createScope: (...supplies) => this.createScope(...supplies),
-      supplyRequest: (request) => supply(HttpRequest, request),
       log: this.logger,
     };
     return this.#opener;

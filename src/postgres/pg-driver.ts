@@ -118,10 +118,7 @@ export class PgDriver implements Driver {
       const connection = new PgConnection(client, tracked);
       try {
         if (tracked.init !== undefined) await tracked.init;
-        const ping = this.#options.prePingIdleMs ?? false;
-        if (ping !== false && Date.now() - tracked.lastUsed >= ping && tracked.lastUsed > 0) {
-          await client.query(';');
-        }
+        if (this.#needsPing(tracked)) await client.query(';');
         return connection;
       } catch (error) {
         connection.release(true);
@@ -155,12 +152,9 @@ export class PgDriver implements Driver {
               reject(failure);
             },
           );
-        const ping = this.#options.prePingIdleMs ?? false;
         const ready =
           tracked.init ??
-          (ping !== false && tracked.lastUsed > 0 && Date.now() - tracked.lastUsed >= ping
-            ? client.query(';').then(() => undefined)
-            : undefined);
+          (this.#needsPing(tracked) ? client.query(';').then(() => undefined) : undefined);
         if (ready === undefined) {
           void run();
           return;
@@ -189,6 +183,12 @@ export class PgDriver implements Driver {
 
   async close(): Promise<void> {
     await this.#pool.end();
+  }
+
+  /** Pre-ping: a connection used before and idle for at least `prePingIdleMs`. */
+  #needsPing(tracked: Tracked): boolean {
+    const ping = this.#options.prePingIdleMs ?? false;
+    return ping !== false && tracked.lastUsed > 0 && Date.now() - tracked.lastUsed >= ping;
   }
 
   #acquireError(error: unknown): DependencyUnavailableError {

@@ -12,6 +12,7 @@ import {
 } from 'libretto';
 import {
   Database,
+  PgliteDriver,
   PostgresConfig,
   PostgresService,
   type PostgresServiceOptions,
@@ -96,6 +97,13 @@ describe('PostgresService', () => {
     }
   });
 
+  it('takes a driver of your own (how the HA pool manager plugs in)', async () => {
+    const { app, db } = await run({ driver: () => PgliteDriver.create() });
+    expect(db.driver.kind).toBe('pglite');
+    expect(await db.fetchVal('SELECT 6 * 7')).toBe(42);
+    await app.stop();
+  });
+
   it('host h:p, user and database keys work without a DSN', async () => {
     const { app, db } = await run(
       {},
@@ -132,11 +140,10 @@ describe('PostgresService', () => {
   });
 
   it('transactional() uses the running service by default, and refuses after stop', async () => {
-    const { app, db } = await run({ dsn: server.dsn });
+    const { app } = await run({ dsn: server.dsn });
     expect(await transactional((tx) => tx.fetchVal('SELECT 5'))).toBe(5);
     await app.stop();
     await expect(transactional(async () => 1)).rejects.toBeInstanceOf(InvalidOperationError);
-    void db;
   });
 
   it('reports bad configuration with typed errors, never the password', async () => {
