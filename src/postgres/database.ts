@@ -54,26 +54,26 @@ export class Database implements DatabaseAdapter {
   ) {}
 
   fetch<R = Row>(query: Query, values?: readonly unknown[]): Promise<R[]> {
-    return this.#run<R>(query, values).then((r) => r.rows);
+    return this.#run<R, R[]>(query, values, rowsOf);
   }
 
   fetchOne<R = Row>(query: Query, values?: readonly unknown[]): Promise<R | undefined> {
-    return this.#run<R>(query, values).then((r) => r.rows[0]);
+    return this.#run<R, R | undefined>(query, values, firstRow);
   }
 
   async fetchVal<V = unknown>(query: Query, values?: readonly unknown[]): Promise<V | undefined> {
-    const row = (await this.#run<Row>(query, values)).rows[0];
+    const row = await this.#run<Row, Row | undefined>(query, values, firstRow);
     return row === undefined ? undefined : (Object.values(row)[0] as V);
   }
 
   execute(query: Query, values?: readonly unknown[]): Promise<number> {
-    return this.#run(query, values).then((r) => r.rowCount);
+    return this.#run(query, values, rowCountOf);
   }
 
   async executeMany(query: string, rows: readonly (readonly unknown[])[]): Promise<number> {
     return this.transaction(async () => {
       let total = 0;
-      for (const values of rows) total += (await this.#run(query, values)).rowCount;
+      for (const values of rows) total += await this.#run(query, values, rowCountOf);
       return total;
     });
   }
@@ -267,7 +267,12 @@ export class Database implements DatabaseAdapter {
     return tx;
   }
 
-  #run<R>(query: Query, values: readonly unknown[] | undefined): Promise<DriverResult<R>> {
+  /** One statement, in the ambient transaction or on a connection of its own; `pick` shapes the result. */
+  #run<R, T>(
+    query: Query,
+    values: readonly unknown[] | undefined,
+    pick: (result: DriverResult<R>) => T,
+  ): Promise<T> {
     let text: string;
     let params: readonly unknown[];
     let tx: AmbientTransaction | undefined;
@@ -277,17 +282,21 @@ export class Database implements DatabaseAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (tx !== undefined) return this.#exec<R>(tx.connection, text, params, text, tx);
+    if (tx !== undefined) return this.#exec<R>(tx.connection, text, params, text, tx).then(pick);
     const driver = this.driver;
-    if (driver.query !== undefined) {
-      return this.#logged(
-        () => (driver.query as NonNullable<Driver['query']>)<R>(text, params),
-        text,
-        params,
-        text,
-      );
+    if (driver.query === undefined) return this.#runAcquired<R>(text, params).then(pick);
+    if (this.options.logStatements !== true) {
+      // The hot path: one promise from the driver, one reaction.
+      return driver.query<R>(text, params).then(pick, (error: unknown) => {
+        throw toLibrettoError(error, text);
+      });
     }
-    return this.#runAcquired<R>(text, params);
+    return this.#logged(
+      () => (driver.query as NonNullable<Driver['query']>)<R>(text, params),
+      text,
+      params,
+      text,
+    ).then(pick);
   }
 
   async #runAcquired<R>(text: string, params: readonly unknown[]): Promise<DriverResult<R>> {
@@ -327,7 +336,7 @@ export class Database implements DatabaseAdapter {
     describe: string,
   ): Promise<DriverResult<R>> {
     const mapError = (error: unknown): never => {
-      throw error instanceof LibrettoError ? error : mapDatabaseError(error, describe);
+      throw toLibrettoError(error, describe);
     };
     const log = this.options.logStatements === true ? this.options.logger : undefined;
     if (log === undefined) return call().then(undefined, mapError);
@@ -353,6 +362,14 @@ export class Database implements DatabaseAdapter {
       },
     );
   }
+}
+
+const rowsOf = <R>(result: DriverResult<R>): R[] => result.rows;
+const firstRow = <R>(result: DriverResult<R>): R | undefined => result.rows[0];
+const rowCountOf = (result: DriverResult<unknown>): number => result.rowCount;
+
+function toLibrettoError(error: unknown, describe: string): LibrettoError {
+  return error instanceof LibrettoError ? error : mapDatabaseError(error, describe);
 }
 
 /** Full-jitter exponential backoff: up to 5 ms, 10 ms, 20 ms, … capped at 250 ms. */

@@ -1,8 +1,8 @@
-import type { Pool, PoolClient, PoolConfig } from 'pg';
+import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
 import { DependencyUnavailableError, InvalidOperationError } from '../errors/application-errors.js';
 import type { Driver, DriverConnection, DriverResult, Row } from './driver.js';
 import { isConnectionError } from './error-mapping.js';
-import { PreparedStatements } from './prepared-statements.js';
+import { PreparedStatements, type QueryCallback, toResult } from './prepared-statements.js';
 
 /** Pool settings of the `pg` driver (SPEC PG-6). */
 export interface PgDriverOptions {
@@ -42,6 +42,9 @@ interface Tracked {
   init: Promise<void> | undefined;
   lastUsed: number;
   prepared: PreparedStatements | undefined;
+  /** A statement is in flight; later ones wait here (pg's implicit queue is deprecated). */
+  busy: boolean;
+  waiting: (() => void)[] | undefined;
 }
 
 /** The `pg` (node-postgres) driver: one `pg.Pool`, named prepared statements per connection. */
@@ -141,29 +144,30 @@ export class PgDriver implements Driver {
           return;
         }
         const tracked = this.#track(client);
-        const run = () =>
-          new PgConnection(client, tracked).query<R>(text, values).then(
-            (result) => {
-              done();
-              resolve(result);
-            },
-            (failure: unknown) => {
-              done(isConnectionError(failure) ? true : undefined);
-              reject(failure);
-            },
-          );
+        const finish: QueryCallback<R> = (failure, answer) => {
+          if (failure === undefined) {
+            done();
+            resolve(answer as DriverResult<R>);
+          } else {
+            done(isConnectionError(failure) ? true : undefined);
+            reject(failure);
+          }
+        };
         const ready =
           tracked.init ??
           (this.#needsPing(tracked) ? client.query(';').then(() => undefined) : undefined);
         if (ready === undefined) {
-          void run();
+          runOn(client, tracked, text, values, finish);
           return;
         }
-        ready.then(run, () => {
-          // A dead pooled connection (or a failed init): drop it, take another.
-          done(true);
-          this.#slowQuery<R>(text, values).then(resolve, reject);
-        });
+        ready.then(
+          () => runOn(client, tracked, text, values, finish),
+          () => {
+            // A dead pooled connection (or a failed init): drop it, take another.
+            done(true);
+            this.#slowQuery<R>(text, values).then(resolve, reject);
+          },
+        );
       });
     });
   }
@@ -208,6 +212,8 @@ export class PgDriver implements Driver {
       tracked = {
         init: undefined,
         lastUsed: 0,
+        busy: false,
+        waiting: undefined,
         prepared:
           this.#options.prepare === false
             ? undefined
@@ -221,7 +227,9 @@ export class PgDriver implements Driver {
         const t = tracked;
         // Deferred: a hook that throws synchronously rejects instead of escaping a pool callback.
         t.init = Promise.resolve()
-          .then(() => onConnect(new PgConnection(client, { ...t, prepared: undefined })))
+          .then(() =>
+            onConnect(new PgConnection(client, { ...t, prepared: undefined, waiting: undefined })),
+          )
           .then(() => {
             t.init = undefined;
           });
@@ -243,12 +251,11 @@ class PgConnection implements DriverConnection {
     if (this.#released) {
       return Promise.reject(new InvalidOperationError('This connection was returned to the pool'));
     }
-    this.tracked.lastUsed = Date.now();
-    const prepared = this.tracked.prepared;
-    if (prepared === undefined) {
-      return this.client.query(text, values as unknown[]).then((r) => result<R>(r));
-    }
-    return prepared.run(this.client, text, values as unknown[]);
+    return new Promise((resolve, reject) =>
+      runOn<R>(this.client, this.tracked, text, values, (error, answer) =>
+        error === undefined ? resolve(answer as DriverResult<R>) : reject(error),
+      ),
+    );
   }
 
   release(broken = false): void {
@@ -258,6 +265,36 @@ class PgConnection implements DriverConnection {
   }
 }
 
-export function result<R>(r: { rows: unknown[]; rowCount: number | null }): DriverResult<R> {
-  return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+/**
+ * Runs one statement on `client`, through its prepared statements unless they are off. One at
+ * a time per connection: statements of one transaction started together run in call order,
+ * each deciding what to prepare or deallocate when the connection is free.
+ */
+function runOn<R>(
+  client: PoolClient,
+  tracked: Tracked,
+  text: string,
+  values: readonly unknown[],
+  callback: QueryCallback<R>,
+): void {
+  if (tracked.busy) {
+    tracked.waiting ??= [];
+    tracked.waiting.push(() => runOn(client, tracked, text, values, callback));
+    return;
+  }
+  tracked.busy = true;
+  tracked.lastUsed = Date.now();
+  const settle: QueryCallback<R> = (error, answer) => {
+    tracked.busy = false;
+    tracked.waiting?.shift()?.();
+    callback(error, answer);
+  };
+  const prepared = tracked.prepared;
+  if (prepared !== undefined) {
+    prepared.run(client, text, values as unknown[], settle);
+    return;
+  }
+  client.query(text, values as unknown[], (error: Error | undefined, r: QueryResult) =>
+    error === undefined || error === null ? settle(undefined, toResult<R>(r)) : settle(error),
+  );
 }

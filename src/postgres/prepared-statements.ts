@@ -1,13 +1,21 @@
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
 import type { DriverResult } from './driver.js';
 
 let sequence = 0;
+
+/** How a statement's outcome is reported: callbacks, because this is the hot path. */
+export type QueryCallback<R> = (error: Error | undefined, result?: DriverResult<R>) => void;
 
 /**
  * Named prepared statements of one connection (SPEC X-4), most recently used kept: a
  * repeated statement with values skips the server's parse and plan (one without values runs
  * through the simple protocol, which also accepts scripts). Evicted names are deallocated. A
  * plan invalidated by a schema change is dropped and the statement run again once.
+ *
+ * Every decision is taken synchronously and queued on the connection in order, so callers
+ * sharing a connection (a transaction running statements concurrently) see one consistent
+ * cache: an evicted name is deallocated after the statements queued before it, and never used
+ * again (names are never reused).
  */
 export class PreparedStatements {
   // Text → name and when it was last used (a counter: cheaper per call than reordering).
@@ -16,26 +24,23 @@ export class PreparedStatements {
 
   constructor(private readonly capacity: number) {}
 
-  run<R>(client: PoolClient, text: string, values: unknown[]): Promise<DriverResult<R>> {
+  run<R>(client: PoolClient, text: string, values: unknown[], callback: QueryCallback<R>): void {
     if (values.length === 0) {
       // No values: the simple protocol, which also runs scripts of several statements.
-      return client.query(text).then((r) => toResult<R>(r));
+      client.query(text, reply(callback));
+      return;
     }
-    const entry = this.#names.get(text);
-    if (entry === undefined) return this.#prepareAndRun(client, text, values);
-    entry.used = ++this.#clock;
-    return this.#execute(client, entry.name, text, values);
-  }
-
-  async #prepareAndRun<R>(
-    client: PoolClient,
-    text: string,
-    values: unknown[],
-  ): Promise<DriverResult<R>> {
-    if (this.#names.size >= this.capacity) await this.#evictOldest(client);
-    const entry = { name: `lb${(++sequence).toString(36)}`, used: ++this.#clock };
-    this.#names.set(text, entry);
-    return this.#execute(client, entry.name, text, values);
+    const known = this.#names.get(text);
+    if (known !== undefined) {
+      known.used = ++this.#clock;
+      this.#execute(client, known.name, text, values, callback);
+      return;
+    }
+    const evicted = this.#names.size >= this.capacity ? this.#evictOldest() : undefined;
+    const name = `lb${(++sequence).toString(36)}`;
+    this.#names.set(text, { name, used: ++this.#clock });
+    if (evicted === undefined) this.#execute(client, name, text, values, callback);
+    else forget(client, evicted, () => this.#execute(client, name, text, values, callback));
   }
 
   #execute<R>(
@@ -43,35 +48,52 @@ export class PreparedStatements {
     name: string,
     text: string,
     values: unknown[],
-  ): Promise<DriverResult<R>> {
-    return client.query({ name, text, values }).then(
-      (r) => toResult<R>(r),
-      async (error: unknown) => {
-        if (!isStalePlan(error)) throw error;
-        // "cached plan must not change result type": re-prepare once (only possible outside a
-        // transaction; inside one the transaction is already aborted and the error stands).
-        this.#names.delete(text);
-        try {
-          await forget(client, name);
-          return toResult<R>(await client.query(text, values));
-        } catch {
-          throw error;
-        }
-      },
-    );
+    callback: QueryCallback<R>,
+  ): void {
+    client.query({ name, text, values }, (error: Error | undefined, r: QueryResult) => {
+      if (error === undefined || error === null) {
+        callback(undefined, toResult<R>(r));
+        return;
+      }
+      if (!isStalePlan(error)) {
+        callback(error);
+        return;
+      }
+      // "cached plan must not change result type": drop the plan and run the statement again
+      // once (only possible outside a transaction; inside one the transaction is already
+      // aborted and the error stands).
+      const retry = () =>
+        client.query(text, values, (again: Error | undefined, r2: QueryResult) =>
+          again === undefined || again === null
+            ? callback(undefined, toResult<R>(r2))
+            : callback(error),
+        );
+      if (this.#names.get(text)?.name !== name) {
+        retry(); // a concurrent caller already dropped it
+        return;
+      }
+      this.#names.delete(text);
+      forget(client, name, retry);
+    });
   }
 
-  async #evictOldest(client: PoolClient): Promise<void> {
+  /** Drops the least recently used statement from the cache; returns its name. */
+  #evictOldest(): string | undefined {
     let oldest: [string, { name: string; used: number }] | undefined;
     for (const item of this.#names)
       if (oldest === undefined || item[1].used < oldest[1].used) oldest = item;
-    if (oldest === undefined) return;
+    if (oldest === undefined) return undefined;
     this.#names.delete(oldest[0]);
-    await forget(client, oldest[1].name);
+    return oldest[1].name;
   }
 }
 
-function toResult<R>(r: { rows: unknown[]; rowCount: number | null }): DriverResult<R> {
+function reply<R>(callback: QueryCallback<R>) {
+  return (error: Error | undefined, r: QueryResult): void =>
+    error === undefined || error === null ? callback(undefined, toResult<R>(r)) : callback(error);
+}
+
+export function toResult<R>(r: { rows: unknown[]; rowCount: number | null }): DriverResult<R> {
   return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
 }
 
@@ -80,11 +102,18 @@ function isStalePlan(error: unknown): boolean {
   return e.code === '0A000' && typeof e.message === 'string' && e.message.includes('cached plan');
 }
 
-/** DEALLOCATE on the server, and in pg's own record of what the connection has parsed. */
-async function forget(client: PoolClient, name: string): Promise<void> {
-  const parsed = (
-    client as unknown as { connection?: { parsedStatements?: Record<string, unknown> } }
-  ).connection?.parsedStatements;
-  if (parsed !== undefined) delete parsed[name];
-  await client.query(`DEALLOCATE ${name}`);
+/**
+ * DEALLOCATE on the server and in pg's own record of what the connection has parsed, then
+ * `next` (each statement is sent from the previous one's callback: pg's implicit query queue is
+ * deprecated). A failure (the connection died, or its transaction is aborted) leaves at most an
+ * unused statement on that connection.
+ */
+function forget(client: PoolClient, name: string, next: () => void): void {
+  client.query(`DEALLOCATE ${name}`, () => {
+    const parsed = (
+      client as unknown as { connection?: { parsedStatements?: Record<string, unknown> } }
+    ).connection?.parsedStatements;
+    if (parsed !== undefined) delete parsed[name];
+    next();
+  });
 }

@@ -47,6 +47,24 @@ describe('automatic prepared statements (X-4)', () => {
     await driver.close();
   });
 
+  it('stays within its bound when statements share one connection concurrently', async () => {
+    const driver = await PgDriver.create({
+      connectionString: server.dsn,
+      maxSize: 1,
+      preparedCacheSize: 2,
+    });
+    const db = new Database(driver);
+    const sums = await db.transaction(() =>
+      Promise.all(
+        Array.from({ length: 12 }, (_, i) => db.fetchVal<number>(`SELECT $1::int + ${i % 6}`, [i])),
+      ),
+    );
+    expect(sums).toEqual(Array.from({ length: 12 }, (_, i) => i + (i % 6)));
+    const left = await prepared(db);
+    expect(left.length).toBeLessThanOrEqual(2);
+    await driver.close();
+  });
+
   it('survives a schema change that invalidates a cached plan', async () => {
     const driver = await PgDriver.create({ connectionString: server.dsn, maxSize: 1 });
     const db = new Database(driver);
