@@ -23,6 +23,8 @@ type Fetch = (id: number) => Promise<unknown>;
 interface Result {
   readonly ops: number;
   readonly p99: number;
+  /** CPU time of this Node.js process per call (µs): steadier than throughput on a shared box. */
+  readonly cpu: number;
 }
 
 /** `callers` loops calling `fetch` for SECONDS; ops/s and p99 latency (ms). */
@@ -31,22 +33,29 @@ async function drive(fetch: Fetch, callers: number): Promise<Result> {
   const warmUntil = performance.now() + 500;
   const end = warmUntil + SECONDS * 1000;
   let id = 1;
+  let calls = 0;
+  const cpu0 = process.cpuUsage();
   const loop = async () => {
     for (;;) {
       const t0 = performance.now();
       if (t0 >= end) return;
       id = (id * 7919 + 1) % ROWS;
       await fetch(id + 1);
+      calls++;
       if (t0 >= warmUntil) latencies.push(performance.now() - t0);
     }
   };
   await Promise.all(Array.from({ length: callers }, loop));
+  const used = process.cpuUsage(cpu0);
   latencies.sort((a, b) => a - b);
   return {
     ops: latencies.length / SECONDS,
     p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
+    cpu: (used.user + used.system) / calls,
   };
 }
+
+const cpuText = (r: Result): string => (Number.isNaN(r.cpu) ? '—' : r.cpu.toFixed(1));
 
 interface Contender {
   readonly name: string;
@@ -148,7 +157,7 @@ function pgbench(dsn: string, mode: 'prepared' | 'extended', clients: number): R
       }
     }
     latencies.sort((a, b) => a - b);
-    return { ops: tps, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0 };
+    return { ops: tps, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0, cpu: Number.NaN };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -206,12 +215,12 @@ try {
       `\nfetchOne by id — ${callers} callers, pool of ${poolSize}, ${ROUNDS} rounds of ${SECONDS} s, median; Node ${process.version}`,
     );
     console.log(
-      `${'contender'.padEnd(34)} ${'ops/s'.padStart(9)} ${'p99 ms'.padStart(7)}  libretto vs it`,
+      `${'contender'.padEnd(34)} ${'ops/s'.padStart(9)} ${'p99 ms'.padStart(7)} ${'CPU µs/op'.padStart(9)}  libretto vs it`,
     );
     for (const [name, r] of rows) {
       const ratio = name.startsWith('libretto') ? '—' : `${(base / r.ops).toFixed(2)}×`;
       console.log(
-        `${name.padEnd(34)} ${Math.round(r.ops).toLocaleString('en-US').padStart(9)} ${r.p99.toFixed(2).padStart(7)}  ${ratio}`,
+        `${name.padEnd(34)} ${Math.round(r.ops).toLocaleString('en-US').padStart(9)} ${r.p99.toFixed(2).padStart(7)} ${cpuText(r).padStart(9)}  ${ratio}`,
       );
     }
   }
@@ -241,10 +250,10 @@ try {
       `\nOne statement in a transaction — 8 callers, pool of 8, ${ROUNDS} rounds of ${SECONDS} s, median`,
     );
     console.log(
-      `${'libretto transactional()'.padEnd(34)} ${Math.round(lib.ops).toLocaleString('en-US').padStart(9)} ${lib.p99.toFixed(2).padStart(7)}  —`,
+      `${'libretto transactional()'.padEnd(34)} ${Math.round(lib.ops).toLocaleString('en-US').padStart(9)} ${lib.p99.toFixed(2).padStart(7)} ${cpuText(lib).padStart(9)}  —`,
     );
     console.log(
-      `${'pg BEGIN/named/COMMIT by hand'.padEnd(34)} ${Math.round(manual.ops).toLocaleString('en-US').padStart(9)} ${manual.p99.toFixed(2).padStart(7)}  ${(lib.ops / manual.ops).toFixed(2)}×`,
+      `${'pg BEGIN/named/COMMIT by hand'.padEnd(34)} ${Math.round(manual.ops).toLocaleString('en-US').padStart(9)} ${manual.p99.toFixed(2).padStart(7)} ${cpuText(manual).padStart(9)}  ${(lib.ops / manual.ops).toFixed(2)}×`,
     );
   }
   console.log(

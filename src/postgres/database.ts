@@ -5,14 +5,10 @@ import { ConflictError } from '../errors/domain-errors.js';
 import { LibrettoError } from '../errors/libretto-error.js';
 import { type AmbientTransaction, ambientTransaction } from './ambient-transaction.js';
 import type { DatabaseAdapter, Query, TransactionOptions } from './database-adapter.js';
-import type { Driver, DriverConnection, DriverResult, Row } from './driver.js';
-import {
-  isConnectionError,
-  isRetryable,
-  mapDatabaseError,
-  statementName,
-} from './error-mapping.js';
+import type { Driver, DriverConnection, DriverResult, QueryOptions, Row } from './driver.js';
+import { isRetryable, mapDatabaseError, mustDiscard, statementName } from './error-mapping.js';
 import { toQuery } from './sql.js';
+import { currentUnitOfWork } from './unit-of-work.js';
 
 /** Logging of a {@link Database} (SPEC PG-9). */
 export interface DatabaseOptions {
@@ -21,7 +17,14 @@ export interface DatabaseOptions {
   readonly logStatements?: boolean;
   /** Include parameter values in those lines. Default false: only their count. */
   readonly logParameters?: boolean;
+  /**
+   * Calls outside a transaction read from replicas where the backend has them (HA); see
+   * {@link Database.replica}. Default false.
+   */
+  readonly readFromReplicas?: boolean;
 }
+
+const READ_ONLY: QueryOptions = { readOnly: true };
 
 const ISOLATION = {
   'read committed': 'READ COMMITTED',
@@ -48,10 +51,34 @@ export function beginStatement(options: TransactionOptions = {}): string {
  * Libretto errors (PG-8); logs statements without values unless asked (PG-9).
  */
 export class Database implements DatabaseAdapter {
+  #replica: Database | undefined;
+
   constructor(
     readonly driver: Driver,
     private readonly options: DatabaseOptions = {},
   ) {}
+
+  /**
+   * This database with reads on replicas (HA backend; the same server on a single node):
+   * calls outside a transaction go to a replica, unless the current `unitOfWork()` has
+   * already used the master (read-your-writes). Inside a transaction, the transaction's
+   * connection, on the master.
+   */
+  replica(): Database {
+    if (this.options.readFromReplicas === true) return this;
+    this.#replica ??= new Database(this.driver, { ...this.options, readFromReplicas: true });
+    return this.#replica;
+  }
+
+  /** Where a call outside a transaction runs; records a master call in the unit of work. */
+  #route(): QueryOptions | undefined {
+    const unit = currentUnitOfWork.getStore();
+    if (this.options.readFromReplicas !== true) {
+      if (unit !== undefined) unit.wrote = true;
+      return undefined;
+    }
+    return unit?.wrote === true ? undefined : READ_ONLY;
+  }
 
   fetch<R = Row>(query: Query, values?: readonly unknown[]): Promise<R[]> {
     return this.#run<R, R[]>(query, values, rowsOf);
@@ -214,11 +241,14 @@ export class Database implements DatabaseAdapter {
   }
 
   async #begin(options: TransactionOptions): Promise<AmbientTransaction> {
+    // A transaction runs wholly on the master (read-your-writes), and counts as using it.
+    const unit = currentUnitOfWork.getStore();
+    if (unit !== undefined) unit.wrote = true;
     const connection = await this.driver.acquire();
     try {
       await this.#exec(connection, beginStatement(options), [], 'BEGIN');
     } catch (error) {
-      connection.release(isConnectionError((error as LibrettoError).cause ?? error));
+      connection.release(mustDiscard((error as LibrettoError).cause ?? error));
       throw error;
     }
     return {
@@ -234,12 +264,11 @@ export class Database implements DatabaseAdapter {
     tx.state.closed = true;
     // A failed statement whose error was caught: the server would turn COMMIT into ROLLBACK.
     const aborted = how === 'COMMIT' && tx.state.failure !== undefined;
-    let broken =
-      failure !== undefined && isConnectionError((failure as LibrettoError).cause ?? failure);
+    let broken = failure !== undefined && mustDiscard((failure as LibrettoError).cause ?? failure);
     try {
       await this.#exec(tx.connection, aborted ? 'ROLLBACK' : how, [], how);
     } catch (error) {
-      broken ||= isConnectionError((error as LibrettoError).cause ?? error);
+      broken ||= mustDiscard((error as LibrettoError).cause ?? error);
       if (how === 'COMMIT') throw error;
       // A failed ROLLBACK: the connection is in an unknown state, never reuse it.
       broken = true;
@@ -284,28 +313,33 @@ export class Database implements DatabaseAdapter {
     }
     if (tx !== undefined) return this.#exec<R>(tx.connection, text, params, text, tx).then(pick);
     const driver = this.driver;
-    if (driver.query === undefined) return this.#runAcquired<R>(text, params).then(pick);
+    const route = this.#route();
+    if (driver.query === undefined) return this.#runAcquired<R>(text, params, route).then(pick);
     if (this.options.logStatements !== true) {
       // The hot path: one promise from the driver, one reaction.
-      return driver.query<R>(text, params).then(pick, (error: unknown) => {
+      return driver.query<R>(text, params, route).then(pick, (error: unknown) => {
         throw toLibrettoError(error, text);
       });
     }
     return this.#logged(
-      () => (driver.query as NonNullable<Driver['query']>)<R>(text, params),
+      () => (driver.query as NonNullable<Driver['query']>)<R>(text, params, route),
       text,
       params,
       text,
     ).then(pick);
   }
 
-  async #runAcquired<R>(text: string, params: readonly unknown[]): Promise<DriverResult<R>> {
-    const connection = await this.driver.acquire();
+  async #runAcquired<R>(
+    text: string,
+    params: readonly unknown[],
+    route: QueryOptions | undefined,
+  ): Promise<DriverResult<R>> {
+    const connection = await this.driver.acquire(route);
     let broken = false;
     try {
       return await this.#exec<R>(connection, text, params, text);
     } catch (error) {
-      broken = isConnectionError((error as LibrettoError).cause ?? error);
+      broken = mustDiscard((error as LibrettoError).cause ?? error);
       throw error;
     } finally {
       connection.release(broken);

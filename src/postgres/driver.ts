@@ -18,17 +18,26 @@ export interface DriverConnection {
   release(broken?: boolean): void;
 }
 
+/** Where a statement may run: `readOnly` ones may go to a replica (HA backend). */
+export interface QueryOptions {
+  readonly readOnly?: boolean;
+}
+
 /** A backend: hands out connections, at most one user at a time each. */
 export interface Driver {
   /** `pg`, `pglite` or `ha`, for logs and health. */
   readonly kind: string;
   /** A connection, or DependencyUnavailableError after the acquire timeout. */
-  acquire(options?: { readonly readOnly?: boolean }): Promise<DriverConnection>;
+  acquire(options?: QueryOptions): Promise<DriverConnection>;
   /**
    * Optional fast path: one statement on a connection returned as soon as it answers
    * (used outside transactions). Without it, `acquire` + `query` + `release`.
    */
-  query?<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>>;
+  query?<R = Row>(
+    text: string,
+    values: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<DriverResult<R>>;
   /** Closes every connection. */
   close(): Promise<void>;
 }

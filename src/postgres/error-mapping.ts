@@ -70,6 +70,19 @@ export function isConnectionError(error: unknown): boolean {
   return typeof e?.message === 'string' && CONNECTION_MESSAGES.test(e.message);
 }
 
+/**
+ * Whether the connection a statement failed on must be closed rather than reused: it was
+ * lost, or it timed out on the client side with the statement possibly still running.
+ */
+export function mustDiscard(error: unknown): boolean {
+  return isConnectionError(error) || isQueryTimeout(error);
+}
+
+function isQueryTimeout(error: unknown): boolean {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && /Query read timeout/.test(message);
+}
+
 /** A short name for a statement — its verb and table — for messages; never its values. */
 export function statementName(text: string): string {
   const verb = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'SQL';
@@ -120,7 +133,7 @@ export function mapDatabaseError(error: unknown, text: string): LibrettoError {
     return new ValidationError(`${name}: invalid data (SQLSTATE ${state})`, options);
   if (isConnectionError(e))
     return new DependencyUnavailableError(`${name}: database unavailable`, options);
-  if (typeof e?.message === 'string' && /Query read timeout/.test(e.message)) {
+  if (isQueryTimeout(e)) {
     return new DeadlineExceededError(`${name}: query timeout`, options);
   }
   // Classes whose messages describe the SQL or the server, not the data; others (RAISE in

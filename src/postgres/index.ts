@@ -6,7 +6,7 @@ export type {
   TransactionDatabaseAdapter,
   TransactionOptions,
 } from './database-adapter.js';
-export type { Driver, DriverConnection, DriverResult, Row } from './driver.js';
+export type { Driver, DriverConnection, DriverResult, QueryOptions, Row } from './driver.js';
 export { mapDatabaseError, statementName } from './error-mapping.js';
 export { PgDriver, type PgDriverOptions } from './pg-driver.js';
 export { PgliteDriver, type PgliteDriverOptions } from './pglite-driver.js';
@@ -19,3 +19,4 @@ export { PostgresService, type PostgresServiceOptions } from './postgres-service
 export { RequestTransaction } from './request-transaction.js';
 export { SqlStatement, sql } from './sql.js';
 export { Transactional, type TransactionalOptions, transactional } from './transactional.js';
+export { unitOfWork } from './unit-of-work.js';

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
 import { DependencyUnavailableError, InvalidOperationError } from '../errors/application-errors.js';
 import type { Driver, DriverConnection, DriverResult, Row } from './driver.js';
-import { isConnectionError } from './error-mapping.js';
+import { mustDiscard } from './error-mapping.js';
 import { PreparedStatements, type QueryCallback, toResult } from './prepared-statements.js';
 
 /** Pool settings of the `pg` driver (SPEC PG-6). */
@@ -26,6 +26,11 @@ export interface PgDriverOptions {
   readonly prePingIdleMs?: number | false;
   /** Server-side statement timeout. */
   readonly statementTimeoutMs?: number;
+  /**
+   * Client-side limit on waiting for a statement's answer (a frozen host or a silent
+   * partition sends nothing back); the connection is then closed, not reused.
+   */
+  readonly queryTimeoutMs?: number;
   /** TLS: false, or node's TLS options (from `sslmode`). */
   readonly ssl?: false | { readonly rejectUnauthorized: boolean };
   /** Shown in `pg_stat_activity`. */
@@ -38,7 +43,15 @@ export interface PgDriverOptions {
   readonly onConnect?: (connection: DriverConnection) => Promise<void> | void;
 }
 
+type Done = (release?: boolean | Error) => void;
+
+interface Generation {
+  current: number;
+}
+
 interface Tracked {
+  /** The driver's generation when the connection was made; older ones are closed, not reused. */
+  readonly generation: number;
   init: Promise<void> | undefined;
   lastUsed: number;
   prepared: PreparedStatements | undefined;
@@ -53,6 +66,8 @@ export class PgDriver implements Driver {
   readonly #pool: Pool;
   readonly #options: PgDriverOptions;
   readonly #tracked = new WeakMap<PoolClient, Tracked>();
+  /** Shared with its connections: those of an older generation are closed on release. */
+  readonly #generation: Generation = { current: 0 };
 
   private constructor(pool: Pool, options: PgDriverOptions) {
     this.#pool = pool;
@@ -96,8 +111,23 @@ export class PgDriver implements Driver {
       ...(options.statementTimeoutMs === undefined
         ? {}
         : { statement_timeout: options.statementTimeoutMs }),
+      ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
     };
     return new PgDriver(new pg.Pool(config), options);
+  }
+
+  /** Connections that can be handed out without waiting (idle, or not opened yet). */
+  get freeSize(): number {
+    const pool = this.#pool;
+    return Math.max(0, (this.#options.maxSize ?? 10) - pool.totalCount + pool.idleCount);
+  }
+
+  /**
+   * Retires every connection open now: idle ones are closed when next taken, checked-out ones
+   * when returned (the HA manager calls this when a host changes role or goes away).
+   */
+  discardConnections(): void {
+    this.#generation.current++;
   }
 
   /** Connections open / idle / callers waiting, for metrics and tests. */
@@ -110,7 +140,7 @@ export class PgDriver implements Driver {
   }
 
   async acquire(): Promise<DriverConnection> {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; ; ) {
       let client: PoolClient;
       try {
         client = await this.#pool.connect();
@@ -118,7 +148,11 @@ export class PgDriver implements Driver {
         throw this.#acquireError(error);
       }
       const tracked = this.#track(client);
-      const connection = new PgConnection(client, tracked);
+      const connection = new PgConnection(client, tracked, this.#generation);
+      if (tracked.generation !== this.#generation.current) {
+        connection.release(true); // retired: close it, take another
+        continue;
+      }
       try {
         if (tracked.init !== undefined) await tracked.init;
         if (this.#needsPing(tracked)) await client.query(';');
@@ -126,7 +160,7 @@ export class PgDriver implements Driver {
       } catch (error) {
         connection.release(true);
         // A dead pooled connection: take another, once per pool slot at most.
-        if (attempt >= (this.#options.maxSize ?? 10)) throw error;
+        if (++attempt > (this.#options.maxSize ?? 10)) throw error;
       }
     }
   }
@@ -138,20 +172,23 @@ export class PgDriver implements Driver {
    */
   query<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>> {
     return new Promise((resolve, reject) => {
-      this.#pool.connect((error, client, done) => {
+      const generation = this.#generation;
+      const onClient = (error: Error | undefined, client: PoolClient | undefined, done: Done) => {
         if ((error !== undefined && error !== null) || client === undefined) {
           reject(this.#acquireError(error));
           return;
         }
         const tracked = this.#track(client);
+        if (tracked.generation !== generation.current) {
+          done(true); // retired: close it, take another
+          this.#pool.connect(onClient);
+          return;
+        }
         const finish: QueryCallback<R> = (failure, answer) => {
-          if (failure === undefined) {
-            done();
-            resolve(answer as DriverResult<R>);
-          } else {
-            done(isConnectionError(failure) ? true : undefined);
-            reject(failure);
-          }
+          const discard = failure !== undefined && mustDiscard(failure);
+          done(discard || tracked.generation !== generation.current ? true : undefined);
+          if (failure === undefined) resolve(answer as DriverResult<R>);
+          else reject(failure);
         };
         const ready =
           tracked.init ??
@@ -168,7 +205,8 @@ export class PgDriver implements Driver {
             this.#slowQuery<R>(text, values).then(resolve, reject);
           },
         );
-      });
+      };
+      this.#pool.connect(onClient);
     });
   }
 
@@ -178,7 +216,7 @@ export class PgDriver implements Driver {
     try {
       return await connection.query<R>(text, values);
     } catch (error) {
-      broken = isConnectionError(error);
+      broken = mustDiscard(error);
       throw error;
     } finally {
       connection.release(broken);
@@ -210,6 +248,7 @@ export class PgDriver implements Driver {
     let tracked = this.#tracked.get(client);
     if (tracked === undefined) {
       tracked = {
+        generation: this.#generation.current,
         init: undefined,
         lastUsed: 0,
         busy: false,
@@ -228,7 +267,13 @@ export class PgDriver implements Driver {
         // Deferred: a hook that throws synchronously rejects instead of escaping a pool callback.
         t.init = Promise.resolve()
           .then(() =>
-            onConnect(new PgConnection(client, { ...t, prepared: undefined, waiting: undefined })),
+            onConnect(
+              new PgConnection(
+                client,
+                { ...t, prepared: undefined, waiting: undefined },
+                this.#generation,
+              ),
+            ),
           )
           .then(() => {
             t.init = undefined;
@@ -245,6 +290,7 @@ class PgConnection implements DriverConnection {
   constructor(
     private readonly client: PoolClient,
     private readonly tracked: Tracked,
+    private readonly generation: Generation,
   ) {}
 
   query<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>> {
@@ -261,7 +307,8 @@ class PgConnection implements DriverConnection {
   release(broken = false): void {
     if (this.#released) return;
     this.#released = true;
-    this.client.release(broken ? true : undefined);
+    const retired = this.tracked.generation !== this.generation.current;
+    this.client.release(broken || retired ? true : undefined);
   }
 }
 

@@ -1,0 +1,570 @@
+import type { ClientConfig } from 'pg';
+import { parseDsn } from '../../config/dsn.js';
+import { DependencyUnavailableError } from '../../errors/application-errors.js';
+import { invalidOption, rejectUnknownKeys } from '../../errors/invalid-option.js';
+import { PgDriver, type PgDriverOptions } from '../pg-driver.js';
+import type { BalancerPolicy, BalancerPolicyName } from './balancer-policy.js';
+import { GreedyBalancer } from './greedy-balancer.js';
+import { HaConnection } from './ha-connection.js';
+import { HostPool, type HostRole } from './host-pool.js';
+import { RandomWeightedBalancer } from './random-weighted-balancer.js';
+import { RoundRobinBalancer } from './round-robin-balancer.js';
+
+/** Pool settings applied to every host's pool. */
+export type HostPoolOptions = Omit<
+  PgDriverOptions,
+  'connectionString' | 'host' | 'port' | 'user' | 'password' | 'database'
+>;
+
+/** Settings of a {@link PoolManager} (SPEC HA-10). Durations in milliseconds. */
+export interface PoolManagerOptions {
+  /** `postgresql://user:password@h1:5432,h2:5433,h3/db` (hasql's rules, SPEC HA-1). */
+  readonly dsn?: string;
+  /** `host:port` of every host, instead of (or over) the DSN's. */
+  readonly hosts?: readonly string[];
+  readonly user?: string;
+  readonly password?: string;
+  readonly database?: string;
+  /** Default limit on `acquire` (default 5 s). */
+  readonly acquireTimeoutMs?: number;
+  /** Pause between two checks of a host (default 1 s). */
+  readonly refreshDelayMs?: number;
+  /** Limit on one check, connecting included (default 1 s). */
+  readonly refreshTimeoutMs?: number;
+  /** Reads may use the master when no replica is available (default false). */
+  readonly fallbackMaster?: boolean;
+  /** Chance (0–1) that the master joins the replicas as a candidate for a read (default 0). */
+  readonly masterAsReplicaWeight?: number;
+  /** `greedy` (default), `random_weighted`, `round_robin`, or a policy of your own. */
+  readonly balancer?: BalancerPolicyName | BalancerPolicy;
+  /** Response times kept per host for the median (default 128). */
+  readonly stopwatchWindowSize?: number;
+  /** A replica further behind the master than this many WAL bytes is lagging (HA-11). */
+  readonly maxLagBytes?: number;
+  /** A replica whose replay is this many seconds behind is lagging (HA-11). */
+  readonly maxLagSeconds?: number;
+  /** Per-host pool settings (size, timeouts, prepared statements, init hook). */
+  readonly pool?: HostPoolOptions;
+}
+
+/** Per-call options of `acquire` (SPEC HA-4). */
+export interface AcquireOptions {
+  /** A replica (true) or the master (false, default). */
+  readonly readOnly?: boolean;
+  readonly fallbackMaster?: boolean;
+  readonly masterAsReplicaWeight?: number;
+  /** Milliseconds to wait for a suitable host and a free connection. */
+  readonly timeout?: number;
+}
+
+/**
+ * A host's role as the manager uses it: what it reports, corrected by the split-brain guard
+ * (`fenced`: reports master on an older timeline than another master; `contested`: reports
+ * master on the same timeline as another), or `unavailable`.
+ */
+export type EffectiveRole = HostRole | 'fenced' | 'contested' | 'unavailable';
+
+/** One host's figures (SPEC HA-13). */
+export interface HostMetrics {
+  readonly host: string;
+  readonly role: EffectiveRole;
+  readonly free: number;
+  readonly used: number;
+  readonly waiting: number;
+  /** Median and newest health-check response time (ms). */
+  readonly medianResponseTime: number | undefined;
+  readonly lastResponseTime: number | undefined;
+  /** Replicas: WAL bytes behind the master and replay delay in seconds. */
+  readonly lagBytes: number | undefined;
+  readonly lagSeconds: number | undefined;
+  readonly roleChanges: number;
+}
+
+/** What the manager reports as it happens. */
+export type PoolManagerEvent =
+  | {
+      readonly type: 'role-change';
+      readonly host: string;
+      readonly from: EffectiveRole;
+      readonly to: EffectiveRole;
+    }
+  | { readonly type: 'split-brain'; readonly hosts: readonly string[] };
+
+const DEFAULTS = {
+  acquireTimeoutMs: 5_000,
+  refreshDelayMs: 1_000,
+  refreshTimeoutMs: 1_000,
+  fallbackMaster: false,
+  masterAsReplicaWeight: 0,
+  stopwatchWindowSize: 128,
+};
+
+const OPTION_KEYS = new Set([
+  'dsn',
+  'hosts',
+  'user',
+  'password',
+  'database',
+  'acquireTimeoutMs',
+  'refreshDelayMs',
+  'refreshTimeoutMs',
+  'fallbackMaster',
+  'masterAsReplicaWeight',
+  'balancer',
+  'stopwatchWindowSize',
+  'maxLagBytes',
+  'maxLagSeconds',
+  'pool',
+]);
+
+interface HostState {
+  readonly pool: HostPool;
+  role: EffectiveRole;
+  roleChanges: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Connections to a PostgreSQL cluster of one master and its replicas (SPEC section 4): a
+ * pool per host, a background check of every host's role, acquisition by role with a
+ * pluggable balancer, waiting for a suitable host up to a timeout. Beyond hasql: replicas
+ * behind a lag bound serve reads only when no fresher one is there, and a split-brain guard
+ * (two hosts reporting master: the newer WAL timeline wins; on equal timelines neither takes
+ * writes until one yields).
+ *
+ * @example
+ * const manager = await PoolManager.create({ dsn: 'postgresql://app:pw@db1,db2,db3/app' });
+ * await manager.ready(1, 1);
+ * await using conn = await manager.acquireReplica();
+ * await conn.query('SELECT 1', []);
+ */
+export class PoolManager {
+  readonly #hosts: HostState[];
+  readonly #options: PoolManagerOptions;
+  readonly #balancer: BalancerPolicy;
+  readonly #listeners = new Set<(event: PoolManagerEvent) => void>();
+  /** Resolved after any check completes. */
+  #changed: { promise: Promise<void>; resolve: () => void };
+  #closed = false;
+  /** Hosts contesting the master role, as last reported. */
+  #contested = '';
+  /** The newest master timeline seen: a master on an older one is fenced (X-5). */
+  #timeline = 0;
+
+  private constructor(hosts: HostPool[], options: PoolManagerOptions, balancer: BalancerPolicy) {
+    this.#hosts = hosts.map((pool) => ({
+      pool,
+      role: 'unavailable',
+      roleChanges: 0,
+      timer: undefined,
+    }));
+    this.#options = options;
+    this.#balancer = balancer;
+    this.#changed = deferred();
+  }
+
+  /** Opens a pool per host and starts checking them; `ready()` waits for the roles. */
+  static async create(options: PoolManagerOptions): Promise<PoolManager> {
+    rejectUnknownKeys('PoolManager', options, OPTION_KEYS);
+    const weight = options.masterAsReplicaWeight ?? 0;
+    if (!(weight >= 0 && weight <= 1)) {
+      invalidOption('PoolManager', 'masterAsReplicaWeight', 'must be between 0 and 1');
+    }
+    const balancer = balancerOf(options.balancer ?? 'greedy');
+    const dsn = options.dsn === undefined ? undefined : parseDsn(options.dsn);
+    const addresses =
+      options.hosts?.map((h) => parseDsn(`postgresql://${h}`).hosts[0]) ?? dsn?.hosts ?? [];
+    if (addresses.length === 0) invalidOption('PoolManager', 'hosts', 'name at least one host');
+    let pg: typeof import('pg').default;
+    try {
+      pg = (await import('pg')).default;
+    } catch (error) {
+      throw new DependencyUnavailableError('The HA pool needs the pg package (npm install pg)', {
+        cause: error,
+      });
+    }
+    const user = options.user ?? dsn?.user;
+    const password = options.password ?? dsn?.password;
+    const database = options.database ?? dsn?.database;
+    const refreshTimeoutMs = options.refreshTimeoutMs ?? DEFAULTS.refreshTimeoutMs;
+    const hosts: HostPool[] = [];
+    for (const [index, address] of addresses.entries()) {
+      if (address === undefined) continue;
+      const where = {
+        host: address.host,
+        ...(address.port === undefined ? {} : { port: address.port }),
+        ...(user === undefined ? {} : { user }),
+        ...(password === undefined ? {} : { password }),
+        ...(database === undefined ? {} : { database }),
+      };
+      const driver = await PgDriver.create({
+        acquireTimeoutMs: options.acquireTimeoutMs ?? DEFAULTS.acquireTimeoutMs,
+        ...options.pool,
+        ...where,
+      });
+      const system: ClientConfig = {
+        ...where,
+        connectionTimeoutMillis: refreshTimeoutMs,
+        application_name: 'libretto-ha-check',
+      };
+      hosts.push(
+        new HostPool(
+          index,
+          `${address.host}:${address.port ?? 5432}`,
+          driver,
+          system,
+          pg.Client,
+          options.stopwatchWindowSize ?? DEFAULTS.stopwatchWindowSize,
+        ),
+      );
+    }
+    const manager = new PoolManager(hosts, options, balancer);
+    for (const host of manager.#hosts) manager.#watch(host);
+    return manager;
+  }
+
+  // ——— acquiring (HA-4) ———
+
+  /**
+   * A connection from a host of the wanted role, chosen by the balancer. With none there,
+   * waits for one to appear until the timeout, then DependencyUnavailableError naming what was
+   * missing and each host's state.
+   */
+  async acquire(options: AcquireOptions = {}): Promise<HaConnection> {
+    const timeout = options.timeout ?? this.#options.acquireTimeoutMs ?? DEFAULTS.acquireTimeoutMs;
+    const deadline = performance.now() + timeout;
+    let failure: unknown;
+    for (;;) {
+      if (this.#closed) throw new DependencyUnavailableError('The HA pool manager is closed');
+      const host = this.pick(options);
+      if (host !== undefined) {
+        try {
+          return new HaConnection(await host.driver.acquire(), host);
+        } catch (error) {
+          failure = error; // the host went away since its last check; wait for the next
+        }
+      }
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) throw this.#unavailable(options, timeout, failure);
+      await this.#nextChange(remaining);
+    }
+  }
+
+  acquireMaster(options: Omit<AcquireOptions, 'readOnly'> = {}): Promise<HaConnection> {
+    return this.acquire({ ...options, readOnly: false });
+  }
+
+  acquireReplica(options: Omit<AcquireOptions, 'readOnly'> = {}): Promise<HaConnection> {
+    return this.acquire({ ...options, readOnly: true });
+  }
+
+  /** Returns a connection (the same as `connection.release()`). */
+  release(connection: HaConnection, broken = false): void {
+    connection.release(broken);
+  }
+
+  /**
+   * The host pool an acquisition with these options would use now, or undefined (no wait).
+   * Writes: the master. Reads: replicas within the lag bounds; else the master with
+   * `fallbackMaster`; else the least-lagging replica. The master joins the read candidates
+   * with probability `masterAsReplicaWeight`.
+   */
+  pick(options: AcquireOptions = {}): HostPool | undefined {
+    if (options.readOnly !== true) return this.#balancer.choose(this.getMasterPools());
+    const masters = this.getMasterPools();
+    const replicas = this.#hostsWithRole('replica');
+    const fresh = replicas.filter((h) => !this.#lagging(h, masters[0]));
+    const weight = options.masterAsReplicaWeight ?? this.#options.masterAsReplicaWeight ?? 0;
+    let candidates: HostPool[] = fresh;
+    if (fresh.length === 0) {
+      const fallback = options.fallbackMaster ?? this.#options.fallbackMaster ?? false;
+      candidates = fallback && masters.length > 0 ? masters : this.#freshest(replicas, masters[0]);
+    } else if (masters.length > 0 && weight > 0 && Math.random() < weight) {
+      candidates = [...fresh, ...masters];
+    }
+    return this.#balancer.choose(candidates);
+  }
+
+  // ——— waiting (HA-5) ———
+
+  /**
+   * Waits until at least `masters` masters and `replicas` replicas are usable; with neither
+   * given, until every host is. DependencyUnavailableError after `timeoutMs` (default 10 s).
+   */
+  async ready(masters?: number, replicas?: number, timeoutMs = 10_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    const met = () =>
+      masters === undefined && replicas === undefined
+        ? this.#hosts.every((h) => h.role === 'master' || h.role === 'replica')
+        : this.getMasterPools().length >= (masters ?? 0) &&
+          this.#hostsWithRole('replica').length >= (replicas ?? 0);
+    while (!met()) {
+      const remaining = deadline - performance.now();
+      if (remaining <= 0 || this.#closed) {
+        const wanted =
+          masters === undefined && replicas === undefined
+            ? 'every host'
+            : `${masters ?? 0} master(s) and ${replicas ?? 0} replica(s)`;
+        throw new DependencyUnavailableError(
+          `Database cluster not ready within ${timeoutMs} ms: wanted ${wanted}; ${this.#summary()}`,
+        );
+      }
+      await this.#nextChange(remaining);
+    }
+  }
+
+  waitAllReady(timeoutMs?: number): Promise<void> {
+    return this.ready(undefined, undefined, timeoutMs);
+  }
+
+  waitMastersReady(count: number, timeoutMs?: number): Promise<void> {
+    return this.ready(count, 0, timeoutMs);
+  }
+
+  waitReplicasReady(count: number, timeoutMs?: number): Promise<void> {
+    return this.ready(0, count, timeoutMs);
+  }
+
+  /** Waits until every host has been checked once more (DependencyUnavailableError after the timeout). */
+  async waitNextPoolCheck(timeoutMs = 10_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    const target = this.#hosts.map((h) => h.pool.checks + 1);
+    while (this.#hosts.some((h, i) => h.pool.checks < (target[i] as number))) {
+      const remaining = deadline - performance.now();
+      if (remaining <= 0 || this.#closed) {
+        throw new DependencyUnavailableError(`No complete pool check within ${timeoutMs} ms`);
+      }
+      await this.#nextChange(remaining);
+    }
+  }
+
+  // ——— pools (HA-6) ———
+
+  /** Every host pool, in host-list order. */
+  get pools(): readonly HostPool[] {
+    return this.#hosts.map((h) => h.pool);
+  }
+
+  /** The pool the balancer would choose now (no waiting). */
+  getPool(readOnly = false, fallbackMaster?: boolean): HostPool | undefined {
+    return this.pick({ readOnly, ...(fallbackMaster === undefined ? {} : { fallbackMaster }) });
+  }
+
+  /** The usable master's pool (none during a contested split brain). */
+  getMasterPools(): HostPool[] {
+    return this.#hostsWithRole('master');
+  }
+
+  /** Usable replicas' pools; with `fallbackMaster` the master's when there is no replica. */
+  getReplicaPools(fallbackMaster = false): HostPool[] {
+    const replicas = this.#hostsWithRole('replica');
+    return replicas.length === 0 && fallbackMaster ? this.getMasterPools() : replicas;
+  }
+
+  poolIsMaster(pool: HostPool): boolean {
+    return this.roleOf(pool) === 'master';
+  }
+
+  poolIsReplica(pool: HostPool): boolean {
+    return this.roleOf(pool) === 'replica';
+  }
+
+  roleOf(pool: HostPool): EffectiveRole {
+    return this.#hosts.find((h) => h.pool === pool)?.role ?? 'unavailable';
+  }
+
+  getPoolFreesize(pool: HostPool): number {
+    return pool.freeSize;
+  }
+
+  /** The host's newest health-check response time in ms. */
+  getLastResponseTime(pool: HostPool): number | undefined {
+    return pool.stopwatch.last;
+  }
+
+  // ——— observing (HA-13) ———
+
+  /** Listens to role changes and split brains; returns the function that stops listening. */
+  onEvent(listener: (event: PoolManagerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  metrics(): HostMetrics[] {
+    const master = this.getMasterPools()[0];
+    return this.#hosts.map(({ pool, role, roleChanges }) => {
+      const stats = pool.driver.stats;
+      const replica = pool.status?.role === 'replica';
+      return {
+        host: pool.address,
+        role,
+        free: pool.freeSize,
+        used: stats.total - stats.idle,
+        waiting: stats.waiting,
+        medianResponseTime: pool.stopwatch.median(),
+        lastResponseTime: pool.stopwatch.last,
+        lagBytes: replica ? this.#lagBytes(pool, master) : undefined,
+        lagSeconds: replica ? pool.status?.replayDelaySeconds : undefined,
+        roleChanges,
+      };
+    });
+  }
+
+  // ——— closing (HA-9) ———
+
+  /** Stops checking and closes every pool once its connections are returned. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const h of this.#hosts) clearTimeout(h.timer);
+    this.#changed.resolve();
+    await Promise.all(this.#hosts.map((h) => h.pool.close()));
+  }
+
+  /** Closes at once: connections in use are retired and closed as they come back. */
+  async terminate(): Promise<void> {
+    for (const h of this.#hosts) h.pool.driver.discardConnections();
+    await this.close();
+  }
+
+  // ——— internals ———
+
+  #watch(host: HostState): void {
+    const delay = this.#options.refreshDelayMs ?? DEFAULTS.refreshDelayMs;
+    const timeout = this.#options.refreshTimeoutMs ?? DEFAULTS.refreshTimeoutMs;
+    const round = async () => {
+      if (this.#closed) return;
+      await host.pool.check(timeout);
+      if (this.#closed) return;
+      this.#evaluate();
+      // Unref'd: checks alone do not keep a process alive.
+      host.timer = setTimeout(round, delay);
+      host.timer.unref();
+    };
+    void round();
+  }
+
+  /** Derives every host's effective role from the latest checks (the split-brain guard). */
+  #evaluate(): void {
+    const claims = this.#hosts.filter((h) => h.pool.status?.role === 'master');
+    for (const h of claims) this.#timeline = Math.max(this.#timeline, h.pool.status?.timeline ?? 0);
+    const newest = claims.filter((h) => (h.pool.status?.timeline ?? 0) >= this.#timeline);
+    for (const h of this.#hosts) {
+      const status = h.pool.status;
+      let role: EffectiveRole;
+      if (status === undefined) role = 'unavailable';
+      else if (status.role === 'replica') role = 'replica';
+      else if (!newest.includes(h)) role = 'fenced';
+      else role = newest.length > 1 ? 'contested' : 'master';
+      if (role !== h.role) {
+        const from = h.role;
+        h.role = role;
+        h.roleChanges++;
+        // Connections made under the old role must not serve the new one.
+        h.pool.driver.discardConnections();
+        this.#emit({ type: 'role-change', host: h.pool.address, from, to: role });
+      }
+    }
+    const contested = newest.length > 1 ? newest.map((h) => h.pool.address) : [];
+    if (contested.join() !== this.#contested) {
+      this.#contested = contested.join();
+      if (contested.length > 0) this.#emit({ type: 'split-brain', hosts: contested });
+    }
+    const changed = this.#changed;
+    this.#changed = deferred();
+    changed.resolve();
+  }
+
+  #emit(event: PoolManagerEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure is its own; the checks go on.
+      }
+    }
+  }
+
+  #hostsWithRole(role: EffectiveRole): HostPool[] {
+    const out: HostPool[] = [];
+    for (const h of this.#hosts) if (h.role === role) out.push(h.pool);
+    return out;
+  }
+
+  #lagBytes(replica: HostPool, master: HostPool | undefined): number | undefined {
+    const at = master?.status?.lsn;
+    const replayed = replica.status?.lsn;
+    if (at === undefined || replayed === undefined) return undefined;
+    return at > replayed ? Number(at - replayed) : 0;
+  }
+
+  #lagging(replica: HostPool, master: HostPool | undefined): boolean {
+    const { maxLagBytes, maxLagSeconds } = this.#options;
+    if (maxLagSeconds !== undefined && (replica.status?.replayDelaySeconds ?? 0) > maxLagSeconds) {
+      return true;
+    }
+    if (maxLagBytes === undefined) return false;
+    return (this.#lagBytes(replica, master) ?? 0) > maxLagBytes;
+  }
+
+  /** The least-lagging replicas (ties kept for the balancer). */
+  #freshest(replicas: HostPool[], master: HostPool | undefined): HostPool[] {
+    let best: HostPool[] = [];
+    let bestLag = Number.POSITIVE_INFINITY;
+    for (const r of replicas) {
+      const lag = (this.#lagBytes(r, master) ?? 0) + (r.status?.replayDelaySeconds ?? 0) * 1e9;
+      if (lag < bestLag) {
+        best = [r];
+        bestLag = lag;
+      } else if (lag === bestLag) best.push(r);
+    }
+    return best;
+  }
+
+  #nextChange(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      void this.#changed.promise.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Each host and its role, for error messages (addresses only, never credentials). */
+  #summary(): string {
+    return this.#hosts.map((h) => `${h.pool.address} ${h.role}`).join(', ');
+  }
+
+  #unavailable(
+    options: AcquireOptions,
+    timeout: number,
+    cause: unknown,
+  ): DependencyUnavailableError {
+    const wanted = options.readOnly === true ? 'replica' : 'master';
+    return new DependencyUnavailableError(
+      `No ${wanted} connection within ${timeout} ms (${this.#summary()})`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+
+function balancerOf(policy: BalancerPolicyName | BalancerPolicy): BalancerPolicy {
+  if (typeof policy === 'object') return policy;
+  if (policy === 'greedy') return new GreedyBalancer();
+  if (policy === 'random_weighted') return new RandomWeightedBalancer();
+  if (policy === 'round_robin') return new RoundRobinBalancer();
+  return invalidOption(
+    'PoolManager',
+    'balancer',
+    `"${String(policy)}" is not one of greedy, random_weighted, round_robin`,
+  );
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}

@@ -1,0 +1,185 @@
+import { DependencyUnavailableError } from 'libretto';
+import { Database, unitOfWork } from 'libretto/postgres';
+import { HaDriver, PoolManager, type PoolManagerOptions } from 'libretto/postgres/ha';
+import { type PostgresCluster, startPostgresCluster } from 'libretto/testing';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+// One cluster (primary + 2 replicas behind proxies) for the file; every test leaves it as
+// it found it (proxies passing, every node running, replay resumed).
+let cluster: PostgresCluster;
+const managers: PoolManager[] = [];
+
+beforeAll(async () => {
+  cluster = await startPostgresCluster({ replicas: 2 });
+  const setup = new pg.Client({ connectionString: cluster.primary.dsn() });
+  await setup.connect();
+  await setup.query('CREATE TABLE ha_items (id serial PRIMARY KEY, note text)');
+  await setup.end();
+  await cluster.waitForReplication();
+});
+afterAll(() => cluster?.close());
+afterEach(async () => {
+  for (const m of managers.splice(0)) await m.close();
+  for (const n of cluster.nodes) n.proxy.set('pass');
+});
+
+async function manager(options: Partial<PoolManagerOptions> = {}): Promise<PoolManager> {
+  const m = await PoolManager.create({
+    dsn: cluster.dsn(),
+    refreshDelayMs: 100,
+    refreshTimeoutMs: 500,
+    ...options,
+  });
+  managers.push(m);
+  await m.ready(1, 2, 15_000);
+  return m;
+}
+
+/** The server port behind a connection: tells the nodes apart through their proxies. */
+const serverPort = (node: PostgresCluster['nodes'][number]) => node.server.port;
+const portOf = async (run: (text: string) => Promise<{ rows: Record<string, unknown>[] }>) =>
+  Number((await run("SELECT current_setting('port') AS port")).rows[0]?.port);
+
+describe('PoolManager on a real cluster (HA-2..7)', () => {
+  it('finds each host role and waits for the counts asked', async () => {
+    const m = await manager();
+    const [primary, r1, r2] = m.pools;
+    expect(m.poolIsMaster(primary!)).toBe(true);
+    expect(m.poolIsReplica(r1!)).toBe(true);
+    expect(m.poolIsReplica(r2!)).toBe(true);
+    expect(m.getMasterPools()).toEqual([primary]);
+    expect(m.getReplicaPools()).toEqual([r1, r2]);
+    expect(m.getLastResponseTime(primary!)).toBeGreaterThan(0);
+    expect(m.getPoolFreesize(primary!)).toBe(10);
+    await expect(m.ready(2, 0, 300)).rejects.toThrow(
+      /not ready within 300 ms: wanted 2 master\(s\) and 0 replica\(s\)/,
+    );
+    await m.waitAllReady();
+    await m.waitNextPoolCheck();
+  });
+
+  it('hands out master connections for writes and replica ones for reads', async () => {
+    const m = await manager();
+    {
+      await using master = await m.acquireMaster();
+      expect((await master.query('SELECT pg_is_in_recovery() AS r')).rows).toEqual([{ r: false }]);
+      expect(master.host).toBe(cluster.primary.address);
+      expect(m.getPoolFreesize(master.pool)).toBe(9);
+    }
+    const replica = await m.acquire({ readOnly: true });
+    expect((await replica.query('SELECT pg_is_in_recovery() AS r')).rows).toEqual([{ r: true }]);
+    expect(cluster.replicas.map((r) => r.address)).toContain(replica.host);
+    m.release(replica);
+    expect(m.getPoolFreesize(m.pools[0]!)).toBe(10);
+  });
+
+  it('spreads reads over the replicas round robin; the master only as weighted', async () => {
+    const m = await manager({ balancer: 'round_robin' });
+    const driver = new HaDriver(m);
+    const read = () => portOf((text) => driver.query(text, [], { readOnly: true }));
+    const seen: number[] = [];
+    for (let i = 0; i < 6; i++) seen.push(await read());
+    const [p, r1, r2] = cluster.nodes.map(serverPort);
+    expect(seen).toEqual([r1, r2, r1, r2, r1, r2]);
+
+    const weighted = await manager({ balancer: 'round_robin', masterAsReplicaWeight: 1 });
+    const all = new HaDriver(weighted);
+    const ports = new Set<number>();
+    for (let i = 0; i < 6; i++) {
+      ports.add(await portOf((text) => all.query(text, [], { readOnly: true })));
+    }
+    expect(ports).toEqual(new Set([p, r1, r2]));
+  });
+
+  it('replica failover: reads fall back to the master or wait and fail typed; replicas rejoin', async () => {
+    const m = await manager();
+    const [, r1, r2] = cluster.nodes;
+    await Promise.all([cluster.kill(r1!), cluster.kill(r2!)]);
+    await m.waitNextPoolCheck();
+    await m.waitNextPoolCheck();
+    expect(m.getReplicaPools()).toEqual([]);
+
+    await using fallback = await m.acquireReplica({ fallbackMaster: true });
+    expect(fallback.host).toBe(cluster.primary.address);
+
+    const started = performance.now();
+    const failure = await m.acquireReplica({ timeout: 400 }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(DependencyUnavailableError);
+    expect((failure as Error).message).toMatch(/No replica connection within 400 ms/);
+    expect((failure as Error).message).toContain(`${r1!.address} unavailable`);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(390);
+
+    // A waiting acquire succeeds as soon as a replica is back.
+    const waiting = m.acquireReplica({ timeout: 20_000 });
+    await Promise.all([cluster.start(r1!), cluster.start(r2!)]);
+    const back = await waiting;
+    expect([r1!.address, r2!.address]).toContain(back.host);
+    back.release();
+    await m.ready(1, 2, 15_000);
+  });
+
+  it('keeps reads off a replica whose replay lags beyond the bound', async () => {
+    const m = await manager({ maxLagBytes: 4096, balancer: 'round_robin' });
+    const [primary, r1, r2] = cluster.nodes;
+    const direct = new pg.Client({ connectionString: r1!.server.dsn() });
+    await direct.connect();
+    await direct.query('SELECT pg_wal_replay_pause()');
+    try {
+      const writer = new pg.Client({ connectionString: primary!.dsn() });
+      await writer.connect();
+      await writer.query(
+        "INSERT INTO ha_items (note) SELECT repeat('x', 200) FROM generate_series(1, 100)",
+      );
+      await writer.end();
+      await m.waitNextPoolCheck();
+      await m.waitNextPoolCheck();
+      const lag = m.metrics().find((h) => h.host === r1!.address);
+      expect(lag?.lagBytes).toBeGreaterThan(4096);
+      const driver = new HaDriver(m);
+      for (let i = 0; i < 4; i++) {
+        expect(await portOf((text) => driver.query(text, [], { readOnly: true }))).toBe(
+          serverPort(r2!),
+        );
+      }
+      // With the other replica gone too, the lagging one is the freshest there is.
+      r2!.proxy.set('cut');
+      await m.waitNextPoolCheck();
+      expect(await portOf((text) => driver.query(text, [], { readOnly: true }))).toBe(
+        serverPort(r1!),
+      );
+    } finally {
+      await direct.query('SELECT pg_wal_replay_resume()');
+      await direct.end();
+    }
+  });
+
+  it('backs the Database adapter: writes on the master, replica() reads, read-your-writes', async () => {
+    const m = await manager();
+    const db = new Database(new HaDriver(m));
+    expect(await db.fetchVal('SELECT pg_is_in_recovery()')).toBe(false);
+    expect(await db.replica().fetchVal('SELECT pg_is_in_recovery()')).toBe(true);
+    await unitOfWork(async () => {
+      expect(await db.replica().fetchVal('SELECT pg_is_in_recovery()')).toBe(true);
+      await db.execute("INSERT INTO ha_items (note) VALUES ('mine')");
+      // The unit of work has written: its reads now see the master.
+      expect(await db.replica().fetchVal('SELECT pg_is_in_recovery()')).toBe(false);
+    });
+    await db.transaction(async () => {
+      expect(await db.replica().fetchVal('SELECT pg_is_in_recovery()')).toBe(false);
+    });
+  });
+
+  it('refuses bad options with typed errors', async () => {
+    await expect(
+      PoolManager.create({ dsn: cluster.dsn(), refreshDelay: 1 } as never),
+    ).rejects.toThrow(/refreshDelay/);
+    await expect(PoolManager.create({ dsn: 'postgresql://' })).rejects.toThrow(/at least one host/);
+    await expect(
+      PoolManager.create({ dsn: cluster.dsn(), masterAsReplicaWeight: 2 }),
+    ).rejects.toThrow(/between 0 and 1/);
+    await expect(
+      PoolManager.create({ dsn: cluster.dsn(), balancer: 'fastest' as never }),
+    ).rejects.toThrow(/greedy, random_weighted, round_robin/);
+  });
+});
