@@ -3,7 +3,7 @@
 // postgres.js, and pgbench -M prepared / -M extended (the ceiling), on one throwaway server
 // in one run: every pool opened once, then rotating rounds (median reported); then
 // transactional() around one statement against a bare BEGIN/COMMIT.
-//   npm run bench:postgres       BENCH_SECONDS (4 per contender and round), BENCH_ROUNDS (3)
+//   npm run bench:postgres       BENCH_SECONDS (4 per contender and round), BENCH_ROUNDS (5)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import pg from 'pg';
 import postgres from 'postgres';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROWS = 10_000;
 const QUERY = 'SELECT id, name, email FROM bench_user WHERE id = $1';
 

@@ -1,6 +1,6 @@
 import { DeadlineExceededError, DependencyUnavailableError } from 'libretto';
 import { Database, PgDriver } from 'libretto/postgres';
-import { startPostgres, type TestPostgres } from 'libretto/testing';
+import { startPostgres, TcpProxy, type TestPostgres } from 'libretto/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let server: TestPostgres;
@@ -41,6 +41,31 @@ describe('faults', () => {
     await expect(db.fetch('SELECT pg_sleep(2)')).rejects.toBeInstanceOf(DeadlineExceededError);
     expect(await db.fetchVal('SELECT 2')).toBe(2);
     await driver.close();
+  });
+
+  it('a host that stops answering hits the client-side query timeout; that connection is not reused', async () => {
+    const proxy = await TcpProxy.start('127.0.0.1', server.port);
+    const driver = await PgDriver.create({
+      host: '127.0.0.1',
+      port: proxy.port,
+      user: 'postgres',
+      database: 'postgres',
+      maxSize: 1,
+      queryTimeoutMs: 200,
+    });
+    const db = new Database(driver);
+    try {
+      expect(await db.fetchVal('SELECT 1')).toBe(1);
+      proxy.set('stall');
+      const error = await db.fetchVal('SELECT 2').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DeadlineExceededError);
+      expect(driver.stats.total).toBe(0); // closed, not back in the pool
+      proxy.set('pass');
+      expect(await db.fetchVal('SELECT 3')).toBe(3);
+    } finally {
+      await driver.close();
+      await proxy.close();
+    }
   });
 
   it('a server killed mid-query gives DependencyUnavailableError; the pool recovers when it returns', async () => {
