@@ -11,9 +11,12 @@ export const PostgresConfig = configSection(
   'postgres',
   z
     .strictObject({
-      backend: z.enum(['pg', 'pglite']).optional(),
+      backend: z.enum(['pg', 'pglite', 'ha']).optional(),
       dsn: z.string().optional(),
       host: z.string().optional(),
+      hosts: z
+        .union([z.array(z.string()).min(1), z.string().transform((t) => t.split(','))])
+        .optional(),
       user: z.string().optional(),
       password: z.string().optional(),
       database: z.string().optional(),
@@ -27,6 +30,16 @@ export const PostgresConfig = configSection(
       pre_ping: z.boolean().optional(),
       prepare: z.boolean().optional(),
       data_dir: z.string().optional(),
+      min_masters: z.number().int().min(0).optional(),
+      min_replicas: z.number().int().min(0).optional(),
+      refresh_delay: z.number().positive().optional(),
+      refresh_timeout: z.number().positive().optional(),
+      fallback_master: z.boolean().optional(),
+      master_as_replica_weight: z.number().min(0).max(1).optional(),
+      balancer_policy: z.enum(['greedy', 'random_weighted', 'round_robin']).optional(),
+      stopwatch_window_size: z.number().int().min(1).optional(),
+      max_lag_bytes: z.number().int().min(0).optional(),
+      max_lag_seconds: z.number().min(0).optional(),
       log_statements: z.boolean().optional(),
       log_parameters: z.boolean().optional(),
     })
@@ -35,11 +48,16 @@ export const PostgresConfig = configSection(
 
 /** Database settings in effect, after precedence (constructor > DI > defaults). */
 export interface PostgresSettings {
-  /** `pg` for a server, `pglite` for the embedded database. Default: `pg` when a DSN or host is set. */
-  readonly backend: 'pg' | 'pglite' | undefined;
+  /**
+   * `pg` for a server, `ha` for a cluster (SPEC section 4), `pglite` for the embedded database.
+   * Default: `ha` with `hosts` or a DSN naming several hosts, `pg` with a DSN or host, else `pglite`.
+   */
+  readonly backend: 'pg' | 'pglite' | 'ha' | undefined;
   readonly dsn: string | undefined;
-  /** `host`, `host:port`, or (for the HA backend) several, comma-separated. */
+  /** `host` or `host:port`. */
   readonly host: string | undefined;
+  /** HA: every host of the cluster, `host:port` each. */
+  readonly hosts: readonly string[] | undefined;
   readonly user: string | undefined;
   readonly password: string | undefined;
   readonly database: string | undefined;
@@ -63,12 +81,28 @@ export interface PostgresSettings {
   readonly dataDir: string | undefined;
   readonly logStatements: boolean;
   readonly logParameters: boolean;
+  /** HA: masters and replicas that must be up before the service starts and while ready. */
+  readonly minMasters: number;
+  readonly minReplicas: number;
+  /** HA: seconds between checks of a host, and the limit on one check. */
+  readonly refreshDelay: number;
+  readonly refreshTimeout: number;
+  /** HA: reads use the master when no replica is up. */
+  readonly fallbackMaster: boolean;
+  /** HA: chance (0–1) that the master also serves a read. */
+  readonly masterAsReplicaWeight: number;
+  readonly balancerPolicy: 'greedy' | 'random_weighted' | 'round_robin';
+  readonly stopwatchWindowSize: number;
+  /** HA: a replica further behind (WAL bytes / seconds of replay) serves reads only as a last resort. */
+  readonly maxLagBytes: number | undefined;
+  readonly maxLagSeconds: number | undefined;
 }
 
 export const POSTGRES_DEFAULTS: PostgresSettings = {
   backend: undefined,
   dsn: undefined,
   host: undefined,
+  hosts: undefined,
   user: undefined,
   password: undefined,
   database: undefined,
@@ -84,6 +118,16 @@ export const POSTGRES_DEFAULTS: PostgresSettings = {
   dataDir: undefined,
   logStatements: false,
   logParameters: false,
+  minMasters: 1,
+  minReplicas: 0,
+  refreshDelay: 1,
+  refreshTimeout: 1,
+  fallbackMaster: false,
+  masterAsReplicaWeight: 0,
+  balancerPolicy: 'greedy',
+  stopwatchWindowSize: 128,
+  maxLagBytes: undefined,
+  maxLagSeconds: undefined,
 };
 
 /** The `postgres:` section's snake_case keys as settings. */
@@ -94,6 +138,7 @@ export function settingsFromPostgresConfig(
     backend: c.backend,
     dsn: c.dsn,
     host: c.host,
+    hosts: c.hosts?.map((h) => h.trim()).filter((h) => h !== ''),
     user: c.user,
     password: c.password,
     database: c.database,
@@ -109,5 +154,15 @@ export function settingsFromPostgresConfig(
     dataDir: c.data_dir,
     logStatements: c.log_statements,
     logParameters: c.log_parameters,
+    minMasters: c.min_masters,
+    minReplicas: c.min_replicas,
+    refreshDelay: c.refresh_delay,
+    refreshTimeout: c.refresh_timeout,
+    fallbackMaster: c.fallback_master,
+    masterAsReplicaWeight: c.master_as_replica_weight,
+    balancerPolicy: c.balancer_policy,
+    stopwatchWindowSize: c.stopwatch_window_size,
+    maxLagBytes: c.max_lag_bytes,
+    maxLagSeconds: c.max_lag_seconds,
   };
 }

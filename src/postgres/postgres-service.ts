@@ -5,6 +5,8 @@ import { type Provider, provide } from '../di/provider.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { Database } from './database.js';
 import type { Driver, DriverConnection } from './driver.js';
+import { HaDriver } from './ha/ha-driver.js';
+import type { PoolManagerOptions } from './ha/pool-manager.js';
 import { PgDriver, type PgDriverOptions } from './pg-driver.js';
 import { PgliteDriver } from './pglite-driver.js';
 import {
@@ -69,9 +71,12 @@ export class PostgresService extends Service {
 
   override async start(): Promise<void> {
     const db = await this.getDependency(Database);
+    const s = this.#settings as PostgresSettings;
+    if (db.driver instanceof HaDriver) {
+      await db.driver.manager.ready(s.minMasters, s.minReplicas, s.acquireTimeout * 1000);
+    }
     await db.fetchVal('SELECT 1');
     setDefaultDatabase(db);
-    const s = this.#settings as PostgresSettings;
     this.logger.info({ backend: db.driver.kind, database: s.database ?? null }, 'database ready');
   }
 
@@ -80,7 +85,12 @@ export class PostgresService extends Service {
   }
 
   override async checkHealth(): Promise<void> {
-    await (await this.getDependency(Database)).fetchVal('SELECT 1');
+    const db = await this.getDependency(Database);
+    const s = this.#settings as PostgresSettings;
+    // HA: ready while the cluster has the masters and replicas asked for (no waiting).
+    if (db.driver instanceof HaDriver)
+      await db.driver.manager.ready(s.minMasters, s.minReplicas, 0);
+    await db.fetchVal('SELECT 1');
   }
 
   async #open(): Promise<Database> {
@@ -98,7 +108,9 @@ export class PostgresService extends Service {
       logParameters: s.logParameters,
     };
     if (driver !== undefined) return new Database(await driver(s), options);
-    const backend = s.backend ?? (s.dsn !== undefined || s.host !== undefined ? 'pg' : 'pglite');
+    const backend = s.backend ?? defaultBackend(s);
+    if (backend === 'ha')
+      return new Database(await HaDriver.create(haOptions(s, onConnect)), options);
     if (backend === 'pglite') {
       const pglite = await PgliteDriver.create({
         ...(s.dataDir === undefined ? {} : { dataDir: s.dataDir }),
@@ -108,6 +120,41 @@ export class PostgresService extends Service {
     }
     return new Database(await PgDriver.create(pgOptions(s, onConnect)), options);
   }
+}
+
+function defaultBackend(s: PostgresSettings): 'pg' | 'pglite' | 'ha' {
+  if (s.hosts !== undefined) return 'ha';
+  if (s.dsn !== undefined) return parseDsn(s.dsn).hosts.length > 1 ? 'ha' : 'pg';
+  return s.host === undefined ? 'pglite' : 'pg';
+}
+
+/** HA pool manager options from settings: hosts from `hosts` or the DSN, pool settings per host. */
+function haOptions(
+  s: PostgresSettings,
+  onConnect: PostgresServiceOptions['onConnect'],
+): PoolManagerOptions {
+  const dsn = s.dsn === undefined ? undefined : parseDsn(s.dsn);
+  const { host, port, user, password, database, ...pool } = pgOptions(
+    { ...s, dsn: undefined, host: undefined },
+    onConnect,
+  );
+  return {
+    ...(s.dsn === undefined ? {} : { dsn: s.dsn }),
+    ...(s.hosts === undefined ? {} : { hosts: s.hosts }),
+    ...(user === undefined ? {} : { user }),
+    ...(password === undefined ? {} : { password }),
+    ...(database === undefined ? {} : { database }),
+    acquireTimeoutMs: s.acquireTimeout * 1000,
+    refreshDelayMs: s.refreshDelay * 1000,
+    refreshTimeoutMs: s.refreshTimeout * 1000,
+    fallbackMaster: s.fallbackMaster,
+    masterAsReplicaWeight: s.masterAsReplicaWeight,
+    balancer: s.balancerPolicy,
+    stopwatchWindowSize: s.stopwatchWindowSize,
+    ...(s.maxLagBytes === undefined ? {} : { maxLagBytes: s.maxLagBytes }),
+    ...(s.maxLagSeconds === undefined ? {} : { maxLagSeconds: s.maxLagSeconds }),
+    pool: { ...pool, ...dsnParameters(dsn?.params ?? {}) },
+  };
 }
 
 /**
@@ -148,7 +195,11 @@ function pgOptions(
 ): PgDriverOptions {
   const dsn = s.dsn === undefined ? undefined : parseDsn(s.dsn);
   if (dsn !== undefined && dsn.hosts.length > 1) {
-    invalidOption('PostgresService', 'dsn', 'has several hosts: that needs the HA backend');
+    invalidOption(
+      'PostgresService',
+      'dsn',
+      'has several hosts: use backend ha (or leave backend unset)',
+    );
   }
   const extra = dsnParameters(dsn?.params ?? {});
   let host = dsn?.host;

@@ -87,12 +87,12 @@ describe('PostgresService', () => {
     });
     expect(await db.fetchVal("SELECT current_setting('application_name')")).toBe('lb_test');
     await app.stop();
-    for (const dsn of [
-      `${server.dsn}?search_path=x`,
-      `${server.dsn}?sslmode=maybe`,
-      'postgresql://a@h1:5432,h2:5432/db',
+    for (const options of [
+      { dsn: `${server.dsn}?search_path=x` },
+      { dsn: `${server.dsn}?sslmode=maybe` },
+      { dsn: 'postgresql://a@h1:5432,h2:5432/db', backend: 'pg' as const },
     ]) {
-      const error = await run({ dsn }).catch((e: unknown) => e);
+      const error = await run(options).catch((e: unknown) => e);
       expect(findCause(error, ValidationError)).toBeDefined();
     }
   });

@@ -1,5 +1,8 @@
-import { DependencyUnavailableError } from 'libretto';
-import { Database, unitOfWork } from 'libretto/postgres';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Application, ConfigService, DependencyUnavailableError } from 'libretto';
+import { Database, PostgresConfig, PostgresService, unitOfWork } from 'libretto/postgres';
 import { HaDriver, PoolManager, type PoolManagerOptions } from 'libretto/postgres/ha';
 import { type PostgresCluster, startPostgresCluster } from 'libretto/testing';
 import pg from 'pg';
@@ -168,6 +171,44 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     await db.transaction(async () => {
       expect(await db.replica().fetchVal('SELECT pg_is_in_recovery()')).toBe(false);
     });
+  });
+
+  it('PostgresService switches to the HA backend by configuration only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'libretto-ha-cfg-'));
+    const yaml = join(dir, 'config.yaml');
+    writeFileSync(
+      yaml,
+      [
+        'postgres:',
+        '  user: postgres',
+        '  database: postgres',
+        `  hosts: [${cluster.nodes.map((n) => n.address).join(', ')}]`,
+        '  min_masters: 1',
+        '  min_replicas: 2',
+        '  refresh_delay: 0.1',
+        '  balancer_policy: round_robin',
+        '  max_lag_bytes: 1048576',
+      ].join('\n'),
+    );
+    const postgres = new PostgresService();
+    const app = new Application(
+      new ConfigService({ sections: [PostgresConfig], argv: ['--config', yaml], env: {} }),
+      postgres,
+    );
+    await app.start();
+    try {
+      const db = await postgres.getDependency(Database);
+      expect(db.driver.kind).toBe('ha');
+      expect(await db.fetchVal('SELECT pg_is_in_recovery()')).toBe(false);
+      expect(await db.replica().fetchVal('SELECT pg_is_in_recovery()')).toBe(true);
+      await postgres.checkHealth();
+      // Fewer replicas than min_replicas: not ready.
+      cluster.nodes[2]!.proxy.set('cut');
+      await (db.driver as HaDriver).manager.waitNextPoolCheck();
+      await expect(postgres.checkHealth()).rejects.toThrow(DependencyUnavailableError);
+    } finally {
+      await app.stop();
+    }
   });
 
   it('refuses bad options with typed errors', async () => {
