@@ -3,6 +3,7 @@ import { DependencyUnavailableError, InvalidOperationError } from '../errors/app
 import type { Driver, DriverConnection, DriverResult, Row } from './driver.js';
 import { mustDiscard } from './error-mapping.js';
 import { PreparedStatements, type QueryCallback, toResult } from './prepared-statements.js';
+import { queryOnConnection } from './query-on-connection.js';
 
 /** Pool settings of the `pg` driver (SPEC PG-6). */
 export interface PgDriverOptions {
@@ -211,16 +212,7 @@ export class PgDriver implements Driver {
   }
 
   async #slowQuery<R>(text: string, values: readonly unknown[]): Promise<DriverResult<R>> {
-    const connection = await this.acquire();
-    let broken = false;
-    try {
-      return await connection.query<R>(text, values);
-    } catch (error) {
-      broken = mustDiscard(error);
-      throw error;
-    } finally {
-      connection.release(broken);
-    }
+    return queryOnConnection<R>(await this.acquire(), text, values);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Driver, DriverConnection, DriverResult, QueryOptions, Row } from '../driver.js';
-import { mustDiscard } from '../error-mapping.js';
+import { queryOnConnection } from '../query-on-connection.js';
 import { PoolManager, type PoolManagerOptions } from './pool-manager.js';
 
 /**
@@ -39,15 +39,6 @@ export class HaDriver implements Driver {
     values: readonly unknown[],
     options: QueryOptions,
   ): Promise<DriverResult<R>> {
-    const connection = await this.acquire(options);
-    let broken = false;
-    try {
-      return await connection.query<R>(text, values);
-    } catch (error) {
-      broken = mustDiscard(error);
-      throw error;
-    } finally {
-      connection.release(broken);
-    }
+    return queryOnConnection<R>(await this.acquire(options), text, values);
   }
 }
