@@ -6,6 +6,8 @@ export class Stopwatch {
   readonly #samples: number[] = [];
   #next = 0;
   #last: number | undefined;
+  /** Cached between samples: the weighted balancer reads it on every pick. */
+  #median: number | undefined;
 
   constructor(readonly windowSize: number) {
     if (!Number.isInteger(windowSize) || windowSize < 1) {
@@ -18,6 +20,7 @@ export class Stopwatch {
     if (this.#samples.length < this.windowSize) this.#samples.push(ms);
     else this.#samples[this.#next] = ms;
     this.#last = ms;
+    this.#median = undefined;
     this.#next = (this.#next + 1) % this.windowSize;
   }
 
@@ -29,17 +32,20 @@ export class Stopwatch {
   /** The median of the window (the mean of the middle two for an even count). */
   median(): number | undefined {
     const n = this.#samples.length;
-    if (n === 0) return undefined;
+    if (n === 0 || this.#median !== undefined) return this.#median;
     const sorted = [...this.#samples].sort((a, b) => a - b);
     const mid = n >> 1;
-    return n % 2 === 1
-      ? (sorted[mid] as number)
-      : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+    this.#median =
+      n % 2 === 1
+        ? (sorted[mid] as number)
+        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+    return this.#median;
   }
 
   clear(): void {
     this.#samples.length = 0;
     this.#next = 0;
     this.#last = undefined;
+    this.#median = undefined;
   }
 }
