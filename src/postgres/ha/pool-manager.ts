@@ -88,7 +88,15 @@ export type PoolManagerEvent =
       readonly from: EffectiveRole;
       readonly to: EffectiveRole;
     }
-  | { readonly type: 'split-brain'; readonly hosts: readonly string[] };
+  | {
+      /**
+       * More than one host reports master. `master` is the one taking writes (the newest
+       * timeline); absent while the claimants tie and none does.
+       */
+      readonly type: 'split-brain';
+      readonly hosts: readonly string[];
+      readonly master?: string;
+    };
 
 const DEFAULTS = {
   acquireTimeoutMs: 5_000,
@@ -116,6 +124,18 @@ const OPTION_KEYS = new Set([
   'maxLagSeconds',
   'pool',
 ]);
+
+/** Usable hosts by role, recomputed after every check. */
+interface RoleView {
+  readonly masters: readonly HostPool[];
+  readonly replicas: readonly HostPool[];
+  /** Replicas within the lag bounds. */
+  readonly fresh: readonly HostPool[];
+  /** The least-lagging replicas, for reads when none is fresh. */
+  readonly freshest: readonly HostPool[];
+}
+
+const NO_HOSTS: RoleView = { masters: [], replicas: [], fresh: [], freshest: [] };
 
 interface HostState {
   readonly pool: HostPool;
@@ -146,8 +166,9 @@ export class PoolManager {
   /** Resolved after any check completes. */
   #changed: { promise: Promise<void>; resolve: () => void };
   #closed = false;
-  /** Hosts contesting the master role, as last reported. */
-  #contested = '';
+  /** Hosts claiming the master role, as last reported. */
+  #claimants = '';
+  #view = NO_HOSTS;
   /** The newest master timeline seen: a master on an older one is fenced (X-5). */
   #timeline = 0;
 
@@ -270,19 +291,18 @@ export class PoolManager {
    * with probability `masterAsReplicaWeight`.
    */
   pick(options: AcquireOptions = {}): HostPool | undefined {
-    if (options.readOnly !== true) return this.#balancer.choose(this.getMasterPools());
-    const masters = this.getMasterPools();
-    const replicas = this.#hostsWithRole('replica');
-    const fresh = replicas.filter((h) => !this.#lagging(h, masters[0]));
-    const weight = options.masterAsReplicaWeight ?? this.#options.masterAsReplicaWeight ?? 0;
-    let candidates: HostPool[] = fresh;
+    // On the hot path: the lists are computed once per check, in #evaluate.
+    const { masters, fresh, freshest } = this.#view;
+    if (options.readOnly !== true) return this.#balancer.choose(masters);
     if (fresh.length === 0) {
       const fallback = options.fallbackMaster ?? this.#options.fallbackMaster ?? false;
-      candidates = fallback && masters.length > 0 ? masters : this.#freshest(replicas, masters[0]);
-    } else if (masters.length > 0 && weight > 0 && Math.random() < weight) {
-      candidates = [...fresh, ...masters];
+      return this.#balancer.choose(fallback && masters.length > 0 ? masters : freshest);
     }
-    return this.#balancer.choose(candidates);
+    const weight = options.masterAsReplicaWeight ?? this.#options.masterAsReplicaWeight ?? 0;
+    if (weight > 0 && masters.length > 0 && Math.random() < weight) {
+      return this.#balancer.choose([...fresh, ...masters]);
+    }
+    return this.#balancer.choose(fresh);
   }
 
   // ——— waiting (HA-5) ———
@@ -296,8 +316,8 @@ export class PoolManager {
     const met = () =>
       masters === undefined && replicas === undefined
         ? this.#hosts.every((h) => h.role === 'master' || h.role === 'replica')
-        : this.getMasterPools().length >= (masters ?? 0) &&
-          this.#hostsWithRole('replica').length >= (replicas ?? 0);
+        : this.#view.masters.length >= (masters ?? 0) &&
+          this.#view.replicas.length >= (replicas ?? 0);
     while (!met()) {
       const remaining = deadline - performance.now();
       if (remaining <= 0 || this.#closed) {
@@ -352,13 +372,13 @@ export class PoolManager {
 
   /** The usable master's pool (none during a contested split brain). */
   getMasterPools(): HostPool[] {
-    return this.#hostsWithRole('master');
+    return [...this.#view.masters];
   }
 
   /** Usable replicas' pools; with `fallbackMaster` the master's when there is no replica. */
   getReplicaPools(fallbackMaster = false): HostPool[] {
-    const replicas = this.#hostsWithRole('replica');
-    return replicas.length === 0 && fallbackMaster ? this.getMasterPools() : replicas;
+    const { masters, replicas } = this.#view;
+    return [...(replicas.length === 0 && fallbackMaster ? masters : replicas)];
   }
 
   poolIsMaster(pool: HostPool): boolean {
@@ -391,7 +411,7 @@ export class PoolManager {
   }
 
   metrics(): HostMetrics[] {
-    const master = this.getMasterPools()[0];
+    const master = this.#view.masters[0];
     return this.#hosts.map(({ pool, role, roleChanges }) => {
       const stats = pool.driver.stats;
       const replica = pool.status?.role === 'replica';
@@ -416,6 +436,7 @@ export class PoolManager {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#view = NO_HOSTS;
     for (const h of this.#hosts) clearTimeout(h.timer);
     this.#changed.resolve();
     await Promise.all(this.#hosts.map((h) => h.pool.close()));
@@ -465,14 +486,35 @@ export class PoolManager {
         this.#emit({ type: 'role-change', host: h.pool.address, from, to: role });
       }
     }
-    const contested = newest.length > 1 ? newest.map((h) => h.pool.address) : [];
-    if (contested.join() !== this.#contested) {
-      this.#contested = contested.join();
-      if (contested.length > 0) this.#emit({ type: 'split-brain', hosts: contested });
+    this.#view = this.#viewOfRoles();
+    const claimants = claims.map((h) => h.pool.address);
+    if (claimants.join() !== this.#claimants) {
+      this.#claimants = claimants.join();
+      if (claimants.length > 1) {
+        const master = this.#view.masters[0]?.address;
+        this.#emit({
+          type: 'split-brain',
+          hosts: claimants,
+          ...(master === undefined ? {} : { master }),
+        });
+      }
     }
     const changed = this.#changed;
     this.#changed = deferred();
     changed.resolve();
+  }
+
+  /** The candidate lists `pick` chooses from, as of the latest checks. */
+  #viewOfRoles(): RoleView {
+    const masters: HostPool[] = [];
+    const replicas: HostPool[] = [];
+    for (const h of this.#hosts) {
+      if (h.role === 'master') masters.push(h.pool);
+      else if (h.role === 'replica') replicas.push(h.pool);
+    }
+    const fresh = replicas.filter((r) => !this.#lagging(r, masters[0]));
+    const freshest = fresh.length > 0 ? fresh : this.#freshest(replicas, masters[0]);
+    return { masters, replicas, fresh, freshest };
   }
 
   #emit(event: PoolManagerEvent): void {
@@ -483,12 +525,6 @@ export class PoolManager {
         // A listener's failure is its own; the checks go on.
       }
     }
-  }
-
-  #hostsWithRole(role: EffectiveRole): HostPool[] {
-    const out: HostPool[] = [];
-    for (const h of this.#hosts) if (h.role === role) out.push(h.pool);
-    return out;
   }
 
   #lagBytes(replica: HostPool, master: HostPool | undefined): number | undefined {
