@@ -135,14 +135,14 @@ export class PostgresNode {
     const child = this.#process;
     if (child === undefined || !this.running) return;
     child.kill(SIGNALS[mode]);
-    await this.#exited;
+    await this.#exit(child);
   }
 
   /** Kills the server and its backends at once (SIGKILL), as a crash would. */
   async kill(): Promise<void> {
-    if (!this.running) return;
+    if (!this.running || this.#process === undefined) return;
     this.#killNow();
-    await this.#exited;
+    await this.#exit(this.#process);
   }
 
   /** Appends lines to postgresql.auto.conf (applied at the next start or reload). */
@@ -153,6 +153,16 @@ export class PostgresNode {
   /** @internal Forget the exit hook once the node's files are gone. */
   dispose(): void {
     this.#unregister();
+  }
+
+  /** Waits for the server to exit; referenced meanwhile, or a script awaiting only this would end. */
+  async #exit(child: ChildProcess): Promise<void> {
+    child.ref();
+    try {
+      await this.#exited;
+    } finally {
+      child.unref();
+    }
   }
 
   #killNow(): void {

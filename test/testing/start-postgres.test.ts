@@ -118,4 +118,13 @@ describe('startPostgres', () => {
     expect(existsSync(dataDir)).toBe(false);
     expect(await portOpen(port)).toBe(false);
   });
+
+  it('a plain script can await stop() and kill() to the end', () => {
+    const fixture = fileURLToPath(new URL('./fixtures/stop-in-script.ts', import.meta.url));
+    const out = execFileSync(process.execPath, ['--import', 'tsx', fixture], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    });
+    expect(out.trim()).toBe('stopped');
+  });
 });

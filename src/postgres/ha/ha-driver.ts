@@ -1,3 +1,4 @@
+import { DependencyUnavailableError } from '../../errors/application-errors.js';
 import type { Driver, DriverConnection, DriverResult, QueryOptions, Row } from '../driver.js';
 import { queryOnConnection } from '../query-on-connection.js';
 import { PoolManager, type PoolManagerOptions } from './pool-manager.js';
@@ -16,7 +17,14 @@ export class HaDriver implements Driver {
   }
 
   acquire(options: QueryOptions = {}): Promise<DriverConnection> {
-    return this.manager.acquire({ readOnly: options.readOnly === true });
+    return this.#acquireWithin(options, undefined);
+  }
+
+  #acquireWithin(options: QueryOptions, timeout: number | undefined): Promise<DriverConnection> {
+    return this.manager.acquire({
+      readOnly: options.readOnly === true,
+      ...(timeout === undefined ? {} : { timeout }),
+    });
   }
 
   /** One statement on the chosen host's pool; waits for a suitable host only when none is up. */
@@ -26,8 +34,16 @@ export class HaDriver implements Driver {
     options: QueryOptions = {},
   ): Promise<DriverResult<R>> {
     const host = this.manager.pick(options);
-    if (host !== undefined) return host.driver.query<R>(text, values);
-    return this.#afterWaiting<R>(text, values, options);
+    if (host === undefined) return this.#afterWaiting<R>(text, values, options);
+    const started = performance.now();
+    return host.driver.query<R>(text, values).catch((error: unknown) => {
+      // No connection from that host, so nothing was sent: wait for a suitable host for what
+      // is left of the acquire timeout, as `acquire` does (which has the host checked at once).
+      if (!(error instanceof DependencyUnavailableError)) throw error;
+      const left = this.manager.acquireTimeoutMs - (performance.now() - started);
+      if (left <= 0) throw error;
+      return this.#afterWaiting<R>(text, values, options, left);
+    });
   }
 
   close(): Promise<void> {
@@ -38,7 +54,8 @@ export class HaDriver implements Driver {
     text: string,
     values: readonly unknown[],
     options: QueryOptions,
+    timeout?: number,
   ): Promise<DriverResult<R>> {
-    return queryOnConnection<R>(await this.acquire(options), text, values);
+    return queryOnConnection<R>(await this.#acquireWithin(options, timeout), text, values);
   }
 }

@@ -107,6 +107,9 @@ const DEFAULTS = {
   stopwatchWindowSize: 128,
 };
 
+/** How often hosts are checked while callers wait for one (when refreshDelay is longer). */
+const HURRIED_DELAY_MS = 100;
+
 const OPTION_KEYS = new Set([
   'dsn',
   'hosts',
@@ -141,7 +144,12 @@ interface HostState {
   readonly pool: HostPool;
   role: EffectiveRole;
   roleChanges: number;
+  /** Runs a check now and schedules the next one. */
+  check: () => Promise<void>;
+  checking: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** When the next check is scheduled (performance.now() time). */
+  dueAt: number;
 }
 
 /**
@@ -166,6 +174,8 @@ export class PoolManager {
   /** Resolved after any check completes. */
   #changed: { promise: Promise<void>; resolve: () => void };
   #closed = false;
+  /** Callers of `acquire` waiting for a suitable host. */
+  #waiters = 0;
   /** Hosts claiming the master role, as last reported. */
   #claimants = '';
   #view = NO_HOSTS;
@@ -177,7 +187,10 @@ export class PoolManager {
       pool,
       role: 'unavailable',
       roleChanges: 0,
+      check: async () => {},
+      checking: false,
       timer: undefined,
+      dueAt: 0,
     }));
     this.#options = options;
     this.#balancer = balancer;
@@ -246,13 +259,18 @@ export class PoolManager {
 
   // ——— acquiring (HA-4) ———
 
+  /** How long `acquire` waits by default (ms). */
+  get acquireTimeoutMs(): number {
+    return this.#options.acquireTimeoutMs ?? DEFAULTS.acquireTimeoutMs;
+  }
+
   /**
    * A connection from a host of the wanted role, chosen by the balancer. With none there,
    * waits for one to appear until the timeout, then DependencyUnavailableError naming what was
    * missing and each host's state.
    */
   async acquire(options: AcquireOptions = {}): Promise<HaConnection> {
-    const timeout = options.timeout ?? this.#options.acquireTimeoutMs ?? DEFAULTS.acquireTimeoutMs;
+    const timeout = options.timeout ?? this.acquireTimeoutMs;
     const deadline = performance.now() + timeout;
     let failure: unknown;
     for (;;) {
@@ -262,12 +280,19 @@ export class PoolManager {
         try {
           return new HaConnection(await host.driver.acquire(), host);
         } catch (error) {
-          failure = error; // the host went away since its last check; wait for the next
+          // The host went away since its last check: check it now rather than at its turn.
+          failure = error;
+          this.#checkNow(host);
         }
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0) throw this.#unavailable(options, timeout, failure);
-      await this.#nextChange(remaining);
+      this.#hurry();
+      try {
+        await this.#nextChange(remaining);
+      } finally {
+        this.#waiters--;
+      }
     }
   }
 
@@ -453,16 +478,48 @@ export class PoolManager {
   #watch(host: HostState): void {
     const delay = this.#options.refreshDelayMs ?? DEFAULTS.refreshDelayMs;
     const timeout = this.#options.refreshTimeoutMs ?? DEFAULTS.refreshTimeoutMs;
-    const round = async () => {
-      if (this.#closed) return;
-      await host.pool.check(timeout);
+    host.check = async () => {
+      if (this.#closed || host.checking) return;
+      clearTimeout(host.timer);
+      host.checking = true;
+      try {
+        await host.pool.check(timeout);
+      } finally {
+        host.checking = false;
+      }
       if (this.#closed) return;
       this.#evaluate();
-      // Unref'd: checks alone do not keep a process alive.
-      host.timer = setTimeout(round, delay);
-      host.timer.unref();
+      this.#schedule(host, this.#waiters > 0 ? Math.min(delay, HURRIED_DELAY_MS) : delay);
     };
-    void round();
+    void host.check();
+  }
+
+  #schedule(host: HostState, delayMs: number): void {
+    clearTimeout(host.timer);
+    // Unref'd: checks alone do not keep a process alive.
+    host.timer = setTimeout(host.check, delayMs);
+    host.timer.unref();
+    host.dueAt = performance.now() + delayMs;
+  }
+
+  /**
+   * A caller starts waiting for a host of some role: until none waits, hosts are checked
+   * every HURRIED_DELAY_MS, so a promoted replica is found well before the next usual check.
+   */
+  #hurry(): void {
+    if (this.#waiters++ > 0) return;
+    const delay = this.#options.refreshDelayMs ?? DEFAULTS.refreshDelayMs;
+    if (delay <= HURRIED_DELAY_MS) return;
+    const soon = performance.now() + HURRIED_DELAY_MS;
+    for (const h of this.#hosts) {
+      if (!h.checking && h.dueAt > soon) this.#schedule(h, HURRIED_DELAY_MS);
+    }
+  }
+
+  /** Checks a host at once (unless a check of it is under way), then at its usual pace. */
+  #checkNow(pool: HostPool): void {
+    const host = this.#hosts.find((h) => h.pool === pool);
+    if (host !== undefined) void host.check();
   }
 
   /** Derives every host's effective role from the latest checks (the split-brain guard). */

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Application, ConfigService, DependencyUnavailableError } from 'libretto';
 import { Database, PostgresConfig, PostgresService, unitOfWork } from 'libretto/postgres';
-import { HaDriver, PoolManager, type PoolManagerOptions } from 'libretto/postgres/ha';
+import {
+  HaDriver,
+  PoolManager,
+  type PoolManagerEvent,
+  type PoolManagerOptions,
+} from 'libretto/postgres/ha';
 import { type PostgresCluster, startPostgresCluster } from 'libretto/testing';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +43,8 @@ async function manager(options: Partial<PoolManagerOptions> = {}): Promise<PoolM
   await m.ready(1, 2, 15_000);
   return m;
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The server port behind a connection: tells the nodes apart through their proxies. */
 const serverPort = (node: PostgresCluster['nodes'][number]) => node.server.port;
@@ -155,6 +162,66 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
       await direct.query('SELECT pg_wal_replay_resume()');
       await direct.end();
     }
+  });
+
+  it('reports per-host metrics and role-change events (HA-13)', async () => {
+    const m = await manager({ pool: { maxSize: 4 } });
+    const events: PoolManagerEvent[] = [];
+    m.onEvent((e) => events.push(e));
+    const [primary, r1] = cluster.nodes;
+    const a = await m.acquireMaster();
+    const b = await m.acquireMaster();
+    const byHost = new Map(m.metrics().map((h) => [h.host, h]));
+    expect(byHost.get(primary!.address)).toMatchObject({
+      role: 'master',
+      used: 2,
+      free: 2,
+      waiting: 0,
+      lagBytes: undefined,
+      roleChanges: 1, // unavailable → master
+    });
+    expect(byHost.get(r1!.address)).toMatchObject({ role: 'replica', used: 0, free: 4 });
+    expect(byHost.get(r1!.address)?.lagBytes).toBeGreaterThanOrEqual(0);
+    expect(byHost.get(r1!.address)?.lagSeconds).toBeGreaterThanOrEqual(0);
+    for (const h of byHost.values()) {
+      expect(h.medianResponseTime).toBeGreaterThan(0);
+      expect(h.lastResponseTime).toBeGreaterThan(0);
+    }
+    a.release();
+    b.release();
+
+    r1!.proxy.set('cut');
+    await m.waitNextPoolCheck();
+    expect(m.metrics().find((h) => h.host === r1!.address)).toMatchObject({
+      role: 'unavailable',
+      roleChanges: 2,
+    });
+    r1!.proxy.set('pass');
+    await m.ready(1, 2);
+    expect(events).toEqual([
+      { type: 'role-change', host: r1!.address, from: 'replica', to: 'unavailable' },
+      { type: 'role-change', host: r1!.address, from: 'unavailable', to: 'replica' },
+    ]);
+  });
+
+  it('checks a host at once when it fails, and often while callers wait for one', async () => {
+    // Checks every 5 s: without both, a dead master would look alive for seconds, and a
+    // caller would wait for the next round after it came back.
+    const m = await manager({ refreshDelayMs: 5_000, acquireTimeoutMs: 3_000 });
+    const db = new Database(new HaDriver(m));
+    const primary = cluster.primary;
+    primary.proxy.set('cut');
+    const failure = await m.acquireMaster({ timeout: 300 }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(DependencyUnavailableError);
+    expect((failure as Error).message).toContain(`${primary.address} unavailable`);
+
+    // A statement whose host cannot give a connection waits for one instead of failing.
+    const waiting = db.fetchVal('SELECT 1');
+    await sleep(300);
+    primary.proxy.set('pass');
+    const back = performance.now();
+    expect(await waiting).toBe(1);
+    expect(performance.now() - back).toBeLessThan(1_000);
   });
 
   it('backs the Database adapter: writes on the master, replica() reads, read-your-writes', async () => {

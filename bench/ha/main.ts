@@ -1,0 +1,251 @@
+// HA benchmark, two parts on throwaway clusters from libretto/testing:
+// 1. acquire + SELECT 1 + release through the PoolManager against a bare pg Pool on the same
+//    host (and Libretto's single-host PgDriver, to show what the HA layer itself costs),
+//    8 callers over pools of 8, rotating rounds, median; and the Database fast path.
+// 2. The failover timeline of the load test: 16 writers with acknowledged inserts on a
+//    synchronous cluster, the primary killed, the most advanced replica promoted: time from
+//    promotion to the first successful write, errors seen by callers, writes lost.
+//   npm run bench:ha        BENCH_SECONDS (4 per contender and round), BENCH_ROUNDS (5)
+import { Database, PgDriver } from 'libretto/postgres';
+import { HaDriver, PoolManager } from 'libretto/postgres/ha';
+import { type ClusterNode, type PostgresCluster, startPostgresCluster } from 'libretto/testing';
+import pg from 'pg';
+import { drive, type RoundContender, resultHeader, resultLine, rounds } from '../rounds.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const CALLERS = 8;
+const POOL = 8;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Straight to the servers, not through the in-process proxies (which would share our CPU). */
+const serverAddress = (node: ClusterNode) => `127.0.0.1:${node.server.port}`;
+
+async function managerOf(cluster: PostgresCluster, refreshDelayMs = 1_000): Promise<PoolManager> {
+  const manager = await PoolManager.create({
+    hosts: cluster.nodes.map(serverAddress),
+    user: 'postgres',
+    database: 'postgres',
+    refreshDelayMs,
+    pool: { maxSize: POOL },
+  });
+  await manager.ready(1, cluster.replicas.length, 15_000);
+  return manager;
+}
+
+function contender(
+  name: string,
+  open: () => Promise<{ op: () => Promise<unknown>; close: () => Promise<void> }>,
+): RoundContender {
+  return {
+    name,
+    open: async () => {
+      const { op, close } = await open();
+      return { run: () => drive(op, CALLERS, SECONDS), close };
+    },
+  };
+}
+
+async function throughput(): Promise<void> {
+  const cluster = await startPostgresCluster({ replicas: 2 });
+  try {
+    const primary = cluster.primary.server.dsn();
+    const manager = () => managerOf(cluster);
+    const acquired = await rounds(
+      [
+        contender('libretto PoolManager.acquireMaster', async () => {
+          const m = await manager();
+          return {
+            op: async () => {
+              const conn = await m.acquireMaster();
+              try {
+                await conn.query('SELECT 1', []);
+              } finally {
+                conn.release();
+              }
+            },
+            close: () => m.close(),
+          };
+        }),
+        contender('pg Pool connect/query/release', async () => {
+          const pool = new pg.Pool({ connectionString: primary, max: POOL });
+          return {
+            op: async () => {
+              const client = await pool.connect();
+              try {
+                await client.query('SELECT 1');
+              } finally {
+                client.release();
+              }
+            },
+            close: () => pool.end(),
+          };
+        }),
+        contender('pg Pool, hand-named statement', async () => {
+          const pool = new pg.Pool({ connectionString: primary, max: POOL });
+          return {
+            op: async () => {
+              const client = await pool.connect();
+              try {
+                await client.query({ name: 'one', text: 'SELECT 1' });
+              } finally {
+                client.release();
+              }
+            },
+            close: () => pool.end(),
+          };
+        }),
+        contender('libretto PgDriver (one host)', async () => {
+          const driver = await PgDriver.create({ connectionString: primary, maxSize: POOL });
+          return {
+            op: async () => {
+              const conn = await driver.acquire();
+              try {
+                await conn.query('SELECT 1', []);
+              } finally {
+                conn.release();
+              }
+            },
+            close: () => driver.close(),
+          };
+        }),
+      ],
+      ROUNDS,
+    );
+    print(
+      `acquire + SELECT 1 + release on the master — ${CALLERS} callers, pools of ${POOL}`,
+      acquired,
+    );
+
+    const queried = await rounds(
+      [
+        contender('libretto Database on HaDriver', async () => {
+          const m = await manager();
+          const db = new Database(new HaDriver(m));
+          return { op: () => db.fetchOne('SELECT 1', []), close: () => m.close() };
+        }),
+        contender('libretto Database on PgDriver', async () => {
+          const driver = await PgDriver.create({ connectionString: primary, maxSize: POOL });
+          const db = new Database(driver);
+          return { op: () => db.fetchOne('SELECT 1', []), close: () => driver.close() };
+        }),
+        contender('pg pool.query', async () => {
+          const pool = new pg.Pool({ connectionString: primary, max: POOL });
+          return { op: () => pool.query('SELECT 1'), close: () => pool.end() };
+        }),
+      ],
+      ROUNDS,
+    );
+    print(`db.fetchOne('SELECT 1') on the master — ${CALLERS} callers, pools of ${POOL}`, queried);
+  } finally {
+    await cluster.close();
+  }
+}
+
+function print(title: string, rows: [string, Awaited<ReturnType<typeof drive>>][]): void {
+  const base = rows[0]?.[1].ops ?? 1;
+  console.log(`\n${title}; ${ROUNDS} rounds of ${SECONDS} s, median; Node ${process.version}`);
+  console.log(resultHeader('libretto as % of it'));
+  for (const [name, r] of rows) {
+    const ratio = r === rows[0]?.[1] ? '—' : `${((100 * base) / r.ops).toFixed(0)}%`;
+    console.log(resultLine(name, r, ratio));
+  }
+}
+
+async function receivedLsn(node: ClusterNode): Promise<bigint> {
+  const client = new pg.Client({ connectionString: node.server.dsn() });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      "SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0')::text AS at",
+    );
+    return BigInt(rows[0].at);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The load test's failover, timed: kill the primary under 16 writers, promote, watch. */
+async function failover(refreshDelayMs: number): Promise<void> {
+  const cluster = await startPostgresCluster({ replicas: 2, synchronous: true });
+  try {
+    const setup = new pg.Client({ connectionString: cluster.primary.server.dsn() });
+    await setup.connect();
+    await setup.query('CREATE TABLE acked (writer int, seq int, PRIMARY KEY (writer, seq))');
+    await setup.end();
+    await cluster.waitForReplication();
+    const manager = await PoolManager.create({
+      hosts: cluster.nodes.map(serverAddress),
+      user: 'postgres',
+      database: 'postgres',
+      refreshDelayMs,
+      acquireTimeoutMs: 2_000,
+      pool: { maxSize: 16 },
+    });
+    await manager.ready(1, 2, 15_000);
+    const db = new Database(new HaDriver(manager));
+    const acked: string[] = [];
+    const errors = new Map<string, number>();
+    let killedAt = 0;
+    let promotedAt = Number.POSITIVE_INFINITY;
+    let firstWrite = Number.POSITIVE_INFINITY;
+    let lastBeforeKill = 0;
+    let stop = false;
+    const writer = async (id: number) => {
+      for (let seq = 0; !stop; seq++) {
+        try {
+          await db.execute('INSERT INTO acked (writer, seq) VALUES ($1, $2)', [id, seq]);
+          const now = performance.now();
+          if (now > promotedAt && now < firstWrite) firstWrite = now;
+          if (killedAt === 0) lastBeforeKill = now;
+          acked.push(`${id}:${seq}`);
+        } catch (error) {
+          const name = (error as Error).constructor.name;
+          errors.set(name, (errors.get(name) ?? 0) + 1);
+          await sleep(10);
+        }
+      }
+    };
+    const writers = Array.from({ length: 16 }, (_, i) => writer(i));
+    try {
+      await sleep(1_000);
+      const old = cluster.primary;
+      killedAt = performance.now();
+      await cluster.kill(old);
+      const [r1, r2] = cluster.replicas as [ClusterNode, ClusterNode];
+      const [l1, l2] = await Promise.all([receivedLsn(r1), receivedLsn(r2)]);
+      const promoteStarted = performance.now();
+      await cluster.promote(l1 >= l2 ? r1 : r2);
+      promotedAt = performance.now();
+      const deadline = promotedAt + 15_000;
+      while (firstWrite === Number.POSITIVE_INFINITY && performance.now() < deadline) {
+        await sleep(10);
+      }
+      await sleep(500);
+      stop = true;
+      await Promise.all(writers);
+      const rows = await db.fetch<{ k: string }>("SELECT writer || ':' || seq AS k FROM acked", []);
+      const present = new Set(rows.map((r) => r.k));
+      const lost = acked.filter((k) => !present.has(k)).length;
+      const seen = [...errors].map(([name, n]) => `${n} ${name}`).join(', ') || 'none';
+      console.log(
+        `\nFailover, refreshDelay ${refreshDelayMs} ms (16 writers, synchronous replication)\n` +
+          `  last write before the kill → kill:        ${(killedAt - lastBeforeKill).toFixed(0)} ms\n` +
+          `  kill → promotion done (pg_promote):       ${(promotedAt - killedAt).toFixed(0)} ms (promotion itself ${(promotedAt - promoteStarted).toFixed(0)} ms)\n` +
+          `  promotion → first acknowledged write:     ${(firstWrite - promotedAt).toFixed(0)} ms\n` +
+          `  writes unavailable (kill → first write):  ${(firstWrite - killedAt).toFixed(0)} ms\n` +
+          `  acknowledged: ${acked.length}; lost: ${lost}; errors seen by callers: ${seen}`,
+      );
+    } finally {
+      stop = true;
+      await Promise.all(writers);
+      await manager.close();
+    }
+  } finally {
+    await cluster.close();
+  }
+}
+
+await throughput();
+for (const delay of [1_000, 200]) await failover(delay);
