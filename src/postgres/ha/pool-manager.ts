@@ -200,10 +200,7 @@ export class PoolManager {
   /** Opens a pool per host and starts checking them; `ready()` waits for the roles. */
   static async create(options: PoolManagerOptions): Promise<PoolManager> {
     rejectUnknownKeys('PoolManager', options, OPTION_KEYS);
-    const weight = options.masterAsReplicaWeight ?? 0;
-    if (!(weight >= 0 && weight <= 1)) {
-      invalidOption('PoolManager', 'masterAsReplicaWeight', 'must be between 0 and 1');
-    }
+    checkNumbers(options);
     const balancer = balancerOf(options.balancer ?? 'greedy');
     const dsn = options.dsn === undefined ? undefined : parseDsn(options.dsn);
     const addresses =
@@ -270,6 +267,7 @@ export class PoolManager {
    * missing and each host's state.
    */
   async acquire(options: AcquireOptions = {}): Promise<HaConnection> {
+    checkAcquireOptions(options);
     const timeout = options.timeout ?? this.acquireTimeoutMs;
     const deadline = performance.now() + timeout;
     let failure: unknown;
@@ -639,6 +637,42 @@ export class PoolManager {
       `No ${wanted} connection within ${timeout} ms (${this.#summary()})`,
       cause === undefined ? undefined : { cause },
     );
+  }
+}
+
+/** Each numeric option and the least value it accepts (all must be finite). */
+const NUMBER_MINIMUMS = {
+  acquireTimeoutMs: 0,
+  refreshDelayMs: 1,
+  refreshTimeoutMs: 1,
+  stopwatchWindowSize: 1,
+  maxLagBytes: 0,
+  maxLagSeconds: 0,
+} as const;
+
+function checkNumbers(options: PoolManagerOptions): void {
+  for (const [key, min] of Object.entries(NUMBER_MINIMUMS)) {
+    const value = options[key as keyof typeof NUMBER_MINIMUMS];
+    if (value !== undefined && !(Number.isFinite(value) && value >= min)) {
+      invalidOption('PoolManager', key, `must be a finite number, ${min} or more`);
+    }
+  }
+  const weight = options.masterAsReplicaWeight ?? 0;
+  if (!(weight >= 0 && weight <= 1)) {
+    invalidOption('PoolManager', 'masterAsReplicaWeight', 'must be between 0 and 1');
+  }
+}
+
+const ACQUIRE_KEYS = new Set(['readOnly', 'fallbackMaster', 'masterAsReplicaWeight', 'timeout']);
+
+function checkAcquireOptions(options: AcquireOptions): void {
+  rejectUnknownKeys('acquire', options, ACQUIRE_KEYS);
+  const { timeout, masterAsReplicaWeight: weight } = options;
+  if (timeout !== undefined && !(timeout >= 0 && Number.isFinite(timeout))) {
+    invalidOption('acquire', 'timeout', 'must be a number of milliseconds, 0 or more');
+  }
+  if (weight !== undefined && !(weight >= 0 && weight <= 1)) {
+    invalidOption('acquire', 'masterAsReplicaWeight', 'must be between 0 and 1');
   }
 }
 

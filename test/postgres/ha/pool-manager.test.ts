@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Application, ConfigService, DependencyUnavailableError } from 'libretto';
+import { Application, ConfigService, DependencyUnavailableError, ValidationError } from 'libretto';
 import { Database, PostgresConfig, PostgresService, unitOfWork } from 'libretto/postgres';
 import {
   HaDriver,
@@ -289,5 +289,23 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     await expect(
       PoolManager.create({ dsn: cluster.dsn(), balancer: 'fastest' as never }),
     ).rejects.toThrow(/greedy, random_weighted, round_robin/);
+    for (const bad of [
+      { refreshDelayMs: 0 },
+      { refreshTimeoutMs: Number.NaN },
+      { acquireTimeoutMs: -1 },
+      { stopwatchWindowSize: 0 },
+      { maxLagBytes: Number.POSITIVE_INFINITY },
+    ]) {
+      const failure = await PoolManager.create({ dsn: cluster.dsn(), ...bad }).catch((e) => e);
+      expect(failure).toBeInstanceOf(ValidationError);
+      expect(failure.details).toEqual([
+        { path: Object.keys(bad)[0], message: expect.stringMatching(/finite number/) },
+      ]);
+    }
+
+    const m = await manager();
+    await expect(m.acquire({ timeout: Number.NaN })).rejects.toThrow(ValidationError);
+    await expect(m.acquire({ masterAsReplicaWeight: -0.5 })).rejects.toThrow(/between 0 and 1/);
+    await expect(m.acquire({ readonly: true } as never)).rejects.toThrow(/readonly unknown option/);
   });
 });

@@ -103,12 +103,14 @@ describe('split-brain guard (SPEC X-5)', () => {
       await sleep(400);
       // The old master freezes: its connections stay open but carry nothing either way.
       old.proxy.set('stall');
+      const stalledAt = performance.now();
       const [lsn1, lsn2] = await Promise.all([receivedLsn(r1), receivedLsn(r2)]);
       const chosen = lsn1 >= lsn2 ? r1 : r2;
       await c.promote(chosen);
       const newPool = m.pools.find((p) => p.address === chosen.address);
       await until('the promoted replica as master', () => m.getMasterPools()[0] === newPool);
-      await sleep(500);
+      // Frozen past the query timeout: statements sent into the stall fail to their callers.
+      await sleep(Math.max(500, 1_500 - (performance.now() - stalledAt)));
 
       // Thawed, it still says it is the master (nothing told it otherwise): two claimants.
       old.proxy.set('pass');
@@ -130,8 +132,9 @@ describe('split-brain guard (SPEC X-5)', () => {
       await Promise.all(writers);
     }
 
-    // Writes went on, to the new master only.
+    // Writes went on, to the new master only; those caught in the freeze timed out.
     expect(ackedAfterUnstall).toBeGreaterThan(0);
+    expect([...errors]).toEqual(['DeadlineExceededError']);
     expect(m.getMasterPools().map((p) => p.address)).toEqual([c.primary.address]);
     expect(events).toContainEqual(
       expect.objectContaining({
