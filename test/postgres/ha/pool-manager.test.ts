@@ -84,7 +84,7 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     expect(m.getPoolFreesize(m.pools[0]!)).toBe(10);
   });
 
-  it('spreads reads over the replicas round robin; the master only as weighted', async () => {
+  it('spreads reads over the replicas by each policy; the master only as weighted', async () => {
     const m = await manager({ balancer: 'round_robin' });
     const driver = new HaDriver(m);
     const read = () => portOf((text) => driver.query(text, [], { readOnly: true }));
@@ -100,6 +100,17 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
       ports.add(await portOf((text) => all.query(text, [], { readOnly: true })));
     }
     expect(ports).toEqual(new Set([p, r1, r2]));
+
+    // greedy (most free connections, random among equals) and random_weighted (by median
+    // check time) both use every idle replica, and not the master.
+    for (const balancer of ['greedy', 'random_weighted'] as const) {
+      const spread = new HaDriver(await manager({ balancer }));
+      const used = new Set<number>();
+      for (let i = 0; i < 40 && used.size < 2; i++) {
+        used.add(await portOf((text) => spread.query(text, [], { readOnly: true })));
+      }
+      expect(used).toEqual(new Set([r1, r2]));
+    }
   });
 
   it('replica failover: reads fall back to the master or wait and fail typed; replicas rejoin', async () => {
