@@ -47,6 +47,28 @@ function contender(
   };
 }
 
+/** A bare pg Pool: connect, one statement, release. */
+function pgPoolAcquiring(
+  name: string,
+  dsn: string,
+  statement: string | pg.QueryConfig,
+): RoundContender {
+  return contender(name, async () => {
+    const pool = new pg.Pool({ connectionString: dsn, max: POOL });
+    return {
+      op: async () => {
+        const client = await pool.connect();
+        try {
+          await client.query(statement);
+        } finally {
+          client.release();
+        }
+      },
+      close: () => pool.end(),
+    };
+  });
+}
+
 async function throughput(): Promise<void> {
   const cluster = await startPostgresCluster({ replicas: 2 });
   try {
@@ -68,33 +90,10 @@ async function throughput(): Promise<void> {
             close: () => m.close(),
           };
         }),
-        contender('pg Pool connect/query/release', async () => {
-          const pool = new pg.Pool({ connectionString: primary, max: POOL });
-          return {
-            op: async () => {
-              const client = await pool.connect();
-              try {
-                await client.query('SELECT 1');
-              } finally {
-                client.release();
-              }
-            },
-            close: () => pool.end(),
-          };
-        }),
-        contender('pg Pool, hand-named statement', async () => {
-          const pool = new pg.Pool({ connectionString: primary, max: POOL });
-          return {
-            op: async () => {
-              const client = await pool.connect();
-              try {
-                await client.query({ name: 'one', text: 'SELECT 1' });
-              } finally {
-                client.release();
-              }
-            },
-            close: () => pool.end(),
-          };
+        pgPoolAcquiring('pg Pool connect/query/release', primary, 'SELECT 1'),
+        pgPoolAcquiring('pg Pool, hand-named statement', primary, {
+          name: 'one',
+          text: 'SELECT 1',
         }),
         contender('libretto PgDriver (one host)', async () => {
           const driver = await PgDriver.create({ connectionString: primary, maxSize: POOL });
@@ -153,19 +152,6 @@ function print(title: string, rows: [string, Awaited<ReturnType<typeof drive>>][
   }
 }
 
-async function receivedLsn(node: ClusterNode): Promise<bigint> {
-  const client = new pg.Client({ connectionString: node.server.dsn() });
-  await client.connect();
-  try {
-    const { rows } = await client.query(
-      "SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0')::text AS at",
-    );
-    return BigInt(rows[0].at);
-  } finally {
-    await client.end();
-  }
-}
-
 /** The load test's failover, timed: kill the primary under 16 writers, promote, watch. */
 async function failover(refreshDelayMs: number): Promise<void> {
   const cluster = await startPostgresCluster({ replicas: 2, synchronous: true });
@@ -213,10 +199,9 @@ async function failover(refreshDelayMs: number): Promise<void> {
       const old = cluster.primary;
       killedAt = performance.now();
       await cluster.kill(old);
-      const [r1, r2] = cluster.replicas as [ClusterNode, ClusterNode];
-      const [l1, l2] = await Promise.all([receivedLsn(r1), receivedLsn(r2)]);
+      const chosen = await cluster.mostAdvancedReplica();
       const promoteStarted = performance.now();
-      await cluster.promote(l1 >= l2 ? r1 : r2);
+      await cluster.promote(chosen);
       promotedAt = performance.now();
       const deadline = promotedAt + 15_000;
       while (firstWrite === Number.POSITIVE_INFINITY && performance.now() < deadline) {

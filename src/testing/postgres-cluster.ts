@@ -127,6 +127,29 @@ export class PostgresCluster {
     }
   }
 
+  /**
+   * The running replica that has received the most WAL: the one a failover tool promotes,
+   * so that with synchronous replication no acknowledged commit is lost.
+   */
+  async mostAdvancedReplica(): Promise<ClusterNode> {
+    let best: ClusterNode | undefined;
+    let bestAt = -1n;
+    for (const replica of this.replicas) {
+      if (!replica.server.running) continue;
+      const [row] = await querySql(
+        replica.server.dsn(),
+        "SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0')::text AS at",
+      );
+      const at = BigInt(String(row?.at ?? '0'));
+      if (at > bestAt) {
+        best = replica;
+        bestAt = at;
+      }
+    }
+    if (best === undefined) throw new InvalidOperationError('No replica is running');
+    return best;
+  }
+
   /** Stops every node and proxy and removes the files. */
   async close(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.server.stop('immediate')));
