@@ -1,0 +1,213 @@
+import type { z } from 'zod';
+import { ValidationError } from '../errors/domain-errors.js';
+
+/** How a field is stored and serialized, derived from its zod schema. */
+export type FieldKind =
+  | 'text'
+  | 'uuid'
+  | 'integer'
+  | 'bigint-number'
+  | 'double'
+  | 'bigint'
+  | 'boolean'
+  | 'timestamp'
+  | 'enum'
+  | 'json'
+  | 'model'
+  | 'model-list';
+
+/** The part of a model a nested field needs: its own dict conversions and schema. */
+export interface NestedModel {
+  readonly name: string;
+  toDict(entity: object): Record<string, unknown>;
+  fromDict(dict: unknown, path?: string): object;
+}
+
+/** One field: its column type, whether it may be null, and its conversions. */
+export interface FieldCodec {
+  readonly kind: FieldKind;
+  readonly sqlType: string;
+  /** The column accepts NULL: the field is optional or nullable. */
+  readonly nullable: boolean;
+  /** What a NULL column becomes: null for a nullable field, absent for an optional one. */
+  readonly nullValue: null | undefined;
+  /** For `model` / `model-list`. */
+  readonly nested: NestedModel | undefined;
+  /** Numeric enums: value → name and back (string enums serialize as they are). */
+  readonly enumNames: ReadonlyMap<unknown, string> | undefined;
+  readonly enumValues: ReadonlyMap<string, unknown> | undefined;
+}
+
+const SQL_TYPES: Record<FieldKind, string> = {
+  text: 'text',
+  uuid: 'uuid',
+  integer: 'integer',
+  'bigint-number': 'bigint',
+  double: 'double precision',
+  bigint: 'numeric',
+  boolean: 'boolean',
+  timestamp: 'timestamptz',
+  enum: 'text',
+  json: 'jsonb',
+  model: 'jsonb',
+  'model-list': 'jsonb',
+};
+
+const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch']);
+
+/** Nested models known by their schema: `Address.schema` used as a field is a nested model. */
+export const nestedModels = new WeakMap<z.ZodType, NestedModel>();
+
+interface Def {
+  type: string;
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  entries?: Record<string, unknown>;
+  format?: string;
+}
+
+const defOf = (schema: z.ZodType): Def => schema._zod.def as unknown as Def;
+
+/** What a field's zod schema becomes in a table and in a dict. */
+export function fieldCodec(schema: z.ZodType): FieldCodec {
+  let optional = false;
+  let nullable = false;
+  let inner = schema;
+  for (let def = defOf(inner); WRAPPERS.has(def.type); def = defOf(inner)) {
+    if (def.type === 'optional') optional = true;
+    if (def.type === 'nullable') nullable = true;
+    inner = def.innerType as z.ZodType;
+  }
+  const def = defOf(inner);
+  const nested = nestedModels.get(inner);
+  let kind: FieldKind;
+  let enumNames: Map<unknown, string> | undefined;
+  let enumValues: Map<string, unknown> | undefined;
+  if (nested !== undefined) kind = 'model';
+  else if (def.type === 'array' && nestedModels.has(def.element as z.ZodType)) {
+    kind = 'model-list';
+  } else if (def.type === 'string') {
+    kind = (inner as z.ZodString).format === 'uuid' ? 'uuid' : 'text';
+  } else if (def.type === 'number') {
+    const format = (inner as z.ZodNumber).format;
+    kind = format === 'int32' ? 'integer' : format === 'safeint' ? 'bigint-number' : 'double';
+  } else if (def.type === 'bigint') kind = 'bigint';
+  else if (def.type === 'boolean') kind = 'boolean';
+  else if (def.type === 'date') kind = 'timestamp';
+  else if (def.type === 'enum') {
+    kind = 'enum';
+    const entries = Object.entries(def.entries ?? {});
+    if (entries.some(([, v]) => typeof v === 'number')) {
+      enumNames = new Map(entries.map(([k, v]) => [v, k]));
+      enumValues = new Map(entries.map(([k, v]) => [k, v]));
+    }
+  } else kind = 'json';
+  const element = kind === 'model-list' ? nestedModels.get(def.element as z.ZodType) : nested;
+  return {
+    kind,
+    sqlType: SQL_TYPES[kind],
+    nullable: optional || nullable,
+    nullValue: nullable ? null : undefined,
+    nested: element,
+    enumNames,
+    enumValues,
+  };
+}
+
+/** A value as it goes into a plain object (JSON-friendly: dates as ISO strings). */
+export function toDictValue(codec: FieldCodec, value: unknown): unknown {
+  if (value === null || value === undefined) return value;
+  switch (codec.kind) {
+    case 'timestamp':
+      return (value as Date).toISOString();
+    case 'bigint':
+      return String(value);
+    case 'enum':
+      return codec.enumNames?.get(value) ?? value;
+    case 'model':
+      return codec.nested?.toDict(value as object);
+    case 'model-list':
+      return (value as object[]).map((v) => codec.nested?.toDict(v));
+    default:
+      return value;
+  }
+}
+
+/** The inverse of {@link toDictValue}; a value of the wrong shape is left for zod to reject. */
+export function fromDictValue(codec: FieldCodec, value: unknown, path: string): unknown {
+  if (value === null || value === undefined) return value;
+  switch (codec.kind) {
+    case 'timestamp':
+      return typeof value === 'string' ? parseTimestamp(value, path) : value;
+    case 'bigint':
+      return typeof value === 'string' && /^-?\d+$/.test(value) ? BigInt(value) : value;
+    case 'enum':
+      return typeof value === 'string' && codec.enumValues?.has(value)
+        ? codec.enumValues.get(value)
+        : value;
+    case 'model':
+      return codec.nested?.fromDict(value, path);
+    case 'model-list':
+      return Array.isArray(value)
+        ? value.map((v, i) => codec.nested?.fromDict(v, `${path}.${i}`))
+        : value;
+    default:
+      return value;
+  }
+}
+
+/** A value as a statement parameter for the field's column. */
+export function toColumnValue(codec: FieldCodec, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  switch (codec.kind) {
+    case 'bigint':
+      return String(value);
+    case 'json':
+      // Always as text: `pg` would turn a JS array into a PostgreSQL array, not JSON.
+      return JSON.stringify(value);
+    case 'model':
+    case 'model-list':
+      return JSON.stringify(toDictValue(codec, value));
+    default:
+      return value;
+  }
+}
+
+/** A column value as the field's value (`undefined`: leave the property out). */
+export function fromColumnValue(codec: FieldCodec, value: unknown): unknown {
+  if (value === null || value === undefined) return codec.nullValue;
+  switch (codec.kind) {
+    case 'bigint-number':
+      return Number(value);
+    case 'bigint':
+      return BigInt(value as string);
+    case 'model':
+    case 'model-list':
+      return fromDictValue(codec, value, '');
+    default:
+      return value;
+  }
+}
+
+/** Whether reading the column needs {@link fromColumnValue} (the rest come back as they are). */
+export function needsColumnConversion(codec: FieldCodec): boolean {
+  return (
+    codec.kind === 'bigint-number' ||
+    codec.kind === 'bigint' ||
+    codec.kind === 'model' ||
+    codec.kind === 'model-list' ||
+    (codec.nullable && codec.nullValue === undefined)
+  );
+}
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+function parseTimestamp(value: string, path: string): Date {
+  const date = new Date(value);
+  if (!ISO.test(value) || Number.isNaN(date.getTime())) {
+    throw new ValidationError(`${path}: not an ISO 8601 date-time`, {
+      details: [{ path, message: 'expected an ISO 8601 date-time' }],
+    });
+  }
+  return date;
+}

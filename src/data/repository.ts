@@ -1,0 +1,607 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/domain-errors.js';
+import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
+import type { DatabaseAdapter } from '../postgres/database-adapter.js';
+import {
+  fromColumnValue,
+  needsColumnConversion,
+  toColumnValue,
+  toDictValue,
+} from './field-codec.js';
+import type { Model, ModelColumn } from './model.js';
+import type { EntityOf, Fields, IdOf, ModelOptions } from './model-types.js';
+import { compileSort, compileWhere, type SortKey, type Where } from './where-clause.js';
+
+/** Options of {@link repository}. */
+export interface RepositoryOptions {
+  /** Reads outside a transaction go to replicas when the backend has them (SPEC REPO-11). */
+  readonly readFromReplicas?: boolean;
+  /** Who is saving, for `changedById` of versioned models, when `save` is not told. */
+  readonly changedBy?: () => string | null | undefined;
+}
+
+/** Per-call options of reads. */
+export interface ReadOptions {
+  /** Read from a replica (HA) for this call; default the repository's setting. */
+  readonly replica?: boolean;
+  /** Include soft-deleted entities (inactive versions, `deletedAt` set). */
+  readonly includeDeleted?: boolean;
+}
+
+/** Options of `getMany`. */
+export interface ManyOptions<E> extends ReadOptions {
+  readonly where?: Where<E>;
+  readonly sort?: SortKey<E> | readonly SortKey<E>[];
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+/** Options of `search` (SPEC REPO-6). */
+export interface SearchOptions<E> extends ReadOptions {
+  readonly where?: Where<E>;
+  readonly sort?: SortKey<E> | readonly SortKey<E>[];
+  /** From 1 (default 1). */
+  readonly page?: number;
+  /** 1 to 1000 (default 20). */
+  readonly pageSize?: number;
+}
+
+/** One page of a search and the number of matches in all pages. */
+export interface Page<E> {
+  readonly items: E[];
+  readonly total: number;
+}
+
+/** Options of writes. */
+export interface SaveOptions {
+  /** `changedById` of the new version (versioned models). */
+  readonly changedById?: string | null;
+}
+
+const OPTION_KEYS = new Set(['readFromReplicas', 'changedBy']);
+const MAX_PAGE_SIZE = 1000;
+
+const quote = (name: string) => `"${name}"`;
+
+interface ReplicaCapable {
+  replica(): DatabaseAdapter;
+}
+
+/**
+ * The generic repository of a model over the `libretto/postgres` adapters (SPEC REPO-1..7,
+ * REPO-9): every call joins the ambient transaction. Versioned models keep each replaced
+ * version in `<table>_audit` and refuse to save over a version they did not read
+ * (ConflictError); deleting one is a new, inactive version.
+ */
+export class Repository<
+  N extends string = string,
+  F extends Fields = Fields,
+  O extends ModelOptions<F> = ModelOptions<F>,
+> {
+  readonly #db: DatabaseAdapter;
+  readonly #replica: DatabaseAdapter;
+  readonly #readFromReplicas: boolean;
+  readonly #changedBy: (() => string | null | undefined) | undefined;
+  readonly #select: string;
+  readonly #live: string;
+  readonly #keyColumns: readonly ModelColumn[];
+  readonly #keyWhere: string;
+  readonly #converted: readonly ModelColumn[];
+  readonly #getSql: string;
+  readonly #versioned: boolean;
+  readonly #writeColumns: readonly ModelColumn[];
+  #saveSql: string | undefined;
+
+  constructor(
+    readonly model: Model<N, F, O>,
+    db: DatabaseAdapter,
+    options: RepositoryOptions = {},
+  ) {
+    rejectUnknownKeys('repository', options, OPTION_KEYS);
+    if (model.options.embedded === true) {
+      invalidOption('repository', 'model', `${model.name} is embedded: it has no table`);
+    }
+    this.#db = db;
+    this.#replica = 'replica' in db ? (db as unknown as ReplicaCapable).replica() : db;
+    this.#readFromReplicas = options.readFromReplicas === true;
+    this.#changedBy = options.changedBy;
+    this.#versioned = model.options.versioned === true;
+    const readable = model.columns.filter((c) => c.role !== 'computed');
+    this.#select = readable
+      .map((c) =>
+        c.column === c.property ? quote(c.column) : `${quote(c.column)} AS ${quote(c.property)}`,
+      )
+      .join(', ');
+    this.#live = this.#versioned
+      ? '"active"'
+      : model.options.softDelete === true
+        ? '"deleted_at" IS NULL'
+        : '';
+    this.#keyColumns = model.primaryKey.map((p) => model.column(p) as ModelColumn);
+    this.#keyWhere = this.#keyColumns.map((c, i) => `${quote(c.column)} = $${i + 1}`).join(' AND ');
+    this.#converted = readable.filter((c) => needsColumnConversion(c.codec) || c.role === 'extra');
+    this.#getSql = `SELECT ${this.#select} FROM ${quote(model.table)} WHERE ${this.#keyWhere}`;
+    this.#writeColumns = model.columns;
+  }
+
+  // ——— reads (REPO-1) ———
+
+  /** The entity with this id; NotFoundError when there is none (or it was deleted). */
+  async get(id: IdOf<F, O>, options: ReadOptions = {}): Promise<EntityOf<F, O>> {
+    const found = await this.getOrNone(id, options);
+    if (found === undefined) {
+      throw new NotFoundError(`${this.model.name} not found`, {
+        details: [{ resource: this.model.name, id: id as unknown as string }],
+      });
+    }
+    return found;
+  }
+
+  async getOrNone(id: IdOf<F, O>, options: ReadOptions = {}): Promise<EntityOf<F, O> | undefined> {
+    const live = options.includeDeleted === true || this.#live === '' ? '' : ` AND ${this.#live}`;
+    const row = await this.#reader(options).fetchOne<Record<string, unknown>>(
+      live === '' ? this.#getSql : this.#getSql + live,
+      this.#keyValues(id, 'id'),
+    );
+    return row === undefined ? undefined : this.#fromRow(row);
+  }
+
+  async contains(id: IdOf<F, O>, options: ReadOptions = {}): Promise<boolean> {
+    return (await this.getOrNone(id, options)) !== undefined;
+  }
+
+  /** The entities with these ids that exist, in no particular order. */
+  async range(ids: readonly IdOf<F, O>[], options: ReadOptions = {}): Promise<EntityOf<F, O>[]> {
+    if (ids.length === 0) return [];
+    const values: unknown[] = [];
+    const keys = this.#keyColumns;
+    let condition: string;
+    if (keys.length === 1) {
+      const column = keys[0] as ModelColumn;
+      values.push(ids.map((id, i) => this.#keyValues(id, `ids.${i}`)[0]));
+      condition = `${quote(column.column)} = ANY($1::${column.codec.sqlType}[])`;
+    } else {
+      const tuples = ids.map((id, i) => this.#keyValues(id, `ids.${i}`));
+      keys.forEach((_, k) => {
+        values.push(tuples.map((t) => t[k]));
+      });
+      const columns = keys.map((c) => quote(c.column)).join(', ');
+      const arrays = keys.map((c, k) => `$${k + 1}::${c.codec.sqlType}[]`).join(', ');
+      condition = `(${columns}) IN (SELECT * FROM unnest(${arrays}))`;
+    }
+    const live = options.includeDeleted === true || this.#live === '' ? '' : ` AND ${this.#live}`;
+    return this.#many(condition + live, values, '', options);
+  }
+
+  /** The first entity matching, or undefined. */
+  async getOne(
+    where: Where<EntityOf<F, O>>,
+    options: ReadOptions & Pick<ManyOptions<EntityOf<F, O>>, 'sort'> = {},
+  ): Promise<EntityOf<F, O> | undefined> {
+    const [first] = await this.getMany({ ...options, where, limit: 1 });
+    return first;
+  }
+
+  /** Entities matching `where`, sorted, limited, offset. */
+  async getMany(options: ManyOptions<EntityOf<F, O>> = {}): Promise<EntityOf<F, O>[]> {
+    const values: unknown[] = [];
+    const condition = this.#conditions(options.where, values, options);
+    let tail = '';
+    const order = compileSort(this.model, options.sort);
+    if (order !== '') tail += ` ORDER BY ${order}`;
+    if (options.limit !== undefined) {
+      tail += ` LIMIT ${count(options.limit, 'limit', 0)}`;
+    }
+    if (options.offset !== undefined) tail += ` OFFSET ${count(options.offset, 'offset', 0)}`;
+    return this.#many(condition, values, tail, options);
+  }
+
+  async count(where?: Where<EntityOf<F, O>>, options: ReadOptions = {}): Promise<number> {
+    const values: unknown[] = [];
+    const condition = this.#conditions(where, values, options);
+    const text = `SELECT count(*)::int AS n FROM ${quote(this.model.table)}${condition === '' ? '' : ` WHERE ${condition}`}`;
+    return Number(await this.#reader(options).fetchVal(text, values));
+  }
+
+  /**
+   * One page of matches and the total over all pages (SPEC REPO-6), in one statement (a
+   * second, a count, only for a page past the end).
+   */
+  async search(options: SearchOptions<EntityOf<F, O>> = {}): Promise<Page<EntityOf<F, O>>> {
+    const page = count(options.page ?? 1, 'page', 1);
+    const size = count(options.pageSize ?? 20, 'pageSize', 1);
+    if (size > MAX_PAGE_SIZE) {
+      throw new ValidationError(`pageSize: at most ${MAX_PAGE_SIZE}`, {
+        details: [{ path: 'pageSize', message: `must be at most ${MAX_PAGE_SIZE}` }],
+      });
+    }
+    const values: unknown[] = [];
+    const condition = this.#conditions(options.where, values, options);
+    const order = compileSort(this.model, options.sort);
+    const text =
+      `SELECT ${this.#select}, count(*) OVER () AS "__total" FROM ${quote(this.model.table)}` +
+      (condition === '' ? '' : ` WHERE ${condition}`) +
+      (order === '' ? '' : ` ORDER BY ${order}`) +
+      ` LIMIT ${size} OFFSET ${(page - 1) * size}`;
+    const rows = await this.#reader(options).fetch<Record<string, unknown>>(text, values);
+    let total: number;
+    if (rows.length > 0) total = Number(rows[0]?.__total);
+    else if (page === 1) total = 0;
+    else {
+      total = await this.count(options.where, options);
+    }
+    const items = rows.map((row) => {
+      delete row.__total;
+      return this.#fromRow(row);
+    });
+    return { items, total };
+  }
+
+  // ——— writes (REPO-2..4) ———
+
+  /**
+   * Inserts or updates; returns the entity as saved (a new object). Versioned: a new version
+   * (the replaced one moves to the audit table); a version other than the stored one is a
+   * ConflictError and nothing is written.
+   */
+  async save(entity: EntityOf<F, O>, options: SaveOptions = {}): Promise<EntityOf<F, O>> {
+    return this.#versioned ? this.#saveVersion(entity, options) : this.#upsert(entity);
+  }
+
+  /** Saves each, in one transaction; returns them as saved. */
+  async saveAll(
+    entities: readonly EntityOf<F, O>[],
+    options: SaveOptions = {},
+  ): Promise<EntityOf<F, O>[]> {
+    return this.#db.transaction(async () => {
+      const saved: EntityOf<F, O>[] = [];
+      for (const entity of entities) saved.push(await this.save(entity, options));
+      return saved;
+    });
+  }
+
+  /**
+   * Deletes: a versioned entity gets a new, inactive version (its history stays); a model
+   * with `softDelete` gets `deletedAt`; any other row is removed. Returns what was saved, or
+   * undefined for a removed row.
+   */
+  async delete(
+    entity: EntityOf<F, O>,
+    options: SaveOptions = {},
+  ): Promise<EntityOf<F, O> | undefined> {
+    if (this.#versioned) {
+      return this.#saveVersion({ ...entity, active: false }, options);
+    }
+    if (this.model.options.softDelete === true) {
+      return this.#upsert({ ...entity, deletedAt: new Date() });
+    }
+    await this.hardDelete(this.model.idOf(entity));
+    return undefined;
+  }
+
+  /** Deletes each, in one transaction. */
+  async deleteAll(entities: readonly EntityOf<F, O>[], options: SaveOptions = {}): Promise<void> {
+    await this.#db.transaction(async () => {
+      for (const entity of entities) await this.delete(entity, options);
+    });
+  }
+
+  /**
+   * Removes the row for good; a versioned entity's current version joins its history in the
+   * audit table. Returns whether there was a row.
+   */
+  async hardDelete(id: IdOf<F, O>): Promise<boolean> {
+    const table = quote(this.model.table);
+    const values = this.#keyValues(id, 'id');
+    const audit = this.model.auditTable;
+    if (audit === undefined) {
+      return (await this.#db.execute(`DELETE FROM ${table} WHERE ${this.#keyWhere}`, values)) > 0;
+    }
+    const columns = this.#writeColumns.map((c) => quote(c.column)).join(', ');
+    const moved = await this.#db.execute(
+      `WITH gone AS (DELETE FROM ${table} WHERE ${this.#keyWhere} RETURNING *) INSERT INTO ${quote(audit)} (${columns}) SELECT ${columns} FROM gone`,
+      values,
+    );
+    return moved > 0;
+  }
+
+  /**
+   * Inserts new entities in one statement, whatever their number; a duplicate key is an
+   * AlreadyExistsError and nothing is inserted.
+   */
+  async bulkCreate(
+    entities: readonly EntityOf<F, O>[],
+    options: SaveOptions = {},
+  ): Promise<EntityOf<F, O>[]> {
+    if (entities.length === 0) return [];
+    const now = new Date();
+    const by = this.#by(options);
+    const rows = entities.map((e) => this.#stamped(e, now, by, true));
+    const columns = this.#writeColumns;
+    const records = rows.map((entity) => {
+      const record: Record<string, unknown> = {};
+      for (const c of columns) record[c.column] = this.#jsonValue(c, entity);
+      return record;
+    });
+    const names = columns.map((c) => quote(c.column)).join(', ');
+    const types = columns.map((c) => `${quote(c.column)} ${c.codec.sqlType}`).join(', ');
+    await this.#db.execute(
+      `INSERT INTO ${quote(this.model.table)} (${names}) SELECT ${names} FROM jsonb_to_recordset($1::jsonb) AS r(${types})`,
+      [JSON.stringify(records)],
+    );
+    return rows;
+  }
+
+  /** Every version of a versioned entity, oldest first (SPEC REPO-3). */
+  async history(entityId: string): Promise<EntityOf<F, O>[]> {
+    const audit = this.model.auditTable;
+    if (audit === undefined) {
+      throw new ValidationError(`${this.model.name} keeps no history (versioned with audit)`);
+    }
+    const table = quote(this.model.table);
+    const rows = await this.#db.fetch<Record<string, unknown>>(
+      `SELECT ${this.#select} FROM ${quote(audit)} WHERE "entity_id" = $1 UNION ALL SELECT ${this.#select} FROM ${table} WHERE "entity_id" = $1`,
+      this.#keyValues(entityId as IdOf<F, O>, 'entityId'),
+    );
+    // Follow the chain from the first version (no previous one), not the clock.
+    const byPrevious = new Map<unknown, Record<string, unknown>>(
+      rows.map((r) => [r.previousVersion ?? null, r]),
+    );
+    const ordered: Record<string, unknown>[] = [];
+    for (let at = byPrevious.get(null); at !== undefined; at = byPrevious.get(at.version)) {
+      ordered.push(at);
+      if (ordered.length > rows.length) break;
+    }
+    return ordered.map((r) => this.#fromRow(r));
+  }
+
+  // ——— internals ———
+
+  #reader(options: ReadOptions): DatabaseAdapter {
+    return (options.replica ?? this.#readFromReplicas) ? this.#replica : this.#db;
+  }
+
+  #conditions(where: unknown, values: unknown[], options: ReadOptions): string {
+    const parts = compileWhere(this.model, where, values);
+    if (options.includeDeleted !== true && this.#live !== '') parts.push(this.#live);
+    return parts.join(' AND ');
+  }
+
+  async #many(
+    condition: string,
+    values: unknown[],
+    tail: string,
+    options: ReadOptions,
+  ): Promise<EntityOf<F, O>[]> {
+    const text = `SELECT ${this.#select} FROM ${quote(this.model.table)}${condition === '' ? '' : ` WHERE ${condition}`}${tail}`;
+    const rows = await this.#reader(options).fetch<Record<string, unknown>>(text, values);
+    return rows.map((row) => this.#fromRow(row));
+  }
+
+  /** The key's column values, checked: a malformed id is a ValidationError, not SQL. */
+  #keyValues(id: unknown, path: string): unknown[] {
+    const keys = this.#keyColumns;
+    if (keys.length === 1) {
+      const column = keys[0] as ModelColumn;
+      checkKey(column, id, path);
+      return [toColumnValue(column.codec, id)];
+    }
+    if (typeof id !== 'object' || id === null) {
+      throw new ValidationError(
+        `${path}: expected an object with ${keys.map((k) => k.property).join(', ')}`,
+        {
+          details: [{ path, message: 'expected an object of key fields' }],
+        },
+      );
+    }
+    return keys.map((column) => {
+      const value = (id as Record<string, unknown>)[column.property];
+      checkKey(column, value, `${path}.${column.property}`);
+      return toColumnValue(column.codec, value);
+    });
+  }
+
+  #fromRow(row: Record<string, unknown>): EntityOf<F, O> {
+    for (const c of this.#converted) {
+      if (c.role === 'extra') {
+        const extra = row[c.property] as Record<string, unknown> | null;
+        delete row[c.property];
+        for (const [key, value] of Object.entries(extra ?? {})) {
+          if (key !== '__proto__' && !(key in row)) row[key] = value;
+        }
+        continue;
+      }
+      const value = fromColumnValue(c.codec, row[c.property]);
+      if (value === undefined) delete row[c.property];
+      else row[c.property] = value;
+    }
+    return row as EntityOf<F, O>;
+  }
+
+  #by(options: SaveOptions): string | null {
+    return options.changedById !== undefined ? options.changedById : (this.#changedBy?.() ?? null);
+  }
+
+  /** The entity with what a save sets: timestamps; for an insert of a versioned one, its stamp. */
+  #stamped(entity: EntityOf<F, O>, now: Date, by: string | null, insert: boolean): EntityOf<F, O> {
+    const out: Record<string, unknown> = { ...entity };
+    if (this.model.options.timestamps === true) {
+      if (insert || out.createdAt === undefined) out.createdAt = now;
+      out.updatedAt = now;
+    }
+    if (this.#versioned && insert) {
+      out.changedOn = now;
+      out.changedById = by;
+    }
+    return out as EntityOf<F, O>;
+  }
+
+  /** A column's parameter value for an entity. */
+  #columnValue(c: ModelColumn, entity: Record<string, unknown>): unknown {
+    if (c.role === 'extra') return JSON.stringify(this.model.extraOf(entity as EntityOf<F, O>));
+    if (c.role === 'computed') {
+      const computed = this.model.options.computed?.[c.property];
+      try {
+        return JSON.stringify(computed?.(entity as never) ?? null);
+      } catch {
+        return null;
+      }
+    }
+    return toColumnValue(c.codec, entity[c.property]);
+  }
+
+  /** A column's value inside a JSON document (bulk insert). */
+  #jsonValue(c: ModelColumn, entity: Record<string, unknown>): unknown {
+    if (c.role === 'extra' || c.role === 'computed') {
+      const text = this.#columnValue(c, entity);
+      return text === null ? null : JSON.parse(text as string);
+    }
+    const value = entity[c.property];
+    return value === undefined ? null : toDictValue(c.codec, value);
+  }
+
+  async #upsert(entity: EntityOf<F, O>): Promise<EntityOf<F, O>> {
+    const stamped = this.#stamped(entity, new Date(), null, false) as Record<string, unknown>;
+    this.#saveSql ??= this.#upsertSql();
+    const values = this.#writeColumns.map((c) => this.#columnValue(c, stamped));
+    const row = await this.#db.fetchOne<Record<string, unknown>>(this.#saveSql, values);
+    if (row !== undefined && 'createdAt' in row) stamped.createdAt = row.createdAt;
+    return stamped as EntityOf<F, O>;
+  }
+
+  #upsertSql(): string {
+    const columns = this.#writeColumns;
+    const names = columns.map((c) => quote(c.column)).join(', ');
+    const params = columns.map((_, i) => `$${i + 1}`).join(', ');
+    const keys = this.#keyColumns.map((c) => quote(c.column)).join(', ');
+    const updates = columns
+      .filter((c) => c.role !== 'key' && !this.model.primaryKey.includes(c.property))
+      .filter((c) => c.property !== 'createdAt')
+      .map((c) => `${quote(c.column)} = EXCLUDED.${quote(c.column)}`);
+    const conflict = updates.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updates.join(', ')}`;
+    const returning =
+      this.model.options.timestamps === true ? ' RETURNING "created_at" AS "createdAt"' : '';
+    return `INSERT INTO ${quote(this.model.table)} (${names}) VALUES (${params}) ON CONFLICT (${keys}) ${conflict}${returning}`;
+  }
+
+  /**
+   * One statement: lock the stored row; if it is the version the caller read, copy it to the
+   * audit table and update it to the next version; if there is none, insert; else nothing.
+   */
+  async #saveVersion(entity: EntityOf<F, O>, options: SaveOptions): Promise<EntityOf<F, O>> {
+    const current = entity as unknown as { entityId: unknown; version: unknown };
+    const by = this.#by(options);
+    const now = new Date();
+    const inserted = this.#stamped(entity, now, by, true) as Record<string, unknown>;
+    const next: Record<string, unknown> = {
+      ...this.#stamped(entity, now, by, false),
+      previousVersion: current.version,
+      version: randomUUID(),
+      changedOn: now,
+      changedById: by,
+    };
+    checkKey(this.#keyColumns[0] as ModelColumn, current.entityId, 'entityId');
+    checkKey(this.model.column('version') as ModelColumn, current.version, 'version');
+    this.#saveSql ??= this.#saveVersionSql();
+    const columns = this.#writeColumns;
+    const values = [
+      current.entityId,
+      current.version,
+      ...columns.map((c) => this.#columnValue(c, inserted)),
+      ...columns.map((c) => this.#columnValue(c, next)),
+    ];
+    const row = await this.#db.fetchOne<{ saved: string; stored: string | null; created: unknown }>(
+      this.#saveSql,
+      values,
+    );
+    if (row?.saved === 'updated') {
+      if ('created' in row && row.created !== null) next.createdAt = row.created;
+      return next as EntityOf<F, O>;
+    }
+    if (row?.saved === 'inserted') return inserted as EntityOf<F, O>;
+    throw new ConflictError(
+      `${this.model.name} ${String(current.entityId)} was saved by someone else since version ${String(current.version)} was read`,
+      {
+        details: [
+          {
+            resource: this.model.name,
+            id: String(current.entityId),
+            version: String(current.version),
+            current: row?.stored ?? null,
+          },
+        ],
+      },
+    );
+  }
+
+  #saveVersionSql(): string {
+    const table = quote(this.model.table);
+    const columns = this.#writeColumns;
+    const n = columns.length;
+    const names = columns.map((c) => quote(c.column)).join(', ');
+    // Cast: in INSERT … SELECT the parameters' types are not taken from the columns.
+    const insertParams = columns.map((c, i) => `$${i + 3}::${c.codec.sqlType}`).join(', ');
+    const updates = columns
+      .map((c, i) => [c, `$${i + 3 + n}`] as const)
+      .filter(([c]) => c.role !== 'key' && c.property !== 'createdAt')
+      .map(([c, p]) => `${quote(c.column)} = ${p}`)
+      .join(', ');
+    const audit = this.model.auditTable;
+    const moved =
+      audit === undefined
+        ? ''
+        : `, moved AS (INSERT INTO ${quote(audit)} (${names}) SELECT ${names} FROM cur WHERE "version" = $2)`;
+    const created =
+      this.model.options.timestamps === true ? ', (SELECT "created_at" FROM cur) AS created' : '';
+    return (
+      `WITH cur AS (SELECT * FROM ${table} WHERE "entity_id" = $1 FOR UPDATE)${moved}` +
+      `, updated AS (UPDATE ${table} SET ${updates} WHERE "entity_id" = $1 AND "version" = $2 RETURNING 1)` +
+      `, inserted AS (INSERT INTO ${table} (${names}) SELECT ${insertParams} WHERE NOT EXISTS (SELECT 1 FROM cur) RETURNING 1)` +
+      ` SELECT CASE WHEN EXISTS (SELECT 1 FROM updated) THEN 'updated' WHEN EXISTS (SELECT 1 FROM inserted) THEN 'inserted' ELSE 'none' END AS saved,` +
+      ` (SELECT "version"::text FROM cur) AS stored${created}`
+    );
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function checkKey(column: ModelColumn, value: unknown, path: string): void {
+  const ok =
+    column.codec.kind === 'uuid'
+      ? typeof value === 'string' && UUID.test(value)
+      : value !== undefined && value !== null && typeof value !== 'object';
+  if (!ok) {
+    throw new ValidationError(`${path}: not a valid ${column.property}`, {
+      details: [
+        {
+          path,
+          message: column.codec.kind === 'uuid' ? 'expected a UUID' : 'expected a key value',
+        },
+      ],
+    });
+  }
+}
+
+function count(value: number, path: string, min: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new ValidationError(`${path}: must be an integer, ${min} or more`, {
+      details: [{ path, message: `must be an integer, ${min} or more` }],
+    });
+  }
+  return value;
+}
+
+/**
+ * The repository of a model over a database (SPEC REPO-1..11).
+ *
+ * @example
+ * const people = repository(Person, db);
+ * const saved = await people.save(Person.create({ firstName: 'Ada', lastName: 'Lovelace' }));
+ */
+export function repository<N extends string, F extends Fields, O extends ModelOptions<F>>(
+  model: Model<N, F, O>,
+  db: DatabaseAdapter,
+  options?: RepositoryOptions,
+): Repository<N, F, O> {
+  return new Repository(model, db, options);
+}
