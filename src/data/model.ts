@@ -175,7 +175,7 @@ export class Model<
     this.#byProperty = new Map(columns.map((c) => [c.property, c]));
 
     this.primaryKey = options.primaryKey ?? (options.embedded === true ? [] : ['entityId']);
-    for (const key of this.primaryKey) {
+    for (const key of options.primaryKey ?? []) {
       if (!(key in fields)) invalidOption('model', 'primaryKey', `"${key}" is not a field`);
     }
 

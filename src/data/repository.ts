@@ -90,6 +90,8 @@ export class Repository<
   readonly #getSql: string;
   readonly #versioned: boolean;
   readonly #writeColumns: readonly ModelColumn[];
+  /** What an update of a version sets: everything but the key and the creation time. */
+  readonly #updateColumns: readonly ModelColumn[];
   #saveSql: string | undefined;
 
   constructor(
@@ -122,6 +124,9 @@ export class Repository<
     this.#converted = readable.filter((c) => needsColumnConversion(c.codec) || c.role === 'extra');
     this.#getSql = `SELECT ${this.#select} FROM ${quote(model.table)} WHERE ${this.#keyWhere}`;
     this.#writeColumns = model.columns;
+    this.#updateColumns = model.columns.filter(
+      (c) => c.role !== 'key' && c.property !== 'createdAt',
+    );
   }
 
   // ——— reads (REPO-1) ———
@@ -508,7 +513,7 @@ export class Repository<
       current.entityId,
       current.version,
       ...columns.map((c) => this.#columnValue(c, inserted)),
-      ...columns.map((c) => this.#columnValue(c, next)),
+      ...this.#updateColumns.map((c) => this.#columnValue(c, next)),
     ];
     const row = await this.#db.fetchOne<{ saved: string; stored: string | null; created: unknown }>(
       this.#saveSql,
@@ -541,10 +546,8 @@ export class Repository<
     const names = columns.map((c) => quote(c.column)).join(', ');
     // Cast: in INSERT … SELECT the parameters' types are not taken from the columns.
     const insertParams = columns.map((c, i) => `$${i + 3}::${c.codec.sqlType}`).join(', ');
-    const updates = columns
-      .map((c, i) => [c, `$${i + 3 + n}`] as const)
-      .filter(([c]) => c.role !== 'key' && c.property !== 'createdAt')
-      .map(([c, p]) => `${quote(c.column)} = ${p}`)
+    const updates = this.#updateColumns
+      .map((c, i) => `${quote(c.column)} = $${i + 3 + n}`)
       .join(', ');
     const audit = this.model.auditTable;
     const moved =
@@ -555,7 +558,9 @@ export class Repository<
       this.model.options.timestamps === true ? ', (SELECT "created_at" FROM cur) AS created' : '';
     return (
       `WITH cur AS (SELECT * FROM ${table} WHERE "entity_id" = $1 FOR UPDATE)${moved}` +
-      `, updated AS (UPDATE ${table} SET ${updates} WHERE "entity_id" = $1 AND "version" = $2 RETURNING 1)` +
+      // Joined with cur: the row is locked and read before it is changed (the sub-statements
+      // of one WITH run in no set order, and one never sees another's changes).
+      `, updated AS (UPDATE ${table} t SET ${updates} FROM cur WHERE t."entity_id" = cur."entity_id" AND cur."version" = $2 RETURNING 1)` +
       `, inserted AS (INSERT INTO ${table} (${names}) SELECT ${insertParams} WHERE NOT EXISTS (SELECT 1 FROM cur) RETURNING 1)` +
       ` SELECT CASE WHEN EXISTS (SELECT 1 FROM updated) THEN 'updated' WHEN EXISTS (SELECT 1 FROM inserted) THEN 'inserted' ELSE 'none' END AS saved,` +
       ` (SELECT "version"::text FROM cur) AS stored${created}`

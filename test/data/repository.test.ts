@@ -1,0 +1,155 @@
+import { ConflictError, NotFoundError, ValidationError } from 'libretto';
+import { model, type Repository, repository, SchemaRegistry } from 'libretto/data';
+import { transactional } from 'libretto/postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { type Backend, backends, type Opened } from '../postgres/backends.js';
+
+const Person = model(
+  'person',
+  {
+    firstName: z.string().min(1),
+    lastName: z.string().min(1),
+    email: z.email(),
+    age: z.int32().optional(),
+    nickname: z.string().nullable(),
+  },
+  { versioned: true, timestamps: true },
+);
+type Person = model.Infer<typeof Person>;
+
+const Tag = model('tag', { label: z.string(), weight: z.number() });
+
+const Membership = model(
+  'membership',
+  { orgCode: z.string(), personId: z.uuid(), role: z.enum(['owner', 'member']) },
+  { primaryKey: ['orgCode', 'personId'], softDelete: true },
+);
+
+const schema = new SchemaRegistry([Person, Tag, Membership]);
+
+const ada = () =>
+  Person.create({
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    email: 'ada@example.com',
+    nickname: null,
+  });
+
+const list: Backend[] = await backends();
+afterAll(async () => {
+  for (const b of list) await b.close();
+});
+
+describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name, backend) => {
+  let opened: Opened;
+  let people: Repository<'person', typeof Person.fields, typeof Person.options>;
+  beforeAll(async () => {
+    opened = await backend.open();
+    await schema.ensureSchema(opened.db);
+    people = repository(Person, opened.db);
+  });
+  afterAll(() => opened?.close());
+
+  it('saves a new entity and reads it back exactly', async () => {
+    const saved = await people.save(ada(), { changedById: 'admin' });
+    const read = await people.get(saved.entityId);
+    expect(read).toEqual(saved);
+    expect(read.changedById).toBe('admin');
+    expect(read.previousVersion).toBeNull();
+    expect('age' in read).toBe(false);
+    expect(await people.getOrNone(crypto.randomUUID())).toBeUndefined();
+    await expect(people.get(crypto.randomUUID())).rejects.toThrow(NotFoundError);
+    expect(await people.contains(saved.entityId)).toBe(true);
+  });
+
+  it('versions each save, keeps the replaced ones in the audit table, refuses stale saves', async () => {
+    let p: Person = await people.save(ada());
+    const versions = [p.version];
+    for (let i = 1; i < 5; i++) {
+      p = await people.save({ ...p, age: 30 + i });
+      versions.push(p.version);
+    }
+    const history = await people.history(p.entityId);
+    expect(history.map((h) => h.version)).toEqual(versions);
+    expect(history.map((h) => h.previousVersion)).toEqual([null, ...versions.slice(0, -1)]);
+    expect(history.map((h) => h.age)).toEqual([undefined, 31, 32, 33, 34]);
+    expect(history.at(-1)).toEqual(p);
+    const audit = await opened.db.fetchVal(
+      'SELECT count(*)::int FROM person_audit WHERE entity_id = $1',
+      [p.entityId],
+    );
+    expect(audit).toBe(4);
+
+    const stale = history[2] as Person;
+    await expect(people.save({ ...stale, firstName: 'Stale' })).rejects.toThrow(ConflictError);
+    expect((await people.get(p.entityId)).firstName).toBe('Ada');
+  });
+
+  it('soft-deletes a versioned entity as a new version; its history stays', async () => {
+    const p = await people.save(ada());
+    const gone = await people.delete(p);
+    expect(gone?.active).toBe(false);
+    await expect(people.get(p.entityId)).rejects.toThrow(NotFoundError);
+    expect((await people.get(p.entityId, { includeDeleted: true })).active).toBe(false);
+    expect((await people.history(p.entityId)).map((h) => h.active)).toEqual([true, false]);
+  });
+
+  it('searches with filters, sort and pages', async () => {
+    const tags = repository(Tag, opened.db);
+    await tags.bulkCreate(
+      Array.from({ length: 30 }, (_, i) =>
+        Tag.create({ label: `tag_${String(i).padStart(2, '0')}%`, weight: i }),
+      ),
+    );
+    const page = await tags.search({
+      where: { weight: { gte: 10, lt: 20 } },
+      sort: ['-weight'],
+      page: 2,
+      pageSize: 4,
+    });
+    expect(page.total).toBe(10);
+    expect(page.items.map((t) => t.weight)).toEqual([15, 14, 13, 12]);
+    expect((await tags.search({ where: { label: { endsWith: '5%' } } })).total).toBe(3);
+    // `_` is literal: as a wildcard it would also match tag_10 and tag_20 (12).
+    expect((await tags.search({ where: { label: { like: '_0' } } })).total).toBe(10);
+    expect((await tags.search({ page: 99 })).total).toBe(30);
+    expect(await tags.count({ label: { in: [] } })).toBe(0);
+  });
+
+  it('composite keys and soft delete of an unversioned model', async () => {
+    const members = repository(Membership, opened.db);
+    const personId = crypto.randomUUID();
+    const m = await members.save(Membership.create({ orgCode: 'acme', personId, role: 'owner' }));
+    expect(await members.get({ orgCode: 'acme', personId })).toEqual(m);
+    await members.save({ ...m, role: 'member' });
+    expect((await members.get({ orgCode: 'acme', personId })).role).toBe('member');
+    await members.delete(m);
+    expect(await members.getOrNone({ orgCode: 'acme', personId })).toBeUndefined();
+    expect(
+      (await members.getOrNone({ orgCode: 'acme', personId }, { includeDeleted: true }))?.deletedAt,
+    ).toBeInstanceOf(Date);
+  });
+
+  it('joins the ambient transaction', async () => {
+    const p = ada();
+    await expect(
+      transactional(
+        async () => {
+          await people.save(p);
+          throw new Error('rolled back');
+        },
+        { database: opened.db },
+      ),
+    ).rejects.toThrow('rolled back');
+    expect(await people.getOrNone(p.entityId)).toBeUndefined();
+  });
+
+  it('refuses bad ids and unknown fields with ValidationError', async () => {
+    await expect(people.get('not-a-uuid')).rejects.toThrow(ValidationError);
+    await expect(
+      people.getMany({ where: { 'last_name; DROP TABLE person': 'x' } as never }),
+    ).rejects.toThrow(ValidationError);
+    await expect(people.getMany({ sort: ['nope'] as never })).rejects.toThrow(ValidationError);
+  });
+});
