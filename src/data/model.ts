@@ -359,7 +359,7 @@ export function model<
   const N extends string,
   const F extends Fields,
   const O extends ModelOptions<F> = Record<never, never>,
->(name: N, fields: F, options?: O): Model<N, F, O> {
+>(name: N, fields: F, options?: O & ModelOptions<F>): Model<N, F, O> {
   return new Model(name, fields, (options ?? {}) as O);
 }
 
