@@ -103,9 +103,16 @@ export function fieldCodec(schema: z.ZodType): FieldCodec {
     }
   } else kind = 'json';
   const element = kind === 'model-list' ? nestedModels.get(def.element as z.ZodType) : nested;
+  // A numeric enum is stored as a number; one mixing numbers and strings as JSON.
+  const enumValuesList = kind === 'enum' ? Object.values(def.entries ?? {}) : [];
+  const sqlType = !enumValuesList.some((v) => typeof v === 'number')
+    ? SQL_TYPES[kind]
+    : enumValuesList.every((v) => typeof v === 'number')
+      ? 'integer'
+      : 'jsonb';
   return {
     kind,
-    sqlType: SQL_TYPES[kind],
+    sqlType,
     nullable: optional || nullable,
     nullValue: nullable ? null : undefined,
     nested: element,
@@ -165,12 +172,21 @@ export function toColumnValue(codec: FieldCodec, value: unknown): unknown {
     case 'json':
       // Always as text: `pg` would turn a JS array into a PostgreSQL array, not JSON.
       return JSON.stringify(value);
+    case 'enum':
+      return codec.sqlType === 'jsonb' ? JSON.stringify(value) : value;
     case 'model':
     case 'model-list':
       return JSON.stringify(toDictValue(codec, value));
     default:
       return value;
   }
+}
+
+/** A value inside a JSON document of rows (bulk insert): as `toColumnValue`, unencoded. */
+export function toJsonColumnValue(codec: FieldCodec, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (codec.kind === 'enum' || codec.kind === 'json') return value;
+  return toDictValue(codec, value);
 }
 
 /** A column value as the field's value (`undefined`: leave the property out). */

@@ -29,10 +29,17 @@ export interface TableModel {
   readonly auditTable: string | undefined;
   readonly columns: readonly ModelColumn[];
   readonly primaryKey: readonly string[];
-  readonly options: Readonly<
-    Pick<ModelOptions<Fields>, 'versioned' | 'embedded' | 'softDelete' | 'timestamps'>
-  >;
+  readonly flags: ModelFlags;
   column(property: string): ModelColumn | undefined;
+}
+
+/** The switches of a model's options, as booleans. */
+export interface ModelFlags {
+  readonly versioned: boolean;
+  readonly embedded: boolean;
+  readonly softDelete: boolean;
+  readonly timestamps: boolean;
+  readonly extra: boolean;
 }
 
 /** Options of `toDict`. */
@@ -114,6 +121,7 @@ export class Model<
   readonly name: N;
   readonly fields: F;
   readonly options: O;
+  readonly flags: ModelFlags;
   /** Table name (validated: lower case letters, digits, `_`). */
   readonly table: string;
   /** `<table>_audit` when the model keeps history. */
@@ -136,6 +144,13 @@ export class Model<
     this.name = name;
     this.fields = fields;
     this.options = options;
+    this.flags = {
+      versioned: options.versioned === true,
+      embedded: options.embedded === true,
+      softDelete: options.softDelete === true,
+      timestamps: options.timestamps === true,
+      extra: options.extra === true,
+    };
     const table = options.table ?? columnName(name);
     if (!IDENTIFIER.test(table) || table.endsWith('_audit')) {
       invalidOption('model', 'table', `"${table}" must be lower case letters, digits and _`);

@@ -6,7 +6,7 @@ import {
   fromColumnValue,
   needsColumnConversion,
   toColumnValue,
-  toDictValue,
+  toJsonColumnValue,
 } from './field-codec.js';
 import type { Model, ModelColumn } from './model.js';
 import type { EntityOf, Fields, IdOf, ModelOptions } from './model-types.js';
@@ -461,8 +461,7 @@ export class Repository<
       const text = this.#columnValue(c, entity);
       return text === null ? null : JSON.parse(text as string);
     }
-    const value = entity[c.property];
-    return value === undefined ? null : toDictValue(c.codec, value);
+    return toJsonColumnValue(c.codec, entity[c.property]);
   }
 
   async #upsert(entity: EntityOf<F, O>): Promise<EntityOf<F, O>> {

@@ -57,7 +57,7 @@ export class SchemaRegistry {
         `Table "${model.table}" is already registered for model ${existing.name}`,
       );
     }
-    if (model.options.embedded !== true) this.#models.set(model.table, model);
+    if (!model.flags.embedded) this.#models.set(model.table, model);
     return this;
   }
 

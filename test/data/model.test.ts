@@ -174,7 +174,8 @@ describe('model (SPEC MOD-1..3)', () => {
       status: fc.constantFrom('open' as const, 'done' as const),
       priority: fc.constantFrom(Priority.Low, Priority.High),
       due: fc.option(date, { nil: null }),
-      estimate: fc.double({ noNaN: true, noDefaultInfinity: true }),
+      // JSON has no -0 (it reads back as 0), so the JSON leg starts from 0.
+      estimate: fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => x + 0),
       points: fc.maxSafeInteger(),
       budget: fc.bigInt(),
       labels: fc.array(fc.string()),
