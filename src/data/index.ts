@@ -17,6 +17,7 @@ export type {
   TimestampFields,
   VersionFields,
 } from './model-types.js';
+export { provideRepository, type RepositoryOf } from './provide-repository.js';
 export {
   type ManyOptions,
   type Page,

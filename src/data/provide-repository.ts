@@ -1,0 +1,29 @@
+import { type Provider, provide } from '../di/provider.js';
+import type { InjectionToken } from '../di/token.js';
+import { Database } from '../postgres/database.js';
+import type { Model } from './model.js';
+import type { Fields, ModelOptions } from './model-types.js';
+import { Repository, type RepositoryOptions } from './repository.js';
+
+/** The repository type of a model: `RepositoryOf<typeof Person>`. */
+export type RepositoryOf<M> =
+  M extends Model<infer N, infer F, infer O> ? Repository<N, F, O> : never;
+
+/**
+ * Provides a model's repository over the application's `Database` (SPEC REPO-9), app-scoped:
+ * it joins whatever transaction is open when it is used.
+ *
+ * @example
+ * const People = token<RepositoryOf<typeof Person>>('People');
+ * new Application(new PostgresService(), { providers: [provideRepository(People, Person)] });
+ */
+export function provideRepository<N extends string, F extends Fields, O extends ModelOptions<F>>(
+  token: InjectionToken<Repository<N, F, O>>,
+  model: Model<N, F, O>,
+  options?: RepositoryOptions,
+): Provider {
+  return provide(token, {
+    deps: [Database],
+    use: (db) => new Repository(model, db, options),
+  });
+}
