@@ -2,13 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/domain-errors.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
-import {
-  fromColumnValue,
-  needsColumnConversion,
-  toColumnValue,
-  toJsonColumnValue,
-} from './field-codec.js';
+import { toColumnValue, toJsonColumnValue } from './field-codec.js';
 import type { Model, ModelColumn } from './model.js';
+import { type ModelReader, readerOf } from './model-reader.js';
 import type { EntityOf, Fields, IdOf, ModelOptions } from './model-types.js';
 import { compileSort, compileWhere, type SortKey, type Where } from './where-clause.js';
 
@@ -82,11 +78,11 @@ export class Repository<
   readonly #replica: DatabaseAdapter;
   readonly #readFromReplicas: boolean;
   readonly #changedBy: (() => string | null | undefined) | undefined;
+  readonly #reader: ModelReader;
   readonly #select: string;
   readonly #live: string;
   readonly #keyColumns: readonly ModelColumn[];
   readonly #keyWhere: string;
-  readonly #converted: readonly ModelColumn[];
   readonly #getSql: string;
   readonly #versioned: boolean;
   readonly #writeColumns: readonly ModelColumn[];
@@ -108,20 +104,11 @@ export class Repository<
     this.#readFromReplicas = options.readFromReplicas === true;
     this.#changedBy = options.changedBy;
     this.#versioned = model.options.versioned === true;
-    const readable = model.columns.filter((c) => c.role !== 'computed');
-    this.#select = readable
-      .map((c) =>
-        c.column === c.property ? quote(c.column) : `${quote(c.column)} AS ${quote(c.property)}`,
-      )
-      .join(', ');
-    this.#live = this.#versioned
-      ? '"active"'
-      : model.options.softDelete === true
-        ? '"deleted_at" IS NULL'
-        : '';
+    this.#reader = readerOf(model);
+    this.#select = this.#reader.select;
+    this.#live = this.#reader.live;
     this.#keyColumns = model.primaryKey.map((p) => model.column(p) as ModelColumn);
     this.#keyWhere = this.#keyColumns.map((c, i) => `${quote(c.column)} = $${i + 1}`).join(' AND ');
-    this.#converted = readable.filter((c) => needsColumnConversion(c.codec) || c.role === 'extra');
     this.#getSql = `SELECT ${this.#select} FROM ${quote(model.table)} WHERE ${this.#keyWhere}`;
     this.#writeColumns = model.columns;
     this.#updateColumns = model.columns.filter(
@@ -144,7 +131,7 @@ export class Repository<
 
   async getOrNone(id: IdOf<F, O>, options: ReadOptions = {}): Promise<EntityOf<F, O> | undefined> {
     const live = options.includeDeleted === true || this.#live === '' ? '' : ` AND ${this.#live}`;
-    const row = await this.#reader(options).fetchOne<Record<string, unknown>>(
+    const row = await this.#source(options).fetchOne<Record<string, unknown>>(
       live === '' ? this.#getSql : this.#getSql + live,
       this.#keyValues(id, 'id'),
     );
@@ -205,7 +192,7 @@ export class Repository<
     const values: unknown[] = [];
     const condition = this.#conditions(where, values, options);
     const text = `SELECT count(*)::int AS n FROM ${quote(this.model.table)}${condition === '' ? '' : ` WHERE ${condition}`}`;
-    return Number(await this.#reader(options).fetchVal(text, values));
+    return Number(await this.#source(options).fetchVal(text, values));
   }
 
   /**
@@ -228,7 +215,7 @@ export class Repository<
       (condition === '' ? '' : ` WHERE ${condition}`) +
       (order === '' ? '' : ` ORDER BY ${order}`) +
       ` LIMIT ${size} OFFSET ${(page - 1) * size}`;
-    const rows = await this.#reader(options).fetch<Record<string, unknown>>(text, values);
+    const rows = await this.#source(options).fetch<Record<string, unknown>>(text, values);
     let total: number;
     if (rows.length > 0) total = Number(rows[0]?.__total);
     else if (page === 1) total = 0;
@@ -362,7 +349,7 @@ export class Repository<
 
   // ——— internals ———
 
-  #reader(options: ReadOptions): DatabaseAdapter {
+  #source(options: ReadOptions): DatabaseAdapter {
     return (options.replica ?? this.#readFromReplicas) ? this.#replica : this.#db;
   }
 
@@ -379,7 +366,7 @@ export class Repository<
     options: ReadOptions,
   ): Promise<EntityOf<F, O>[]> {
     const text = `SELECT ${this.#select} FROM ${quote(this.model.table)}${condition === '' ? '' : ` WHERE ${condition}`}${tail}`;
-    const rows = await this.#reader(options).fetch<Record<string, unknown>>(text, values);
+    const rows = await this.#source(options).fetch<Record<string, unknown>>(text, values);
     return rows.map((row) => this.#fromRow(row));
   }
 
@@ -407,20 +394,7 @@ export class Repository<
   }
 
   #fromRow(row: Record<string, unknown>): EntityOf<F, O> {
-    for (const c of this.#converted) {
-      if (c.role === 'extra') {
-        const extra = row[c.property] as Record<string, unknown> | null;
-        delete row[c.property];
-        for (const [key, value] of Object.entries(extra ?? {})) {
-          if (key !== '__proto__' && !(key in row)) row[key] = value;
-        }
-        continue;
-      }
-      const value = fromColumnValue(c.codec, row[c.property]);
-      if (value === undefined) delete row[c.property];
-      else row[c.property] = value;
-    }
-    return row as EntityOf<F, O>;
+    return this.#reader.fromRow(row) as EntityOf<F, O>;
   }
 
   #by(options: SaveOptions): string | null {

@@ -1,0 +1,140 @@
+import { invalidOption } from '../errors/invalid-option.js';
+import type { ModelColumn, TableModel } from './model.js';
+
+/**
+ * A named link from one model to another (SPEC REPO-8):
+ * - `belongsTo`: this model's field holds the other's key (`person.organizationId`);
+ * - `hasMany`: the other model's field holds this one's key (organization → its people);
+ * - `manyToMany`: pairs of keys in an association table, readable from both sides.
+ */
+export type Relation =
+  | {
+      readonly kind: 'belongsTo';
+      readonly from: TableModel;
+      readonly name: string;
+      readonly target: TableModel;
+      /** The field of `from` holding the target's key. */
+      readonly foreignKey: ModelColumn;
+    }
+  | {
+      readonly kind: 'hasMany';
+      readonly from: TableModel;
+      readonly name: string;
+      readonly target: TableModel;
+      /** The field of `target` holding `from`'s key. */
+      readonly foreignKey: ModelColumn;
+    }
+  | {
+      readonly kind: 'manyToMany';
+      readonly from: TableModel;
+      readonly name: string;
+      readonly target: TableModel;
+      /** The association table and its two key columns, `from`'s first. */
+      readonly through: string;
+      readonly fromColumn: string;
+      readonly targetColumn: string;
+    };
+
+const NAME = /^[A-Za-z][A-Za-z0-9]{0,62}$/;
+const TABLE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function singleKey(model: TableModel, role: string): ModelColumn {
+  const key =
+    model.primaryKey.length === 1 ? model.column(model.primaryKey[0] as string) : undefined;
+  if (key === undefined) {
+    invalidOption('relation', role, `${model.name} needs a single-field key to be related`);
+  }
+  return key;
+}
+
+function checkName(model: TableModel, name: string): void {
+  if (!NAME.test(name)) invalidOption('relation', 'name', `"${name}" must be a camelCase name`);
+  if (model.column(name) !== undefined) {
+    invalidOption('relation', 'name', `"${name}" is already a field of ${model.name}`);
+  }
+}
+
+function foreignKeyOf(model: TableModel, field: string, key: ModelColumn): ModelColumn {
+  const column = model.column(field);
+  if (column === undefined || column.role !== 'field') {
+    return invalidOption('relation', 'foreignKey', `"${field}" is not a field of ${model.name}`);
+  }
+  if (column.codec.sqlType !== key.codec.sqlType) {
+    invalidOption(
+      'relation',
+      'foreignKey',
+      `${model.name}.${field} is ${column.codec.sqlType}, the key it refers to ${key.codec.sqlType}`,
+    );
+  }
+  return column;
+}
+
+/** `from[name]` is the `target` whose key is in `from[foreignKey]` (or null). */
+export function belongsTo(
+  from: TableModel,
+  name: string,
+  target: TableModel,
+  foreignKey: string,
+): Relation {
+  checkName(from, name);
+  const key = singleKey(target, 'target');
+  return { kind: 'belongsTo', from, name, target, foreignKey: foreignKeyOf(from, foreignKey, key) };
+}
+
+/** `from[name]` lists the `target`s whose `foreignKey` holds `from`'s key. */
+export function hasMany(
+  from: TableModel,
+  name: string,
+  target: TableModel,
+  foreignKey: string,
+): Relation {
+  checkName(from, name);
+  const key = singleKey(from, 'from');
+  return { kind: 'hasMany', from, name, target, foreignKey: foreignKeyOf(target, foreignKey, key) };
+}
+
+/**
+ * `a[nameOnA]` lists the `b`s paired with it in the association table `through`, and
+ * `b[nameOnB]` the `a`s: both directions of one relation.
+ */
+export function manyToMany(
+  a: TableModel,
+  nameOnA: string,
+  b: TableModel,
+  nameOnB: string,
+  options: { readonly through: string },
+): [Relation, Relation] {
+  checkName(a, nameOnA);
+  checkName(b, nameOnB);
+  singleKey(a, 'a');
+  singleKey(b, 'b');
+  if (!TABLE.test(options.through)) {
+    invalidOption(
+      'relation',
+      'through',
+      `"${options.through}" must be lower case letters, digits and _`,
+    );
+  }
+  const [aColumn, bColumn] =
+    a === b ? [`${a.table}_id`, `related_${b.table}_id`] : [`${a.table}_id`, `${b.table}_id`];
+  return [
+    {
+      kind: 'manyToMany',
+      from: a,
+      name: nameOnA,
+      target: b,
+      through: options.through,
+      fromColumn: aColumn,
+      targetColumn: bColumn,
+    },
+    {
+      kind: 'manyToMany',
+      from: b,
+      name: nameOnB,
+      target: a,
+      through: options.through,
+      fromColumn: bColumn,
+      targetColumn: aColumn,
+    },
+  ];
+}
