@@ -18,6 +18,7 @@ export type {
   VersionFields,
 } from './model-types.js';
 export { provideRepository, type RepositoryOf } from './provide-repository.js';
+export { belongsTo, hasMany, manyToMany, type Relation } from './relation.js';
 export {
   type ManyOptions,
   type Page,

@@ -6,6 +6,9 @@ import { toColumnValue, toJsonColumnValue } from './field-codec.js';
 import type { Model, ModelColumn } from './model.js';
 import { type ModelReader, readerOf } from './model-reader.js';
 import type { EntityOf, Fields, IdOf, ModelOptions } from './model-types.js';
+import type { Relation } from './relation.js';
+import { loadRelated, planRelated, type RelatedPlan } from './relation-loader.js';
+import type { SchemaRegistry } from './schema-registry.js';
 import { compileSort, compileWhere, type SortKey, type Where } from './where-clause.js';
 
 /** Options of {@link repository}. */
@@ -14,6 +17,8 @@ export interface RepositoryOptions {
   readonly readFromReplicas?: boolean;
   /** Who is saving, for `changedById` of versioned models, when `save` is not told. */
   readonly changedBy?: () => string | null | undefined;
+  /** The registry whose relations `fetchRelated`, `relate` and `unrelate` use. */
+  readonly schema?: SchemaRegistry;
 }
 
 /** Per-call options of reads. */
@@ -22,7 +27,15 @@ export interface ReadOptions {
   readonly replica?: boolean;
   /** Include soft-deleted entities (inactive versions, `deletedAt` set). */
   readonly includeDeleted?: boolean;
+  /**
+   * Relations to attach, by path (`['organization', 'organization.members']`): one statement
+   * per relation and level. Type what they add with the method's type argument.
+   */
+  readonly fetchRelated?: readonly string[];
 }
+
+/** The type argument of reads with `fetchRelated`: the relation properties they add. */
+type Related = Record<never, never>;
 
 /** Options of `getMany`. */
 export interface ManyOptions<E> extends ReadOptions {
@@ -54,7 +67,7 @@ export interface SaveOptions {
   readonly changedById?: string | null;
 }
 
-const OPTION_KEYS = new Set(['readFromReplicas', 'changedBy']);
+const OPTION_KEYS = new Set(['readFromReplicas', 'changedBy', 'schema']);
 const MAX_PAGE_SIZE = 1000;
 
 const quote = (name: string) => `"${name}"`;
@@ -78,6 +91,7 @@ export class Repository<
   readonly #replica: DatabaseAdapter;
   readonly #readFromReplicas: boolean;
   readonly #changedBy: (() => string | null | undefined) | undefined;
+  readonly #schema: SchemaRegistry | undefined;
   readonly #reader: ModelReader;
   readonly #select: string;
   readonly #live: string;
@@ -103,6 +117,7 @@ export class Repository<
     this.#replica = 'replica' in db ? (db as unknown as ReplicaCapable).replica() : db;
     this.#readFromReplicas = options.readFromReplicas === true;
     this.#changedBy = options.changedBy;
+    this.#schema = options.schema;
     this.#versioned = model.options.versioned === true;
     this.#reader = readerOf(model);
     this.#select = this.#reader.select;
@@ -119,8 +134,11 @@ export class Repository<
   // ——— reads (REPO-1) ———
 
   /** The entity with this id; NotFoundError when there is none (or it was deleted). */
-  async get(id: IdOf<F, O>, options: ReadOptions = {}): Promise<EntityOf<F, O>> {
-    const found = await this.getOrNone(id, options);
+  async get<R extends object = Related>(
+    id: IdOf<F, O>,
+    options: ReadOptions = {},
+  ): Promise<EntityOf<F, O> & R> {
+    const found = await this.getOrNone<R>(id, options);
     if (found === undefined) {
       throw new NotFoundError(`${this.model.name} not found`, {
         details: [{ resource: this.model.name, id: id as unknown as string }],
@@ -129,13 +147,21 @@ export class Repository<
     return found;
   }
 
-  async getOrNone(id: IdOf<F, O>, options: ReadOptions = {}): Promise<EntityOf<F, O> | undefined> {
+  async getOrNone<R extends object = Related>(
+    id: IdOf<F, O>,
+    options: ReadOptions = {},
+  ): Promise<(EntityOf<F, O> & R) | undefined> {
+    const plan = this.#plan(options);
     const live = options.includeDeleted === true || this.#live === '' ? '' : ` AND ${this.#live}`;
-    const row = await this.#source(options).fetchOne<Record<string, unknown>>(
+    const source = this.#source(options);
+    const row = await source.fetchOne<Record<string, unknown>>(
       live === '' ? this.#getSql : this.#getSql + live,
       this.#keyValues(id, 'id'),
     );
-    return row === undefined ? undefined : this.#fromRow(row);
+    if (row === undefined) return undefined;
+    const entity = this.#fromRow(row);
+    if (plan !== undefined) await loadRelated(source, plan, [entity]);
+    return entity as EntityOf<F, O> & R;
   }
 
   async contains(id: IdOf<F, O>, options: ReadOptions = {}): Promise<boolean> {
@@ -143,7 +169,10 @@ export class Repository<
   }
 
   /** The entities with these ids that exist, in no particular order. */
-  async range(ids: readonly IdOf<F, O>[], options: ReadOptions = {}): Promise<EntityOf<F, O>[]> {
+  async range<R extends object = Related>(
+    ids: readonly IdOf<F, O>[],
+    options: ReadOptions = {},
+  ): Promise<(EntityOf<F, O> & R)[]> {
     if (ids.length === 0) return [];
     const values: unknown[] = [];
     const keys = this.#keyColumns;
@@ -162,20 +191,22 @@ export class Repository<
       condition = `(${columns}) IN (SELECT * FROM unnest(${arrays}))`;
     }
     const live = options.includeDeleted === true || this.#live === '' ? '' : ` AND ${this.#live}`;
-    return this.#many(condition + live, values, '', options);
+    return this.#many<R>(condition + live, values, '', options);
   }
 
   /** The first entity matching, or undefined. */
-  async getOne(
+  async getOne<R extends object = Related>(
     where: Where<EntityOf<F, O>>,
     options: ReadOptions & Pick<ManyOptions<EntityOf<F, O>>, 'sort'> = {},
-  ): Promise<EntityOf<F, O> | undefined> {
-    const [first] = await this.getMany({ ...options, where, limit: 1 });
+  ): Promise<(EntityOf<F, O> & R) | undefined> {
+    const [first] = await this.getMany<R>({ ...options, where, limit: 1 });
     return first;
   }
 
   /** Entities matching `where`, sorted, limited, offset. */
-  async getMany(options: ManyOptions<EntityOf<F, O>> = {}): Promise<EntityOf<F, O>[]> {
+  async getMany<R extends object = Related>(
+    options: ManyOptions<EntityOf<F, O>> = {},
+  ): Promise<(EntityOf<F, O> & R)[]> {
     const values: unknown[] = [];
     const condition = this.#conditions(options.where, values, options);
     let tail = '';
@@ -185,7 +216,7 @@ export class Repository<
       tail += ` LIMIT ${count(options.limit, 'limit', 0)}`;
     }
     if (options.offset !== undefined) tail += ` OFFSET ${count(options.offset, 'offset', 0)}`;
-    return this.#many(condition, values, tail, options);
+    return this.#many<R>(condition, values, tail, options);
   }
 
   async count(where?: Where<EntityOf<F, O>>, options: ReadOptions = {}): Promise<number> {
@@ -199,7 +230,10 @@ export class Repository<
    * One page of matches and the total over all pages (SPEC REPO-6), in one statement (a
    * second, a count, only for a page past the end).
    */
-  async search(options: SearchOptions<EntityOf<F, O>> = {}): Promise<Page<EntityOf<F, O>>> {
+  async search<R extends object = Related>(
+    options: SearchOptions<EntityOf<F, O>> = {},
+  ): Promise<Page<EntityOf<F, O> & R>> {
+    const plan = this.#plan(options);
     const page = count(options.page ?? 1, 'page', 1);
     const size = count(options.pageSize ?? 20, 'pageSize', 1);
     if (size > MAX_PAGE_SIZE) {
@@ -215,7 +249,8 @@ export class Repository<
       (condition === '' ? '' : ` WHERE ${condition}`) +
       (order === '' ? '' : ` ORDER BY ${order}`) +
       ` LIMIT ${size} OFFSET ${(page - 1) * size}`;
-    const rows = await this.#source(options).fetch<Record<string, unknown>>(text, values);
+    const source = this.#source(options);
+    const rows = await source.fetch<Record<string, unknown>>(text, values);
     let total: number;
     if (rows.length > 0) total = Number(rows[0]?.__total);
     else if (page === 1) total = 0;
@@ -226,7 +261,8 @@ export class Repository<
       delete row.__total;
       return this.#fromRow(row);
     });
-    return { items, total };
+    if (plan !== undefined) await loadRelated(source, plan, items);
+    return { items: items as (EntityOf<F, O> & R)[], total };
   }
 
   // ——— writes (REPO-2..4) ———
@@ -344,7 +380,56 @@ export class Repository<
       ordered.push(at);
       if (ordered.length > rows.length) break;
     }
-    return ordered.map((r) => this.#fromRow(r));
+    return ordered.map((r) => this.#fromRow(r) as EntityOf<F, O>);
+  }
+
+  // ——— many-to-many (REPO-8) ———
+
+  /** Pairs `entity` with `other` in the association table of relation `name` (idempotent). */
+  async relate(
+    name: string,
+    entity: EntityOf<F, O>,
+    other: Record<string, unknown>,
+  ): Promise<void> {
+    const [relation, values] = this.#pair(name, entity, other);
+    await this.#db.execute(
+      `INSERT INTO ${quote(relation.through)} (${quote(relation.fromColumn)}, ${quote(relation.targetColumn)}) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      values,
+    );
+  }
+
+  /** Removes the pair; returns whether it was there. */
+  async unrelate(
+    name: string,
+    entity: EntityOf<F, O>,
+    other: Record<string, unknown>,
+  ): Promise<boolean> {
+    const [relation, values] = this.#pair(name, entity, other);
+    const removed = await this.#db.execute(
+      `DELETE FROM ${quote(relation.through)} WHERE ${quote(relation.fromColumn)} = $1 AND ${quote(relation.targetColumn)} = $2`,
+      values,
+    );
+    return removed > 0;
+  }
+
+  #pair(
+    name: string,
+    entity: EntityOf<F, O>,
+    other: Record<string, unknown>,
+  ): [Extract<Relation, { kind: 'manyToMany' }>, unknown[]] {
+    const relation = this.#schema?.relationsOf(this.model).get(name);
+    if (relation?.kind !== 'manyToMany') {
+      throw new ValidationError(`${name} is not a many-to-many relation of ${this.model.name}`, {
+        details: [{ path: 'name', message: 'not a many-to-many relation of this model' }],
+      });
+    }
+    const ownKey = this.#keyColumns[0] as ModelColumn;
+    const otherKey = relation.target.column(relation.target.primaryKey[0] as string) as ModelColumn;
+    const own = (entity as Record<string, unknown>)[ownKey.property];
+    const theirs = other?.[otherKey.property];
+    checkKey(ownKey, own, 'entity');
+    checkKey(otherKey, theirs, 'other');
+    return [relation, [toColumnValue(ownKey.codec, own), toColumnValue(otherKey.codec, theirs)]];
   }
 
   // ——— internals ———
@@ -359,15 +444,25 @@ export class Repository<
     return parts.join(' AND ');
   }
 
-  async #many(
+  async #many<R extends object>(
     condition: string,
     values: unknown[],
     tail: string,
     options: ReadOptions,
-  ): Promise<EntityOf<F, O>[]> {
+  ): Promise<(EntityOf<F, O> & R)[]> {
+    const plan = this.#plan(options);
     const text = `SELECT ${this.#select} FROM ${quote(this.model.table)}${condition === '' ? '' : ` WHERE ${condition}`}${tail}`;
-    const rows = await this.#source(options).fetch<Record<string, unknown>>(text, values);
-    return rows.map((row) => this.#fromRow(row));
+    const source = this.#source(options);
+    const rows = await source.fetch<Record<string, unknown>>(text, values);
+    const entities = rows.map((row) => this.#fromRow(row));
+    if (plan !== undefined) await loadRelated(source, plan, entities);
+    return entities as (EntityOf<F, O> & R)[];
+  }
+
+  #plan(options: ReadOptions): RelatedPlan | undefined {
+    return options.fetchRelated === undefined || options.fetchRelated.length === 0
+      ? undefined
+      : planRelated(this.#schema, this.model, options.fetchRelated);
   }
 
   /** The key's column values, checked: a malformed id is a ValidationError, not SQL. */
@@ -393,8 +488,8 @@ export class Repository<
     });
   }
 
-  #fromRow(row: Record<string, unknown>): EntityOf<F, O> {
-    return this.#reader.fromRow(row) as EntityOf<F, O>;
+  #fromRow(row: Record<string, unknown>): Record<string, unknown> {
+    return this.#reader.fromRow(row);
   }
 
   #by(options: SaveOptions): string | null {

@@ -1,6 +1,7 @@
 import { InvalidOperationError } from '../errors/application-errors.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 import type { ModelColumn, TableModel } from './model.js';
+import type { Relation } from './relation.js';
 
 /** A table the registry knows: a model's, or its audit table. */
 export interface RegisteredTable {
@@ -15,6 +16,15 @@ function columnLine(c: ModelColumn, audit: boolean): string {
   const notNull = c.codec.nullable || c.role === 'computed' ? '' : ' NOT NULL';
   const fallback = c.role === 'extra' && !audit ? " DEFAULT '{}'::jsonb" : '';
   return `  ${quote(c.column)} ${c.codec.sqlType}${notNull}${fallback}`;
+}
+
+function keyType(model: TableModel): string {
+  return model.column(model.primaryKey[0] as string)?.codec.sqlType ?? 'uuid';
+}
+
+function indexDdl(table: string, column: string): string {
+  const name = `${table}_${column}`.slice(0, 59);
+  return `CREATE INDEX IF NOT EXISTS ${quote(`${name}_idx`)} ON ${quote(table)} (${quote(column)})`;
 }
 
 /** `CREATE TABLE IF NOT EXISTS` for a model's table (and its audit table after it). */
@@ -44,9 +54,42 @@ export function tableDdl(model: TableModel): string[] {
  */
 export class SchemaRegistry {
   readonly #models = new Map<string, TableModel>();
+  readonly #relations = new Map<TableModel, Map<string, Relation>>();
 
-  constructor(models: readonly TableModel[] = []) {
+  constructor(
+    models: readonly TableModel[] = [],
+    options: { readonly relations?: readonly (Relation | readonly Relation[])[] } = {},
+  ) {
     for (const m of models) this.register(m);
+    for (const r of (options.relations ?? []).flat()) this.relate(r);
+  }
+
+  /** Adds a relation (SPEC REPO-8); both its models must be registered. */
+  relate(relation: Relation): this {
+    for (const m of [relation.from, relation.target]) {
+      if (this.#models.get(m.table) !== m) {
+        throw new InvalidOperationError(
+          `Relation ${relation.name}: model ${m.name} is not registered`,
+        );
+      }
+    }
+    let byName = this.#relations.get(relation.from);
+    if (byName === undefined) {
+      byName = new Map();
+      this.#relations.set(relation.from, byName);
+    }
+    if (byName.has(relation.name)) {
+      throw new InvalidOperationError(
+        `${relation.from.name} already has a relation ${relation.name}`,
+      );
+    }
+    byName.set(relation.name, relation);
+    return this;
+  }
+
+  /** The relations of a model, by name. */
+  relationsOf(model: TableModel): ReadonlyMap<string, Relation> {
+    return this.#relations.get(model) ?? new Map();
   }
 
   /** Adds a model; a second model on the same table is an error. */
@@ -73,9 +116,35 @@ export class SchemaRegistry {
     ]);
   }
 
-  /** The DDL statements for every table, in registration order. */
+  /**
+   * The DDL statements for every table, in registration order, then the association tables
+   * and an index on every foreign-key field (no REFERENCES constraints: a key may point to a
+   * hard-deleted entity whose history remains, and tables need no creation order).
+   */
   ddl(): string[] {
-    return this.models.flatMap(tableDdl);
+    const statements = this.models.flatMap(tableDdl);
+    const seen = new Set<string>();
+    for (const byName of this.#relations.values()) {
+      for (const r of byName.values()) {
+        if (r.kind === 'manyToMany') {
+          if (seen.has(r.through)) continue;
+          seen.add(r.through);
+          const a = keyType(r.from);
+          const b = keyType(r.target);
+          statements.push(
+            `CREATE TABLE IF NOT EXISTS ${quote(r.through)} (${quote(r.fromColumn)} ${a} NOT NULL, ${quote(r.targetColumn)} ${b} NOT NULL, PRIMARY KEY (${quote(r.fromColumn)}, ${quote(r.targetColumn)}))`,
+            indexDdl(r.through, r.targetColumn),
+          );
+        } else {
+          const table = r.kind === 'belongsTo' ? r.from.table : r.target.table;
+          const key = `${table}.${r.foreignKey.column}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          statements.push(indexDdl(table, r.foreignKey.column));
+        }
+      }
+    }
+    return statements;
   }
 
   /** Creates the tables that do not exist yet, in one transaction. */

@@ -1,0 +1,194 @@
+import { ValidationError } from 'libretto';
+import { belongsTo, hasMany, manyToMany, model, repository, SchemaRegistry } from 'libretto/data';
+import type { Database, DatabaseAdapter } from 'libretto/postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { type Backend, backends, type Opened } from '../postgres/backends.js';
+
+const Organization = model('organization', { name: z.string() }, { versioned: true });
+const Person = model(
+  'person',
+  { name: z.string(), organizationId: z.uuid().nullable() },
+  { versioned: true },
+);
+const LoginMethod = model('login_method', { kind: z.string(), personId: z.uuid() });
+const Email = model('email', { address: z.string(), loginMethodId: z.uuid() });
+const Investor = model('investor', { name: z.string() });
+const Investment = model('investment', { title: z.string() });
+
+type Organization = model.Infer<typeof Organization>;
+type Person = model.Infer<typeof Person>;
+type LoginMethod = model.Infer<typeof LoginMethod>;
+
+const schema = new SchemaRegistry(
+  [Organization, Person, LoginMethod, Email, Investor, Investment],
+  {
+    relations: [
+      belongsTo(Person, 'organization', Organization, 'organizationId'),
+      hasMany(Organization, 'members', Person, 'organizationId'),
+      belongsTo(LoginMethod, 'person', Person, 'personId'),
+      hasMany(Person, 'loginMethods', LoginMethod, 'personId'),
+      belongsTo(Email, 'loginMethod', LoginMethod, 'loginMethodId'),
+      manyToMany(Investor, 'investments', Investment, 'investors', { through: 'invests_with' }),
+    ],
+  },
+);
+
+/** The database, counting the statements that read. */
+function counting(db: Database): { db: DatabaseAdapter; reads: () => number } {
+  let reads = 0;
+  const wrapped: DatabaseAdapter = {
+    fetch: (q, v) => {
+      reads++;
+      return db.fetch(q, v);
+    },
+    fetchOne: (q, v) => {
+      reads++;
+      return db.fetchOne(q, v);
+    },
+    fetchVal: (q, v) => {
+      reads++;
+      return db.fetchVal(q, v);
+    },
+    execute: (q, v) => db.execute(q, v),
+    executeMany: (q, rows) => db.executeMany(q, rows),
+    stream: (q, v, o) => db.stream(q, v, o),
+    transaction: (fn, o) => db.transaction(fn, o),
+  };
+  return { db: wrapped, reads: () => reads };
+}
+
+const list: Backend[] = await backends();
+afterAll(async () => {
+  for (const b of list) await b.close();
+});
+
+describe.each(list.map((b) => [b.name, b] as const))('relations on %s (REPO-8)', (_n, backend) => {
+  let opened: Opened;
+  beforeAll(async () => {
+    opened = await backend.open();
+    await schema.ensureSchema(opened.db);
+  });
+  afterAll(() => opened?.close());
+
+  it('creates association tables and foreign-key indexes', async () => {
+    const indexes = await opened.db.fetch<{ indexname: string }>(
+      "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname",
+    );
+    expect(indexes.map((i) => i.indexname)).toEqual(
+      expect.arrayContaining([
+        'person_organization_id_idx',
+        'login_method_person_id_idx',
+        'email_login_method_id_idx',
+        'invests_with_investment_id_idx',
+      ]),
+    );
+  });
+
+  it('fetches a chain of depth 3 over 100 parents in 4 statements', async () => {
+    const { db, reads } = counting(opened.db);
+    const opts = { schema };
+    const orgs = repository(Organization, db, opts);
+    const people = repository(Person, db, opts);
+    const logins = repository(LoginMethod, db, opts);
+    const emails = repository(Email, db, opts);
+    const org = await orgs.save(Organization.create({ name: 'Acme' }));
+    const created = await people.bulkCreate(
+      Array.from({ length: 10 }, (_, i) =>
+        Person.create({ name: `P${i}`, organizationId: i < 9 ? org.entityId : null }),
+      ),
+    );
+    const methods = await logins.bulkCreate(
+      Array.from({ length: 100 }, (_, i) =>
+        LoginMethod.create({ kind: 'password', personId: created[i % 10]!.entityId }),
+      ),
+    );
+    await emails.bulkCreate(
+      methods.map((m, i) => Email.create({ address: `u${i}@x.io`, loginMethodId: m.entityId })),
+    );
+
+    const before = reads();
+    const found = await emails.getMany<{
+      loginMethod: LoginMethod & { person: Person & { organization: Organization | null } };
+    }>({
+      fetchRelated: ['loginMethod', 'loginMethod.person', 'loginMethod.person.organization'],
+      sort: ['address'],
+    });
+    expect(reads() - before).toBe(4);
+    expect(found).toHaveLength(100);
+    for (const e of found) {
+      const person = e.loginMethod.person;
+      expect(e.loginMethod.entityId).toBe(e.loginMethodId);
+      expect(person.entityId).toBe(e.loginMethod.personId);
+      expect(person.organization?.name ?? null).toBe(
+        person.organizationId === null ? null : 'Acme',
+      );
+    }
+
+    const mark = reads();
+    const withMembers = await orgs.get<{ members: (Person & { loginMethods: LoginMethod[] })[] }>(
+      org.entityId,
+      { fetchRelated: ['members', 'members.loginMethods'] },
+    );
+    expect(reads() - mark).toBe(3);
+    expect(withMembers.members).toHaveLength(9);
+    expect(withMembers.members.every((m) => m.loginMethods.length === 10)).toBe(true);
+  });
+
+  it('many-to-many: relate, fetch from both sides, unrelate', async () => {
+    const investors = repository(Investor, opened.db, { schema });
+    const investments = repository(Investment, opened.db, { schema });
+    const [ann, bob] = await investors.bulkCreate([
+      Investor.create({ name: 'Ann' }),
+      Investor.create({ name: 'Bob' }),
+    ]);
+    const [fund, bond] = await investments.bulkCreate([
+      Investment.create({ title: 'Fund' }),
+      Investment.create({ title: 'Bond' }),
+    ]);
+    await investors.relate('investments', ann!, fund!);
+    await investors.relate('investments', ann!, bond!);
+    await investors.relate('investments', ann!, bond!); // idempotent
+    await investments.relate('investors', fund!, bob!);
+
+    const byInvestor = await investors.getMany<{ investments: { title: string }[] }>({
+      fetchRelated: ['investments'],
+      sort: ['name'],
+    });
+    expect(byInvestor.map((i) => [i.name, i.investments.map((x) => x.title).sort()])).toEqual([
+      ['Ann', ['Bond', 'Fund']],
+      ['Bob', ['Fund']],
+    ]);
+    const fundWith = await investments.get<{ investors: { name: string }[] }>(fund!.entityId, {
+      fetchRelated: ['investors', 'investors.investments'],
+    });
+    expect(fundWith.investors.map((i) => i.name).sort()).toEqual(['Ann', 'Bob']);
+
+    expect(await investors.unrelate('investments', ann!, fund!)).toBe(true);
+    expect(await investors.unrelate('investments', ann!, fund!)).toBe(false);
+    const after = await investments.get<{ investors: { name: string }[] }>(fund!.entityId, {
+      fetchRelated: ['investors'],
+    });
+    expect(after.investors.map((i) => i.name)).toEqual(['Bob']);
+  });
+
+  it('refuses unknown relation paths and bad relation definitions', async () => {
+    const people = repository(Person, opened.db, { schema });
+    await expect(people.getMany({ fetchRelated: ['organisation'] })).rejects.toThrow(
+      ValidationError,
+    );
+    await expect(people.getMany({ fetchRelated: ['organization.nope'] })).rejects.toThrow(
+      /"nope" is not a relation of organization/,
+    );
+    await expect(
+      repository(Person, opened.db).getMany({ fetchRelated: ['organization'] }),
+    ).rejects.toThrow(/no schema registry/);
+    await expect(people.relate('organization', {} as Person, {})).rejects.toThrow(
+      /not a many-to-many/,
+    );
+    expect(() => belongsTo(Person, 'org', Organization, 'name')).toThrow(/is text/);
+    expect(() => belongsTo(Person, 'name', Organization, 'organizationId')).toThrow(
+      /already a field/,
+    );
+  });
+});
