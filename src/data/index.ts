@@ -1,4 +1,5 @@
 export type { FieldKind } from './field-codec.js';
+export { type DomainMapping, MappedRepository, mappedRepository } from './mapped-repository.js';
 export {
   type ColumnRole,
   columnName,
