@@ -1,109 +1,66 @@
-// The example API: users in PostgreSQL (embedded PGlite unless a server is configured),
-// a repository shared through DI, validated routes, DDD errors mapped to HTTP, and
-// generated docs. `main.ts` runs it; `libretto openapi --app`
-// reads it without starting a server.
-import { randomUUID } from 'node:crypto';
+// The example API: people and the organizations they belong to, as versioned models in
+// PostgreSQL (embedded PGlite unless a server is configured), with audit history, optimistic
+// locking, search and relations; repositories shared through DI, validated routes, DDD errors
+// mapped to HTTP, generated docs. `main.ts` runs it; `libretto openapi --app` reads it
+// without starting a server.
+import { Application, ConfigService, provide, Service, token } from 'libretto';
 import {
-  AlreadyExistsError,
-  Application,
-  ConfigService,
-  NotFoundError,
-  provide,
-  provideClass,
-  Service,
-  token,
-} from 'libretto';
-import { created, HttpConfig, HttpRequest, HttpService, noContent, route } from 'libretto/http';
-import { Database, PostgresConfig, PostgresService, sql } from 'libretto/postgres';
+  belongsTo,
+  hasMany,
+  model,
+  provideRepository,
+  type RepositoryOf,
+  SchemaRegistry,
+} from 'libretto/data';
+import { created, HttpConfig, HttpRequest, HttpService, route } from 'libretto/http';
+import { Database, PostgresConfig, PostgresService } from 'libretto/postgres';
 import * as z from 'zod';
 
-export const User = z
-  .object({
-    id: z.uuid(),
-    name: z.string().min(1).max(100),
+export const Organization = model(
+  'organization',
+  { name: z.string().min(1).max(200), country: z.string().length(2) },
+  { versioned: true },
+);
+export const Person = model(
+  'person',
+  {
+    firstName: z.string().min(1).max(100),
+    lastName: z.string().min(1).max(100),
     email: z.email(),
-    createdAt: z.iso.datetime(),
-  })
-  .meta({ id: 'User', description: 'A registered user' });
-type User = z.infer<typeof User>;
+    organizationId: z.uuid().nullable().default(null),
+  },
+  { versioned: true, timestamps: true },
+);
+type Organization = model.Infer<typeof Organization>;
+type Person = model.Infer<typeof Person>;
 
-const NewUser = User.pick({ name: true, email: true }).meta({ id: 'NewUser' });
-
-interface UserRow {
-  id: string;
-  name: string;
-  email: string;
-  created_at: Date;
-}
-
-const toUser = (row: UserRow): User => ({
-  id: row.id,
-  name: row.name,
-  email: row.email,
-  createdAt: row.created_at.toISOString(),
+export const schema = new SchemaRegistry([Organization, Person], {
+  relations: [
+    belongsTo(Person, 'organization', Organization, 'organizationId'),
+    hasMany(Organization, 'members', Person, 'organizationId'),
+  ],
 });
 
-/** Users in PostgreSQL: the embedded PGlite by default, a server when configured. */
-export class UserRepository {
-  constructor(private readonly db: Database) {}
+const Organizations = token<RepositoryOf<typeof Organization>>('Organizations');
+const People = token<RepositoryOf<typeof Person>>('People');
 
-  async add(input: { name: string; email: string }): Promise<User> {
-    try {
-      const row = await this.db.fetchOne<UserRow>(
-        sql`INSERT INTO users (id, name, email) VALUES (${randomUUID()}, ${input.name}, ${input.email})
-            RETURNING id, name, email, created_at`,
-      );
-      return toUser(row as UserRow);
-    } catch (error) {
-      if (!(error instanceof AlreadyExistsError)) throw error;
-      throw new AlreadyExistsError('A user with this email exists', {
-        details: [{ email: input.email }],
-        cause: error,
-      });
-    }
-  }
-
-  async get(id: string): Promise<User> {
-    const row = await this.db.fetchOne<UserRow>(
-      sql`SELECT id, name, email, created_at FROM users WHERE id = ${id}`,
-    );
-    if (row === undefined) throw new NotFoundError('User not found', { details: [{ id }] });
-    return toUser(row);
-  }
-
-  async list(offset: number, limit: number): Promise<{ items: User[]; total: number }> {
-    const rows = await this.db.fetch<UserRow>(
-      sql`SELECT id, name, email, created_at FROM users ORDER BY created_at, id
-          OFFSET ${offset} LIMIT ${limit}`,
-    );
-    const total = await this.db.fetchVal<number>('SELECT count(*)::int FROM users');
-    return { items: rows.map(toUser), total: total ?? 0 };
-  }
-
-  async remove(id: string): Promise<void> {
-    if ((await this.db.execute(sql`DELETE FROM users WHERE id = ${id}`)) === 0) {
-      throw new NotFoundError('User not found', { details: [{ id }] });
-    }
-  }
-}
-
-/** Creates the table at start (a real service would use migrations). */
-class UsersSchema extends Service {
-  constructor() {
-    super('UsersSchema');
-  }
-  override async start(): Promise<void> {
-    const db = await this.getDependency(Database);
-    await db.execute(`CREATE TABLE IF NOT EXISTS users (
-      id uuid PRIMARY KEY,
-      name text NOT NULL,
-      email text NOT NULL UNIQUE,
-      created_at timestamptz NOT NULL DEFAULT now())`);
-  }
-}
-
-/** Request-scoped: who is calling, from the request's headers. */
+/** Request-scoped: who is calling, from the request's headers (recorded as `changedById`). */
 export const Caller = token<{ name: string }>('Caller');
+
+const OrganizationOut = Organization.schema.meta({ id: 'Organization' });
+const PersonOut = Person.schema.meta({ id: 'Person' });
+const PersonWithOrganization = Person.schema
+  .extend({ organization: OrganizationOut.nullable().optional() })
+  .meta({ id: 'PersonWithOrganization' });
+const OrganizationWithMembers = Organization.schema
+  .extend({ members: z.array(PersonOut).optional() })
+  .meta({ id: 'OrganizationWithMembers' });
+const NewOrganization = Organization.input.meta({ id: 'NewOrganization' });
+const NewPerson = Person.input.meta({ id: 'NewPerson' });
+const PersonUpdate = Person.input
+  .extend({ version: z.uuid().describe('The version this update was made from') })
+  .meta({ id: 'PersonUpdate' });
+const ById = z.object({ id: z.uuid() });
 
 export const routes = [
   route.get(
@@ -116,71 +73,157 @@ export const routes = [
     },
     ({ caller }) => caller,
   ),
-  route.get(
-    '/users',
+  route.post(
+    '/organizations',
     {
-      query: z.object({
-        offset: z.number().int().min(0).default(0),
-        limit: z.number().int().min(1).max(100).default(20),
-      }),
-      response: z.object({ items: z.array(User), total: z.number().int() }),
-      inject: { users: UserRepository },
-      tags: ['users'],
-      summary: 'List users',
-      operationId: 'listUsers',
+      body: NewOrganization,
+      response: OrganizationOut,
+      inject: { organizations: Organizations, caller: Caller },
+      tags: ['organizations'],
+      summary: 'Create an organization',
+      operationId: 'createOrganization',
     },
-    ({ query, users }) => users.list(query.offset, query.limit),
+    async ({ body, organizations, caller }) => {
+      const org = await organizations.save(Organization.create(body), {
+        changedById: caller.name,
+      });
+      return created(org, `/organizations/${org.entityId}`);
+    },
   ),
   route.get(
-    '/users/:id',
+    '/organizations/:id',
     {
-      params: z.object({ id: z.uuid() }),
-      query: z.object({ detailed: z.boolean().default(false) }),
-      response: User.partial({ createdAt: true }),
-      inject: { users: UserRepository },
-      tags: ['users'],
-      summary: 'Get a user',
-      operationId: 'getUser',
+      params: ById,
+      query: z.object({ members: z.boolean().default(false) }),
+      response: OrganizationWithMembers,
+      inject: { organizations: Organizations },
+      tags: ['organizations'],
+      summary: 'Get an organization, with its members if asked',
+      operationId: 'getOrganization',
       errors: [404],
     },
-    async ({ params, query, users }) => {
-      const { createdAt, ...user } = await users.get(params.id);
-      return query.detailed ? { ...user, createdAt } : user;
-    },
+    ({ params, query, organizations }) =>
+      organizations.get<{ members?: Person[] }>(params.id, {
+        fetchRelated: query.members ? ['members'] : [],
+      }),
   ),
   route.post(
-    '/users',
+    '/people',
     {
-      body: NewUser,
-      response: User,
-      inject: { users: UserRepository },
-      tags: ['users'],
-      summary: 'Create a user',
-      operationId: 'createUser',
-      errors: [409],
+      body: NewPerson,
+      response: PersonOut,
+      inject: { people: People, caller: Caller },
+      tags: ['people'],
+      summary: 'Create a person',
+      operationId: 'createPerson',
     },
-    async ({ body, users }) => {
-      const user = await users.add(body);
-      return created(user, `/users/${user.id}`);
+    async ({ body, people, caller }) => {
+      const person = await people.save(Person.create(body), { changedById: caller.name });
+      return created(person, `/people/${person.entityId}`);
+    },
+  ),
+  route.get(
+    '/people',
+    {
+      query: z.object({
+        q: z.string().optional().describe('Part of the last name, any case'),
+        organizationId: z.uuid().optional(),
+        sort: z.enum(['lastName', '-lastName', 'createdAt', '-createdAt']).default('lastName'),
+        page: z.number().int().min(1).default(1),
+        pageSize: z.number().int().min(1).max(100).default(20),
+      }),
+      response: z.object({ items: z.array(PersonOut), total: z.number().int() }),
+      inject: { people: People },
+      tags: ['people'],
+      summary: 'Search people',
+      operationId: 'searchPeople',
+    },
+    ({ query, people }) =>
+      people.search({
+        where: {
+          ...(query.q === undefined ? {} : { lastName: { ilike: query.q } }),
+          ...(query.organizationId === undefined ? {} : { organizationId: query.organizationId }),
+        },
+        sort: [query.sort, 'entityId'],
+        page: query.page,
+        pageSize: query.pageSize,
+      }),
+  ),
+  route.get(
+    '/people/:id',
+    {
+      params: ById,
+      query: z.object({ organization: z.boolean().default(false) }),
+      response: PersonWithOrganization,
+      inject: { people: People },
+      tags: ['people'],
+      summary: 'Get a person, with their organization if asked',
+      operationId: 'getPerson',
+      errors: [404],
+    },
+    ({ params, query, people }) =>
+      people.get<{ organization?: Organization | null }>(params.id, {
+        fetchRelated: query.organization ? ['organization'] : [],
+      }),
+  ),
+  route.put(
+    '/people/:id',
+    {
+      params: ById,
+      body: PersonUpdate,
+      response: PersonOut,
+      inject: { people: People, caller: Caller },
+      tags: ['people'],
+      summary: 'Update a person (409 when someone else changed them since `version`)',
+      operationId: 'updatePerson',
+      errors: [404, 409],
+    },
+    async ({ params, body, people, caller }) => {
+      const current = await people.get(params.id);
+      return people.save({ ...current, ...body }, { changedById: caller.name });
     },
   ),
   route.delete(
-    '/users/:id',
+    '/people/:id',
     {
-      params: z.object({ id: z.uuid() }),
-      inject: { users: UserRepository },
-      status: 204,
-      tags: ['users'],
-      summary: 'Delete a user',
-      operationId: 'deleteUser',
+      params: ById,
+      response: PersonOut,
+      inject: { people: People, caller: Caller },
+      tags: ['people'],
+      summary: 'Delete a person (a new, inactive version: the history stays)',
+      operationId: 'deletePerson',
       errors: [404],
     },
-    async ({ params, users }) => {
-      await users.remove(params.id);
-      return noContent();
+    async ({ params, people, caller }) =>
+      (await people.delete(await people.get(params.id), { changedById: caller.name })) as Person,
+  ),
+  route.get(
+    '/people/:id/history',
+    {
+      params: ById,
+      response: z.array(PersonOut),
+      inject: { people: People },
+      tags: ['people'],
+      summary: 'Every version of a person, oldest first',
+      operationId: 'personHistory',
+      errors: [404],
+    },
+    async ({ params, people }) => {
+      await people.get(params.id, { includeDeleted: true }); // 404 for an unknown id
+      return people.history(params.id);
     },
   ),
 ];
+
+/** Creates the tables at start (a real service would use migrations). */
+class Schema extends Service {
+  constructor() {
+    super('Schema');
+  }
+  override async start(): Promise<void> {
+    await schema.ensureSchema(await this.getDependency(Database));
+  }
+}
 
 /** The HTTP service; its `url` tells where it listens once started. */
 export const http = new HttpService({ routes });
@@ -188,11 +231,12 @@ export const http = new HttpService({ routes });
 export const app = new Application(
   new ConfigService({ sections: [HttpConfig, PostgresConfig] }),
   new PostgresService(),
-  new UsersSchema(),
+  new Schema(),
   http,
   {
     providers: [
-      provideClass(UserRepository, [Database]),
+      provideRepository(Organizations, Organization, { schema }),
+      provideRepository(People, Person, { schema }),
       provide(Caller, {
         deps: [HttpRequest],
         use: (request) => ({ name: String(request.headers['x-caller'] ?? 'anonymous') }),

@@ -42,8 +42,15 @@ describe('libretto CLI', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const document = JSON.parse(readFileSync(out, 'utf8'));
-    expect(document.info.title).toBe('Users API');
-    expect(Object.keys(document.paths).sort()).toEqual(['/me', '/users', '/users/{id}']);
+    expect(document.info.title).toBe('People API');
+    expect(Object.keys(document.paths).sort()).toEqual([
+      '/me',
+      '/organizations',
+      '/organizations/{id}',
+      '/people',
+      '/people/{id}',
+      '/people/{id}/history',
+    ]);
     const validation = await new Validator().validate(document);
     expect(validation.valid).toBe(true);
     rmSync(dirname(out), { recursive: true, force: true });

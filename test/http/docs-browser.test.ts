@@ -101,10 +101,14 @@ describe.skipIf(!available)('docs pages in Chromium', () => {
 
   it('the example documents the operations the test looks for', () => {
     expect(operations.map((o) => o.operationId).sort()).toEqual([
-      'createUser',
-      'deleteUser',
-      'getUser',
-      'listUsers',
+      'createOrganization',
+      'createPerson',
+      'deletePerson',
+      'getOrganization',
+      'getPerson',
+      'personHistory',
+      'searchPeople',
+      'updatePerson',
       'whoAmI',
     ]);
   });
@@ -117,7 +121,7 @@ describe.skipIf(!available)('docs pages in Chromium', () => {
       await expect(page.locator(`#operations-${tag}-${operationId}`).count()).resolves.toBe(1);
     }
     await expect(page.locator('.opblock').count()).resolves.toBe(operations.length);
-    await expect(page.locator('.info .title').textContent()).resolves.toContain('Users API');
+    await expect(page.locator('.info .title').textContent()).resolves.toContain('People API');
     await page.screenshot({ path: join(screenshots, 'swagger.png'), fullPage: true });
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
