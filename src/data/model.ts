@@ -22,6 +22,13 @@ export interface ModelColumn {
   readonly role: ColumnRole;
 }
 
+/**
+ * Entities made by `create` and not saved yet: a repository inserts them without first trying
+ * an update. Only a shortcut — a copy (`{ ...created }`) is not in it and is saved correctly
+ * all the same, with one round trip more.
+ */
+export const unsaved = new WeakSet<object>();
+
 /** What the table side needs of any model: names, columns, key (SchemaRegistry, SQL). */
 export interface TableModel {
   readonly name: string;
@@ -242,7 +249,9 @@ export class Model<
     }
     if (this.options.timestamps === true) Object.assign(base, { createdAt: now, updatedAt: now });
     if (this.options.softDelete === true) base.deletedAt = null;
-    return { ...base, ...data } as EntityOf<F, O>;
+    const entity = { ...base, ...data };
+    unsaved.add(entity);
+    return entity as EntityOf<F, O>;
   }
 
   /**

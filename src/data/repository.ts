@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors/domain-
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 import { toColumnValue, toJsonColumnValue } from './field-codec.js';
-import type { Model, ModelColumn } from './model.js';
+import { type Model, type ModelColumn, unsaved } from './model.js';
 import { type ModelReader, readerOf } from './model-reader.js';
 import type { EntityOf, Fields, IdOf, ModelOptions } from './model-types.js';
 import type { Relation } from './relation.js';
@@ -67,6 +67,7 @@ export interface SaveOptions {
   readonly changedById?: string | null;
 }
 
+const NO_OPTIONS: ReadOptions = Object.freeze({});
 const OPTION_KEYS = new Set(['readFromReplicas', 'changedBy', 'schema']);
 const MAX_PAGE_SIZE = 1000;
 
@@ -98,11 +99,14 @@ export class Repository<
   readonly #keyColumns: readonly ModelColumn[];
   readonly #keyWhere: string;
   readonly #getSql: string;
+  readonly #getLiveSql: string;
   readonly #versioned: boolean;
   readonly #writeColumns: readonly ModelColumn[];
-  /** What an update of a version sets: everything but the key and the creation time. */
-  readonly #updateColumns: readonly ModelColumn[];
+  /** Versioned save: the columns taken from the entity as they are (not the stamp, not the key). */
+  readonly #dataColumns: readonly ModelColumn[];
+  readonly #versionColumn: ModelColumn;
   #saveSql: string | undefined;
+  #insertSql: string | undefined;
 
   constructor(
     readonly model: Model<N, F, O>,
@@ -125,39 +129,64 @@ export class Repository<
     this.#keyColumns = model.primaryKey.map((p) => model.column(p) as ModelColumn);
     this.#keyWhere = this.#keyColumns.map((c, i) => `${quote(c.column)} = $${i + 1}`).join(' AND ');
     this.#getSql = `SELECT ${this.#select} FROM ${quote(model.table)} WHERE ${this.#keyWhere}`;
+    this.#getLiveSql = this.#live === '' ? this.#getSql : `${this.#getSql} AND ${this.#live}`;
     this.#writeColumns = model.columns;
-    this.#updateColumns = model.columns.filter(
-      (c) => c.role !== 'key' && c.property !== 'createdAt',
-    );
+    const stamp = new Set([
+      'version',
+      'previousVersion',
+      'changedOn',
+      'changedById',
+      'createdAt',
+      'updatedAt',
+    ]);
+    this.#dataColumns = model.columns.filter((c) => c.role !== 'key' && !stamp.has(c.property));
+    this.#versionColumn = (model.column('version') ?? model.columns[0]) as ModelColumn;
   }
 
   // ——— reads (REPO-1) ———
 
   /** The entity with this id; NotFoundError when there is none (or it was deleted). */
-  async get<R extends object = Related>(
+  get<R extends object = Related>(
     id: IdOf<F, O>,
-    options: ReadOptions = {},
+    options: ReadOptions = NO_OPTIONS,
   ): Promise<EntityOf<F, O> & R> {
-    const found = await this.getOrNone<R>(id, options);
-    if (found === undefined) {
+    return this.getOrNone<R>(id, options).then((found) => {
+      if (found !== undefined) return found;
       throw new NotFoundError(`${this.model.name} not found`, {
         details: [{ resource: this.model.name, id: id as unknown as string }],
       });
-    }
-    return found;
+    });
   }
 
-  async getOrNone<R extends object = Related>(
+  getOrNone<R extends object = Related>(
     id: IdOf<F, O>,
-    options: ReadOptions = {},
+    options: ReadOptions = NO_OPTIONS,
+  ): Promise<(EntityOf<F, O> & R) | undefined> {
+    // The common call (no options) reads with text built once: no work per call but the key.
+    let values: unknown[];
+    try {
+      values = this.#keyValues(id, 'id');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (options === NO_OPTIONS) {
+      return this.#source(options)
+        .fetchOne<Record<string, unknown>>(this.#getLiveSql, values)
+        .then((row) =>
+          row === undefined ? undefined : (this.#fromRow(row) as EntityOf<F, O> & R),
+        );
+    }
+    return this.#getWith<R>(values, options);
+  }
+
+  async #getWith<R extends object>(
+    values: unknown[],
+    options: ReadOptions,
   ): Promise<(EntityOf<F, O> & R) | undefined> {
     const plan = this.#plan(options);
-    const live = options.includeDeleted === true || this.#live === '' ? '' : ` AND ${this.#live}`;
     const source = this.#source(options);
-    const row = await source.fetchOne<Record<string, unknown>>(
-      live === '' ? this.#getSql : this.#getSql + live,
-      this.#keyValues(id, 'id'),
-    );
+    const text = options.includeDeleted === true ? this.#getSql : this.#getLiveSql;
+    const row = await source.fetchOne<Record<string, unknown>>(text, values);
     if (row === undefined) return undefined;
     const entity = this.#fromRow(row);
     if (plan !== undefined) await loadRelated(source, plan, [entity]);
@@ -357,6 +386,7 @@ export class Repository<
       `INSERT INTO ${quote(this.model.table)} (${names}) SELECT ${names} FROM jsonb_to_recordset($1::jsonb) AS r(${types})`,
       [JSON.stringify(records)],
     );
+    for (const e of entities) unsaved.delete(e);
     return rows;
   }
 
@@ -558,80 +588,126 @@ export class Repository<
   }
 
   /**
-   * One statement: lock the stored row; if it is the version the caller read, copy it to the
-   * audit table and update it to the next version; if there is none, insert; else nothing.
+   * A versioned save. An entity from `create` is inserted. Any other is updated in one
+   * statement that locks the stored row and, if it is the version the entity was read at,
+   * copies it to the audit table and writes the next version; when that changes nothing, the
+   * stored version tells an entity never saved (inserted) from a stale one (ConflictError).
    */
-  async #saveVersion(entity: EntityOf<F, O>, options: SaveOptions): Promise<EntityOf<F, O>> {
-    const current = entity as unknown as { entityId: unknown; version: unknown };
-    const by = this.#by(options);
+  #saveVersion(entity: EntityOf<F, O>, options: SaveOptions): Promise<EntityOf<F, O>> {
+    const record = entity as Record<string, unknown>;
+    const { entityId, version } = record;
     const now = new Date();
-    const inserted = this.#stamped(entity, now, by, true) as Record<string, unknown>;
-    const next: Record<string, unknown> = {
-      ...this.#stamped(entity, now, by, false),
-      previousVersion: current.version,
-      version: randomUUID(),
-      changedOn: now,
-      changedById: by,
-    };
-    checkKey(this.#keyColumns[0] as ModelColumn, current.entityId, 'entityId');
-    checkKey(this.model.column('version') as ModelColumn, current.version, 'version');
-    this.#saveSql ??= this.#saveVersionSql();
-    const columns = this.#writeColumns;
-    const values = [
-      current.entityId,
-      current.version,
-      ...columns.map((c) => this.#columnValue(c, inserted)),
-      ...this.#updateColumns.map((c) => this.#columnValue(c, next)),
-    ];
-    const row = await this.#db.fetchOne<{ saved: string; stored: string | null; created: unknown }>(
-      this.#saveSql,
-      values,
-    );
-    if (row?.saved === 'updated') {
-      if ('created' in row && row.created !== null) next.createdAt = row.created;
-      return next as EntityOf<F, O>;
+    let by: string | null;
+    try {
+      checkKey(this.#keyColumns[0] as ModelColumn, entityId, 'entityId');
+      checkKey(this.#versionColumn, version, 'version');
+      by = this.#by(options);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (row?.saved === 'inserted') return inserted as EntityOf<F, O>;
-    throw new ConflictError(
-      `${this.model.name} ${String(current.entityId)} was saved by someone else since version ${String(current.version)} was read`,
-      {
-        details: [
-          {
-            resource: this.model.name,
-            id: String(current.entityId),
-            version: String(current.version),
-            current: row?.stored ?? null,
-          },
-        ],
-      },
-    );
+    if (unsaved.has(entity)) return this.#insertVersion(record, now, by);
+    const next = randomUUID();
+    const values: unknown[] = [entityId, version, next, now, by];
+    try {
+      for (const c of this.#dataColumns) values.push(this.#columnValue(c, record));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#saveSql ??= this.#updateVersionSql();
+    return this.#db.fetchOne<{ created?: unknown }>(this.#saveSql, values).then(async (row) => {
+      if (row !== undefined) {
+        const saved: Record<string, unknown> = {
+          ...record,
+          version: next,
+          previousVersion: version,
+          changedOn: now,
+          changedById: by,
+        };
+        if (this.model.flags.timestamps) {
+          saved.createdAt = row.created;
+          saved.updatedAt = now;
+        }
+        return saved as EntityOf<F, O>;
+      }
+      const stored = await this.#db.fetchVal<string>(
+        `SELECT "version"::text FROM ${quote(this.model.table)} WHERE "entity_id" = $1`,
+        [entityId],
+      );
+      if (stored === undefined) return this.#insertVersion(record, now, by);
+      throw new ConflictError(
+        `${this.model.name} ${String(entityId)} was saved by someone else since version ${String(version)} was read`,
+        {
+          details: [
+            {
+              resource: this.model.name,
+              id: String(entityId),
+              version: String(version),
+              current: stored,
+            },
+          ],
+        },
+      );
+    });
   }
 
-  #saveVersionSql(): string {
+  /** Inserts the first stored version of an entity (as it is, stamped now). */
+  async #insertVersion(
+    record: Record<string, unknown>,
+    now: Date,
+    by: string | null,
+  ): Promise<EntityOf<F, O>> {
+    const saved: Record<string, unknown> = { ...record, changedOn: now, changedById: by };
+    if (this.model.flags.timestamps) {
+      saved.createdAt = now;
+      saved.updatedAt = now;
+    }
+    this.#insertSql ??= this.#plainInsertSql();
+    await this.#db.execute(
+      this.#insertSql,
+      this.#writeColumns.map((c) => this.#columnValue(c, saved)),
+    );
+    unsaved.delete(record);
+    return saved as EntityOf<F, O>;
+  }
+
+  #plainInsertSql(): string {
+    const columns = this.#writeColumns;
+    const names = columns.map((c) => quote(c.column)).join(', ');
+    const params = columns.map((_, i) => `$${i + 1}`).join(', ');
+    return `INSERT INTO ${quote(this.model.table)} (${names}) VALUES (${params})`;
+  }
+
+  /**
+   * Parameters: $1 entityId, $2 the version read, $3 the next version, $4 now, $5 changedById,
+   * then one per data column. Returns a row only when it wrote.
+   */
+  #updateVersionSql(): string {
     const table = quote(this.model.table);
     const columns = this.#writeColumns;
-    const n = columns.length;
     const names = columns.map((c) => quote(c.column)).join(', ');
-    // Cast: in INSERT … SELECT the parameters' types are not taken from the columns.
-    const insertParams = columns.map((c, i) => `$${i + 3}::${c.codec.sqlType}`).join(', ');
-    const updates = this.#updateColumns
-      .map((c, i) => `${quote(c.column)} = $${i + 3 + n}`)
+    const data = new Map(this.#dataColumns.map((c, i) => [c.property, `$${i + 6}`]));
+    const stamp: Record<string, string> = {
+      version: '$3',
+      previousVersion: '$2',
+      changedOn: '$4',
+      changedById: '$5',
+      updatedAt: '$4',
+    };
+    const updates = columns
+      .filter((c) => c.role !== 'key' && c.property !== 'createdAt')
+      .map((c) => `${quote(c.column)} = ${stamp[c.property] ?? data.get(c.property)}`)
       .join(', ');
     const audit = this.model.auditTable;
     const moved =
       audit === undefined
         ? ''
         : `, moved AS (INSERT INTO ${quote(audit)} (${names}) SELECT ${names} FROM cur WHERE "version" = $2)`;
-    const created =
-      this.model.options.timestamps === true ? ', (SELECT "created_at" FROM cur) AS created' : '';
+    const returning = this.model.flags.timestamps ? 'cur."created_at" AS created' : '1 AS updated';
+    // The row is locked and read (cur) before it is changed, and copied from what was read:
+    // the sub-statements of one WITH never see each other's changes.
     return (
-      `WITH cur AS (SELECT * FROM ${table} WHERE "entity_id" = $1 FOR UPDATE)${moved}` +
-      // Joined with cur: the row is locked and read before it is changed (the sub-statements
-      // of one WITH run in no set order, and one never sees another's changes).
-      `, updated AS (UPDATE ${table} t SET ${updates} FROM cur WHERE t."entity_id" = cur."entity_id" AND cur."version" = $2 RETURNING 1)` +
-      `, inserted AS (INSERT INTO ${table} (${names}) SELECT ${insertParams} WHERE NOT EXISTS (SELECT 1 FROM cur) RETURNING 1)` +
-      ` SELECT CASE WHEN EXISTS (SELECT 1 FROM updated) THEN 'updated' WHEN EXISTS (SELECT 1 FROM inserted) THEN 'inserted' ELSE 'none' END AS saved,` +
-      ` (SELECT "version"::text FROM cur) AS stored${created}`
+      `WITH cur AS (SELECT * FROM ${table} WHERE "entity_id" = $1 FOR UPDATE)${moved} ` +
+      `UPDATE ${table} t SET ${updates} FROM cur WHERE t."entity_id" = cur."entity_id" AND cur."version" = $2 RETURNING ${returning}`
     );
   }
 }

@@ -113,6 +113,19 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
     expect((await people.get(p.entityId)).firstName).toBe('Ada');
   });
 
+  it('saves a created entity, a copy of one, and the same object again', async () => {
+    const created = ada();
+    const copy = { ...ada(), firstName: 'Copy' }; // not the object create() returned
+    const [a, b] = [await people.save(created), await people.save(copy)];
+    expect(await people.get(a.entityId)).toEqual(a);
+    expect(await people.get(b.entityId)).toEqual(b);
+    // The object create() returned is stored at its version: saving it again updates it.
+    const again = await people.save(created);
+    expect(again.previousVersion).toBe(created.version);
+    const [bulk] = await people.bulkCreate([ada()]);
+    expect((await people.save(bulk as Person)).previousVersion).toBe(bulk?.version);
+  });
+
   it('soft-deletes a versioned entity as a new version; its history stays', async () => {
     const p = await people.save(ada());
     const gone = await people.delete(p);
