@@ -157,6 +157,71 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
     expect(await tags.count({ label: { in: [] } })).toBe(0);
   });
 
+  it('every filter operation (REPO-6)', async () => {
+    const Item = model(
+      'op_item',
+      { name: z.string(), n: z.int32(), note: z.string().nullable() },
+      { table: 'op_items' },
+    );
+    await new SchemaRegistry([Item]).ensureSchema(opened.db);
+    const items = repository(Item, opened.db);
+    await items.bulkCreate([
+      Item.create({ name: 'Alpha', n: 1, note: null }),
+      Item.create({ name: 'alphabet', n: 2, note: 'x' }),
+      Item.create({ name: 'Beta', n: 3, note: 'y' }),
+      Item.create({ name: 'gamma_ray', n: 4, note: null }),
+    ]);
+    const names = async (where: object) =>
+      (await items.getMany({ where: where as never, sort: ['n'] })).map((i) => i.name);
+    expect(await names({ n: 2 })).toEqual(['alphabet']);
+    expect(await names({ n: { eq: 2 } })).toEqual(['alphabet']);
+    expect(await names({ n: { ne: 2 } })).toEqual(['Alpha', 'Beta', 'gamma_ray']);
+    expect(await names({ n: { lt: 2 } })).toEqual(['Alpha']);
+    expect(await names({ n: { lte: 2 } })).toEqual(['Alpha', 'alphabet']);
+    expect(await names({ n: { gt: 3 } })).toEqual(['gamma_ray']);
+    expect(await names({ n: { gte: 3 } })).toEqual(['Beta', 'gamma_ray']);
+    expect(await names({ n: { in: [1, 4] } })).toEqual(['Alpha', 'gamma_ray']);
+    expect(await names({ n: { notIn: [1, 4] } })).toEqual(['alphabet', 'Beta']);
+    expect(await names({ name: { like: 'lpha' } })).toEqual(['Alpha', 'alphabet']);
+    expect(await names({ name: { like: 'ALPHA' } })).toEqual([]);
+    expect(await names({ name: { ilike: 'ALPHA' } })).toEqual(['Alpha', 'alphabet']);
+    expect(await names({ name: { startsWith: 'alpha' } })).toEqual(['alphabet']);
+    expect(await names({ name: { endsWith: '_ray' } })).toEqual(['gamma_ray']);
+    expect(await names({ name: { contains: 'BET' } })).toEqual(['alphabet', 'Beta']);
+    expect(await names({ note: { isNull: true } })).toEqual(['Alpha', 'gamma_ray']);
+    expect(await names({ note: null })).toEqual(['Alpha', 'gamma_ray']);
+    expect(await names({ note: { isNotNull: true } })).toEqual(['alphabet', 'Beta']);
+    expect(await names({ n: { gte: 2, lt: 4 }, name: { ilike: 'a' } })).toEqual([
+      'alphabet',
+      'Beta',
+    ]);
+    expect(await opened.db.fetchVal('SELECT count(*)::int FROM op_items')).toBe(4);
+    for (const bad of [{ n: { between: [1, 2] } }, { n: { in: 3 } }, { name: { like: 5 } }]) {
+      await expect(names(bad)).rejects.toThrow(ValidationError);
+    }
+    await expect(items.search({ pageSize: 1001 })).rejects.toThrow(/at most 1000/);
+    await expect(items.search({ page: 0 })).rejects.toThrow(ValidationError);
+  });
+
+  it('a versioned model without audit keeps no history', async () => {
+    const Note = model('plain_note', { text: z.string() }, { versioned: true, audit: false });
+    await new SchemaRegistry([Note]).ensureSchema(opened.db);
+    const notes = repository(Note, opened.db);
+    const n = await notes.save(Note.create({ text: 'a' }));
+    const n2 = await notes.save({ ...n, text: 'b' });
+    await expect(notes.save({ ...n, text: 'c' })).rejects.toThrow(ConflictError);
+    expect((await notes.get(n.entityId)).text).toBe('b');
+    expect(n2.previousVersion).toBe(n.version);
+    await expect(notes.history(n.entityId)).rejects.toThrow(/keeps no history/);
+    const tables = await opened.db.fetch(
+      "SELECT 1 FROM information_schema.tables WHERE table_name = 'plain_note_audit'",
+    );
+    expect(tables).toEqual([]);
+    expect(() => repository(Note, opened.db, { readFromReplica: true } as never)).toThrow(
+      /readFromReplica unknown/,
+    );
+  });
+
   it('composite keys and soft delete of an unversioned model', async () => {
     const members = repository(Membership, opened.db);
     const personId = crypto.randomUUID();
