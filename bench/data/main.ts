@@ -24,13 +24,6 @@ import { Database, PgDriver } from 'libretto/postgres';
 import { startPostgres } from 'libretto/testing';
 import pg from 'pg';
 import { z } from 'zod';
-
-const drizzleVersion = (
-  JSON.parse(
-    readFileSync(new URL('../../node_modules/drizzle-orm/package.json', import.meta.url), 'utf8'),
-  ) as { version: string }
-).version;
-
 import {
   drive,
   type Result,
@@ -39,6 +32,12 @@ import {
   resultLine,
   rounds,
 } from '../rounds.js';
+
+const drizzleVersion = (
+  JSON.parse(
+    readFileSync(new URL('../../node_modules/drizzle-orm/package.json', import.meta.url), 'utf8'),
+  ) as { version: string }
+).version;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
