@@ -104,12 +104,12 @@ export function fieldCodec(schema: z.ZodType): FieldCodec {
   } else kind = 'json';
   const element = kind === 'model-list' ? nestedModels.get(def.element as z.ZodType) : nested;
   // A numeric enum is stored as a number; one mixing numbers and strings as JSON.
-  const enumValuesList = kind === 'enum' ? Object.values(def.entries ?? {}) : [];
-  const sqlType = !enumValuesList.some((v) => typeof v === 'number')
-    ? SQL_TYPES[kind]
-    : enumValuesList.every((v) => typeof v === 'number')
-      ? 'integer'
-      : 'jsonb';
+  const sqlType =
+    enumNames === undefined
+      ? SQL_TYPES[kind]
+      : [...enumNames.keys()].every((v) => typeof v === 'number')
+        ? 'integer'
+        : 'jsonb';
   return {
     kind,
     sqlType,

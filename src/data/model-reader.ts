@@ -53,7 +53,7 @@ export class ModelReader {
         const extra = row[c.property] as Record<string, unknown> | null;
         delete row[c.property];
         for (const [key, value] of Object.entries(extra ?? {})) {
-          if (key !== '__proto__' && !(key in row)) row[key] = value;
+          if (key !== '__proto__' && !Object.hasOwn(row, key)) row[key] = value;
         }
         continue;
       }

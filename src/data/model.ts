@@ -165,6 +165,12 @@ export class Model<
     if (options.versioned === true && options.primaryKey !== undefined) {
       invalidOption('model', 'primaryKey', 'a versioned model is keyed by entityId');
     }
+    if (options.primaryKey !== undefined && options.primaryKey.length === 0) {
+      invalidOption('model', 'primaryKey', 'name at least one field');
+    }
+    if (options.versioned === true && options.softDelete === true) {
+      invalidOption('model', 'softDelete', 'a versioned model is deleted as an inactive version');
+    }
     if (options.embedded === true && (options.versioned === true || options.primaryKey)) {
       invalidOption('model', 'embedded', 'an embedded model has no key or versions');
     }
@@ -275,9 +281,6 @@ export class Model<
   /** The id of an entity, as `get` takes it. */
   idOf(entity: EntityOf<F, O>): IdOf<F, O> {
     const record = entity as Record<string, unknown>;
-    if (this.primaryKey.length === 1 && this.options.primaryKey === undefined) {
-      return record.entityId as IdOf<F, O>;
-    }
     if (this.primaryKey.length === 1) return record[this.primaryKey[0] as string] as IdOf<F, O>;
     return Object.fromEntries(this.primaryKey.map((k) => [k, record[k]])) as IdOf<F, O>;
   }

@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors/domain-errors.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
-import { toColumnValue } from './field-codec.js';
+import { fromColumnValue, toColumnValue } from './field-codec.js';
 import type { ModelColumn, TableModel } from './model.js';
 import { readerOf } from './model-reader.js';
 import type { Relation } from './relation.js';
@@ -42,6 +42,12 @@ function pathTree(registry: SchemaRegistry, model: TableModel, paths: unknown): 
     }
   });
   return root;
+}
+
+function group(groups: Map<unknown, Entity[]>, owner: unknown, entity: Entity): void {
+  const list = groups.get(owner);
+  if (list === undefined) groups.set(owner, [entity]);
+  else list.push(entity);
 }
 
 function unique(values: unknown[]): unknown[] {
@@ -86,10 +92,7 @@ async function loadRelation(
   let related: Entity[] = [];
   if (ids.length > 0 && relation.kind === 'hasMany') {
     related = await rowsWhereIn(db, target, relation.foreignKey, ids);
-    for (const r of related) {
-      const owner = r[relation.foreignKey.property];
-      groups.set(owner, [...(groups.get(owner) ?? []), r]);
-    }
+    for (const r of related) group(groups, r[relation.foreignKey.property], r);
   } else if (ids.length > 0 && relation.kind === 'manyToMany') {
     const reader = readerOf(target);
     const key = keyOf(target);
@@ -102,14 +105,16 @@ async function loadRelation(
     // One object per related entity, shared by every owner it is paired with.
     const byKey = new Map<unknown, Entity>();
     for (const row of rows) {
-      const owner = row.__owner;
+      // Keys compared as the entities hold them (converted: an int8 key is a string in a row).
+      const owner = fromColumnValue(ownColumn.codec, row.__owner);
       delete row.__owner;
-      let entity = byKey.get(row[key.property]);
+      const converted = reader.fromRow(row);
+      let entity = byKey.get(converted[key.property]);
       if (entity === undefined) {
-        entity = reader.fromRow(row);
+        entity = converted;
         byKey.set(entity[key.property], entity);
       }
-      groups.set(owner, [...(groups.get(owner) ?? []), entity]);
+      group(groups, owner, entity);
     }
     related = [...byKey.values()];
   }

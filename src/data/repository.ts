@@ -152,9 +152,7 @@ export class Repository<
   ): Promise<EntityOf<F, O> & R> {
     return this.getOrNone<R>(id, options).then((found) => {
       if (found !== undefined) return found;
-      throw new NotFoundError(`${this.model.name} not found`, {
-        details: [{ resource: this.model.name, id: id as unknown as string }],
-      });
+      throw this.#notFound(id);
     });
   }
 
@@ -194,7 +192,12 @@ export class Repository<
   }
 
   async contains(id: IdOf<F, O>, options: ReadOptions = {}): Promise<boolean> {
-    return (await this.getOrNone(id, options)) !== undefined;
+    const live = options.includeDeleted === true || this.#live === '' ? '' : ` AND ${this.#live}`;
+    const found = await this.#source(options).fetchVal<boolean>(
+      `SELECT EXISTS (SELECT 1 FROM ${quote(this.model.table)} WHERE ${this.#keyWhere}${live})`,
+      this.#keyValues(id, 'id'),
+    );
+    return found === true;
   }
 
   /** The entities with these ids that exist, in no particular order. */
@@ -202,6 +205,11 @@ export class Repository<
     ids: readonly IdOf<F, O>[],
     options: ReadOptions = {},
   ): Promise<(EntityOf<F, O> & R)[]> {
+    if (!Array.isArray(ids)) {
+      throw new ValidationError('ids: expected an array', {
+        details: [{ path: 'ids', message: 'expected an array of ids' }],
+      });
+    }
     if (ids.length === 0) return [];
     const values: unknown[] = [];
     const keys = this.#keyColumns;
@@ -239,7 +247,10 @@ export class Repository<
     const values: unknown[] = [];
     const condition = this.#conditions(options.where, values, options);
     let tail = '';
-    const order = compileSort(this.model, options.sort);
+    const order =
+      options.offset === undefined
+        ? compileSort(this.model, options.sort).join(', ')
+        : this.#stableOrder(options.sort);
     if (order !== '') tail += ` ORDER BY ${order}`;
     if (options.limit !== undefined) {
       tail += ` LIMIT ${count(options.limit, 'limit', 0)}`;
@@ -251,7 +262,7 @@ export class Repository<
   async count(where?: Where<EntityOf<F, O>>, options: ReadOptions = {}): Promise<number> {
     const values: unknown[] = [];
     const condition = this.#conditions(where, values, options);
-    const text = `SELECT count(*)::int AS n FROM ${quote(this.model.table)}${condition === '' ? '' : ` WHERE ${condition}`}`;
+    const text = `SELECT count(*) AS n FROM ${quote(this.model.table)}${condition === '' ? '' : ` WHERE ${condition}`}`;
     return Number(await this.#source(options).fetchVal(text, values));
   }
 
@@ -272,7 +283,7 @@ export class Repository<
     }
     const values: unknown[] = [];
     const condition = this.#conditions(options.where, values, options);
-    const order = compileSort(this.model, options.sort);
+    const order = this.#stableOrder(options.sort);
     const text =
       `SELECT ${this.#select}, count(*) OVER () AS "__total" FROM ${quote(this.model.table)}` +
       (condition === '' ? '' : ` WHERE ${condition}`) +
@@ -302,6 +313,7 @@ export class Repository<
    * ConflictError and nothing is written.
    */
   async save(entity: EntityOf<F, O>, options: SaveOptions = {}): Promise<EntityOf<F, O>> {
+    checkEntity(entity, 'entity');
     return this.#versioned ? this.#saveVersion(entity, options) : this.#upsert(entity);
   }
 
@@ -326,11 +338,22 @@ export class Repository<
     entity: EntityOf<F, O>,
     options: SaveOptions = {},
   ): Promise<EntityOf<F, O> | undefined> {
+    checkEntity(entity, 'entity');
     if (this.#versioned) {
       return this.#saveVersion({ ...entity, active: false }, options);
     }
-    if (this.model.options.softDelete === true) {
-      return this.#upsert({ ...entity, deletedAt: new Date() });
+    if (this.model.flags.softDelete) {
+      // Only the mark: the other columns stay as stored, whatever this copy holds.
+      const stamp = this.model.flags.timestamps ? ', "updated_at" = $0' : '';
+      const values = this.#keyValues(this.model.idOf(entity), 'entity');
+      values.push(new Date());
+      const at = `$${values.length}`;
+      const row = await this.#db.fetchOne<Record<string, unknown>>(
+        `UPDATE ${quote(this.model.table)} SET "deleted_at" = ${at}${stamp.replace('$0', at)} WHERE ${this.#keyWhere} AND "deleted_at" IS NULL RETURNING ${this.#select}`,
+        values,
+      );
+      if (row === undefined) throw this.#notFound(this.model.idOf(entity));
+      return this.#fromRow(row) as EntityOf<F, O>;
     }
     await this.hardDelete(this.model.idOf(entity));
     return undefined;
@@ -401,15 +424,21 @@ export class Repository<
       `SELECT ${this.#select} FROM ${quote(audit)} WHERE "entity_id" = $1 UNION ALL SELECT ${this.#select} FROM ${table} WHERE "entity_id" = $1`,
       this.#keyValues(entityId as IdOf<F, O>, 'entityId'),
     );
-    // Follow the chain from the first version (no previous one), not the clock.
+    // Follow the chain from its first version (whose previous one is not here), not the
+    // clock; rows the chain does not reach, if any, follow by time.
+    const versions = new Set(rows.map((r) => r.version));
     const byPrevious = new Map<unknown, Record<string, unknown>>(
       rows.map((r) => [r.previousVersion ?? null, r]),
     );
     const ordered: Record<string, unknown>[] = [];
-    for (let at = byPrevious.get(null); at !== undefined; at = byPrevious.get(at.version)) {
+    let at = rows.find((r) => !versions.has(r.previousVersion));
+    while (at !== undefined && !ordered.includes(at)) {
       ordered.push(at);
-      if (ordered.length > rows.length) break;
+      at = byPrevious.get(at.version);
     }
+    const rest = rows.filter((r) => !ordered.includes(r));
+    rest.sort((x, y) => (x.changedOn as Date).getTime() - (y.changedOn as Date).getTime());
+    ordered.push(...rest);
     return ordered.map((r) => this.#fromRow(r) as EntityOf<F, O>);
   }
 
@@ -453,16 +482,34 @@ export class Repository<
         details: [{ path: 'name', message: 'not a many-to-many relation of this model' }],
       });
     }
+    checkEntity(entity, 'entity');
+    checkEntity(other, 'other');
     const ownKey = this.#keyColumns[0] as ModelColumn;
     const otherKey = relation.target.column(relation.target.primaryKey[0] as string) as ModelColumn;
     const own = (entity as Record<string, unknown>)[ownKey.property];
-    const theirs = other?.[otherKey.property];
+    const theirs = other[otherKey.property];
     checkKey(ownKey, own, 'entity');
     checkKey(otherKey, theirs, 'other');
     return [relation, [toColumnValue(ownKey.codec, own), toColumnValue(otherKey.codec, theirs)]];
   }
 
   // ——— internals ———
+
+  /** The sort asked for, then the key: pages neither repeat nor skip rows with equal keys. */
+  #stableOrder(sort: unknown): string {
+    const order = compileSort(this.model, sort);
+    for (const c of this.#keyColumns) {
+      const key = quote(c.column);
+      if (!order.some((item) => item === key || item === `${key} DESC`)) order.push(key);
+    }
+    return order.join(', ');
+  }
+
+  #notFound(id: unknown): NotFoundError {
+    return new NotFoundError(`${this.model.name} not found`, {
+      details: [{ resource: this.model.name, id: id as string }],
+    });
+  }
 
   #source(options: ReadOptions): DatabaseAdapter {
     return (options.replica ?? this.#readFromReplicas) ? this.#replica : this.#db;
@@ -542,25 +589,34 @@ export class Repository<
 
   /** A column's parameter value for an entity. */
   #columnValue(c: ModelColumn, entity: Record<string, unknown>): unknown {
-    if (c.role === 'extra') return JSON.stringify(this.model.extraOf(entity as EntityOf<F, O>));
-    if (c.role === 'computed') {
-      const computed = this.model.options.computed?.[c.property];
-      try {
-        return JSON.stringify(computed?.(entity as never) ?? null);
-      } catch {
-        return null;
-      }
+    if (c.role === 'extra' || c.role === 'computed') {
+      const value = this.#derived(c, entity);
+      return value === null ? null : JSON.stringify(value);
     }
     return toColumnValue(c.codec, entity[c.property]);
   }
 
   /** A column's value inside a JSON document (bulk insert). */
   #jsonValue(c: ModelColumn, entity: Record<string, unknown>): unknown {
-    if (c.role === 'extra' || c.role === 'computed') {
-      const text = this.#columnValue(c, entity);
-      return text === null ? null : JSON.parse(text as string);
-    }
+    if (c.role === 'extra' || c.role === 'computed') return this.#derived(c, entity);
     return toJsonColumnValue(c.codec, entity[c.property]);
+  }
+
+  /**
+   * The extra fields (without relations loaded onto the entity) or a computed value (null
+   * when it cannot be computed).
+   */
+  #derived(c: ModelColumn, entity: Record<string, unknown>): unknown {
+    if (c.role === 'extra') {
+      const extra = this.model.extraOf(entity as EntityOf<F, O>);
+      for (const name of this.#schema?.relationsOf(this.model).keys() ?? []) delete extra[name];
+      return extra;
+    }
+    try {
+      return this.model.options.computed?.[c.property]?.(entity as never) ?? null;
+    } catch {
+      return null;
+    }
   }
 
   async #upsert(entity: EntityOf<F, O>): Promise<EntityOf<F, O>> {
@@ -614,28 +670,46 @@ export class Repository<
       return Promise.reject(error);
     }
     this.#saveSql ??= this.#updateVersionSql();
-    return this.#db.fetchOne<{ created?: unknown }>(this.#saveSql, values).then(async (row) => {
-      if (row !== undefined) {
-        const saved: Record<string, unknown> = {
-          ...record,
-          version: next,
-          previousVersion: version,
-          changedOn: now,
-          changedById: by,
-        };
-        if (this.model.flags.timestamps) {
-          saved.createdAt = row.created;
-          saved.updatedAt = now;
-        }
-        return saved as EntityOf<F, O>;
+    const sql = this.#saveSql;
+    const saved = (row: { created?: unknown }, read: unknown, written: unknown) => {
+      const out: Record<string, unknown> = {
+        ...record,
+        version: written,
+        previousVersion: read,
+        changedOn: now,
+        changedById: by,
+      };
+      if (this.model.flags.timestamps) {
+        out.createdAt = row.created;
+        out.updatedAt = now;
       }
-      const stored = await this.#db.fetchVal<string>(
-        `SELECT "version"::text FROM ${quote(this.model.table)} WHERE "entity_id" = $1`,
+      return out as EntityOf<F, O>;
+    };
+    return this.#db.fetchOne<{ created?: unknown }>(sql, values).then(async (row) => {
+      if (row !== undefined) return saved(row, version, next);
+      // Nothing written: a new entity, a deleted one, one already prepared, or a stale one.
+      const audit = this.model.auditTable;
+      const probe = await this.#db.fetchOne<{ stored: string | null; gone: boolean }>(
+        `SELECT (SELECT "version"::text FROM ${quote(this.model.table)} WHERE "entity_id" = $1) AS stored, ${audit === undefined ? 'false' : `EXISTS (SELECT 1 FROM ${quote(audit)} WHERE "entity_id" = $1)`} AS gone`,
         [entityId],
       );
-      if (stored === undefined) return this.#insertVersion(record, now, by);
+      const stored = probe?.stored ?? null;
+      if (stored === null && probe?.gone !== true) return this.#insertVersion(record, now, by);
+      const previous = record.previousVersion;
+      if (stored !== null && stored === previous) {
+        // Rotated by prepareForSave: the stored version is the one it was prepared from.
+        const again = await this.#db.fetchOne<{ created?: unknown }>(sql, [
+          entityId,
+          previous,
+          version,
+          ...values.slice(3),
+        ]);
+        if (again !== undefined) return saved(again, previous, version);
+      }
       throw new ConflictError(
-        `${this.model.name} ${String(entityId)} was saved by someone else since version ${String(version)} was read`,
+        stored === null
+          ? `${this.model.name} ${String(entityId)} was deleted since version ${String(version)} was read`
+          : `${this.model.name} ${String(entityId)} was saved by someone else since version ${String(version)} was read`,
         {
           details: [
             {
@@ -718,7 +792,9 @@ function checkKey(column: ModelColumn, value: unknown, path: string): void {
   const ok =
     column.codec.kind === 'uuid'
       ? typeof value === 'string' && UUID.test(value)
-      : value !== undefined && value !== null && typeof value !== 'object';
+      : column.codec.kind === 'timestamp'
+        ? value instanceof Date && !Number.isNaN(value.getTime())
+        : value !== undefined && value !== null && typeof value !== 'object';
   if (!ok) {
     throw new ValidationError(`${path}: not a valid ${column.property}`, {
       details: [
@@ -731,8 +807,16 @@ function checkKey(column: ModelColumn, value: unknown, path: string): void {
   }
 }
 
+function checkEntity(entity: unknown, path: string): void {
+  if (typeof entity !== 'object' || entity === null || Array.isArray(entity)) {
+    throw new ValidationError(`${path}: expected an entity object`, {
+      details: [{ path, message: 'expected an entity object' }],
+    });
+  }
+}
+
 function count(value: number, path: string, min: number): number {
-  if (!Number.isInteger(value) || value < min) {
+  if (!Number.isSafeInteger(value) || value < min) {
     throw new ValidationError(`${path}: must be an integer, ${min} or more`, {
       details: [{ path, message: `must be an integer, ${min} or more` }],
     });

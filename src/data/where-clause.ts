@@ -20,7 +20,7 @@ export interface Condition<V> {
   readonly startsWith?: string;
   /** Ends with the text, case-sensitive. */
   readonly endsWith?: string;
-  /** Contains the text, any case (the same as `ilike`). */
+  /** Contains the text, any case (ArchiPy's CONTAINS: the same as `ilike`). */
   readonly contains?: string;
   readonly isNull?: true;
   readonly isNotNull?: true;
@@ -99,10 +99,14 @@ export function compileWhere(model: TableModel, where: unknown, values: unknown[
       parts.push(`${name} IS NULL`);
       continue;
     }
-    if (!isPlainObject(condition) || column.codec.kind === 'json') {
+    if (!isPlainObject(condition)) {
+      if (Array.isArray(condition) && column.codec.sqlType !== 'jsonb') {
+        invalid(path, 'a list of values needs the `in` operator');
+      }
       parts.push(`${name} = ${param(toColumnValue(column.codec, condition))}`);
       continue;
     }
+    // An object always names operators, also on a JSON field (JSON equality is `{ eq: … }`).
     for (const [op, operand] of Object.entries(condition)) {
       const at = `${path}.${op}`;
       if (!OPERATORS.has(op))
@@ -120,12 +124,17 @@ export function compileWhere(model: TableModel, where: unknown, values: unknown[
         parts.push(`${text} ${operator} ${param(pattern)} ESCAPE '\\'`);
       } else if (op === 'in' || op === 'notIn') {
         if (!Array.isArray(operand)) invalid(at, 'must be an array');
-        if (operand.length === 0) {
-          parts.push(op === 'in' ? 'FALSE' : 'TRUE');
-          continue;
+        // NULL in a list matches nothing (and makes NOT IN match nothing at all).
+        if (operand.some((v) => v === null || v === undefined)) {
+          invalid(at, 'cannot hold null (use isNull / isNotNull)');
         }
-        const list = operand.map((v) => param(toColumnValue(column.codec, v))).join(', ');
-        parts.push(`${name} ${op === 'in' ? 'IN' : 'NOT IN'} (${list})`);
+        // One parameter, an array: the same statement text whatever the list's length.
+        const list = param(operand.map((v) => toColumnValue(column.codec, v)));
+        parts.push(
+          op === 'in'
+            ? `${name} = ANY(${list}::${column.codec.sqlType}[])`
+            : `${name} <> ALL(${list}::${column.codec.sqlType}[])`,
+        );
       } else {
         if (operand !== true) invalid(at, 'must be true');
         parts.push(`${name} ${op === 'isNull' ? 'IS NULL' : 'IS NOT NULL'}`);
@@ -135,27 +144,25 @@ export function compileWhere(model: TableModel, where: unknown, values: unknown[
   return parts;
 }
 
-/** Compiles sort keys to an ORDER BY list; names checked against the model. */
-export function compileSort(model: TableModel, sort: unknown): string {
-  if (sort === undefined) return '';
+/** Compiles sort keys to ORDER BY items (`"col"`, `"col" DESC`); names checked against the model. */
+export function compileSort(model: TableModel, sort: unknown): string[] {
+  if (sort === undefined) return [];
   const keys = Array.isArray(sort) ? sort : [sort];
-  return keys
-    .map((key, i) => {
-      const path = `sort.${i}`;
-      let field: unknown = key;
-      let descending = false;
-      if (typeof key === 'string' && key.startsWith('-')) {
-        field = key.slice(1);
-        descending = true;
-      } else if (isPlainObject(key)) {
-        field = key.field;
-        if (key.order !== undefined && key.order !== 'asc' && key.order !== 'desc') {
-          invalid(`${path}.order`, 'must be asc or desc');
-        }
-        descending = key.order === 'desc';
+  return keys.map((key, i) => {
+    const path = `sort.${i}`;
+    let field: unknown = key;
+    let descending = false;
+    if (typeof key === 'string' && key.startsWith('-')) {
+      field = key.slice(1);
+      descending = true;
+    } else if (isPlainObject(key)) {
+      field = key.field;
+      if (key.order !== undefined && key.order !== 'asc' && key.order !== 'desc') {
+        invalid(`${path}.order`, 'must be asc or desc');
       }
-      const column = columnOf(model, field, path);
-      return `${quote(column.column)}${descending ? ' DESC' : ''}`;
-    })
-    .join(', ');
+      descending = key.order === 'desc';
+    }
+    const column = columnOf(model, field, path);
+    return `${quote(column.column)}${descending ? ' DESC' : ''}`;
+  });
 }

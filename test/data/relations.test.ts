@@ -13,8 +13,13 @@ const Person = model(
 );
 const LoginMethod = model('login_method', { kind: z.string(), personId: z.uuid() });
 const Email = model('email', { address: z.string(), loginMethodId: z.uuid() });
-const Investor = model('investor', { name: z.string() });
-const Investment = model('investment', { title: z.string() });
+const Investor = model('investor', { name: z.string() }, { extra: true });
+// Keyed by an integer (an int8 column, a string in pg's rows): relations still match.
+const Investment = model(
+  'investment',
+  { code: z.int(), title: z.string() },
+  { primaryKey: ['code'] },
+);
 
 type Organization = model.Infer<typeof Organization>;
 type Person = model.Infer<typeof Person>;
@@ -143,8 +148,8 @@ describe.each(list.map((b) => [b.name, b] as const))('relations on %s (REPO-8)',
       Investor.create({ name: 'Bob' }),
     ]);
     const [fund, bond] = await investments.bulkCreate([
-      Investment.create({ title: 'Fund' }),
-      Investment.create({ title: 'Bond' }),
+      Investment.create({ code: 2 ** 40, title: 'Fund' }),
+      Investment.create({ code: 7, title: 'Bond' }),
     ]);
     await investors.relate('investments', ann!, fund!);
     await investors.relate('investments', ann!, bond!);
@@ -159,17 +164,26 @@ describe.each(list.map((b) => [b.name, b] as const))('relations on %s (REPO-8)',
       ['Ann', ['Bond', 'Fund']],
       ['Bob', ['Fund']],
     ]);
-    const fundWith = await investments.get<{ investors: { name: string }[] }>(fund!.entityId, {
+    const fundWith = await investments.get<{ investors: { name: string }[] }>(fund!.code, {
       fetchRelated: ['investors', 'investors.investments'],
     });
     expect(fundWith.investors.map((i) => i.name).sort()).toEqual(['Ann', 'Bob']);
 
     expect(await investors.unrelate('investments', ann!, fund!)).toBe(true);
     expect(await investors.unrelate('investments', ann!, fund!)).toBe(false);
-    const after = await investments.get<{ investors: { name: string }[] }>(fund!.entityId, {
+    const after = await investments.get<{ investors: { name: string }[] }>(fund!.code, {
       fetchRelated: ['investors'],
     });
     expect(after.investors.map((i) => i.name)).toEqual(['Bob']);
+
+    // Saving an entity with relations loaded does not store them as extra fields.
+    const loaded = await investors.get<{ investments: unknown[] }>(ann!.entityId, {
+      fetchRelated: ['investments'],
+    });
+    await investors.save({ ...loaded, colour: 'green' });
+    const plain = await investors.get(ann!.entityId);
+    expect(plain.colour).toBe('green');
+    expect(plain).not.toHaveProperty('investments');
   });
 
   it('refuses unknown relation paths and bad relation definitions', async () => {

@@ -229,7 +229,10 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
     expect(await members.get({ orgCode: 'acme', personId })).toEqual(m);
     await members.save({ ...m, role: 'member' });
     expect((await members.get({ orgCode: 'acme', personId })).role).toBe('member');
-    await members.delete(m);
+    // Deleting through an older copy sets the mark only: the stored role stays.
+    const deleted = await members.delete(m);
+    expect(deleted?.role).toBe('member');
+    await expect(members.delete(m)).rejects.toThrow(NotFoundError);
     expect(await members.getOrNone({ orgCode: 'acme', personId })).toBeUndefined();
     expect(
       (await members.getOrNone({ orgCode: 'acme', personId }, { includeDeleted: true }))?.deletedAt,
@@ -377,6 +380,98 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
     expect((await people.search({ where: { lastName: { like: '50_ _off_' } } })).total).toBe(0);
     await people.hardDelete(odd.entityId);
     expect(await fingerprint()).toBe(before);
+  });
+
+  it('prepareForSave then save; a stale copy of a hard-deleted entity is refused', async () => {
+    const p = await people.save(ada());
+    const prepared = Person.prepareForSave({ ...p, lastName: 'Prepared' }, 'tool');
+    const saved = await people.save(prepared);
+    expect(saved.version).toBe(prepared.version);
+    expect(saved.previousVersion).toBe(p.version);
+    expect((await people.history(p.entityId)).map((h) => h.lastName)).toEqual([
+      'Lovelace',
+      'Prepared',
+    ]);
+    // A first version that names a previous one still starts the history.
+    const imported = { ...Person.prepareForSave(ada()) };
+    await people.save(imported);
+    expect(await people.history(imported.entityId)).toHaveLength(1);
+
+    const gone = await people.get(p.entityId);
+    expect(await people.hardDelete(p.entityId)).toBe(true);
+    await expect(people.save({ ...gone, lastName: 'Back' })).rejects.toThrow(/deleted since/);
+    expect(await people.getOrNone(p.entityId, { includeDeleted: true })).toBeUndefined();
+  });
+
+  it('pages neither repeat nor skip rows with equal sort keys', async () => {
+    const Row = model('same_row', { group: z.string() });
+    await new SchemaRegistry([Row]).ensureSchema(opened.db);
+    const rows = repository(Row, opened.db);
+    await rows.bulkCreate(Array.from({ length: 25 }, () => Row.create({ group: 'g' })));
+    const seen: string[] = [];
+    for (let page = 1; page <= 5; page++) {
+      const { items } = await rows.search({ sort: ['group'], page, pageSize: 5 });
+      seen.push(...items.map((r) => r.entityId));
+    }
+    expect(new Set(seen).size).toBe(25);
+    const offsets = [0, 10, 20].map((offset) =>
+      rows.getMany({ sort: ['group'], limit: 10, offset }),
+    );
+    expect(new Set((await Promise.all(offsets)).flat().map((r) => r.entityId)).size).toBe(25);
+  });
+
+  it('refuses what would silently match wrong rows, and malformed calls', async () => {
+    await expect(
+      people.getMany({ where: { lastName: { notIn: ['a', null] } } as never }),
+    ).rejects.toThrow(/cannot hold null/);
+    await expect(people.getMany({ where: { lastName: ['a'] } as never })).rejects.toThrow(
+      /needs the `in` operator/,
+    );
+    await expect(people.getMany({ limit: 1e21 })).rejects.toThrow(ValidationError);
+    await expect(people.search({ page: 1e300 })).rejects.toThrow(ValidationError);
+    await expect(people.range('abc' as never)).rejects.toThrow(ValidationError);
+    await expect(people.save(null as never)).rejects.toThrow(ValidationError);
+    await expect(people.delete(undefined as never)).rejects.toThrow(ValidationError);
+    const Profiles = repository(Profile, opened.db);
+    const p = await Profiles.save({
+      ...Profile.create({
+        handle: 'json',
+        level: Level.Junior,
+        score: 1,
+        balance: 1n,
+        ratio: 1,
+        settings: { isNull: true },
+        tags: [],
+        home: { city: 'x', since: new Date(0) },
+        previous: [],
+      }),
+    });
+    // On a JSON field an object names operators too; equality is `eq`.
+    expect(
+      (await Profiles.getMany({ where: { settings: { eq: { isNull: true } } } })).map(
+        (x) => x.entityId,
+      ),
+    ).toContain(p.entityId);
+    await expect(Profiles.getMany({ where: { settings: { isNull: true } } })).resolves.toEqual([]);
+  });
+
+  it('keys of any type: timestamps and integers', async () => {
+    const Reading = model(
+      'reading',
+      { sensor: z.int(), at: z.date(), value: z.number() },
+      { primaryKey: ['sensor', 'at'] },
+    );
+    await new SchemaRegistry([Reading]).ensureSchema(opened.db);
+    const readings = repository(Reading, opened.db);
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    const r = await readings.save(Reading.create({ sensor: 2 ** 40, at, value: 1.5 }));
+    expect(await readings.get({ sensor: 2 ** 40, at })).toEqual(r);
+    expect(await readings.range([{ sensor: 2 ** 40, at }])).toEqual([r]);
+    expect(await readings.contains({ sensor: 2 ** 40, at: new Date(0) })).toBe(false);
+    expect(() => model('x', { a: z.string() }, { primaryKey: [] })).toThrow(/at least one/);
+    expect(() => model('x', { a: z.string() }, { versioned: true, softDelete: true })).toThrow(
+      /inactive version/,
+    );
   });
 
   it('refuses bad ids and unknown fields with ValidationError', async () => {
