@@ -126,6 +126,25 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
     expect((await people.save(bulk as Person)).previousVersion).toBe(bulk?.version);
   });
 
+  it('saveAll, getOne, deleteAll: all or nothing', async () => {
+    const [x, y] = await people.saveAll([
+      { ...ada(), lastName: 'Many1' },
+      { ...ada(), lastName: 'Many2' },
+    ]);
+    expect(await people.getOne({ lastName: 'Many2' })).toEqual(y);
+    expect(await people.getOne({ lastName: 'Nobody' })).toBeUndefined();
+    // One stale entity in the batch: none of the deletes happens.
+    await expect(
+      people.deleteAll([x as Person, { ...(y as Person), version: crypto.randomUUID() }]),
+    ).rejects.toThrow(ConflictError);
+    expect(await people.count({ lastName: { in: ['Many1', 'Many2'] } })).toBe(2);
+    await people.deleteAll([x as Person, y as Person]);
+    expect(await people.count({ lastName: { in: ['Many1', 'Many2'] } })).toBe(0);
+    expect(
+      await people.count({ lastName: { in: ['Many1', 'Many2'] } }, { includeDeleted: true }),
+    ).toBe(2);
+  });
+
   it('soft-deletes a versioned entity as a new version; its history stays', async () => {
     const p = await people.save(ada());
     const gone = await people.delete(p);
