@@ -1,7 +1,6 @@
 import { fromColumnValue, needsColumnConversion } from './field-codec.js';
 import type { ModelColumn, TableModel } from './model.js';
-
-const quote = (name: string) => `"${name}"`;
+import { quote } from './sql-names.js';
 
 /**
  * How rows of a model's table are read: the select list (columns renamed to properties, so

@@ -1,19 +1,13 @@
-import { ValidationError } from '../errors/domain-errors.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 import { fromColumnValue, toColumnValue } from './field-codec.js';
 import type { ModelColumn, TableModel } from './model.js';
 import { readerOf } from './model-reader.js';
 import type { Relation } from './relation.js';
 import type { SchemaRegistry } from './schema-registry.js';
+import { invalidInput, quote } from './sql-names.js';
 
 type Entity = Record<string, unknown>;
 type PathTree = Map<string, { relation: Relation; children: PathTree }>;
-
-const quote = (name: string) => `"${name}"`;
-
-function invalid(path: string, message: string): never {
-  throw new ValidationError(`${path}: ${message}`, { details: [{ path, message }] });
-}
 
 function keyOf(model: TableModel): ModelColumn {
   return model.column(model.primaryKey[0] as string) as ModelColumn;
@@ -21,16 +15,20 @@ function keyOf(model: TableModel): ModelColumn {
 
 /** `['person', 'person.loginMethod']` as a tree of relations, each name checked. */
 function pathTree(registry: SchemaRegistry, model: TableModel, paths: unknown): PathTree {
-  if (!Array.isArray(paths)) return invalid('fetchRelated', 'must be an array of relation paths');
+  if (!Array.isArray(paths))
+    return invalidInput('fetchRelated', 'must be an array of relation paths');
   const root: PathTree = new Map();
   paths.forEach((path, i) => {
-    if (typeof path !== 'string') invalid(`fetchRelated.${i}`, 'must be a string');
+    if (typeof path !== 'string') invalidInput(`fetchRelated.${i}`, 'must be a string');
     let level = root;
     let at = model;
     for (const name of path.split('.')) {
       const relation = registry.relationsOf(at).get(name);
       if (relation === undefined) {
-        invalid(`fetchRelated.${i}`, `${JSON.stringify(name)} is not a relation of ${at.name}`);
+        invalidInput(
+          `fetchRelated.${i}`,
+          `${JSON.stringify(name)} is not a relation of ${at.name}`,
+        );
       }
       let node = level.get(name);
       if (node === undefined) {
@@ -140,7 +138,10 @@ export function planRelated(
   paths: unknown,
 ): RelatedPlan {
   if (registry === undefined) {
-    invalid('fetchRelated', `${model.name}'s repository has no schema registry with relations`);
+    invalidInput(
+      'fetchRelated',
+      `${model.name}'s repository has no schema registry with relations`,
+    );
   }
   return pathTree(registry, model, paths);
 }

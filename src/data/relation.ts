@@ -69,6 +69,32 @@ function foreignKeyOf(model: TableModel, field: string, key: ModelColumn): Model
   return column;
 }
 
+/**
+ * Checks a relation built by hand rather than by `belongsTo`/`hasMany`/`manyToMany`: its
+ * names go into SQL.
+ */
+export function checkRelation(relation: Relation): void {
+  if (!NAME.test(relation.name)) {
+    invalidOption('relation', 'name', `"${relation.name}" must be a camelCase name`);
+  }
+  if (relation.kind !== 'manyToMany') {
+    const holder = relation.kind === 'belongsTo' ? relation.from : relation.target;
+    if (holder.column(relation.foreignKey.property) !== relation.foreignKey) {
+      invalidOption('relation', 'foreignKey', `not a field of ${holder.name}`);
+    }
+    return;
+  }
+  for (const [key, value] of [
+    ['through', relation.through],
+    ['fromColumn', relation.fromColumn],
+    ['targetColumn', relation.targetColumn],
+  ] as const) {
+    if (!TABLE.test(value)) {
+      invalidOption('relation', key, `"${value}" must be lower case letters, digits and _`);
+    }
+  }
+}
+
 /** `from[name]` is the `target` whose key is in `from[foreignKey]` (or null). */
 export function belongsTo(
   from: TableModel,

@@ -9,6 +9,7 @@ import type { EntityOf, Fields, IdOf, ModelOptions } from './model-types.js';
 import type { Relation } from './relation.js';
 import { loadRelated, planRelated, type RelatedPlan } from './relation-loader.js';
 import type { SchemaRegistry } from './schema-registry.js';
+import { quote } from './sql-names.js';
 import { compileSort, compileWhere, type SortKey, type Where } from './where-clause.js';
 
 /** Options of {@link repository}. */
@@ -67,11 +68,22 @@ export interface SaveOptions {
   readonly changedById?: string | null;
 }
 
+/**
+ * What an update of a version writes to the stamp columns, by parameter of the update
+ * statement ($2 the version read, $3 the next one, $4 now, $5 changedById); every other
+ * column but the key and `createdAt` takes the entity's value.
+ */
+const VERSION_STAMP: Readonly<Record<string, string>> = {
+  version: '$3',
+  previousVersion: '$2',
+  changedOn: '$4',
+  changedById: '$5',
+  updatedAt: '$4',
+};
+
 const NO_OPTIONS: ReadOptions = Object.freeze({});
 const OPTION_KEYS = new Set(['readFromReplicas', 'changedBy', 'schema']);
 const MAX_PAGE_SIZE = 1000;
-
-const quote = (name: string) => `"${name}"`;
 
 interface ReplicaCapable {
   replica(): DatabaseAdapter;
@@ -114,7 +126,7 @@ export class Repository<
     options: RepositoryOptions = {},
   ) {
     rejectUnknownKeys('repository', options, OPTION_KEYS);
-    if (model.options.embedded === true) {
+    if (model.flags.embedded) {
       invalidOption('repository', 'model', `${model.name} is embedded: it has no table`);
     }
     this.#db = db;
@@ -122,7 +134,7 @@ export class Repository<
     this.#readFromReplicas = options.readFromReplicas === true;
     this.#changedBy = options.changedBy;
     this.#schema = options.schema;
-    this.#versioned = model.options.versioned === true;
+    this.#versioned = model.flags.versioned;
     this.#reader = readerOf(model);
     this.#select = this.#reader.select;
     this.#live = this.#reader.live;
@@ -131,16 +143,10 @@ export class Repository<
     this.#getSql = `SELECT ${this.#select} FROM ${quote(model.table)} WHERE ${this.#keyWhere}`;
     this.#getLiveSql = this.#live === '' ? this.#getSql : `${this.#getSql} AND ${this.#live}`;
     this.#writeColumns = model.columns;
-    const stamp = new Set([
-      'version',
-      'previousVersion',
-      'changedOn',
-      'changedById',
-      'createdAt',
-      'updatedAt',
-    ]);
-    this.#dataColumns = model.columns.filter((c) => c.role !== 'key' && !stamp.has(c.property));
-    this.#versionColumn = (model.column('version') ?? model.columns[0]) as ModelColumn;
+    this.#dataColumns = model.columns.filter(
+      (c) => c.role !== 'key' && c.property !== 'createdAt' && !(c.property in VERSION_STAMP),
+    );
+    this.#versionColumn = model.column('version') as ModelColumn; // read only when versioned
   }
 
   // ——— reads (REPO-1) ———
@@ -576,7 +582,7 @@ export class Repository<
   /** The entity with what a save sets: timestamps; for an insert of a versioned one, its stamp. */
   #stamped(entity: EntityOf<F, O>, now: Date, by: string | null, insert: boolean): EntityOf<F, O> {
     const out: Record<string, unknown> = { ...entity };
-    if (this.model.options.timestamps === true) {
+    if (this.model.flags.timestamps) {
       if (insert || out.createdAt === undefined) out.createdAt = now;
       out.updatedAt = now;
     }
@@ -638,8 +644,7 @@ export class Repository<
       .filter((c) => c.property !== 'createdAt')
       .map((c) => `${quote(c.column)} = EXCLUDED.${quote(c.column)}`);
     const conflict = updates.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updates.join(', ')}`;
-    const returning =
-      this.model.options.timestamps === true ? ' RETURNING "created_at" AS "createdAt"' : '';
+    const returning = this.model.flags.timestamps ? ' RETURNING "created_at" AS "createdAt"' : '';
     return `INSERT INTO ${quote(this.model.table)} (${names}) VALUES (${params}) ON CONFLICT (${keys}) ${conflict}${returning}`;
   }
 
@@ -760,16 +765,9 @@ export class Repository<
     const columns = this.#writeColumns;
     const names = columns.map((c) => quote(c.column)).join(', ');
     const data = new Map(this.#dataColumns.map((c, i) => [c.property, `$${i + 6}`]));
-    const stamp: Record<string, string> = {
-      version: '$3',
-      previousVersion: '$2',
-      changedOn: '$4',
-      changedById: '$5',
-      updatedAt: '$4',
-    };
     const updates = columns
       .filter((c) => c.role !== 'key' && c.property !== 'createdAt')
-      .map((c) => `${quote(c.column)} = ${stamp[c.property] ?? data.get(c.property)}`)
+      .map((c) => `${quote(c.column)} = ${VERSION_STAMP[c.property] ?? data.get(c.property)}`)
       .join(', ');
     const audit = this.model.auditTable;
     const moved =

@@ -1,7 +1,8 @@
 import { InvalidOperationError } from '../errors/application-errors.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 import type { ModelColumn, TableModel } from './model.js';
-import type { Relation } from './relation.js';
+import { checkRelation, type Relation } from './relation.js';
+import { quote } from './sql-names.js';
 
 /** A table the registry knows: a model's, or its audit table. */
 export interface RegisteredTable {
@@ -9,8 +10,6 @@ export interface RegisteredTable {
   readonly model: TableModel;
   readonly audit: boolean;
 }
-
-const quote = (name: string) => `"${name}"`;
 
 function columnLine(c: ModelColumn, audit: boolean): string {
   const notNull = c.codec.nullable || c.role === 'computed' ? '' : ' NOT NULL';
@@ -66,6 +65,7 @@ export class SchemaRegistry {
 
   /** Adds a relation (SPEC REPO-8); both its models must be registered. */
   relate(relation: Relation): this {
+    checkRelation(relation);
     for (const m of [relation.from, relation.target]) {
       if (this.#models.get(m.table) !== m) {
         throw new InvalidOperationError(

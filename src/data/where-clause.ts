@@ -1,6 +1,6 @@
-import { ValidationError } from '../errors/domain-errors.js';
 import { toColumnValue } from './field-codec.js';
 import type { ModelColumn, TableModel } from './model.js';
+import { invalidInput, quote } from './sql-names.js';
 
 /** Conditions on one field (SPEC REPO-6); several in one object must all hold. */
 export interface Condition<V> {
@@ -52,15 +52,9 @@ const OPERATORS = new Set([
   'isNotNull',
 ]);
 
-const quote = (name: string) => `"${name}"`;
-
 /** `%`, `_` and `\` taken literally in a LIKE pattern (with `ESCAPE '\'`). */
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-function invalid(path: string, message: string): never {
-  throw new ValidationError(`${path}: ${message}`, { details: [{ path, message }] });
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -73,7 +67,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function columnOf(model: TableModel, field: unknown, path: string): ModelColumn {
   const column = typeof field === 'string' ? model.column(field) : undefined;
   if (column === undefined || column.role === 'extra' || column.role === 'computed') {
-    return invalid(path, `${JSON.stringify(field)} is not a field of ${model.name}`);
+    return invalidInput(path, `${JSON.stringify(field)} is not a field of ${model.name}`);
   }
   return column;
 }
@@ -84,7 +78,7 @@ export function columnOf(model: TableModel, field: unknown, path: string): Model
  */
 export function compileWhere(model: TableModel, where: unknown, values: unknown[]): string[] {
   if (where === undefined || where === null) return [];
-  if (!isPlainObject(where)) return invalid('where', 'must be an object of conditions');
+  if (!isPlainObject(where)) return invalidInput('where', 'must be an object of conditions');
   const parts: string[] = [];
   const param = (value: unknown) => {
     values.push(value);
@@ -101,7 +95,7 @@ export function compileWhere(model: TableModel, where: unknown, values: unknown[
     }
     if (!isPlainObject(condition)) {
       if (Array.isArray(condition) && column.codec.sqlType !== 'jsonb') {
-        invalid(path, 'a list of values needs the `in` operator');
+        invalidInput(path, 'a list of values needs the `in` operator');
       }
       parts.push(`${name} = ${param(toColumnValue(column.codec, condition))}`);
       continue;
@@ -110,23 +104,23 @@ export function compileWhere(model: TableModel, where: unknown, values: unknown[
     for (const [op, operand] of Object.entries(condition)) {
       const at = `${path}.${op}`;
       if (!OPERATORS.has(op))
-        invalid(at, `unknown operator (use one of ${[...OPERATORS].join(', ')})`);
+        invalidInput(at, `unknown operator (use one of ${[...OPERATORS].join(', ')})`);
       if (operand === undefined) continue;
       if (op in COMPARISONS) {
-        if (operand === null) invalid(at, 'use isNull / isNotNull for null');
+        if (operand === null) invalidInput(at, 'use isNull / isNotNull for null');
         const sign = COMPARISONS[op as keyof typeof COMPARISONS];
         parts.push(`${name} ${sign} ${param(toColumnValue(column.codec, operand))}`);
       } else if (op in PATTERNS) {
-        if (typeof operand !== 'string') invalid(at, 'must be a string');
+        if (typeof operand !== 'string') invalidInput(at, 'must be a string');
         const [operator, before, after] = PATTERNS[op as keyof typeof PATTERNS];
         const pattern = `${before}${escapeLike(operand)}${after}`;
         const text = column.codec.sqlType === 'text' ? name : `${name}::text`;
         parts.push(`${text} ${operator} ${param(pattern)} ESCAPE '\\'`);
       } else if (op === 'in' || op === 'notIn') {
-        if (!Array.isArray(operand)) invalid(at, 'must be an array');
+        if (!Array.isArray(operand)) invalidInput(at, 'must be an array');
         // NULL in a list matches nothing (and makes NOT IN match nothing at all).
         if (operand.some((v) => v === null || v === undefined)) {
-          invalid(at, 'cannot hold null (use isNull / isNotNull)');
+          invalidInput(at, 'cannot hold null (use isNull / isNotNull)');
         }
         // One parameter, an array: the same statement text whatever the list's length.
         const list = param(operand.map((v) => toColumnValue(column.codec, v)));
@@ -136,7 +130,7 @@ export function compileWhere(model: TableModel, where: unknown, values: unknown[
             : `${name} <> ALL(${list}::${column.codec.sqlType}[])`,
         );
       } else {
-        if (operand !== true) invalid(at, 'must be true');
+        if (operand !== true) invalidInput(at, 'must be true');
         parts.push(`${name} ${op === 'isNull' ? 'IS NULL' : 'IS NOT NULL'}`);
       }
     }
@@ -158,7 +152,7 @@ export function compileSort(model: TableModel, sort: unknown): string[] {
     } else if (isPlainObject(key)) {
       field = key.field;
       if (key.order !== undefined && key.order !== 'asc' && key.order !== 'desc') {
-        invalid(`${path}.order`, 'must be asc or desc');
+        invalidInput(`${path}.order`, 'must be asc or desc');
       }
       descending = key.order === 'desc';
     }

@@ -201,6 +201,14 @@ describe.each(list.map((b) => [b.name, b] as const))('relations on %s (REPO-8)',
       /not a many-to-many/,
     );
     expect(() => belongsTo(Person, 'org', Organization, 'name')).toThrow(/is text/);
+    // A relation built by hand is checked too: its names go into SQL.
+    const [forged] = manyToMany(Investor, 'forged', Investment, 'forgedBack', { through: 'x' });
+    expect(() =>
+      new SchemaRegistry([Investor, Investment]).relate({
+        ...(forged as Extract<typeof forged, { kind: 'manyToMany' }>),
+        through: 'x"; DROP TABLE investor; --',
+      }),
+    ).toThrow(ValidationError);
     expect(() => belongsTo(Person, 'name', Organization, 'organizationId')).toThrow(
       /already a field/,
     );
