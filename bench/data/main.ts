@@ -20,7 +20,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { model, repository, SchemaRegistry } from 'libretto/data';
-import { Database, PgDriver } from 'libretto/postgres';
+import { Database, PgPool } from 'libretto/postgres';
 import { startPostgres } from 'libretto/testing';
 import pg from 'pg';
 import { z } from 'zod';
@@ -100,7 +100,7 @@ const SAVE_BY_HAND = `WITH cur AS (SELECT * FROM person WHERE entity_id = $1 FOR
 const server = await startPostgres();
 const dsn = server.dsn;
 
-const setupDriver = await PgDriver.create({ connectionString: dsn, maxSize: 2 });
+const setupDriver = await PgPool.create({ connectionString: dsn, maxSize: 2 });
 const setupDb = new Database(setupDriver);
 await new SchemaRegistry([Person, Tag]).ensureSchema(setupDb);
 const seeded = await repository(Person, setupDb).bulkCreate(
@@ -137,7 +137,7 @@ function contender(name: string, make: Maker, callers = CALLERS): RoundContender
   return {
     name,
     open: async () => {
-      const driver = await PgDriver.create({ connectionString: dsn, maxSize: POOL });
+      const driver = await PgPool.create({ connectionString: dsn, maxSize: POOL });
       const pool = new pg.Pool({ connectionString: dsn, max: POOL });
       const { op } = make({ libretto: new Database(driver), pool, orm: drizzle(pool) });
       return {

@@ -1,13 +1,13 @@
 // HA benchmark, two parts on throwaway clusters from libretto/testing:
 // 1. acquire + SELECT 1 + release through the PoolManager against a bare pg Pool on the same
-//    host (and Libretto's single-host PgDriver, to show what the HA layer itself costs),
+//    host (and Libretto's single-host PgPool, to show what the HA layer itself costs),
 //    8 callers over pools of 8, rotating rounds, median; and the Database fast path.
 // 2. The failover timeline of the load test: 16 writers with acknowledged inserts on a
 //    synchronous cluster, the primary killed, the most advanced replica promoted: time from
 //    promotion to the first successful write, errors seen by callers, writes lost.
 //   npm run bench:ha        BENCH_SECONDS (4 per contender and round), BENCH_ROUNDS (5)
-import { Database, PgDriver } from 'libretto/postgres';
-import { HaDriver, PoolManager } from 'libretto/postgres/ha';
+import { Database, PgPool } from 'libretto/postgres';
+import { HaPool, PoolManager } from 'libretto/postgres/ha';
 import { type ClusterNode, type PostgresCluster, startPostgresCluster } from 'libretto/testing';
 import pg from 'pg';
 import { drive, type RoundContender, resultHeader, resultLine, rounds } from '../rounds.js';
@@ -95,8 +95,8 @@ async function throughput(): Promise<void> {
           name: 'one',
           text: 'SELECT 1',
         }),
-        contender('libretto PgDriver (one host)', async () => {
-          const driver = await PgDriver.create({ connectionString: primary, maxSize: POOL });
+        contender('libretto PgPool (one host)', async () => {
+          const driver = await PgPool.create({ connectionString: primary, maxSize: POOL });
           return {
             op: async () => {
               const conn = await driver.acquire();
@@ -119,13 +119,13 @@ async function throughput(): Promise<void> {
 
     const queried = await rounds(
       [
-        contender('libretto Database on HaDriver', async () => {
+        contender('libretto Database on HaPool', async () => {
           const m = await manager();
-          const db = new Database(new HaDriver(m));
+          const db = new Database(new HaPool(m));
           return { op: () => db.fetchOne('SELECT 1', []), close: () => m.close() };
         }),
-        contender('libretto Database on PgDriver', async () => {
-          const driver = await PgDriver.create({ connectionString: primary, maxSize: POOL });
+        contender('libretto Database on PgPool', async () => {
+          const driver = await PgPool.create({ connectionString: primary, maxSize: POOL });
           const db = new Database(driver);
           return { op: () => db.fetchOne('SELECT 1', []), close: () => driver.close() };
         }),
@@ -170,7 +170,7 @@ async function failover(refreshDelayMs: number): Promise<void> {
       pool: { maxSize: 16 },
     });
     await manager.ready(1, 2, 15_000);
-    const db = new Database(new HaDriver(manager));
+    const db = new Database(new HaPool(manager));
     const acked: string[] = [];
     const errors = new Map<string, number>();
     let killedAt = 0;

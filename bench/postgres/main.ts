@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Database, PgDriver, transactional } from 'libretto/postgres';
+import { Database, PgPool, transactional } from 'libretto/postgres';
 import { startPostgres } from 'libretto/testing';
 import pg from 'pg';
 import postgres from 'postgres';
@@ -67,7 +67,7 @@ function libretto(
   return {
     name,
     open: async () => {
-      const driver = await PgDriver.create({ connectionString: dsn(), maxSize: max });
+      const driver = await PgPool.create({ connectionString: dsn(), maxSize: max });
       const db = new Database(driver);
       return {
         run: () =>

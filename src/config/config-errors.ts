@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors/domain-errors.js';
+import type { ErrorCode } from '../errors/error-codes.js';
 import { brandError } from '../errors/libretto-error.js';
-import { maskSecrets } from './secret-masking.js';
+import { maskSecrets } from '../internal/redaction.js';
 
 /** One invalid configuration value. */
 export interface ConfigIssue {
@@ -16,7 +17,7 @@ export interface ConfigIssue {
  * Lists every issue with its key path and source; never includes secret values.
  */
 export class ConfigError extends ValidationError {
-  static override readonly code: string = 'CONFIG_INVALID';
+  static override readonly code: ErrorCode = 'CONFIG_INVALID';
   static {
     brandError(this, 'ConfigError');
   }
@@ -37,7 +38,7 @@ export class ConfigError extends ValidationError {
 
 /** A DSN string cannot be parsed. The message shows the DSN with its password masked. */
 export class DsnError extends ValidationError {
-  static override readonly code: string = 'DSN_INVALID';
+  static override readonly code: ErrorCode = 'DSN_INVALID';
   static {
     brandError(this, 'DsnError');
   }

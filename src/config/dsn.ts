@@ -1,5 +1,5 @@
+import { MASK } from '../internal/redaction.js';
 import { DsnError } from './config-errors.js';
-import { MASK } from './secret-masking.js';
 
 /** One host of a DSN. */
 export interface DsnHost {

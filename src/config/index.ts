@@ -1,3 +1,4 @@
+export { maskSecrets, redactSecrets } from '../internal/redaction.js';
 export { ConfigError, type ConfigIssue, DsnError } from './config-errors.js';
 export {
   type ConfigObject,
@@ -18,5 +19,4 @@ export {
 } from './dsn.js';
 export { type EnvConfig, readEnvConfig } from './env-config.js';
 export { coerceToSchema } from './schema-coercion.js';
-export { maskSecrets, redactSecrets } from './secret-masking.js';
 export { resolveSettings, type SettingsLayer } from './settings.js';

@@ -1,36 +1,5 @@
 import type * as z from 'zod';
-
-type Def = { readonly type: string } & Record<string, unknown>;
-
-/** The internal definition of a zod schema (its `type` and parts). */
-export function defOf(schema: z.core.$ZodType): Def {
-  return schema._zod.def as unknown as Def;
-}
-
-const WRAPPERS = new Set([
-  'optional',
-  'nullable',
-  'default',
-  'prefault',
-  'readonly',
-  'catch',
-  'nonoptional',
-]);
-
-/** Strips wrappers (optional, default, pipe input, …) down to the schema that reads the value. */
-export function unwrap(schema: z.core.$ZodType): { core: z.core.$ZodType; nullable: boolean } {
-  let current = schema;
-  let nullable = false;
-  for (let i = 0; i < 32; i++) {
-    const def = defOf(current);
-    if (def.type === 'nullable') nullable = true;
-    if (WRAPPERS.has(def.type)) current = def.innerType as z.core.$ZodType;
-    else if (def.type === 'pipe') current = def.in as z.core.$ZodType;
-    else if (def.type === 'lazy') current = (def.getter as () => z.core.$ZodType)();
-    else break;
-  }
-  return { core: current, nullable };
-}
+import { defOf, unwrap } from '../internal/zod-introspection.js';
 
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);

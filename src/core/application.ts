@@ -1,10 +1,10 @@
 import { constants } from 'node:os';
 import { Container } from '../di/container.js';
 import { type Provider, provide, withSource } from '../di/provider.js';
-import { InvalidOperationError } from '../errors/application-errors.js';
 import { DeadlineExceededError } from '../errors/infrastructure-errors.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
-import { Health, HealthMonitor } from './health.js';
+import { UsageError } from '../errors/usage-error.js';
+import { Health } from './health.js';
 import { ShutdownError, StartupError } from './lifecycle-errors.js';
 import { createLogger, Logger, type LoggerOptions } from './logger.js';
 import { attachService, Service } from './service.js';
@@ -101,7 +101,9 @@ export class Application {
   /** The DI container; available once `start()` has begun. */
   get container(): Container {
     if (this.#container === undefined) {
-      throw new InvalidOperationError('The application has no container before start()');
+      throw new UsageError('The application has no container before start()', {
+        code: 'APP_NOT_STARTED',
+      });
     }
     return this.#container;
   }
@@ -115,7 +117,9 @@ export class Application {
   start(): Promise<void> {
     if (this.#state !== 'idle') {
       return Promise.reject(
-        new InvalidOperationError(`Cannot start: application is ${this.#state}`),
+        new UsageError(`Cannot start: application is ${this.#state}`, {
+          code: 'APP_ALREADY_STARTED',
+        }),
       );
     }
     this.#state = 'starting';
@@ -132,7 +136,7 @@ export class Application {
       container = Container.build([
         provide(Logger, { value: this.logger }),
         provide(Health, {
-          value: new HealthMonitor(this.services, () => this.#state === 'running'),
+          value: new Health(this.services, () => this.#state === 'running'),
         }),
         ...this.services.flatMap((s) => withSource(s.providers(), s.name)),
         ...withSource(this.#providers, 'application'),
@@ -242,6 +246,7 @@ export class Application {
     const where = parts.length === 0 ? '' : `: ${parts.join('; ')}`;
     return new DeadlineExceededError(
       `Shutdown did not finish within ${this.#shutdownTimeout} ms${where}`,
+      { code: 'APP_SHUTDOWN_TIMEOUT' },
     );
   }
 

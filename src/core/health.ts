@@ -1,4 +1,3 @@
-import { token } from '../di/token.js';
 import type { Service } from './service.js';
 
 /** The outcome of one health check. */
@@ -16,14 +15,12 @@ export interface HealthReport {
   readonly checks: readonly HealthCheckResult[];
 }
 
-/** DI token of the application's health monitor (used by HTTP `/ready`). */
-export const Health = token<HealthMonitor>('Health');
-
 /**
- * Aggregates readiness: the application must be running, and every service's
- * `checkHealth()` must pass within `timeout` ms. Checks run concurrently.
+ * The application's readiness, and its DI token (inject `Health` to read it; HTTP `/ready`
+ * does): the application must be running, and every service's `checkHealth()` must pass
+ * within `timeout` ms. Checks run concurrently.
  */
-export class HealthMonitor {
+export class Health {
   readonly #services: readonly Service[];
   readonly #running: () => boolean;
   readonly #timeout: number;

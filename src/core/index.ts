@@ -4,7 +4,7 @@ export {
   type ApplicationState,
   type RunOptions,
 } from './application.js';
-export { Health, type HealthCheckResult, HealthMonitor, type HealthReport } from './health.js';
+export { Health, type HealthCheckResult, type HealthReport } from './health.js';
 export { ShutdownError, StartupError } from './lifecycle-errors.js';
 export { createLogger, Logger, type LoggerOptions } from './logger.js';
 export { type PeriodicOptions, PeriodicService } from './periodic-service.js';

@@ -1,9 +1,10 @@
-import { maskSecrets } from '../config/secret-masking.js';
+import type { ErrorCode } from '../errors/error-codes.js';
 import { brandError, LibrettoError } from '../errors/libretto-error.js';
+import { maskSecrets } from '../internal/redaction.js';
 
 /** The application could not start: names the failing service (if any) and the cause. */
 export class StartupError extends LibrettoError {
-  static override readonly code: string = 'APP_START_FAILED';
+  static override readonly code: ErrorCode = 'APP_START_FAILED';
   static {
     brandError(this, 'StartupError');
   }
@@ -24,7 +25,7 @@ export class StartupError extends LibrettoError {
 
 /** One or more services (or finalizers) failed while stopping; every one was still stopped. */
 export class ShutdownError extends LibrettoError {
-  static override readonly code: string = 'APP_STOP_FAILED';
+  static override readonly code: ErrorCode = 'APP_STOP_FAILED';
   static {
     brandError(this, 'ShutdownError');
   }

@@ -1,6 +1,6 @@
 import { type DestinationStream, type Level, type Logger as PinoLogger, pino } from 'pino';
-import { maskSecrets, redactSecrets } from '../config/secret-masking.js';
 import { token } from '../di/token.js';
+import { maskSecrets, redactSecrets } from '../internal/redaction.js';
 
 /** The application's structured logger (pino). */
 export type Logger = PinoLogger;

@@ -2,7 +2,7 @@ import type { Container } from '../di/container.js';
 import type { Provider, Supply } from '../di/provider.js';
 import type { Scope } from '../di/scope.js';
 import type { InjectionToken } from '../di/token.js';
-import { InvalidOperationError } from '../errors/application-errors.js';
+import { UsageError } from '../errors/usage-error.js';
 import type { Logger } from './logger.js';
 
 /** What an application gives each of its services when it starts. */
@@ -97,9 +97,9 @@ export abstract class Service {
   #context(): ServiceContext {
     const ctx = context.get(this);
     if (ctx === undefined) {
-      throw new InvalidOperationError(
-        `Service ${this.name} is not attached to a running Application`,
-      );
+      throw new UsageError(`Service ${this.name} is not attached to a running Application`, {
+        code: 'SERVICE_NOT_ATTACHED',
+      });
     }
     return ctx;
   }

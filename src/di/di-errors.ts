@@ -1,5 +1,6 @@
-import { maskSecrets } from '../config/secret-masking.js';
+import type { ErrorCode } from '../errors/error-codes.js';
 import { brandError, LibrettoError } from '../errors/libretto-error.js';
+import { maskSecrets } from '../internal/redaction.js';
 
 /** One problem found while validating a container's providers. */
 export interface GraphProblem {
@@ -16,7 +17,7 @@ export interface GraphProblem {
  * Thrown by `Container.build` and `Application.start`.
  */
 export class DependencyGraphError extends LibrettoError {
-  static override readonly code: string = 'DI_INVALID_GRAPH';
+  static override readonly code: ErrorCode = 'DI_INVALID_GRAPH';
   static {
     brandError(this, 'DependencyGraphError');
   }
@@ -34,7 +35,7 @@ export class DependencyGraphError extends LibrettoError {
 
 /** A token with no provider was resolved at run time. */
 export class UnknownDependencyError extends LibrettoError {
-  static override readonly code: string = 'DI_UNKNOWN_TOKEN';
+  static override readonly code: ErrorCode = 'DI_UNKNOWN_TOKEN';
   static {
     brandError(this, 'UnknownDependencyError');
   }
@@ -47,7 +48,7 @@ export class UnknownDependencyError extends LibrettoError {
 
 /** A scope was used wrongly: request-scoped value asked from the app scope, or a closed scope. */
 export class ScopeError extends LibrettoError {
-  static override readonly code: string = 'DI_SCOPE';
+  static override readonly code: ErrorCode = 'DI_SCOPE';
   static {
     brandError(this, 'ScopeError');
   }
@@ -55,7 +56,7 @@ export class ScopeError extends LibrettoError {
 
 /** A provider's factory failed while the container was warming up. */
 export class DependencyCreationError extends LibrettoError {
-  static override readonly code: string = 'DI_PROVIDER_FAILED';
+  static override readonly code: ErrorCode = 'DI_PROVIDER_FAILED';
   static {
     brandError(this, 'DependencyCreationError');
   }
@@ -73,7 +74,7 @@ export class DependencyCreationError extends LibrettoError {
 
 /** One or more finalizers failed while a scope closed; every finalizer still ran. */
 export class DisposalError extends LibrettoError {
-  static override readonly code: string = 'DI_DISPOSE_FAILED';
+  static override readonly code: ErrorCode = 'DI_DISPOSE_FAILED';
   static {
     brandError(this, 'DisposalError');
   }

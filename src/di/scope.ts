@@ -64,6 +64,7 @@ export class Scope implements AsyncDisposable {
       if (plan === undefined || !plan.supplied) {
         throw new ScopeError(
           `${tokenName(token)} cannot be supplied to a scope: declare it with supplied(${tokenName(token)})`,
+          { code: 'DI_NOT_SUPPLIABLE' },
         );
       }
       this.#values[plan.slot] = value;
@@ -109,11 +110,14 @@ export class Scope implements AsyncDisposable {
     if (plan === undefined) throw new UnknownDependencyError(tokenName(token));
     if (this.#closed || this.#root.#closed) {
       const which = this.#closed ? 'scope' : 'container';
-      throw new ScopeError(`Cannot resolve ${plan.name}: the ${which} is closed`);
+      throw new ScopeError(`Cannot resolve ${plan.name}: the ${which} is closed`, {
+        code: 'DI_SCOPE_CLOSED',
+      });
     }
     if (plan.request && this.#isRoot) {
       throw new ScopeError(
         `${plan.name} is request-scoped: resolve it from a request scope (container.createScope())`,
+        { code: 'DI_REQUEST_SCOPED_FROM_APP' },
       );
     }
     return this.#resolve(plan);
@@ -178,6 +182,7 @@ export class Scope implements AsyncDisposable {
     if (plan.supplied) {
       throw new ScopeError(
         `${plan.name} was not supplied to this scope: open it with createScope(supply(${plan.name}, value))`,
+        { code: 'DI_NOT_SUPPLIED' },
       );
     }
     const deps = plan.deps;

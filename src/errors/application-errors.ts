@@ -1,8 +1,9 @@
+import type { ErrorCode } from './error-codes.js';
 import { brandError, LibrettoError } from './libretto-error.js';
 
 /** Base of errors raised by application services and their dependencies. */
 export class ApplicationError extends LibrettoError {
-  static override readonly code: string = 'APPLICATION_ERROR';
+  static override readonly code: ErrorCode = 'APPLICATION_ERROR';
   static override readonly defaultMessage: string = 'Application error';
   static {
     brandError(this, 'ApplicationError');
@@ -11,7 +12,7 @@ export class ApplicationError extends LibrettoError {
 
 /** The operation is not allowed in the current state. HTTP: 409 CONFLICT. */
 export class InvalidOperationError extends ApplicationError {
-  static override readonly code: string = 'INVALID_OPERATION';
+  static override readonly code: ErrorCode = 'INVALID_OPERATION';
   static override readonly defaultMessage: string = 'Invalid operation';
   static {
     brandError(this, 'InvalidOperationError');
@@ -20,7 +21,7 @@ export class InvalidOperationError extends ApplicationError {
 
 /** The caller is not authenticated. HTTP: 401 UNAUTHORIZED. */
 export class AuthenticationError extends ApplicationError {
-  static override readonly code: string = 'AUTHENTICATION_FAILED';
+  static override readonly code: ErrorCode = 'AUTHENTICATION_FAILED';
   static override readonly defaultMessage: string = 'Authentication required';
   static {
     brandError(this, 'AuthenticationError');
@@ -29,7 +30,7 @@ export class AuthenticationError extends ApplicationError {
 
 /** The caller is authenticated but not authorized. HTTP: 403 FORBIDDEN. */
 export class AuthorizationError extends ApplicationError {
-  static override readonly code: string = 'AUTHORIZATION_FAILED';
+  static override readonly code: ErrorCode = 'AUTHORIZATION_FAILED';
   static override readonly defaultMessage: string = 'Not authorized';
   static {
     brandError(this, 'AuthorizationError');
@@ -38,7 +39,7 @@ export class AuthorizationError extends ApplicationError {
 
 /** A resource referenced by the input does not exist. HTTP: 422 UNPROCESSABLE_ENTITY. */
 export class RelatedResourceNotFoundError extends ApplicationError {
-  static override readonly code: string = 'RELATED_RESOURCE_NOT_FOUND';
+  static override readonly code: ErrorCode = 'RELATED_RESOURCE_NOT_FOUND';
   static override readonly defaultMessage: string = 'Related resource not found';
   static {
     brandError(this, 'RelatedResourceNotFoundError');
@@ -47,7 +48,7 @@ export class RelatedResourceNotFoundError extends ApplicationError {
 
 /** A dependency (database, broker, remote API) cannot be reached. HTTP: 503. */
 export class DependencyUnavailableError extends ApplicationError {
-  static override readonly code: string = 'DEPENDENCY_UNAVAILABLE';
+  static override readonly code: ErrorCode = 'DEPENDENCY_UNAVAILABLE';
   static override readonly defaultMessage: string = 'Dependency unavailable';
   static {
     brandError(this, 'DependencyUnavailableError');
@@ -56,7 +57,7 @@ export class DependencyUnavailableError extends ApplicationError {
 
 /** A dependency did not answer in time. HTTP: 504 GATEWAY_TIMEOUT. */
 export class DependencyTimeoutError extends ApplicationError {
-  static override readonly code: string = 'DEPENDENCY_TIMEOUT';
+  static override readonly code: ErrorCode = 'DEPENDENCY_TIMEOUT';
   static override readonly defaultMessage: string = 'Dependency timed out';
   static {
     brandError(this, 'DependencyTimeoutError');
@@ -65,7 +66,7 @@ export class DependencyTimeoutError extends ApplicationError {
 
 /** A dependency answered with a failure. HTTP: 502 BAD_GATEWAY. */
 export class DependencyFailureError extends ApplicationError {
-  static override readonly code: string = 'DEPENDENCY_FAILURE';
+  static override readonly code: ErrorCode = 'DEPENDENCY_FAILURE';
   static override readonly defaultMessage: string = 'Dependency failed';
   static {
     brandError(this, 'DependencyFailureError');
@@ -74,7 +75,7 @@ export class DependencyFailureError extends ApplicationError {
 
 /** A dependency refused the call because of rate limits. HTTP: 503. */
 export class DependencyThrottledError extends ApplicationError {
-  static override readonly code: string = 'DEPENDENCY_THROTTLED';
+  static override readonly code: ErrorCode = 'DEPENDENCY_THROTTLED';
   static override readonly defaultMessage: string = 'Dependency throttled the request';
   static {
     brandError(this, 'DependencyThrottledError');

@@ -17,6 +17,7 @@ export {
   PermissionDeniedError,
   ValidationError,
 } from './domain-errors.js';
+export { ERROR_CODES, type ErrorCode, type ErrorCodes } from './error-codes.js';
 export {
   DeadlineExceededError,
   InfrastructureError,
@@ -26,3 +27,4 @@ export {
   TransportIntegrityError,
 } from './infrastructure-errors.js';
 export { type ErrorDetail, type ErrorOptions, LibrettoError } from './libretto-error.js';
+export { UsageError } from './usage-error.js';

@@ -1,8 +1,9 @@
+import type { ErrorCode } from './error-codes.js';
 import { brandError, LibrettoError } from './libretto-error.js';
 
 /** Base of errors raised by infrastructure: storage, transport, the runtime. HTTP: 500. */
 export class InfrastructureError extends LibrettoError {
-  static override readonly code: string = 'INFRASTRUCTURE_ERROR';
+  static override readonly code: ErrorCode = 'INFRASTRUCTURE_ERROR';
   static override readonly defaultMessage: string = 'Infrastructure error';
   static {
     brandError(this, 'InfrastructureError');
@@ -11,7 +12,7 @@ export class InfrastructureError extends LibrettoError {
 
 /** A deadline (statement timeout, shutdown bound) passed. HTTP: 504 GATEWAY_TIMEOUT. */
 export class DeadlineExceededError extends InfrastructureError {
-  static override readonly code: string = 'DEADLINE_EXCEEDED';
+  static override readonly code: ErrorCode = 'DEADLINE_EXCEEDED';
   static override readonly defaultMessage: string = 'Deadline exceeded';
   static {
     brandError(this, 'DeadlineExceededError');
@@ -20,7 +21,7 @@ export class DeadlineExceededError extends InfrastructureError {
 
 /** An internal subsystem is down. HTTP: 503. */
 export class SubsystemUnavailableError extends InfrastructureError {
-  static override readonly code: string = 'SUBSYSTEM_UNAVAILABLE';
+  static override readonly code: ErrorCode = 'SUBSYSTEM_UNAVAILABLE';
   static override readonly defaultMessage: string = 'Subsystem unavailable';
   static {
     brandError(this, 'SubsystemUnavailableError');
@@ -29,7 +30,7 @@ export class SubsystemUnavailableError extends InfrastructureError {
 
 /** Stored data is inconsistent or corrupt. HTTP: 500. */
 export class StorageIntegrityError extends InfrastructureError {
-  static override readonly code: string = 'STORAGE_INTEGRITY';
+  static override readonly code: ErrorCode = 'STORAGE_INTEGRITY';
   static override readonly defaultMessage: string = 'Storage integrity violated';
   static {
     brandError(this, 'StorageIntegrityError');
@@ -38,7 +39,7 @@ export class StorageIntegrityError extends InfrastructureError {
 
 /** Data was damaged in transit. HTTP: 500. */
 export class TransportIntegrityError extends InfrastructureError {
-  static override readonly code: string = 'TRANSPORT_INTEGRITY';
+  static override readonly code: ErrorCode = 'TRANSPORT_INTEGRITY';
   static override readonly defaultMessage: string = 'Transport integrity violated';
   static {
     brandError(this, 'TransportIntegrityError');
@@ -47,7 +48,7 @@ export class TransportIntegrityError extends InfrastructureError {
 
 /** A resource limit (pool, memory, queue) was reached. HTTP: 503. */
 export class SystemResourceLimitExceededError extends InfrastructureError {
-  static override readonly code: string = 'SYSTEM_RESOURCE_LIMIT_EXCEEDED';
+  static override readonly code: ErrorCode = 'SYSTEM_RESOURCE_LIMIT_EXCEEDED';
   static override readonly defaultMessage: string = 'System resource limit exceeded';
   static {
     brandError(this, 'SystemResourceLimitExceededError');

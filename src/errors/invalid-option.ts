@@ -1,8 +1,14 @@
-import { ValidationError } from './domain-errors.js';
+import { UsageError } from './usage-error.js';
 
-/** Throws the `ValidationError` for a bad argument of a public entry point. */
+/**
+ * Throws the `UsageError` (code `INVALID_OPTION`) for a bad argument of a public entry point:
+ * `where` names the entry point, `path` the option, `message` what is wrong with it.
+ */
 export function invalidOption(where: string, path: string, message: string): never {
-  throw new ValidationError(`${where}: ${path} ${message}`, { details: [{ path, message }] });
+  throw new UsageError(`${where}: ${path} ${message}`, {
+    code: 'INVALID_OPTION',
+    details: [{ path, message }],
+  });
 }
 
 /**

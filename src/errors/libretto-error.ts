@@ -1,8 +1,12 @@
+import type { ErrorCode } from './error-codes.js';
+
 /** One structured detail of an error: a JSON-serializable record, e.g. `{ resource: 'User', id }`. */
 export type ErrorDetail = Readonly<Record<string, unknown>>;
 
 /** What every Libretto error accepts besides its message. */
 export interface ErrorOptions {
+  /** The condition, when more precise than the class's own code (`TRANSACTION_ABORTED`). */
+  readonly code?: ErrorCode;
   readonly details?: readonly ErrorDetail[];
   readonly cause?: unknown;
 }
@@ -34,11 +38,12 @@ function kindsOf(target: object): readonly string[] {
  */
 export class LibrettoError extends Error {
   /** Default code of this class; subclasses override it. */
-  static readonly code: string = 'LIBRETTO_ERROR';
+  static readonly code: ErrorCode = 'LIBRETTO_ERROR';
   /** Default message when none is given. */
   static readonly defaultMessage: string = 'Libretto error';
 
-  readonly code: string;
+  /** Which condition this is: the class's default code, or the one given in the options. */
+  readonly code: ErrorCode;
   readonly details: readonly ErrorDetail[];
 
   constructor(message?: string | ErrorOptions, options?: ErrorOptions) {
@@ -46,7 +51,7 @@ export class LibrettoError extends Error {
     const ctor = new.target as typeof LibrettoError;
     const text = typeof message === 'string' ? message : ctor.defaultMessage;
     super(text, opts?.cause === undefined ? undefined : { cause: opts.cause });
-    this.code = ctor.code;
+    this.code = opts?.code ?? ctor.code;
     this.details = opts?.details ?? [];
     const kinds = kindsOf(new.target);
     Object.defineProperty(this, KINDS, { value: kinds });
@@ -58,7 +63,7 @@ export class LibrettoError extends Error {
   }
 
   /** The safe, public shape: no stack, no cause. */
-  toJSON(): { name: string; code: string; message: string; details: readonly ErrorDetail[] } {
+  toJSON(): { name: string; code: ErrorCode; message: string; details: readonly ErrorDetail[] } {
     return { name: this.name, code: this.code, message: this.message, details: this.details };
   }
 

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors/error-codes.js';
 import { invalidOption } from '../errors/invalid-option.js';
 import { brandError, type ErrorDetail, LibrettoError } from '../errors/libretto-error.js';
 
@@ -9,7 +10,7 @@ import { brandError, type ErrorDetail, LibrettoError } from '../errors/libretto-
  * throw new HttpError(429, 'RATE_LIMITED', 'Slow down', { details: [{ retryAfter: 30 }] });
  */
 export class HttpError extends LibrettoError {
-  static override readonly code: string = 'HTTP_ERROR';
+  static override readonly code: ErrorCode = 'HTTP_ERROR';
   static {
     brandError(this, 'HttpError');
   }

@@ -1,5 +1,6 @@
 import type * as z from 'zod';
-import { coerceToSchema, defOf, foldKey, unwrap } from '../config/schema-coercion.js';
+import { coerceToSchema, foldKey } from '../config/schema-coercion.js';
+import { defOf, unwrap } from '../internal/zod-introspection.js';
 
 type Coerce = (value: unknown) => unknown;
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;

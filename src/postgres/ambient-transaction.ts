@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ConnectionPool, PooledConnection } from './connection-pool.js';
 import type { Database } from './database.js';
-import type { Driver, DriverConnection } from './driver.js';
 
 /** What every level (the transaction and its savepoints) of one transaction shares. */
 export interface TransactionState {
@@ -16,10 +16,10 @@ export interface TransactionState {
 
 /** The transaction (or savepoint level) the current async context runs in. */
 export interface AmbientTransaction {
-  readonly driver: Driver;
+  readonly pool: ConnectionPool;
   /** The adapter that opened it: nested `transactional()` calls use it. */
   readonly database: Database;
-  readonly connection: DriverConnection;
+  readonly connection: PooledConnection;
   readonly state: TransactionState;
   /** A nested transaction (savepoint) is running at this level. */
   childOpen: boolean;

@@ -1,4 +1,4 @@
-import type { Row } from './driver.js';
+import type { Row } from './connection-pool.js';
 import type { SqlStatement } from './sql.js';
 
 /** A statement: the `sql` tag, or text with `$n` placeholders plus its values. */

@@ -4,11 +4,17 @@ import { InvalidOperationError } from '../errors/application-errors.js';
 import { ConflictError } from '../errors/domain-errors.js';
 import { LibrettoError } from '../errors/libretto-error.js';
 import { type AmbientTransaction, ambientTransaction } from './ambient-transaction.js';
+import type {
+  ConnectionPool,
+  PooledConnection,
+  QueryOptions,
+  Row,
+  StatementResult,
+} from './connection-pool.js';
 import type { DatabaseAdapter, Query, TransactionOptions } from './database-adapter.js';
-import type { Driver, DriverConnection, DriverResult, QueryOptions, Row } from './driver.js';
 import { isRetryable, mapDatabaseError, mustDiscard, statementName } from './error-mapping.js';
+import { readYourWritesScope } from './read-your-writes.js';
 import { toQuery } from './sql.js';
-import { currentUnitOfWork } from './unit-of-work.js';
 
 /** Logging of a {@link Database} (SPEC PG-9). */
 export interface DatabaseOptions {
@@ -46,33 +52,33 @@ export function beginStatement(options: TransactionOptions = {}): string {
 }
 
 /**
- * The database adapter over a driver (SPEC PG-1): runs each call in the ambient transaction
- * when there is one on this driver, else on a connection of its own; maps driver errors to
+ * The database adapter over a connection pool: runs each call in the ambient transaction
+ * when there is one on this pool, else on a connection of its own; maps driver errors to
  * Libretto errors (PG-8); logs statements without values unless asked (PG-9).
  */
 export class Database implements DatabaseAdapter {
   #replica: Database | undefined;
 
   constructor(
-    readonly driver: Driver,
+    readonly pool: ConnectionPool,
     private readonly options: DatabaseOptions = {},
   ) {}
 
   /**
    * This database with reads on replicas (HA backend; the same server on a single node):
-   * calls outside a transaction go to a replica, unless the current `unitOfWork()` has
+   * calls outside a transaction go to a replica, unless the current `readYourWrites()` has
    * already used the master (read-your-writes). Inside a transaction, the transaction's
    * connection, on the master.
    */
   replica(): Database {
     if (this.options.readFromReplicas === true) return this;
-    this.#replica ??= new Database(this.driver, { ...this.options, readFromReplicas: true });
+    this.#replica ??= new Database(this.pool, { ...this.options, readFromReplicas: true });
     return this.#replica;
   }
 
   /** Where a call outside a transaction runs; records a master call in the unit of work. */
   #route(): QueryOptions | undefined {
-    const unit = currentUnitOfWork.getStore();
+    const unit = readYourWritesScope.getStore();
     if (this.options.readFromReplicas !== true) {
       if (unit !== undefined) unit.wrote = true;
       return undefined;
@@ -242,9 +248,9 @@ export class Database implements DatabaseAdapter {
 
   async #begin(options: TransactionOptions): Promise<AmbientTransaction> {
     // A transaction runs wholly on the master (read-your-writes), and counts as using it.
-    const unit = currentUnitOfWork.getStore();
+    const unit = readYourWritesScope.getStore();
     if (unit !== undefined) unit.wrote = true;
-    const connection = await this.driver.acquire();
+    const connection = await this.pool.acquire();
     try {
       await this.#exec(connection, beginStatement(options), [], 'BEGIN');
     } catch (error) {
@@ -252,7 +258,7 @@ export class Database implements DatabaseAdapter {
       throw error;
     }
     return {
-      driver: this.driver,
+      pool: this.pool,
       database: this,
       connection,
       state: { savepoints: 0, cursors: 0, closed: false, failure: undefined },
@@ -283,10 +289,10 @@ export class Database implements DatabaseAdapter {
     }
   }
 
-  /** The open transaction of this driver in the current async context, if any. */
+  /** The open transaction of this pool in the current async context, if any. */
   #current(): AmbientTransaction | undefined {
     const tx = ambientTransaction.getStore();
-    if (tx === undefined || tx.driver !== this.driver) return undefined;
+    if (tx === undefined || tx.pool !== this.pool) return undefined;
     if (tx.state.closed) {
       // Work started inside a transaction that outlived it (a timer, a promise not awaited).
       throw new InvalidOperationError(
@@ -300,7 +306,7 @@ export class Database implements DatabaseAdapter {
   #run<R, T>(
     query: Query,
     values: readonly unknown[] | undefined,
-    pick: (result: DriverResult<R>) => T,
+    pick: (result: StatementResult<R>) => T,
   ): Promise<T> {
     let text: string;
     let params: readonly unknown[];
@@ -312,17 +318,17 @@ export class Database implements DatabaseAdapter {
       return Promise.reject(error);
     }
     if (tx !== undefined) return this.#exec<R>(tx.connection, text, params, text, tx).then(pick);
-    const driver = this.driver;
+    const pool = this.pool;
     const route = this.#route();
-    if (driver.query === undefined) return this.#runAcquired<R>(text, params, route).then(pick);
+    if (pool.query === undefined) return this.#runAcquired<R>(text, params, route).then(pick);
     if (this.options.logStatements !== true) {
-      // The hot path: one promise from the driver, one reaction.
-      return driver.query<R>(text, params, route).then(pick, (error: unknown) => {
+      // The hot path: one promise from the pool, one reaction.
+      return pool.query<R>(text, params, route).then(pick, (error: unknown) => {
         throw toLibrettoError(error, text);
       });
     }
     return this.#logged(
-      () => (driver.query as NonNullable<Driver['query']>)<R>(text, params, route),
+      () => (pool.query as NonNullable<ConnectionPool['query']>)<R>(text, params, route),
       text,
       params,
       text,
@@ -333,8 +339,8 @@ export class Database implements DatabaseAdapter {
     text: string,
     params: readonly unknown[],
     route: QueryOptions | undefined,
-  ): Promise<DriverResult<R>> {
-    const connection = await this.driver.acquire(route);
+  ): Promise<StatementResult<R>> {
+    const connection = await this.pool.acquire(route);
     let broken = false;
     try {
       return await this.#exec<R>(connection, text, params, text);
@@ -348,12 +354,12 @@ export class Database implements DatabaseAdapter {
 
   /** @internal Runs one statement on `connection`, logged and with errors mapped. */
   #exec<R>(
-    connection: DriverConnection,
+    connection: PooledConnection,
     text: string,
     values: readonly unknown[],
     describe: string,
     tx?: AmbientTransaction,
-  ): Promise<DriverResult<R>> {
+  ): Promise<StatementResult<R>> {
     const run = this.#logged(() => connection.query<R>(text, values), text, values, describe);
     if (tx === undefined) return run;
     return run.catch((error: unknown) => {
@@ -364,11 +370,11 @@ export class Database implements DatabaseAdapter {
 
   /** Runs `call`, mapping its errors (PG-8) and logging the statement when enabled (PG-9). */
   #logged<R>(
-    call: () => Promise<DriverResult<R>>,
+    call: () => Promise<StatementResult<R>>,
     text: string,
     values: readonly unknown[],
     describe: string,
-  ): Promise<DriverResult<R>> {
+  ): Promise<StatementResult<R>> {
     const mapError = (error: unknown): never => {
       throw toLibrettoError(error, describe);
     };
@@ -398,9 +404,9 @@ export class Database implements DatabaseAdapter {
   }
 }
 
-const rowsOf = <R>(result: DriverResult<R>): R[] => result.rows;
-const firstRow = <R>(result: DriverResult<R>): R | undefined => result.rows[0];
-const rowCountOf = (result: DriverResult<unknown>): number => result.rowCount;
+const rowsOf = <R>(result: StatementResult<R>): R[] => result.rows;
+const firstRow = <R>(result: StatementResult<R>): R | undefined => result.rows[0];
+const rowCountOf = (result: StatementResult<unknown>): number => result.rowCount;
 
 function toLibrettoError(error: unknown, describe: string): LibrettoError {
   return error instanceof LibrettoError ? error : mapDatabaseError(error, describe);

@@ -3,12 +3,12 @@ import { resolveSettings } from '../config/settings.js';
 import { Service } from '../core/service.js';
 import { type Provider, provide } from '../di/provider.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
+import type { ConnectionPool, PooledConnection } from './connection-pool.js';
 import { Database } from './database.js';
-import type { Driver, DriverConnection } from './driver.js';
-import { HaDriver } from './ha/ha-driver.js';
+import { HaPool } from './ha/ha-pool.js';
 import type { PoolManagerOptions } from './ha/pool-manager.js';
-import { PgDriver, type PgDriverOptions } from './pg-driver.js';
-import { PgliteDriver } from './pglite-driver.js';
+import { PgPool, type PgPoolOptions } from './pg-pool.js';
+import { PglitePool } from './pglite-pool.js';
 import {
   POSTGRES_DEFAULTS,
   PostgresConfig,
@@ -21,12 +21,12 @@ import { setDefaultDatabase } from './transactional.js';
 /** Options of a {@link PostgresService}: any setting (wins over config), and hooks. */
 export interface PostgresServiceOptions extends Partial<PostgresSettings> {
   /** Runs on every new server connection before its first use (type parsers, `search_path`). */
-  readonly onConnect?: (connection: DriverConnection) => Promise<void> | void;
-  /** A driver of your own (e.g. the HA pool manager); settings then only shape logging. */
-  readonly driver?: (settings: PostgresSettings) => Promise<Driver>;
+  readonly onConnect?: (connection: PooledConnection) => Promise<void> | void;
+  /** A connection pool of your own; settings then only shape logging. */
+  readonly pool?: (settings: PostgresSettings) => Promise<ConnectionPool>;
 }
 
-const OPTION_KEYS = new Set([...Object.keys(POSTGRES_DEFAULTS), 'onConnect', 'driver']);
+const OPTION_KEYS = new Set([...Object.keys(POSTGRES_DEFAULTS), 'onConnect', 'pool']);
 
 /**
  * The database of an application: owns the pool (or the embedded database) and provides
@@ -57,7 +57,7 @@ export class PostgresService extends Service {
     return [
       provide(Database, {
         use: () => this.#open(),
-        dispose: (db) => db.driver.close(),
+        dispose: (db) => db.pool.close(),
       }),
       provide(RequestTransaction, {
         deps: [Database],
@@ -72,12 +72,12 @@ export class PostgresService extends Service {
   override async start(): Promise<void> {
     const db = await this.getDependency(Database);
     const s = this.#settings as PostgresSettings;
-    if (db.driver instanceof HaDriver) {
-      await db.driver.manager.ready(s.minMasters, s.minReplicas, s.acquireTimeout * 1000);
+    if (db.pool instanceof HaPool) {
+      await db.pool.manager.ready(s.minMasters, s.minReplicas, s.acquireTimeout * 1000);
     }
     await db.fetchVal('SELECT 1');
     setDefaultDatabase(db);
-    this.logger.info({ backend: db.driver.kind, database: s.database ?? null }, 'database ready');
+    this.logger.info({ backend: db.pool.kind, database: s.database ?? null }, 'database ready');
   }
 
   override async stop(): Promise<void> {
@@ -88,14 +88,13 @@ export class PostgresService extends Service {
     const db = await this.getDependency(Database);
     const s = this.#settings as PostgresSettings;
     // HA: ready while the cluster has the masters and replicas asked for (no waiting).
-    if (db.driver instanceof HaDriver)
-      await db.driver.manager.ready(s.minMasters, s.minReplicas, 0);
+    if (db.pool instanceof HaPool) await db.pool.manager.ready(s.minMasters, s.minReplicas, 0);
     await db.fetchVal('SELECT 1');
   }
 
   async #open(): Promise<Database> {
     const provided = await this.getOptionalDependency(PostgresConfig);
-    const { onConnect, driver, ...explicit } = this.#options;
+    const { onConnect, pool, ...explicit } = this.#options;
     const s = resolveSettings(
       POSTGRES_DEFAULTS,
       provided === undefined ? undefined : settingsFromPostgresConfig(provided),
@@ -107,18 +106,18 @@ export class PostgresService extends Service {
       logStatements: s.logStatements,
       logParameters: s.logParameters,
     };
-    if (driver !== undefined) return new Database(await driver(s), options);
+    if (pool !== undefined) return new Database(await pool(s), options);
     const backend = s.backend ?? defaultBackend(s);
     if (backend === 'ha')
-      return new Database(await HaDriver.create(haOptions(s, onConnect)), options);
+      return new Database(await HaPool.create(haOptions(s, onConnect)), options);
     if (backend === 'pglite') {
-      const pglite = await PgliteDriver.create({
+      const pglite = await PglitePool.create({
         ...(s.dataDir === undefined ? {} : { dataDir: s.dataDir }),
         acquireTimeoutMs: s.acquireTimeout * 1000,
       });
       return new Database(pglite, options);
     }
-    return new Database(await PgDriver.create(pgOptions(s, onConnect)), options);
+    return new Database(await PgPool.create(pgOptions(s, onConnect)), options);
   }
 }
 
@@ -161,8 +160,8 @@ function haOptions(
  * The DSN query parameters the `pg` driver honours; any other is refused rather than
  * silently ignored (an ignored `sslmode` would connect without TLS).
  */
-function dsnParameters(params: Readonly<Record<string, string>>): Partial<PgDriverOptions> {
-  const out: { ssl?: NonNullable<PgDriverOptions['ssl']> | false; applicationName?: string } = {};
+function dsnParameters(params: Readonly<Record<string, string>>): Partial<PgPoolOptions> {
+  const out: { ssl?: NonNullable<PgPoolOptions['ssl']> | false; applicationName?: string } = {};
   for (const [key, value] of Object.entries(params)) {
     if (key === 'application_name') out.applicationName = value;
     else if (key === 'sslmode') {
@@ -192,7 +191,7 @@ function dsnParameters(params: Readonly<Record<string, string>>): Partial<PgDriv
 function pgOptions(
   s: PostgresSettings,
   onConnect: PostgresServiceOptions['onConnect'],
-): PgDriverOptions {
+): PgPoolOptions {
   const dsn = s.dsn === undefined ? undefined : parseDsn(s.dsn);
   if (dsn !== undefined && dsn.hosts.length > 1) {
     invalidOption(

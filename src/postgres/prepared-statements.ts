@@ -1,10 +1,10 @@
 import type { PoolClient, QueryResult } from 'pg';
-import type { DriverResult } from './driver.js';
+import type { StatementResult } from './connection-pool.js';
 
 let sequence = 0;
 
 /** How a statement's outcome is reported: callbacks, because this is the hot path. */
-export type QueryCallback<R> = (error: Error | undefined, result?: DriverResult<R>) => void;
+export type QueryCallback<R> = (error: Error | undefined, result?: StatementResult<R>) => void;
 
 /**
  * Named prepared statements of one connection (SPEC X-4), most recently used kept: a
@@ -93,7 +93,7 @@ function reply<R>(callback: QueryCallback<R>) {
     error === undefined || error === null ? callback(undefined, toResult<R>(r)) : callback(error);
 }
 
-export function toResult<R>(r: { rows: unknown[]; rowCount: number | null }): DriverResult<R> {
+export function toResult<R>(r: { rows: unknown[]; rowCount: number | null }): StatementResult<R> {
   return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
 }
 

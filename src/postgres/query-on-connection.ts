@@ -1,4 +1,4 @@
-import type { DriverConnection, DriverResult } from './driver.js';
+import type { PooledConnection, StatementResult } from './connection-pool.js';
 import { mustDiscard } from './error-mapping.js';
 
 /**
@@ -6,10 +6,10 @@ import { mustDiscard } from './error-mapping.js';
  * statement found lost (or timed out on) is closed rather than reused.
  */
 export async function queryOnConnection<R>(
-  connection: DriverConnection,
+  connection: PooledConnection,
   text: string,
   values: readonly unknown[],
-): Promise<DriverResult<R>> {
+): Promise<StatementResult<R>> {
   let broken = false;
   try {
     return await connection.query<R>(text, values);

@@ -1,5 +1,6 @@
 import { InvalidOperationError } from '../errors/application-errors.js';
 import { type AmbientTransaction, ambientTransaction } from './ambient-transaction.js';
+import type { Row } from './connection-pool.js';
 import type { Database } from './database.js';
 import type {
   DatabaseAdapter,
@@ -7,7 +8,6 @@ import type {
   TransactionDatabaseAdapter,
   TransactionOptions,
 } from './database-adapter.js';
-import type { Row } from './driver.js';
 
 /**
  * The explicit transaction of one unit of work (SPEC PG-2), provided at REQUEST scope as

@@ -5,7 +5,6 @@ import {
   configSection,
   DeadlineExceededError,
   DependencyGraphError,
-  InvalidOperationError,
   Logger,
   provide,
   RawConfig,
@@ -14,7 +13,7 @@ import {
   ShutdownError,
   StartupError,
   token,
-  ValidationError,
+  UsageError,
 } from 'libretto';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
@@ -306,7 +305,10 @@ describe('Application lifecycle (APP-1..3)', () => {
     const log: string[] = [];
     const app = new Application(new Recorder('A', log), { logger: quiet() });
     await app.start();
-    await expect(app.start()).rejects.toBeInstanceOf(InvalidOperationError);
+    await expect(app.start()).rejects.toMatchObject({
+      name: 'UsageError',
+      code: 'APP_ALREADY_STARTED',
+    });
     await Promise.all([app.stop(), app.stop()]);
     await app.stop();
     expect(log).toEqual(['start A', 'stop A']);
@@ -361,7 +363,7 @@ describe('Application lifecycle (APP-1..3)', () => {
     expect(() => new Application(a, 'x' as unknown as Service, {})).toThrow(
       /services\[1\] is not a Service/,
     );
-    expect(() => new Application(a, { shutdownTimeout: -1 })).toThrow(ValidationError);
+    expect(() => new Application(a, { shutdownTimeout: -1 })).toThrow(UsageError);
     expect(() => new Application(a, { shutdownTimeout: -1 })).toThrow(
       /options.shutdownTimeout must be/,
     );

@@ -5,7 +5,7 @@ import {
   provide,
   type Scope,
   token,
-  ValidationError,
+  UsageError,
 } from 'libretto';
 import { describe, expect, it } from 'vitest';
 import { capturedLogger } from './log-capture.js';
@@ -116,7 +116,8 @@ describe('PeriodicService (APP-4)', () => {
   it('rejects a non-positive interval at start', async () => {
     const { app } = appFor(new Counter(0));
     const error = await app.start().catch((e: unknown) => e);
-    expect((error as Error).cause).toBeInstanceOf(ValidationError);
+    expect((error as Error).cause).toBeInstanceOf(UsageError);
+    expect((error as Error).cause).toMatchObject({ code: 'INVALID_OPTION' });
     expect((error as Error).message).toContain(
       'Service Counter failed to start: Counter: interval must be a positive number',
     );

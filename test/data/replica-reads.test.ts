@@ -1,6 +1,6 @@
 import { model, repository, SchemaRegistry } from 'libretto/data';
-import { Database, transactional, unitOfWork } from 'libretto/postgres';
-import { HaDriver, PoolManager } from 'libretto/postgres/ha';
+import { Database, readYourWrites, transactional } from 'libretto/postgres';
+import { HaPool, PoolManager } from 'libretto/postgres/ha';
 import { type PostgresCluster, startPostgresCluster } from 'libretto/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +28,7 @@ beforeAll(async () => {
   cluster = await startPostgresCluster({ replicas: 2 });
   manager = await PoolManager.create({ dsn: cluster.dsn(), refreshDelayMs: 100 });
   await manager.ready(1, 2, 15_000);
-  db = new Database(new HaDriver(manager));
+  db = new Database(new HaPool(manager));
   await new SchemaRegistry([Item]).ensureSchema(db);
   await cluster.waitForReplication();
 });
@@ -55,7 +55,7 @@ describe('repository reads on an HA cluster (SPEC REPO-11)', () => {
         },
         { database: db },
       );
-      await unitOfWork(async () => {
+      await readYourWrites(async () => {
         expect(await items.getOrNone(saved.entityId)).toBeUndefined(); // nothing written yet
         const again = await items.save({ ...saved, label: 'mine' });
         expect(await items.get(saved.entityId)).toEqual(again); // read-your-writes

@@ -4,7 +4,7 @@ import {
   type GraphProblem,
   provide,
   token,
-  ValidationError,
+  UsageError,
 } from 'libretto';
 import { describe, expect, it } from 'vitest';
 
@@ -151,7 +151,7 @@ describe('Container.build validation (DI-5)', () => {
 describe('provide() runtime checks', () => {
   const untyped = (options: object) => options as unknown as Parameters<typeof provide>[1];
   it('rejects a value combined with a factory', () => {
-    expect(() => provide(A, untyped({ value: 'x', use: () => 'y' }))).toThrow(ValidationError);
+    expect(() => provide(A, untyped({ value: 'x', use: () => 'y' }))).toThrow(UsageError);
   });
   it('rejects unknown options, bad lifetimes and non-token dependencies', () => {
     expect(() => provide(A, untyped({ use: () => 'a', lifetme: 'request' }))).toThrow(

@@ -7,9 +7,13 @@ import {
   AlreadyExistsError,
   ApplicationError,
   DomainError,
+  ERROR_CODES,
+  type ErrorCode,
   InfrastructureError,
+  InvalidOperationError,
   LibrettoError,
   NotFoundError,
+  UsageError,
   ValidationError,
 } from 'libretto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -148,5 +152,35 @@ describe('error catalogue', () => {
     expect(classes.length).toBeGreaterThan(25);
     const missing = classes.filter((c) => !doc.includes(`\`${c.code}\``)).map((c) => c.name);
     expect(missing).toEqual([]);
+    expect(classes.filter((c) => !(c.code in ERROR_CODES)).map((c) => c.name)).toEqual([]);
+  });
+
+  it('every code of the catalogue is documented in docs/errors.md, with its meaning', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+    const undocumented = Object.keys(ERROR_CODES).filter(
+      (code) => !new RegExp(`^\\|\\s*\`${code}\`\\s*\\|\\s*\\S`, 'm').test(doc),
+    );
+    expect(Object.keys(ERROR_CODES).length).toBeGreaterThan(40);
+    expect(undocumented).toEqual([]);
+  });
+
+  it('a condition carries its own code; codes outside the catalogue fail to compile', () => {
+    const error = new InvalidOperationError('x', { code: 'APP_NOT_STARTED' });
+    expect(error.code).toBe('APP_NOT_STARTED');
+    expect(error.toJSON().code).toBe('APP_NOT_STARTED');
+    expect(new InvalidOperationError().code).toBe('INVALID_OPERATION');
+    // @ts-expect-error not a known code
+    expect(new InvalidOperationError('x', { code: 'NO_SUCH_CODE' }).code).toBe('NO_SUCH_CODE');
+    const code: ErrorCode = new UsageError().code;
+    expect(code).toBe('USAGE_ERROR');
+  });
+
+  it('a usage error is neither a domain nor an application error', () => {
+    const error = new UsageError('Application: x unknown option', { code: 'INVALID_OPTION' });
+    expect(error).toBeInstanceOf(LibrettoError);
+    expect(error).not.toBeInstanceOf(ValidationError);
+    expect(error).not.toBeInstanceOf(ApplicationError);
+    expect(error.name).toBe('UsageError');
   });
 });

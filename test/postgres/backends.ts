@@ -5,9 +5,9 @@ import { Socket } from 'node:net';
 import {
   Database,
   type DatabaseOptions,
-  PgDriver,
-  type PgDriverOptions,
-  PgliteDriver,
+  PglitePool,
+  PgPool,
+  type PgPoolOptions,
 } from 'libretto/postgres';
 import { startPostgres, type TestPostgres } from 'libretto/testing';
 import pg from 'pg';
@@ -15,7 +15,7 @@ import pg from 'pg';
 export interface Backend {
   readonly name: string;
   /** A fresh, empty database on this backend. */
-  open(options?: { driver?: PgDriverOptions; database?: DatabaseOptions }): Promise<Opened>;
+  open(options?: { driver?: PgPoolOptions; database?: DatabaseOptions }): Promise<Opened>;
   close(): Promise<void>;
 }
 
@@ -62,7 +62,7 @@ function serverBackend(name: string, adminDsn: () => string, stop: () => Promise
       const database = `lt_${randomBytes(5).toString('hex')}`;
       await admin(adminDsn(), `CREATE DATABASE ${database}`);
       const dsn = adminDsn().replace(/\/postgres$/, `/${database}`);
-      const driver = await PgDriver.create({ connectionString: dsn, ...options.driver });
+      const driver = await PgPool.create({ connectionString: dsn, ...options.driver });
       return {
         db: new Database(driver, options.database),
         dsn,
@@ -103,7 +103,7 @@ export async function backends(): Promise<Backend[]> {
   list.push({
     name: 'PGlite',
     async open(options = {}) {
-      const driver = await PgliteDriver.create();
+      const driver = await PglitePool.create();
       return {
         db: new Database(driver, options.database),
         dsn: undefined,

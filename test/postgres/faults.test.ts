@@ -1,5 +1,5 @@
 import { DeadlineExceededError, DependencyUnavailableError } from 'libretto';
-import { Database, PgDriver } from 'libretto/postgres';
+import { Database, PgPool } from 'libretto/postgres';
 import { startPostgres, TcpProxy, type TestPostgres } from 'libretto/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -9,8 +9,8 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
-const open = async (options: Parameters<typeof PgDriver.create>[0] = {}) => {
-  const driver = await PgDriver.create({ connectionString: server.dsn, ...options });
+const open = async (options: Parameters<typeof PgPool.create>[0] = {}) => {
+  const driver = await PgPool.create({ connectionString: server.dsn, ...options });
   return { db: new Database(driver), driver };
 };
 
@@ -45,7 +45,7 @@ describe('faults', () => {
 
   it('a host that stops answering hits the client-side query timeout; that connection is not reused', async () => {
     const proxy = await TcpProxy.start('127.0.0.1', server.port);
-    const driver = await PgDriver.create({
+    const driver = await PgPool.create({
       host: '127.0.0.1',
       port: proxy.port,
       user: 'postgres',
@@ -83,7 +83,7 @@ describe('faults', () => {
   });
 
   it('a dead host fails with DependencyUnavailableError and never shows the password', async () => {
-    const driver = await PgDriver.create({
+    const driver = await PgPool.create({
       connectionString: 'postgresql://app:s3cr3t-pw@127.0.0.1:1/app',
       acquireTimeoutMs: 500,
     });
@@ -99,7 +99,7 @@ describe('statement logging (PG-9)', () => {
   it('logs statements at debug with parameters hidden unless enabled', async () => {
     const { capturedLogger } = await import('../core/log-capture.js');
     const capture = capturedLogger();
-    const driver = await PgDriver.create({ connectionString: server.dsn });
+    const driver = await PgPool.create({ connectionString: server.dsn });
     const hidden = new Database(driver, { logger: capture.logger, logStatements: true });
     await hidden.fetchVal('SELECT $1::text || $2::text', ['card-4242', 'x']);
     const shown = new Database(driver, {

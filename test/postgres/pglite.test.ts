@@ -2,19 +2,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DependencyUnavailableError } from 'libretto';
-import { Database, PgliteDriver } from 'libretto/postgres';
+import { Database, PglitePool } from 'libretto/postgres';
 import { describe, expect, it } from 'vitest';
 
 describe('PGlite backend', () => {
   it('keeps data in a directory across restarts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'libretto-pglite-'));
     try {
-      const first = await PgliteDriver.create({ dataDir: dir });
+      const first = await PglitePool.create({ dataDir: dir });
       await new Database(first).execute(
         "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('x')",
       );
       await first.close();
-      const second = await PgliteDriver.create({ dataDir: dir });
+      const second = await PglitePool.create({ dataDir: dir });
       expect(await new Database(second).fetch('SELECT v FROM kept')).toEqual([{ v: 'x' }]);
       await second.close();
     } finally {
@@ -23,7 +23,7 @@ describe('PGlite backend', () => {
   });
 
   it('hands its single connection to one caller at a time; a waiter times out with a typed error', async () => {
-    const driver = await PgliteDriver.create({ acquireTimeoutMs: 100 });
+    const driver = await PglitePool.create({ acquireTimeoutMs: 100 });
     const db = new Database(driver);
     let release!: () => void;
     const held = db.transaction(

@@ -1,4 +1,4 @@
-import { Database, PgDriver, type PgDriverOptions } from 'libretto/postgres';
+import { Database, PgPool, type PgPoolOptions } from 'libretto/postgres';
 import { startPostgres, type TestPostgres } from 'libretto/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -8,8 +8,8 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
-const open = async (options: PgDriverOptions) => {
-  const driver = await PgDriver.create({ connectionString: server.dsn, ...options });
+const open = async (options: PgPoolOptions) => {
+  const driver = await PgPool.create({ connectionString: server.dsn, ...options });
   return { driver, db: new Database(driver) };
 };
 const pid = (db: Database) => db.fetchVal<number>('SELECT pg_backend_pid()', []);

@@ -12,7 +12,7 @@ import {
 } from 'libretto';
 import {
   Database,
-  PgliteDriver,
+  PglitePool,
   PostgresConfig,
   PostgresService,
   type PostgresServiceOptions,
@@ -61,7 +61,7 @@ async function run(
 describe('PostgresService', () => {
   it('runs the embedded database when no server is configured', async () => {
     const { app, db, postgres } = await run({});
-    expect(db.driver.kind).toBe('pglite');
+    expect(db.pool.kind).toBe('pglite');
     expect(postgres.settings?.backend).toBeUndefined();
     expect(await db.fetchVal('SELECT 20 + 22')).toBe(42);
     await app.stop();
@@ -75,7 +75,7 @@ describe('PostgresService', () => {
         env: { LIBRETTO_POSTGRES__MIN_SIZE: '2' },
       },
     );
-    expect(db.driver.kind).toBe('pg');
+    expect(db.pool.kind).toBe('pg');
     expect(postgres.settings).toMatchObject({ maxSize: 3, minSize: 2, statementTimeout: 2 });
     expect(await db.fetchVal('SHOW statement_timeout')).toBe('2s');
     await app.stop();
@@ -98,8 +98,8 @@ describe('PostgresService', () => {
   });
 
   it('takes a driver of your own (how the HA pool manager plugs in)', async () => {
-    const { app, db } = await run({ driver: () => PgliteDriver.create() });
-    expect(db.driver.kind).toBe('pglite');
+    const { app, db } = await run({ pool: () => PglitePool.create() });
+    expect(db.pool.kind).toBe('pglite');
     expect(await db.fetchVal('SELECT 6 * 7')).toBe(42);
     await app.stop();
   });

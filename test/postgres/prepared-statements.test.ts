@@ -1,4 +1,4 @@
-import { Database, PgDriver } from 'libretto/postgres';
+import { Database, PgPool } from 'libretto/postgres';
 import { startPostgres, type TestPostgres } from 'libretto/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -17,7 +17,7 @@ const prepared = (db: Database) =>
 
 describe('automatic prepared statements (X-4)', () => {
   it('prepares repeated statements with values under generated names, per connection', async () => {
-    const driver = await PgDriver.create({ connectionString: server.dsn, maxSize: 1 });
+    const driver = await PgPool.create({ connectionString: server.dsn, maxSize: 1 });
     const db = new Database(driver);
     for (let i = 0; i < 3; i++) expect(await db.fetchVal('SELECT $1::int + 1', [i])).toBe(i + 1);
     const names = await db.transaction(() =>
@@ -32,7 +32,7 @@ describe('automatic prepared statements (X-4)', () => {
   });
 
   it('keeps at most the configured number, deallocating the least recently used', async () => {
-    const driver = await PgDriver.create({
+    const driver = await PgPool.create({
       connectionString: server.dsn,
       maxSize: 1,
       preparedCacheSize: 3,
@@ -48,7 +48,7 @@ describe('automatic prepared statements (X-4)', () => {
   });
 
   it('stays within its bound when statements share one connection concurrently', async () => {
-    const driver = await PgDriver.create({
+    const driver = await PgPool.create({
       connectionString: server.dsn,
       maxSize: 1,
       preparedCacheSize: 2,
@@ -66,7 +66,7 @@ describe('automatic prepared statements (X-4)', () => {
   });
 
   it('survives a schema change that invalidates a cached plan', async () => {
-    const driver = await PgDriver.create({ connectionString: server.dsn, maxSize: 1 });
+    const driver = await PgPool.create({ connectionString: server.dsn, maxSize: 1 });
     const db = new Database(driver);
     await db.execute('CREATE TABLE plan_t (id int, a text)');
     await db.execute("INSERT INTO plan_t VALUES (1, 'x')");
@@ -79,7 +79,7 @@ describe('automatic prepared statements (X-4)', () => {
   });
 
   it('prepare: false (PgBouncer in transaction mode) names nothing', async () => {
-    const driver = await PgDriver.create({
+    const driver = await PgPool.create({
       connectionString: server.dsn,
       maxSize: 1,
       prepare: false,

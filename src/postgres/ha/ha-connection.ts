@@ -1,4 +1,4 @@
-import type { DriverConnection, DriverResult, Row } from '../driver.js';
+import type { PooledConnection, Row, StatementResult } from '../connection-pool.js';
 import type { HostPool } from './host-pool.js';
 
 /**
@@ -6,9 +6,9 @@ import type { HostPool } from './host-pool.js';
  * `await using` to return it. Returned after its host changed role or went away, it is closed
  * rather than reused.
  */
-export class HaConnection implements DriverConnection, AsyncDisposable {
+export class HaConnection implements PooledConnection, AsyncDisposable {
   constructor(
-    readonly connection: DriverConnection,
+    readonly connection: PooledConnection,
     readonly pool: HostPool,
   ) {}
 
@@ -17,7 +17,7 @@ export class HaConnection implements DriverConnection, AsyncDisposable {
     return this.pool.address;
   }
 
-  query<R = Row>(text: string, values: readonly unknown[] = []): Promise<DriverResult<R>> {
+  query<R = Row>(text: string, values: readonly unknown[] = []): Promise<StatementResult<R>> {
     return this.connection.query<R>(text, values);
   }
 

@@ -1,5 +1,5 @@
 import type { Client, ClientConfig } from 'pg';
-import type { PgDriver } from '../pg-driver.js';
+import type { PgPool } from '../pg-pool.js';
 import type { BalancerCandidate } from './balancer-policy.js';
 import { Stopwatch } from './stopwatch.js';
 
@@ -53,7 +53,7 @@ export class HostPool implements BalancerCandidate {
     readonly index: number,
     /** `host:port`. */
     readonly address: string,
-    readonly driver: PgDriver,
+    readonly driver: PgPool,
     private readonly systemConfig: ClientConfig,
     private readonly ClientClass: typeof Client,
     stopwatchWindowSize: number,

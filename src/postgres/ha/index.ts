@@ -1,7 +1,7 @@
 export type { BalancerCandidate, BalancerPolicy, BalancerPolicyName } from './balancer-policy.js';
 export { GreedyBalancer } from './greedy-balancer.js';
 export { HaConnection } from './ha-connection.js';
-export { HaDriver } from './ha-driver.js';
+export { HaPool } from './ha-pool.js';
 export { HostPool, type HostRole, type HostStatus, parseLsn } from './host-pool.js';
 export {
   type AcquireOptions,

@@ -2,7 +2,7 @@ import type { ClientConfig } from 'pg';
 import { parseDsn } from '../../config/dsn.js';
 import { DependencyUnavailableError } from '../../errors/application-errors.js';
 import { invalidOption, rejectUnknownKeys } from '../../errors/invalid-option.js';
-import { PgDriver, type PgDriverOptions } from '../pg-driver.js';
+import { PgPool, type PgPoolOptions } from '../pg-pool.js';
 import type { BalancerPolicy, BalancerPolicyName } from './balancer-policy.js';
 import { GreedyBalancer } from './greedy-balancer.js';
 import { HaConnection } from './ha-connection.js';
@@ -12,7 +12,7 @@ import { RoundRobinBalancer } from './round-robin-balancer.js';
 
 /** Pool settings applied to every host's pool. */
 export type HostPoolOptions = Omit<
-  PgDriverOptions,
+  PgPoolOptions,
   'connectionString' | 'host' | 'port' | 'user' | 'password' | 'database'
 >;
 
@@ -228,7 +228,7 @@ export class PoolManager {
         ...(password === undefined ? {} : { password }),
         ...(database === undefined ? {} : { database }),
       };
-      const driver = await PgDriver.create({
+      const driver = await PgPool.create({
         acquireTimeoutMs: options.acquireTimeoutMs ?? DEFAULTS.acquireTimeoutMs,
         ...options.pool,
         ...where,

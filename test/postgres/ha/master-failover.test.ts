@@ -1,5 +1,5 @@
 import { Database } from 'libretto/postgres';
-import { HaDriver, PoolManager } from 'libretto/postgres/ha';
+import { HaPool, PoolManager } from 'libretto/postgres/ha';
 import { type PostgresCluster, startPostgresCluster } from 'libretto/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +30,7 @@ describe('master failover under load (HA role changes)', () => {
       pool: { maxSize: 16 },
     });
     await manager.ready(1, 2, 15_000);
-    const db = new Database(new HaDriver(manager));
+    const db = new Database(new HaPool(manager));
     const acked: [number, number][] = [];
     const errors: string[] = [];
     let promotedAt = Number.POSITIVE_INFINITY;

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Application, ConfigService, DependencyUnavailableError, ValidationError } from 'libretto';
-import { Database, PostgresConfig, PostgresService, unitOfWork } from 'libretto/postgres';
+import { Database, PostgresConfig, PostgresService, readYourWrites } from 'libretto/postgres';
 import {
-  HaDriver,
+  HaPool,
   PoolManager,
   type PoolManagerEvent,
   type PoolManagerOptions,
@@ -86,7 +86,7 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
 
   it('spreads reads over the replicas by each policy; the master only as weighted', async () => {
     const m = await manager({ balancer: 'round_robin' });
-    const driver = new HaDriver(m);
+    const driver = new HaPool(m);
     const read = () => portOf((text) => driver.query(text, [], { readOnly: true }));
     const seen: number[] = [];
     for (let i = 0; i < 6; i++) seen.push(await read());
@@ -94,7 +94,7 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     expect(seen).toEqual([r1, r2, r1, r2, r1, r2]);
 
     const weighted = await manager({ balancer: 'round_robin', masterAsReplicaWeight: 1 });
-    const all = new HaDriver(weighted);
+    const all = new HaPool(weighted);
     const ports = new Set<number>();
     for (let i = 0; i < 6; i++) {
       ports.add(await portOf((text) => all.query(text, [], { readOnly: true })));
@@ -104,7 +104,7 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     // greedy (most free connections, random among equals) and random_weighted (by median
     // check time) both use every idle replica, and not the master.
     for (const balancer of ['greedy', 'random_weighted'] as const) {
-      const spread = new HaDriver(await manager({ balancer }));
+      const spread = new HaPool(await manager({ balancer }));
       const used = new Set<number>();
       for (let i = 0; i < 40 && used.size < 2; i++) {
         used.add(await portOf((text) => spread.query(text, [], { readOnly: true })));
@@ -157,7 +157,7 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
       await m.waitNextPoolCheck();
       const lag = m.metrics().find((h) => h.host === r1!.address);
       expect(lag?.lagBytes).toBeGreaterThan(4096);
-      const driver = new HaDriver(m);
+      const driver = new HaPool(m);
       for (let i = 0; i < 4; i++) {
         expect(await portOf((text) => driver.query(text, [], { readOnly: true }))).toBe(
           serverPort(r2!),
@@ -219,7 +219,7 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     // Checks every 5 s: without both, a dead master would look alive for seconds, and a
     // caller would wait for the next round after it came back.
     const m = await manager({ refreshDelayMs: 5_000, acquireTimeoutMs: 3_000 });
-    const db = new Database(new HaDriver(m));
+    const db = new Database(new HaPool(m));
     const primary = cluster.primary;
     primary.proxy.set('cut');
     const failure = await m.acquireMaster({ timeout: 300 }).catch((e: unknown) => e);
@@ -237,10 +237,10 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
 
   it('backs the Database adapter: writes on the master, replica() reads, read-your-writes', async () => {
     const m = await manager();
-    const db = new Database(new HaDriver(m));
+    const db = new Database(new HaPool(m));
     expect(await db.fetchVal('SELECT pg_is_in_recovery()')).toBe(false);
     expect(await db.replica().fetchVal('SELECT pg_is_in_recovery()')).toBe(true);
-    await unitOfWork(async () => {
+    await readYourWrites(async () => {
       expect(await db.replica().fetchVal('SELECT pg_is_in_recovery()')).toBe(true);
       await db.execute("INSERT INTO ha_items (note) VALUES ('mine')");
       // The unit of work has written: its reads now see the master.
@@ -276,13 +276,13 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     await app.start();
     try {
       const db = await postgres.getDependency(Database);
-      expect(db.driver.kind).toBe('ha');
+      expect(db.pool.kind).toBe('ha');
       expect(await db.fetchVal('SELECT pg_is_in_recovery()')).toBe(false);
       expect(await db.replica().fetchVal('SELECT pg_is_in_recovery()')).toBe(true);
       await postgres.checkHealth();
       // Fewer replicas than min_replicas: not ready.
       cluster.nodes[2]!.proxy.set('cut');
-      await (db.driver as HaDriver).manager.waitNextPoolCheck();
+      await (db.pool as HaPool).manager.waitNextPoolCheck();
       await expect(postgres.checkHealth()).rejects.toThrow(DependencyUnavailableError);
     } finally {
       await app.stop();

@@ -1,6 +1,6 @@
 import { DependencyUnavailableError } from 'libretto';
 import { Database } from 'libretto/postgres';
-import { HaDriver, PoolManager, type PoolManagerEvent } from 'libretto/postgres/ha';
+import { HaPool, PoolManager, type PoolManagerEvent } from 'libretto/postgres/ha';
 import { type ClusterNode, type PostgresCluster, startPostgresCluster } from 'libretto/testing';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -66,7 +66,7 @@ describe('split-brain guard (SPEC X-5)', () => {
     const m = manager;
     const events: (PoolManagerEvent & { at: number })[] = [];
     m.onEvent((e) => events.push({ ...e, at: performance.now() }));
-    const db = new Database(new HaDriver(m));
+    const db = new Database(new HaPool(m));
 
     const attempts: Attempt[] = [];
     const errors = new Set<string>();
@@ -184,7 +184,7 @@ describe('split-brain guard (SPEC X-5)', () => {
     const m = manager;
     const events: PoolManagerEvent[] = [];
     m.onEvent((e) => events.push(e));
-    const db = new Database(new HaDriver(m));
+    const db = new Database(new HaPool(m));
 
     // Two failover tools disagree: both replicas are promoted from the same timeline.
     await c.kill(primary);

@@ -2,7 +2,7 @@
 export type Row = Record<string, unknown>;
 
 /** What a driver returns for one statement. */
-export interface DriverResult<R = Row> {
+export interface StatementResult<R = Row> {
   readonly rows: R[];
   /** Rows inserted, updated, deleted or returned (0 when the statement reports none). */
   readonly rowCount: number;
@@ -12,8 +12,8 @@ export interface DriverResult<R = Row> {
  * A connection checked out of a driver: the seam between the adapters (which add
  * transactions, retries, error mapping, logging) and a backend (`pg`, PGlite, the HA pool).
  */
-export interface DriverConnection {
-  query<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>>;
+export interface PooledConnection {
+  query<R = Row>(text: string, values: readonly unknown[]): Promise<StatementResult<R>>;
   /** Returns the connection; `broken` closes it instead of reusing it. */
   release(broken?: boolean): void;
 }
@@ -24,11 +24,11 @@ export interface QueryOptions {
 }
 
 /** A backend: hands out connections, at most one user at a time each. */
-export interface Driver {
+export interface ConnectionPool {
   /** `pg`, `pglite` or `ha`, for logs and health. */
   readonly kind: string;
   /** A connection, or DependencyUnavailableError after the acquire timeout. */
-  acquire(options?: QueryOptions): Promise<DriverConnection>;
+  acquire(options?: QueryOptions): Promise<PooledConnection>;
   /**
    * Optional fast path: one statement on a connection returned as soon as it answers
    * (used outside transactions). Without it, `acquire` + `query` + `release`.
@@ -37,7 +37,7 @@ export interface Driver {
     text: string,
     values: readonly unknown[],
     options?: QueryOptions,
-  ): Promise<DriverResult<R>>;
+  ): Promise<StatementResult<R>>;
   /** Closes every connection. */
   close(): Promise<void>;
 }

@@ -1,5 +1,11 @@
 import { DependencyUnavailableError } from '../../errors/application-errors.js';
-import type { Driver, DriverConnection, DriverResult, QueryOptions, Row } from '../driver.js';
+import type {
+  ConnectionPool,
+  PooledConnection,
+  QueryOptions,
+  Row,
+  StatementResult,
+} from '../connection-pool.js';
 import { queryOnConnection } from '../query-on-connection.js';
 import { PoolManager, type PoolManagerOptions } from './pool-manager.js';
 
@@ -7,20 +13,20 @@ import { PoolManager, type PoolManagerOptions } from './pool-manager.js';
  * The HA backend behind the `libretto/postgres` adapters (SPEC HA-10, PG-5): writes and
  * transactions on the master, reads marked `readOnly` on replicas.
  */
-export class HaDriver implements Driver {
+export class HaPool implements ConnectionPool {
   readonly kind = 'ha';
 
   constructor(readonly manager: PoolManager) {}
 
-  static async create(options: PoolManagerOptions): Promise<HaDriver> {
-    return new HaDriver(await PoolManager.create(options));
+  static async create(options: PoolManagerOptions): Promise<HaPool> {
+    return new HaPool(await PoolManager.create(options));
   }
 
-  acquire(options: QueryOptions = {}): Promise<DriverConnection> {
+  acquire(options: QueryOptions = {}): Promise<PooledConnection> {
     return this.#acquireWithin(options, undefined);
   }
 
-  #acquireWithin(options: QueryOptions, timeout: number | undefined): Promise<DriverConnection> {
+  #acquireWithin(options: QueryOptions, timeout: number | undefined): Promise<PooledConnection> {
     return this.manager.acquire({
       readOnly: options.readOnly === true,
       ...(timeout === undefined ? {} : { timeout }),
@@ -32,7 +38,7 @@ export class HaDriver implements Driver {
     text: string,
     values: readonly unknown[],
     options: QueryOptions = {},
-  ): Promise<DriverResult<R>> {
+  ): Promise<StatementResult<R>> {
     const host = this.manager.pick(options);
     if (host === undefined) return this.#afterWaiting<R>(text, values, options);
     const started = performance.now();
@@ -55,7 +61,7 @@ export class HaDriver implements Driver {
     values: readonly unknown[],
     options: QueryOptions,
     timeout?: number,
-  ): Promise<DriverResult<R>> {
+  ): Promise<StatementResult<R>> {
     return queryOnConnection<R>(await this.#acquireWithin(options, timeout), text, values);
   }
 }

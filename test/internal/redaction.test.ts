@@ -1,6 +1,6 @@
 import { maskSecrets, redactSecrets } from 'libretto';
 import { describe, expect, it } from 'vitest';
-import { isSecretKey } from '../../src/config/secret-masking.js';
+import { isSecretKey } from '../../src/internal/redaction.js';
 
 describe('secret masking (CFG-5)', () => {
   it('masks DSN passwords but keeps the rest readable', () => {

@@ -1,12 +1,12 @@
 import type { Pool, PoolClient, PoolConfig, QueryResult } from 'pg';
 import { DependencyUnavailableError, InvalidOperationError } from '../errors/application-errors.js';
-import type { Driver, DriverConnection, DriverResult, Row } from './driver.js';
+import type { ConnectionPool, PooledConnection, Row, StatementResult } from './connection-pool.js';
 import { mustDiscard } from './error-mapping.js';
 import { PreparedStatements, type QueryCallback, toResult } from './prepared-statements.js';
 import { queryOnConnection } from './query-on-connection.js';
 
 /** Pool settings of the `pg` driver (SPEC PG-6). */
-export interface PgDriverOptions {
+export interface PgPoolOptions {
   readonly connectionString?: string;
   readonly host?: string;
   readonly port?: number;
@@ -41,7 +41,7 @@ export interface PgDriverOptions {
   /** Prepared statements kept per connection. */
   readonly preparedCacheSize?: number;
   /** Runs once on every new connection before its first use (type parsers, `search_path`). */
-  readonly onConnect?: (connection: DriverConnection) => Promise<void> | void;
+  readonly onConnect?: (connection: PooledConnection) => Promise<void> | void;
 }
 
 type Done = (release?: boolean | Error) => void;
@@ -62,22 +62,22 @@ interface Tracked {
 }
 
 /** The `pg` (node-postgres) driver: one `pg.Pool`, named prepared statements per connection. */
-export class PgDriver implements Driver {
+export class PgPool implements ConnectionPool {
   readonly kind = 'pg';
   readonly #pool: Pool;
-  readonly #options: PgDriverOptions;
+  readonly #options: PgPoolOptions;
   readonly #tracked = new WeakMap<PoolClient, Tracked>();
   /** Shared with its connections: those of an older generation are closed on release. */
   readonly #generation: Generation = { current: 0 };
 
-  private constructor(pool: Pool, options: PgDriverOptions) {
+  private constructor(pool: Pool, options: PgPoolOptions) {
     this.#pool = pool;
     this.#options = options;
     // An idle client whose server went away emits an error: the pool drops it; nothing to do.
     pool.on('error', () => {});
   }
 
-  static async create(options: PgDriverOptions): Promise<PgDriver> {
+  static async create(options: PgPoolOptions): Promise<PgPool> {
     let pg: typeof import('pg').default;
     try {
       pg = (await import('pg')).default;
@@ -114,7 +114,7 @@ export class PgDriver implements Driver {
         : { statement_timeout: options.statementTimeoutMs }),
       ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
     };
-    return new PgDriver(new pg.Pool(config), options);
+    return new PgPool(new pg.Pool(config), options);
   }
 
   /** Connections that can be handed out without waiting (idle, or not opened yet). */
@@ -140,7 +140,7 @@ export class PgDriver implements Driver {
     };
   }
 
-  async acquire(): Promise<DriverConnection> {
+  async acquire(): Promise<PooledConnection> {
     for (let attempt = 0; ; ) {
       let client: PoolClient;
       try {
@@ -171,7 +171,7 @@ export class PgDriver implements Driver {
    * of every call outside a transaction). Falls back to `acquire` when the connection needs
    * its init hook or a pre-ping first.
    */
-  query<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>> {
+  query<R = Row>(text: string, values: readonly unknown[]): Promise<StatementResult<R>> {
     return new Promise((resolve, reject) => {
       const generation = this.#generation;
       const onClient = (error: Error | undefined, client: PoolClient | undefined, done: Done) => {
@@ -188,7 +188,7 @@ export class PgDriver implements Driver {
         const finish: QueryCallback<R> = (failure, answer) => {
           const discard = failure !== undefined && mustDiscard(failure);
           done(discard || tracked.generation !== generation.current ? true : undefined);
-          if (failure === undefined) resolve(answer as DriverResult<R>);
+          if (failure === undefined) resolve(answer as StatementResult<R>);
           else reject(failure);
         };
         const ready =
@@ -211,7 +211,7 @@ export class PgDriver implements Driver {
     });
   }
 
-  async #slowQuery<R>(text: string, values: readonly unknown[]): Promise<DriverResult<R>> {
+  async #slowQuery<R>(text: string, values: readonly unknown[]): Promise<StatementResult<R>> {
     return queryOnConnection<R>(await this.acquire(), text, values);
   }
 
@@ -277,7 +277,7 @@ export class PgDriver implements Driver {
 }
 
 /** One checked-out `pg` client. */
-class PgConnection implements DriverConnection {
+class PgConnection implements PooledConnection {
   #released = false;
   constructor(
     private readonly client: PoolClient,
@@ -285,13 +285,13 @@ class PgConnection implements DriverConnection {
     private readonly generation: Generation,
   ) {}
 
-  query<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>> {
+  query<R = Row>(text: string, values: readonly unknown[]): Promise<StatementResult<R>> {
     if (this.#released) {
       return Promise.reject(new InvalidOperationError('This connection was returned to the pool'));
     }
     return new Promise((resolve, reject) =>
       runOn<R>(this.client, this.tracked, text, values, (error, answer) =>
-        error === undefined ? resolve(answer as DriverResult<R>) : reject(error),
+        error === undefined ? resolve(answer as StatementResult<R>) : reject(error),
       ),
     );
   }

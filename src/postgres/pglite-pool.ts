@@ -1,9 +1,9 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { DependencyUnavailableError, InvalidOperationError } from '../errors/application-errors.js';
-import type { Driver, DriverConnection, DriverResult, Row } from './driver.js';
+import type { ConnectionPool, PooledConnection, Row, StatementResult } from './connection-pool.js';
 
 /** Settings of the embedded driver. */
-export interface PgliteDriverOptions {
+export interface PglitePoolOptions {
   /** A directory to keep the data in; in memory when omitted. */
   readonly dataDir?: string;
   /** How long `acquire` waits for the (single) connection before failing. */
@@ -15,19 +15,19 @@ export interface PgliteDriverOptions {
  * handed to one user at a time — transactions from concurrent callers queue for it instead
  * of interleaving on it.
  */
-export class PgliteDriver implements Driver {
+export class PglitePool implements ConnectionPool {
   readonly kind = 'pglite';
   readonly #db: PGlite;
   readonly #timeout: number;
   readonly #waiting: (() => void)[] = [];
   #busy = false;
 
-  private constructor(db: PGlite, options: PgliteDriverOptions) {
+  private constructor(db: PGlite, options: PglitePoolOptions) {
     this.#db = db;
     this.#timeout = options.acquireTimeoutMs ?? 5_000;
   }
 
-  static async create(options: PgliteDriverOptions = {}): Promise<PgliteDriver> {
+  static async create(options: PglitePoolOptions = {}): Promise<PglitePool> {
     let mod: typeof import('@electric-sql/pglite');
     try {
       mod = await import('@electric-sql/pglite');
@@ -40,10 +40,10 @@ export class PgliteDriver implements Driver {
     const db = await mod.PGlite.create(
       options.dataDir === undefined ? {} : { dataDir: options.dataDir },
     );
-    return new PgliteDriver(db, options);
+    return new PglitePool(db, options);
   }
 
-  async acquire(): Promise<DriverConnection> {
+  async acquire(): Promise<PooledConnection> {
     if (this.#busy) {
       await new Promise<void>((resolve, reject) => {
         const grant = () => {
@@ -76,14 +76,14 @@ export class PgliteDriver implements Driver {
   }
 }
 
-class PgliteConnection implements DriverConnection {
+class PgliteConnection implements PooledConnection {
   #released = false;
   constructor(
     private readonly db: PGlite,
     private readonly onRelease: () => void,
   ) {}
 
-  async query<R = Row>(text: string, values: readonly unknown[]): Promise<DriverResult<R>> {
+  async query<R = Row>(text: string, values: readonly unknown[]): Promise<StatementResult<R>> {
     if (this.#released) throw new InvalidOperationError('This connection was returned');
     if (values.length === 0) {
       // No values: a script of one or more statements; the last one's result.
