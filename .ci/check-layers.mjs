@@ -34,7 +34,10 @@ const folders = [...rank.keys()].sort((a, b) => b.length - a.length);
 
 function folderOf(file) {
   const path = relative(src, file).replaceAll('\\', '/');
-  return folders.find((f) => f !== '.' && path.startsWith(`${f}/`)) ?? (path.includes('/') ? undefined : '.');
+  return (
+    folders.find((f) => f !== '.' && path.startsWith(`${f}/`)) ??
+    (path.includes('/') ? undefined : '.')
+  );
 }
 
 function* walk(dir) {
@@ -99,7 +102,9 @@ function connect(file) {
 for (const file of edges.keys()) if (!state.has(file)) connect(file);
 
 if (problems.length > 0) {
-  console.error(`Layer check failed (${problems.length}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  console.error(
+    `Layer check failed (${problems.length}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+  );
   console.error(`Order, lowest first: ${LAYERS.map((l) => l.join(' | ')).join(' <- ')}`);
   process.exit(1);
 }
