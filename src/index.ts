@@ -1,6 +1,8 @@
 /**
  * Libretto: application lifecycle, services, one typed DI container, configuration,
- * errors and logging. HTTP, PostgreSQL and messaging live under their own subpaths.
+ * errors and logging. HTTP (`libretto/http`), PostgreSQL (`libretto/postgres`, its HA pool in
+ * `libretto/postgres/ha`), models and repositories (`libretto/data`) and test servers
+ * (`libretto/testing`) live under their own subpaths.
  */
 export * from './config/index.js';
 export * from './core/index.js';

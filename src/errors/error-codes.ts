@@ -40,6 +40,8 @@ export const ERROR_CODES = {
 
   // ——— usage: programming mistakes (UsageError; HTTP answers a logged 500) ———
   INVALID_OPTION: 'An option or argument of a public entry point is invalid or unknown.',
+  PACKAGE_NOT_INSTALLED:
+    'An optional peer package this feature needs (pg, PGlite, …) is not installed.',
 
   // ——— config ———
   CONFIG_INVALID: 'The configuration is malformed or fails its schema.',
@@ -75,6 +77,14 @@ export const ERROR_CODES = {
   // ——— data ———
 
   // ——— testing ———
+  TEST_BINARIES_MISSING: 'No PostgreSQL binaries for a throwaway server.',
+  TEST_NO_UNPRIVILEGED_USER: 'Running as root, with no user to run PostgreSQL as.',
+  TEST_SERVER_START_FAILED: 'A throwaway PostgreSQL server could not be created or started.',
+  TEST_SERVER_RUNNING: 'A throwaway server was started while already running.',
+  TEST_ALREADY_PRIMARY: 'The node to promote is already the primary.',
+  TEST_PROMOTION_TIMEOUT: 'A replica did not finish promotion in time.',
+  TEST_REPLICATION_TIMEOUT: 'Replicas did not stream or replay up to the primary in time.',
+  TEST_NO_REPLICA_RUNNING: 'No replica of the cluster is running.',
 } as const;
 
 /**

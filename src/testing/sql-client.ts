@@ -10,6 +10,7 @@ export async function querySql(dsn: string, text: string, values: unknown[] = []
   } catch (error) {
     throw new DependencyUnavailableError('libretto/testing needs the pg package (npm install pg)', {
       cause: error,
+      code: 'PACKAGE_NOT_INSTALLED',
     });
   }
   const client = new pg.Client({ connectionString: dsn });

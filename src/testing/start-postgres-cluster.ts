@@ -67,6 +67,7 @@ export async function startPostgresCluster(
       if (copy.status !== 0) {
         throw new DependencyUnavailableError(
           `Copying the primary for ${replica.name} failed: ${copy.stderr}`,
+          { code: 'TEST_SERVER_START_FAILED' },
         );
       }
       writeFileSync(join(replica.dataDir, 'standby.signal'), '');
@@ -108,7 +109,9 @@ async function waitForStreaming(primary: PostgresNode, replicas: number): Promis
     );
     if (Number(row?.n) >= replicas) return;
     if (Date.now() > deadline) {
-      throw new DependencyUnavailableError(`Only ${row?.n} of ${replicas} replicas are streaming`);
+      throw new DependencyUnavailableError(`Only ${row?.n} of ${replicas} replicas are streaming`, {
+        code: 'TEST_REPLICATION_TIMEOUT',
+      });
     }
     await sleep(20);
   }
