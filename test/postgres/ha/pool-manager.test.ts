@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Application, ConfigService, DependencyUnavailableError, ValidationError } from 'libretto';
+import { Application, ConfigService, DependencyUnavailableError, UsageError } from 'libretto';
 import { Database, PostgresConfig, PostgresService, readYourWrites } from 'libretto/postgres';
 import {
   HaPool,
@@ -209,10 +209,65 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     });
     r1!.proxy.set('pass');
     await m.ready(1, 2);
-    expect(events).toEqual([
+    expect(events.filter((e) => e.type !== 'error')).toEqual([
       { type: 'role-change', host: r1!.address, from: 'replica', to: 'unavailable' },
       { type: 'role-change', host: r1!.address, from: 'unavailable', to: 'replica' },
     ]);
+  });
+
+  it('emits check errors as typed events, once per distinct failure while a host stays down', async () => {
+    const m = await manager({ refreshDelayMs: 50 });
+    const events: PoolManagerEvent[] = [];
+    m.onEvent((e) => events.push(e));
+    const r1 = cluster.nodes[1]!;
+    const pool = m.pools[1]!;
+    r1.proxy.set('cut');
+    const before = pool.checks;
+    for (let i = 0; i < 6; i++) await m.waitNextPoolCheck();
+    expect(pool.checks - before).toBeGreaterThanOrEqual(6);
+    r1.proxy.set('pass');
+    await m.ready(1, 2);
+
+    const errors = events.flatMap((e) => (e.type === 'error' ? [e] : []));
+    expect(errors.length).toBeGreaterThan(0);
+    // Six failed checks or more, but each distinct failure once (the idle check connection
+    // reset, then connecting refused).
+    expect(errors.length).toBeLessThanOrEqual(3);
+    for (const { host, error } of errors) {
+      expect(host).toBe(r1.address);
+      expect(error).toBeInstanceOf(DependencyUnavailableError);
+      expect(['HA_CHECK_CONNECTION_LOST', 'HA_CHECK_FAILED']).toContain(error.code);
+      expect(error.message).toContain(r1.address);
+    }
+    expect(errors.map((e) => e.error.code)).toContain('HA_CHECK_FAILED');
+  });
+
+  it('a listener that throws does not stop the checks or the other listeners', async () => {
+    const m = await manager();
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    const vitestListeners = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', onUncaught);
+    try {
+      const heard: PoolManagerEvent[] = [];
+      m.onEvent(() => {
+        throw new Error('listener bug');
+      });
+      m.onEvent((e) => heard.push(e));
+      const r1 = cluster.nodes[1]!;
+      r1.proxy.set('cut');
+      await m.waitNextPoolCheck();
+      r1.proxy.set('pass');
+      await m.ready(1, 2);
+      await sleep(10);
+      expect(heard.filter((e) => e.type === 'role-change')).toHaveLength(2);
+      expect(uncaught.length).toBe(heard.length);
+      expect(uncaught.every((e) => (e as Error).message === 'listener bug')).toBe(true);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      for (const l of vitestListeners) process.on('uncaughtException', l);
+    }
   });
 
   it('checks a host at once when it fails, and often while callers wait for one', async () => {
@@ -308,14 +363,15 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
       { maxLagBytes: Number.POSITIVE_INFINITY },
     ]) {
       const failure = await PoolManager.create({ dsn: cluster.dsn(), ...bad }).catch((e) => e);
-      expect(failure).toBeInstanceOf(ValidationError);
+      expect(failure).toBeInstanceOf(UsageError);
+      expect(failure.code).toBe('INVALID_OPTION');
       expect(failure.details).toEqual([
         { path: Object.keys(bad)[0], message: expect.stringMatching(/finite number/) },
       ]);
     }
 
     const m = await manager();
-    await expect(m.acquire({ timeout: Number.NaN })).rejects.toThrow(ValidationError);
+    await expect(m.acquire({ timeout: Number.NaN })).rejects.toThrow(UsageError);
     await expect(m.acquire({ masterAsReplicaWeight: -0.5 })).rejects.toThrow(/between 0 and 1/);
     await expect(m.acquire({ readonly: true } as never)).rejects.toThrow(/readonly unknown option/);
   });
