@@ -96,17 +96,17 @@ async function throughput(): Promise<void> {
           text: 'SELECT 1',
         }),
         contender('libretto PgPool (one host)', async () => {
-          const driver = await PgPool.create({ connectionString: primary, maxSize: POOL });
+          const pool = await PgPool.create({ connectionString: primary, maxSize: POOL });
           return {
             op: async () => {
-              const conn = await driver.acquire();
+              const conn = await pool.acquire();
               try {
                 await conn.query('SELECT 1', []);
               } finally {
                 conn.release();
               }
             },
-            close: () => driver.close(),
+            close: () => pool.close(),
           };
         }),
       ],
@@ -125,9 +125,9 @@ async function throughput(): Promise<void> {
           return { op: () => db.fetchOne('SELECT 1', []), close: () => m.close() };
         }),
         contender('libretto Database on PgPool', async () => {
-          const driver = await PgPool.create({ connectionString: primary, maxSize: POOL });
-          const db = new Database(driver);
-          return { op: () => db.fetchOne('SELECT 1', []), close: () => driver.close() };
+          const pool = await PgPool.create({ connectionString: primary, maxSize: POOL });
+          const db = new Database(pool);
+          return { op: () => db.fetchOne('SELECT 1', []), close: () => pool.close() };
         }),
         contender('pg pool.query', async () => {
           const pool = new pg.Pool({ connectionString: primary, max: POOL });

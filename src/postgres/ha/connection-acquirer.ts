@@ -1,4 +1,4 @@
-import type { BalancerPolicy } from './balancer-policy.js';
+import type { BalancerCandidate, BalancerPolicy } from './balancer-policy.js';
 import type { CheckScheduler } from './check-scheduler.js';
 import type { ClusterState } from './cluster-state.js';
 import { HaConnection } from './ha-connection.js';
@@ -9,6 +9,36 @@ import {
   checkAcquireOptions,
   type ResolvedPoolManagerOptions,
 } from './pool-manager-options.js';
+import type { RoleView } from './role-evaluation.js';
+
+/** The manager-wide defaults of what an `acquire` call may set for itself. */
+export type PickDefaults = Pick<AcquireOptions, 'fallbackMaster' | 'masterAsReplicaWeight'>;
+
+/**
+ * The host an acquisition with these options would use, from the candidate lists of a role
+ * view. Writes: the master. Reads: replicas within the lag bounds; else the master with
+ * `fallbackMaster`; else the least-lagging replicas. The master joins the read candidates
+ * with probability `masterAsReplicaWeight` (`random` draws it). Pure but for the balancer.
+ */
+export function pickHost<H extends BalancerCandidate>(
+  view: RoleView<H>,
+  balancer: BalancerPolicy,
+  options: AcquireOptions,
+  defaults: PickDefaults,
+  random: () => number = Math.random,
+): H | undefined {
+  const { masters, fresh, freshest } = view;
+  if (options.readOnly !== true) return balancer.choose(masters);
+  if (fresh.length === 0) {
+    const fallback = options.fallbackMaster ?? defaults.fallbackMaster ?? false;
+    return balancer.choose(fallback && masters.length > 0 ? masters : freshest);
+  }
+  const weight = options.masterAsReplicaWeight ?? defaults.masterAsReplicaWeight ?? 0;
+  if (weight > 0 && masters.length > 0 && random() < weight) {
+    return balancer.choose([...fresh, ...masters]);
+  }
+  return balancer.choose(fresh);
+}
 
 /**
  * Hands out connections by role: picks a host pool with the balancer among the candidates
@@ -33,24 +63,9 @@ export class ConnectionAcquirer {
     this.#options = options;
   }
 
-  /**
-   * The host pool an acquisition with these options would use now, or undefined (no wait).
-   * Writes: the master. Reads: replicas within the lag bounds; else the master with
-   * `fallbackMaster`; else the least-lagging replicas. The master joins the read candidates
-   * with probability `masterAsReplicaWeight`.
-   */
+  /** The host pool an acquisition with these options would use now, or undefined (no wait). */
   pick(options: AcquireOptions = {}): HostPool | undefined {
-    const { masters, fresh, freshest } = this.#state.view;
-    if (options.readOnly !== true) return this.#balancer.choose(masters);
-    if (fresh.length === 0) {
-      const fallback = options.fallbackMaster ?? this.#options.fallbackMaster;
-      return this.#balancer.choose(fallback && masters.length > 0 ? masters : freshest);
-    }
-    const weight = options.masterAsReplicaWeight ?? this.#options.masterAsReplicaWeight;
-    if (weight > 0 && masters.length > 0 && Math.random() < weight) {
-      return this.#balancer.choose([...fresh, ...masters]);
-    }
-    return this.#balancer.choose(fresh);
+    return pickHost(this.#state.view, this.#balancer, options, this.#options);
   }
 
   /**

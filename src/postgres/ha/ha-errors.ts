@@ -8,7 +8,7 @@ import { maskSecrets } from '../../internal/redaction.js';
 /** A host and its effective role, as the errors of a wait report them (never credentials). */
 export type HostState = Readonly<{ host: string; role: string }>;
 
-/** The reason of a driver error, for an event's message: masked, should it quote a secret. */
+/** The reason of an error from pg or the network, for a message: masked, should it quote a secret. */
 function reasonOf(cause: unknown): string {
   return maskSecrets(cause instanceof Error ? cause.message : String(cause));
 }

@@ -19,15 +19,6 @@ export {
   type PoolManagerOptions,
 } from './pool-manager-options.js';
 export { RandomWeightedBalancer } from './random-weighted-balancer.js';
-export {
-  type CheckedHost,
-  type EffectiveRole,
-  evaluateRoles,
-  type RoleChangeEvent,
-  type RoleEvaluation,
-  type RoleEvaluationInput,
-  type RoleView,
-  type SplitBrainEvent,
-} from './role-evaluation.js';
+export type { EffectiveRole, RoleChangeEvent, SplitBrainEvent } from './role-evaluation.js';
 export { RoundRobinBalancer } from './round-robin-balancer.js';
 export { Stopwatch } from './stopwatch.js';

@@ -51,7 +51,7 @@ const serverPort = (node: PostgresCluster['nodes'][number]) => node.server.port;
 const portOf = async (run: (text: string) => Promise<{ rows: Record<string, unknown>[] }>) =>
   Number((await run("SELECT current_setting('port') AS port")).rows[0]?.port);
 
-describe('PoolManager on a real cluster (HA-2..7)', () => {
+describe('PoolManager on a real cluster', () => {
   it('finds each host role and waits for the counts asked', async () => {
     const m = await manager();
     const [primary, r1, r2] = m.pools;
@@ -62,11 +62,35 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     expect(m.getReplicaPools()).toEqual([r1, r2]);
     expect(m.getLastResponseTime(primary!)).toBeGreaterThan(0);
     expect(m.getPoolFreesize(primary!)).toBe(10);
-    await expect(m.ready(2, 0, 300)).rejects.toThrow(
-      /not ready within 300 ms: wanted 2 master\(s\) and 0 replica\(s\)/,
-    );
+    const [p, a, b] = cluster.nodes.map((n) => n.address);
+    const notReady = await m.ready(2, 0, 300).catch((e: unknown) => e);
+    expect(notReady).toBeInstanceOf(DependencyUnavailableError);
+    expect(notReady).toMatchObject({
+      code: 'HA_NOT_READY',
+      message: `Database cluster not ready within 300 ms: wanted 2 master(s) and 0 replica(s); ${p} master, ${a} replica, ${b} replica`,
+      details: [
+        { host: p, role: 'master' },
+        { host: a, role: 'replica' },
+        { host: b, role: 'replica' },
+      ],
+    });
     await m.waitAllReady();
     await m.waitNextPoolCheck();
+    await expect(m.waitNextPoolCheck(0)).rejects.toMatchObject({ code: 'HA_NO_POOL_CHECK' });
+  });
+
+  it('once closed, fails waiting and new callers at once', async () => {
+    const m = await manager();
+    const waiting = m.ready(2, 0, 10_000).catch((e: unknown) => e);
+    const started = performance.now();
+    await m.close();
+    expect(await waiting).toMatchObject({ code: 'HA_CLOSED' });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    await expect(m.acquireMaster()).rejects.toMatchObject({
+      code: 'HA_CLOSED',
+      message: 'The HA pool manager is closed',
+    });
+    await expect(m.waitNextPoolCheck()).rejects.toMatchObject({ code: 'HA_CLOSED' });
   });
 
   it('hands out master connections for writes and replica ones for reads', async () => {
@@ -86,8 +110,8 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
 
   it('spreads reads over the replicas by each policy; the master only as weighted', async () => {
     const m = await manager({ balancer: 'round_robin' });
-    const driver = new HaPool(m);
-    const read = () => portOf((text) => driver.query(text, [], { readOnly: true }));
+    const pool = new HaPool(m);
+    const read = () => portOf((text) => pool.query(text, [], { readOnly: true }));
     const seen: number[] = [];
     for (let i = 0; i < 6; i++) seen.push(await read());
     const [p, r1, r2] = cluster.nodes.map(serverPort);
@@ -129,6 +153,10 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     expect(failure).toBeInstanceOf(DependencyUnavailableError);
     expect((failure as Error).message).toMatch(/No replica connection within 400 ms/);
     expect((failure as Error).message).toContain(`${r1!.address} unavailable`);
+    expect(failure).toMatchObject({
+      code: 'HA_NO_REPLICA',
+      details: expect.arrayContaining([{ host: r1!.address, role: 'unavailable' }]),
+    });
     expect(performance.now() - started).toBeGreaterThanOrEqual(390);
 
     // A waiting acquire succeeds as soon as a replica is back.
@@ -157,16 +185,16 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
       await m.waitNextPoolCheck();
       const lag = m.metrics().find((h) => h.host === r1!.address);
       expect(lag?.lagBytes).toBeGreaterThan(4096);
-      const driver = new HaPool(m);
+      const pool = new HaPool(m);
       for (let i = 0; i < 4; i++) {
-        expect(await portOf((text) => driver.query(text, [], { readOnly: true }))).toBe(
+        expect(await portOf((text) => pool.query(text, [], { readOnly: true }))).toBe(
           serverPort(r2!),
         );
       }
       // With the other replica gone too, the lagging one is the freshest there is.
       r2!.proxy.set('cut');
       await m.waitNextPoolCheck();
-      expect(await portOf((text) => driver.query(text, [], { readOnly: true }))).toBe(
+      expect(await portOf((text) => pool.query(text, [], { readOnly: true }))).toBe(
         serverPort(r1!),
       );
     } finally {
@@ -175,7 +203,7 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     }
   });
 
-  it('reports per-host metrics and role-change events (HA-13)', async () => {
+  it('reports per-host metrics and role-change events', async () => {
     const m = await manager({ pool: { maxSize: 4 } });
     const events: PoolManagerEvent[] = [];
     m.onEvent((e) => events.push(e));
@@ -280,6 +308,7 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     const failure = await m.acquireMaster({ timeout: 300 }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(DependencyUnavailableError);
     expect((failure as Error).message).toContain(`${primary.address} unavailable`);
+    expect(failure).toMatchObject({ code: 'HA_NO_MASTER' });
 
     // A statement whose host cannot give a connection waits for one instead of failing.
     const waiting = db.fetchVal('SELECT 1');
