@@ -33,7 +33,6 @@ export interface CheckClientConfig {
   readonly password?: string;
   readonly database?: string;
   readonly ssl?: false | { readonly rejectUnauthorized: boolean };
-  readonly connectionTimeoutMillis: number;
   readonly application_name: string;
   /**
    * Gives the socket to connect over (pg's public `stream` option, a factory since pg 8.9),

@@ -13,7 +13,7 @@ const CHECK_APPLICATION_NAME = 'libretto-ha-check';
 /**
  * One {@link HostPool} per configured host: a `PgPool` for callers (the `pool` settings,
  * with the manager's acquire timeout unless `pool` sets one) and the settings of its check
- * connection (the check's time limit to connect, the pool's TLS settings). Hosts come from
+ * connection (the pool's TLS settings; the check bounds connecting and asking together). Hosts come from
  * `hosts`, else the DSN; user, password and database given explicitly win over the DSN's.
  * Nothing connects yet.
  */
@@ -63,7 +63,6 @@ export async function openHostPools(
         checkConfig: {
           ...where,
           ...(ssl === undefined ? {} : { ssl }),
-          connectionTimeoutMillis: resolved.refreshTimeoutMs,
           application_name: CHECK_APPLICATION_NAME,
         },
         Client,

@@ -1,7 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Application, ConfigService, DependencyUnavailableError, UsageError } from 'libretto';
+import {
+  Application,
+  ConfigService,
+  DependencyTimeoutError,
+  DependencyUnavailableError,
+  UsageError,
+} from 'libretto';
 import { Database, PostgresConfig, PostgresService, readYourWrites } from 'libretto/postgres';
 import {
   HaPool,
@@ -268,6 +274,33 @@ describe('PoolManager on a real cluster', () => {
       expect(error.message).toContain(r1.address);
     }
     expect(errors.map((e) => e.error.code)).toContain('HA_CHECK_FAILED');
+  });
+
+  it('a frozen host: each check gives up within refreshTimeout, reported once as a timeout', async () => {
+    const m = await manager({ refreshDelayMs: 50, refreshTimeoutMs: 200 });
+    const events: PoolManagerEvent[] = [];
+    m.onEvent((e) => events.push(e));
+    const r1 = cluster.nodes[1]!;
+    const pool = m.pools[1]!;
+    r1.proxy.set('stall');
+    try {
+      const before = pool.checks;
+      const started = performance.now();
+      for (let i = 0; i < 4; i++) await m.waitNextPoolCheck();
+      // Four rounds of checks, each bounded by the timeout rather than by the frozen host.
+      expect(pool.checks - before).toBeGreaterThanOrEqual(4);
+      expect(performance.now() - started).toBeLessThan(4 * (200 + 50) + 1_000);
+      expect(m.roleOf(pool)).toBe('unavailable');
+    } finally {
+      r1.proxy.set('pass');
+    }
+    await m.ready(1, 2);
+    const timeouts = events.flatMap((e) =>
+      e.type === 'error' && e.error.code === 'HA_CHECK_TIMEOUT' ? [e] : [],
+    );
+    expect(timeouts).toHaveLength(1);
+    expect(timeouts[0]?.error).toBeInstanceOf(DependencyTimeoutError);
+    expect(timeouts[0]?.error.message).toBe(`Check of ${r1.address} got no answer within 200 ms`);
   });
 
   it('a listener that throws does not stop the checks or the other listeners', async () => {
