@@ -170,6 +170,12 @@ async function failover(refreshDelayMs: number): Promise<void> {
       pool: { maxSize: 16 },
     });
     await manager.ready(1, 2, 15_000);
+    // What the checks reported while the primary died: typed error events, by code.
+    const checkErrors = new Map<string, number>();
+    manager.onEvent((event) => {
+      if (event.type !== 'error') return;
+      checkErrors.set(event.error.code, (checkErrors.get(event.error.code) ?? 0) + 1);
+    });
     const db = new Database(new HaPool(manager));
     const acked: string[] = [];
     const errors = new Map<string, number>();
@@ -220,7 +226,8 @@ async function failover(refreshDelayMs: number): Promise<void> {
           `  kill → promotion done (pg_promote):       ${(promotedAt - killedAt).toFixed(0)} ms (promotion itself ${(promotedAt - promoteStarted).toFixed(0)} ms)\n` +
           `  promotion → first acknowledged write:     ${(firstWrite - promotedAt).toFixed(0)} ms\n` +
           `  writes unavailable (kill → first write):  ${(firstWrite - killedAt).toFixed(0)} ms\n` +
-          `  acknowledged: ${acked.length}; lost: ${lost}; errors seen by callers: ${seen}`,
+          `  acknowledged: ${acked.length}; lost: ${lost}; errors seen by callers: ${seen}\n` +
+          `  check error events: ${[...checkErrors].map(([code, n]) => `${n} ${code}`).join(', ') || 'none'}`,
       );
     } finally {
       stop = true;

@@ -11,6 +11,7 @@ import {
 import { Database, PostgresConfig, PostgresService, readYourWrites } from 'libretto/postgres';
 import {
   HaPool,
+  POOL_MANAGER_DEFAULTS,
   PoolManager,
   type PoolManagerEvent,
   type PoolManagerOptions,
@@ -68,6 +69,7 @@ describe('PoolManager on a real cluster', () => {
     expect(m.getReplicaPools()).toEqual([r1, r2]);
     expect(m.getLastResponseTime(primary!)).toBeGreaterThan(0);
     expect(m.getPoolFreesize(primary!)).toBe(10);
+    expect(m.acquireTimeoutMs).toBe(POOL_MANAGER_DEFAULTS.acquireTimeoutMs);
     const [p, a, b] = cluster.nodes.map((n) => n.address);
     const notReady = await m.ready(2, 0, 300).catch((e: unknown) => e);
     expect(notReady).toBeInstanceOf(DependencyUnavailableError);
