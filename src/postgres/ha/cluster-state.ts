@@ -58,7 +58,10 @@ export class ClusterState {
 
   /** Each host and its effective role, for error messages (addresses only, never credentials). */
   states(): HostState[] {
-    return this.hosts.map((pool, i) => ({ host: pool.address, role: this.#roles[i] ?? '' }));
+    return this.hosts.map((pool, i) => ({
+      host: pool.address,
+      role: this.#roles[i] ?? 'unavailable',
+    }));
   }
 
   /**

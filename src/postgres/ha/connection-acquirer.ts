@@ -11,8 +11,11 @@ import {
 } from './pool-manager-options.js';
 import type { RoleView } from './role-evaluation.js';
 
-/** The manager-wide defaults of what an `acquire` call may set for itself. */
-export type PickDefaults = Pick<AcquireOptions, 'fallbackMaster' | 'masterAsReplicaWeight'>;
+/** The manager's settings of what an `acquire` call may also set for itself. */
+export type PickDefaults = Pick<
+  ResolvedPoolManagerOptions,
+  'fallbackMaster' | 'masterAsReplicaWeight'
+>;
 
 /**
  * The host an acquisition with these options would use, from the candidate lists of a role
@@ -30,10 +33,10 @@ export function pickHost<H extends BalancerCandidate>(
   const { masters, fresh, freshest } = view;
   if (options.readOnly !== true) return balancer.choose(masters);
   if (fresh.length === 0) {
-    const fallback = options.fallbackMaster ?? defaults.fallbackMaster ?? false;
+    const fallback = options.fallbackMaster ?? defaults.fallbackMaster;
     return balancer.choose(fallback && masters.length > 0 ? masters : freshest);
   }
-  const weight = options.masterAsReplicaWeight ?? defaults.masterAsReplicaWeight ?? 0;
+  const weight = options.masterAsReplicaWeight ?? defaults.masterAsReplicaWeight;
   if (weight > 0 && masters.length > 0 && random() < weight) {
     return balancer.choose([...fresh, ...masters]);
   }

@@ -87,13 +87,8 @@ export const POOL_MANAGER_DEFAULTS: PoolManagerDefaults = Object.freeze({
 });
 
 /** The options with every default applied, as the manager's parts use them. */
-export interface ResolvedPoolManagerOptions {
-  readonly acquireTimeoutMs: number;
-  readonly refreshDelayMs: number;
-  readonly refreshTimeoutMs: number;
-  readonly fallbackMaster: boolean;
-  readonly masterAsReplicaWeight: number;
-  readonly stopwatchWindowSize: number;
+export interface ResolvedPoolManagerOptions
+  extends Omit<PoolManagerDefaults, 'balancer' | 'readyTimeoutMs'> {
   readonly balancer: BalancerPolicyName | BalancerPolicy;
   readonly maxLagBytes: number | undefined;
   readonly maxLagSeconds: number | undefined;

@@ -221,7 +221,8 @@ export class PoolManager {
 
   /**
    * Listens to role changes, split brains and check errors; returns the function that stops
-   * listening. A listener that throws does not stop the checks or the other listeners.
+   * listening. A listener that throws does not stop the checks or the other listeners: its
+   * error surfaces as an uncaught exception, as with an `EventTarget`.
    */
   onEvent(listener: PoolManagerListener): () => void {
     return this.#state.onEvent(listener);

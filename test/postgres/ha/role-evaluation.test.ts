@@ -1,4 +1,4 @@
-import { RoundRobinBalancer } from 'libretto/postgres/ha';
+import { POOL_MANAGER_DEFAULTS, RoundRobinBalancer } from 'libretto/postgres/ha';
 import { describe, expect, it } from 'vitest';
 import { pickHost } from '../../../src/postgres/ha/connection-acquirer.js';
 import type { HostStatus } from '../../../src/postgres/ha/host-check.js';
@@ -163,40 +163,47 @@ describe('pickHost', () => {
   const hosts = [host(master(1, 10_000n)), host(replica(9_999n)), host(replica(1n))];
   const [m, fresh, lagging] = hosts as [Host, Host, Host];
   const first = { choose: <T>(candidates: readonly T[]) => candidates[0] };
+  const { fallbackMaster, masterAsReplicaWeight } = POOL_MANAGER_DEFAULTS;
+  const d = { fallbackMaster, masterAsReplicaWeight };
 
   it('writes go to the master; reads to a fresh replica', () => {
     const { view } = evaluate(hosts, { maxLagBytes: 100 });
-    expect(pickHost(view, first, {}, {})).toBe(m);
-    expect(pickHost(view, first, { readOnly: true }, {})).toBe(fresh);
+    expect(pickHost(view, first, {}, d)).toBe(m);
+    expect(pickHost(view, first, { readOnly: true }, d)).toBe(fresh);
   });
 
   it('fallback: with no fresh replica, the master when allowed, else the least lagging', () => {
     const { view } = evaluate([m, lagging], { maxLagBytes: 100 });
-    expect(pickHost(view, first, { readOnly: true }, {})).toBe(lagging);
-    expect(pickHost(view, first, { readOnly: true }, { fallbackMaster: true })).toBe(m);
+    expect(pickHost(view, first, { readOnly: true }, d)).toBe(lagging);
+    expect(pickHost(view, first, { readOnly: true }, { ...d, fallbackMaster: true })).toBe(m);
     // The call's own option wins over the manager's.
     expect(
-      pickHost(view, first, { readOnly: true, fallbackMaster: false }, { fallbackMaster: true }),
+      pickHost(
+        view,
+        first,
+        { readOnly: true, fallbackMaster: false },
+        { ...d, fallbackMaster: true },
+      ),
     ).toBe(lagging);
     const noReplica = evaluate([m]).view;
-    expect(pickHost(noReplica, first, { readOnly: true }, {})).toBeUndefined();
-    expect(pickHost(noReplica, first, { readOnly: true, fallbackMaster: true }, {})).toBe(m);
+    expect(pickHost(noReplica, first, { readOnly: true }, d)).toBeUndefined();
+    expect(pickHost(noReplica, first, { readOnly: true, fallbackMaster: true }, d)).toBe(m);
   });
 
   it('masterAsReplicaWeight: the master joins the read candidates when the draw is under it', () => {
     const { view } = evaluate(hosts, { maxLagBytes: 100 });
     const rr = new RoundRobinBalancer();
     const picks = [0, 1].map(() =>
-      pickHost(view, rr, { readOnly: true }, { masterAsReplicaWeight: 0.5 }, () => 0.2),
+      pickHost(view, rr, { readOnly: true }, { ...d, masterAsReplicaWeight: 0.5 }, () => 0.2),
     );
     expect(picks).toEqual([m, fresh]);
     expect(
-      pickHost(view, first, { readOnly: true, masterAsReplicaWeight: 0.5 }, {}, () => 0.7),
+      pickHost(view, first, { readOnly: true, masterAsReplicaWeight: 0.5 }, d, () => 0.7),
     ).toBe(fresh);
   });
 
   it('no master: writes get nothing, never a replica', () => {
     const { view } = evaluate([fresh, lagging]);
-    expect(pickHost(view, first, {}, { fallbackMaster: true })).toBeUndefined();
+    expect(pickHost(view, first, {}, { ...d, fallbackMaster: true })).toBeUndefined();
   });
 });
