@@ -96,17 +96,17 @@ async function throughput(): Promise<void> {
           text: 'SELECT 1',
         }),
         contender('libretto PgPool (one host)', async () => {
-          const driver = await PgPool.create({ connectionString: primary, maxSize: POOL });
+          const pool = await PgPool.create({ connectionString: primary, maxSize: POOL });
           return {
             op: async () => {
-              const conn = await driver.acquire();
+              const conn = await pool.acquire();
               try {
                 await conn.query('SELECT 1', []);
               } finally {
                 conn.release();
               }
             },
-            close: () => driver.close(),
+            close: () => pool.close(),
           };
         }),
       ],
@@ -125,9 +125,9 @@ async function throughput(): Promise<void> {
           return { op: () => db.fetchOne('SELECT 1', []), close: () => m.close() };
         }),
         contender('libretto Database on PgPool', async () => {
-          const driver = await PgPool.create({ connectionString: primary, maxSize: POOL });
-          const db = new Database(driver);
-          return { op: () => db.fetchOne('SELECT 1', []), close: () => driver.close() };
+          const pool = await PgPool.create({ connectionString: primary, maxSize: POOL });
+          const db = new Database(pool);
+          return { op: () => db.fetchOne('SELECT 1', []), close: () => pool.close() };
         }),
         contender('pg pool.query', async () => {
           const pool = new pg.Pool({ connectionString: primary, max: POOL });
@@ -170,6 +170,12 @@ async function failover(refreshDelayMs: number): Promise<void> {
       pool: { maxSize: 16 },
     });
     await manager.ready(1, 2, 15_000);
+    // What the checks reported while the primary died: typed error events, by code.
+    const checkErrors = new Map<string, number>();
+    manager.onEvent((event) => {
+      if (event.type !== 'error') return;
+      checkErrors.set(event.error.code, (checkErrors.get(event.error.code) ?? 0) + 1);
+    });
     const db = new Database(new HaPool(manager));
     const acked: string[] = [];
     const errors = new Map<string, number>();
@@ -220,7 +226,8 @@ async function failover(refreshDelayMs: number): Promise<void> {
           `  kill → promotion done (pg_promote):       ${(promotedAt - killedAt).toFixed(0)} ms (promotion itself ${(promotedAt - promoteStarted).toFixed(0)} ms)\n` +
           `  promotion → first acknowledged write:     ${(firstWrite - promotedAt).toFixed(0)} ms\n` +
           `  writes unavailable (kill → first write):  ${(firstWrite - killedAt).toFixed(0)} ms\n` +
-          `  acknowledged: ${acked.length}; lost: ${lost}; errors seen by callers: ${seen}`,
+          `  acknowledged: ${acked.length}; lost: ${lost}; errors seen by callers: ${seen}\n` +
+          `  check error events: ${[...checkErrors].map(([code, n]) => `${n} ${code}`).join(', ') || 'none'}`,
       );
     } finally {
       stop = true;

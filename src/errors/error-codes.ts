@@ -73,6 +73,19 @@ export const ERROR_CODES = {
   // ——— postgres ———
 
   // ——— postgres/ha ———
+  HA_NO_MASTER:
+    'No master connection within the acquire timeout: no usable master, or none with a free connection.',
+  HA_NO_REPLICA:
+    'No replica connection within the acquire timeout (and no master to fall back on, when allowed).',
+  HA_NOT_READY: 'The cluster did not show the masters and replicas `ready()` waited for in time.',
+  HA_NO_POOL_CHECK: '`waitNextPoolCheck()`: not every host was checked once more in time.',
+  HA_CLOSED: 'The HA pool manager was used or waited on after `close()`.',
+  HA_PG_MISSING: 'The HA pool manager needs the `pg` package, which is not installed.',
+  HA_UNKNOWN_BALANCER: 'The `balancer` option names no built-in balancer policy.',
+  HA_CHECK_FAILED: 'A host check could not connect or its query failed (an `error` event).',
+  HA_CHECK_TIMEOUT: 'A host did not answer its check within `refreshTimeoutMs` (an `error` event).',
+  HA_CHECK_CONNECTION_LOST:
+    "A host's check connection failed while idle, between two checks (an `error` event).",
 
   // ——— data ———
 

@@ -9,7 +9,7 @@ export interface BalancerCandidate {
 }
 
 /**
- * Chooses the host pool for one acquisition among those that qualify (SPEC HA-7). Pluggable:
+ * Chooses the host pool for one acquisition among those that qualify. Pluggable:
  * pass any object with `choose` as `balancer`.
  */
 export interface BalancerPolicy {

@@ -10,14 +10,18 @@ import { queryOnConnection } from '../query-on-connection.js';
 import { PoolManager, type PoolManagerOptions } from './pool-manager.js';
 
 /**
- * The HA backend behind the `libretto/postgres` adapters (SPEC HA-10, PG-5): writes and
- * transactions on the master, reads marked `readOnly` on replicas.
+ * The {@link ConnectionPool} over a {@link PoolManager}, behind the `libretto/postgres`
+ * adapters: writes and transactions on the master, reads marked `readOnly` on replicas.
+ *
+ * @example
+ * const db = new Database(await HaPool.create({ dsn: 'postgresql://app:pw@db1,db2/app' }));
  */
 export class HaPool implements ConnectionPool {
   readonly kind = 'ha';
 
   constructor(readonly manager: PoolManager) {}
 
+  /** A pool over a new {@link PoolManager} with these options. */
   static async create(options: PoolManagerOptions): Promise<HaPool> {
     return new HaPool(await PoolManager.create(options));
   }
@@ -42,7 +46,7 @@ export class HaPool implements ConnectionPool {
     const host = this.manager.pick(options);
     if (host === undefined) return this.#afterWaiting<R>(text, values, options);
     const started = performance.now();
-    return host.driver.query<R>(text, values).catch((error: unknown) => {
+    return host.connections.query<R>(text, values).catch((error: unknown) => {
       // No connection from that host, so nothing was sent: wait for a suitable host for what
       // is left of the acquire timeout, as `acquire` does (which has the host checked at once).
       if (!(error instanceof DependencyUnavailableError)) throw error;

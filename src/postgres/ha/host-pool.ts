@@ -1,78 +1,88 @@
-import type { Client, ClientConfig } from 'pg';
+import { Socket } from 'node:net';
+import type { LibrettoError } from '../../errors/libretto-error.js';
 import type { PgPool } from '../pg-pool.js';
 import type { BalancerCandidate } from './balancer-policy.js';
+import { checkConnectionLost, checkFailed, checkTimedOut } from './ha-errors.js';
+import {
+  CHECK_SQL,
+  type CheckClient,
+  type CheckClientClass,
+  type CheckClientConfig,
+  type HostStatus,
+  statusOfCheckRow,
+} from './host-check.js';
 import { Stopwatch } from './stopwatch.js';
 
-/** What a host says it is. */
-export type HostRole = 'master' | 'replica';
-
-/** What the last successful check of a host found. */
-export interface HostStatus {
-  readonly role: HostRole;
-  /** A master's WAL timeline (the split-brain guard compares them). */
-  readonly timeline: number | undefined;
-  /** A master's current WAL position, or a replica's last replayed one. */
-  readonly lsn: bigint;
-  /** A replica's replay delay in seconds: 0 once it has replayed all it received. */
-  readonly replayDelaySeconds: number;
-}
-
-// One round trip: role, WAL position, timeline and replay delay. Every function used is
-// executable by any user; the CASEs keep master-only functions off replicas and vice versa.
-const CHECK_SQL = `SELECT pg_is_in_recovery() AS recovery,
-  current_setting('transaction_read_only') AS read_only,
-  (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text AS lsn,
-  CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END AS walfile,
-  (CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() IS NULL
-          OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
-        ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
-   END)::float8 AS replay_delay`;
-
-interface CheckRow {
-  recovery: boolean;
-  read_only: string;
-  lsn: string | null;
-  walfile: string | null;
-  replay_delay: number;
+/** What a {@link HostPool} is made of; the pool manager builds one per configured host. */
+export interface HostPoolParts {
+  /** Place in the configured host list. */
+  readonly index: number;
+  /** `host:port`. */
+  readonly address: string;
+  /** The host's connections for callers. */
+  readonly connections: PgPool;
+  /** How to open the host's check connection (without the socket, made per connection). */
+  readonly checkConfig: Omit<CheckClientConfig, 'stream'>;
+  /** `pg.Client`. */
+  readonly Client: CheckClientClass;
+  readonly stopwatchWindowSize: number;
+  /**
+   * Hears what goes wrong with the checks: a failed or unanswered check (once per distinct
+   * failure until the host answers again), and the check connection failing while idle.
+   */
+  readonly onError?: (error: LibrettoError) => void;
 }
 
 /**
- * One host of an HA cluster: its connection pool, its reserved system connection for health
- * checks (SPEC HA-2), what the last check found and how fast it answered (HA-8).
+ * One host of an HA cluster: its pool of connections for callers, a connection of its own
+ * for health checks (so a check never waits behind callers for a free one), what the last
+ * check found and how fast the host answers.
  */
 export class HostPool implements BalancerCandidate {
+  /** Place in the configured host list. */
+  readonly index: number;
+  /** `host:port`. */
+  readonly address: string;
+  /** The host's connections for callers (a `PgPool`). */
+  readonly connections: PgPool;
+  /** Response times of the checks, over the last `stopwatchWindowSize` of them. */
   readonly stopwatch: Stopwatch;
   /** What the last check found; undefined while the host is unreachable. */
   status: HostStatus | undefined;
   /** Completed checks, successful or not (for `waitNextPoolCheck`). */
   checks = 0;
-  #system: Client | undefined;
+  // Private fields: the check config holds the password, which must not show in logs.
+  readonly #checkConfig: Omit<CheckClientConfig, 'stream'>;
+  readonly #Client: CheckClientClass;
+  readonly #onError: (error: LibrettoError) => void;
+  #check: { client: CheckClient; socket: Socket } | undefined;
+  /** The last check failure reported, so that a host down for long is reported once. */
+  #lastFailure: string | undefined;
 
-  constructor(
-    /** Place in the configured host list. */
-    readonly index: number,
-    /** `host:port`. */
-    readonly address: string,
-    readonly driver: PgPool,
-    private readonly systemConfig: ClientConfig,
-    private readonly ClientClass: typeof Client,
-    stopwatchWindowSize: number,
-  ) {
-    this.stopwatch = new Stopwatch(stopwatchWindowSize);
+  constructor(parts: HostPoolParts) {
+    this.index = parts.index;
+    this.address = parts.address;
+    this.connections = parts.connections;
+    this.stopwatch = new Stopwatch(parts.stopwatchWindowSize);
+    this.#checkConfig = parts.checkConfig;
+    this.#Client = parts.Client;
+    this.#onError = parts.onError ?? (() => {});
   }
 
+  /** Connections the host's pool can hand out now without waiting. */
   get freeSize(): number {
-    return this.driver.freeSize;
+    return this.connections.freeSize;
   }
 
+  /** Median response time of the checks (ms), once measured. */
   get medianResponseTime(): number | undefined {
     return this.stopwatch.median();
   }
 
   /**
-   * Asks the host its role and WAL position over the system connection, (re)connecting it
-   * when needed; gives up after `timeoutMs` (a frozen host answers nothing) and then drops
-   * the system connection. Records the result and the response time.
+   * Asks the host its role and WAL position over the check connection, (re)connecting it
+   * when needed; gives up after `timeoutMs` (a frozen host answers nothing) and then closes
+   * the check connection. Records the result and the response time.
    */
   async check(timeoutMs: number): Promise<HostStatus | undefined> {
     let timer: NodeJS.Timeout | undefined;
@@ -81,11 +91,17 @@ export class HostPool implements BalancerCandidate {
     });
     try {
       const status = await Promise.race([this.#ask(), expired]);
-      if (status === undefined) this.#dropSystem();
+      if (status === undefined) {
+        this.#closeCheckConnection();
+        this.#failed(checkTimedOut(this.address, timeoutMs));
+      } else {
+        this.#lastFailure = undefined;
+      }
       this.status = status;
-    } catch {
-      this.#dropSystem();
+    } catch (error) {
+      this.#closeCheckConnection();
       this.status = undefined;
+      this.#failed(checkFailed(this.address, error));
     } finally {
       clearTimeout(timer);
       this.checks++;
@@ -93,50 +109,56 @@ export class HostPool implements BalancerCandidate {
     return this.status;
   }
 
+  /** Closes the check connection, then the pool once its connections are returned. */
   async close(): Promise<void> {
-    this.#dropSystem();
+    this.#closeCheckConnection();
     this.status = undefined;
-    await this.driver.close();
+    await this.connections.close();
   }
 
   async #ask(): Promise<HostStatus> {
-    let system = this.#system;
-    if (system === undefined) {
-      const client = new this.ClientClass(this.systemConfig);
-      this.#system = client;
-      client.on('error', () => {
-        if (this.#system === client) this.#dropSystem();
+    let check = this.#check;
+    if (check === undefined) {
+      const socket = new Socket();
+      const client = new this.#Client({ ...this.#checkConfig, stream: () => socket });
+      const opened = { client, socket };
+      this.#check = opened;
+      client.on('error', (error) => {
+        // pg emits 'error' for a failure outside a query: the connection died while idle
+        // between checks (a failure during a check rejects the check instead). One already
+        // closed by the check (a timeout) is not news.
+        if (this.#check !== opened) return;
+        this.#closeCheckConnection();
+        this.#onError(checkConnectionLost(this.address, error));
       });
       await client.connect();
-      system = client;
+      check = opened;
     }
     const started = performance.now();
-    const { rows } = await system.query<CheckRow>(CHECK_SQL);
+    const { rows } = await check.client.query(CHECK_SQL);
     this.stopwatch.add(performance.now() - started);
-    const row = rows[0] as CheckRow;
-    const replica = row.recovery || row.read_only === 'on';
-    return {
-      role: replica ? 'replica' : 'master',
-      timeline: row.walfile === null ? undefined : Number.parseInt(row.walfile.slice(0, 8), 16),
-      lsn: row.lsn === null ? 0n : parseLsn(row.lsn),
-      replayDelaySeconds: row.replay_delay,
-    };
+    return statusOfCheckRow(rows[0]);
   }
 
-  /** Closes the system connection without waiting for a host that may never answer. */
-  #dropSystem(): void {
-    const client = this.#system;
-    if (client === undefined) return;
-    this.#system = undefined;
-    const socket = (client as unknown as { connection?: { stream?: { destroy(): void } } })
-      .connection?.stream;
-    client.end().catch(() => {});
-    socket?.destroy();
+  /** Reports a failed check, unless it failed the same way last time. */
+  #failed(error: LibrettoError): void {
+    const reason = error.message;
+    if (reason === this.#lastFailure) return;
+    this.#lastFailure = reason;
+    this.#onError(error);
   }
-}
 
-/** `16/B374D848` → a byte position. */
-export function parseLsn(text: string): bigint {
-  const [hi, lo] = text.split('/');
-  return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
+  /**
+   * Closes the check connection without waiting for a host that may never answer: asks
+   * politely, and destroys the socket at once, so a frozen host holds nothing of ours.
+   */
+  #closeCheckConnection(): void {
+    const check = this.#check;
+    if (check === undefined) return;
+    this.#check = undefined;
+    check.client.end().catch(() => {
+      // The socket is destroyed just below: a failed goodbye changes nothing.
+    });
+    check.socket.destroy();
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * Response times of one host over a sliding window (SPEC HA-8): the last `windowSize`
+ * Response times of one host over a sliding window: the last `windowSize`
  * samples, their median for the weighted balancer, the newest for `getLastResponseTime`.
  */
 export class Stopwatch {

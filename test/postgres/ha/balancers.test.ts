@@ -1,6 +1,8 @@
+import { UsageError } from 'libretto';
 import {
   type BalancerCandidate,
   GreedyBalancer,
+  PoolManager,
   RandomWeightedBalancer,
   RoundRobinBalancer,
   Stopwatch,
@@ -23,7 +25,7 @@ function shares(pick: () => BalancerCandidate | undefined, n: number): Map<numbe
   return counts;
 }
 
-describe('balancer policies (HA-7)', () => {
+describe('balancer policies: what each promises', () => {
   it('greedy takes the pool with most free connections, a random one among equals', () => {
     const greedy = new GreedyBalancer();
     expect(greedy.choose([host(0, 2), host(1, 7), host(2, 5)])?.index).toBe(1);
@@ -31,7 +33,6 @@ describe('balancer policies (HA-7)', () => {
     expect(counts.get(1)).toBeUndefined();
     expect(counts.get(0)).toBeGreaterThan(1700);
     expect(counts.get(2)).toBeGreaterThan(1700);
-    expect(greedy.choose([])).toBeUndefined();
   });
 
   it('random weighted picks in inverse proportion to the median response time', () => {
@@ -60,7 +61,22 @@ describe('balancer policies (HA-7)', () => {
   });
 });
 
-describe('Stopwatch (HA-8)', () => {
+describe('balancer by name', () => {
+  it('refuses a name it does not know, with a code of its own', async () => {
+    const failure = await PoolManager.create({
+      hosts: ['127.0.0.1:1'],
+      balancer: 'fastest' as never,
+    }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(UsageError);
+    expect(failure).toMatchObject({
+      code: 'HA_UNKNOWN_BALANCER',
+      message: 'PoolManager: balancer "fastest" is not one of greedy, random_weighted, round_robin',
+      details: [{ path: 'balancer' }],
+    });
+  });
+});
+
+describe('Stopwatch', () => {
   it('gives the median of the last window of samples and the newest', () => {
     const watch = new Stopwatch(3);
     expect(watch.median()).toBeUndefined();

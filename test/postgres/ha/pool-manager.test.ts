@@ -1,10 +1,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Application, ConfigService, DependencyUnavailableError, ValidationError } from 'libretto';
+import {
+  Application,
+  ConfigService,
+  DependencyTimeoutError,
+  DependencyUnavailableError,
+  UsageError,
+} from 'libretto';
 import { Database, PostgresConfig, PostgresService, readYourWrites } from 'libretto/postgres';
 import {
   HaPool,
+  POOL_MANAGER_DEFAULTS,
   PoolManager,
   type PoolManagerEvent,
   type PoolManagerOptions,
@@ -51,7 +58,7 @@ const serverPort = (node: PostgresCluster['nodes'][number]) => node.server.port;
 const portOf = async (run: (text: string) => Promise<{ rows: Record<string, unknown>[] }>) =>
   Number((await run("SELECT current_setting('port') AS port")).rows[0]?.port);
 
-describe('PoolManager on a real cluster (HA-2..7)', () => {
+describe('PoolManager on a real cluster', () => {
   it('finds each host role and waits for the counts asked', async () => {
     const m = await manager();
     const [primary, r1, r2] = m.pools;
@@ -62,11 +69,36 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     expect(m.getReplicaPools()).toEqual([r1, r2]);
     expect(m.getLastResponseTime(primary!)).toBeGreaterThan(0);
     expect(m.getPoolFreesize(primary!)).toBe(10);
-    await expect(m.ready(2, 0, 300)).rejects.toThrow(
-      /not ready within 300 ms: wanted 2 master\(s\) and 0 replica\(s\)/,
-    );
+    expect(m.acquireTimeoutMs).toBe(POOL_MANAGER_DEFAULTS.acquireTimeoutMs);
+    const [p, a, b] = cluster.nodes.map((n) => n.address);
+    const notReady = await m.ready(2, 0, 300).catch((e: unknown) => e);
+    expect(notReady).toBeInstanceOf(DependencyUnavailableError);
+    expect(notReady).toMatchObject({
+      code: 'HA_NOT_READY',
+      message: `Database cluster not ready within 300 ms: wanted 2 master(s) and 0 replica(s); ${p} master, ${a} replica, ${b} replica`,
+      details: [
+        { host: p, role: 'master' },
+        { host: a, role: 'replica' },
+        { host: b, role: 'replica' },
+      ],
+    });
     await m.waitAllReady();
     await m.waitNextPoolCheck();
+    await expect(m.waitNextPoolCheck(0)).rejects.toMatchObject({ code: 'HA_NO_POOL_CHECK' });
+  });
+
+  it('once closed, fails waiting and new callers at once', async () => {
+    const m = await manager();
+    const waiting = m.ready(2, 0, 10_000).catch((e: unknown) => e);
+    const started = performance.now();
+    await m.close();
+    expect(await waiting).toMatchObject({ code: 'HA_CLOSED' });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    await expect(m.acquireMaster()).rejects.toMatchObject({
+      code: 'HA_CLOSED',
+      message: 'The HA pool manager is closed',
+    });
+    await expect(m.waitNextPoolCheck()).rejects.toMatchObject({ code: 'HA_CLOSED' });
   });
 
   it('hands out master connections for writes and replica ones for reads', async () => {
@@ -86,8 +118,8 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
 
   it('spreads reads over the replicas by each policy; the master only as weighted', async () => {
     const m = await manager({ balancer: 'round_robin' });
-    const driver = new HaPool(m);
-    const read = () => portOf((text) => driver.query(text, [], { readOnly: true }));
+    const pool = new HaPool(m);
+    const read = () => portOf((text) => pool.query(text, [], { readOnly: true }));
     const seen: number[] = [];
     for (let i = 0; i < 6; i++) seen.push(await read());
     const [p, r1, r2] = cluster.nodes.map(serverPort);
@@ -129,6 +161,10 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     expect(failure).toBeInstanceOf(DependencyUnavailableError);
     expect((failure as Error).message).toMatch(/No replica connection within 400 ms/);
     expect((failure as Error).message).toContain(`${r1!.address} unavailable`);
+    expect(failure).toMatchObject({
+      code: 'HA_NO_REPLICA',
+      details: expect.arrayContaining([{ host: r1!.address, role: 'unavailable' }]),
+    });
     expect(performance.now() - started).toBeGreaterThanOrEqual(390);
 
     // A waiting acquire succeeds as soon as a replica is back.
@@ -157,16 +193,16 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
       await m.waitNextPoolCheck();
       const lag = m.metrics().find((h) => h.host === r1!.address);
       expect(lag?.lagBytes).toBeGreaterThan(4096);
-      const driver = new HaPool(m);
+      const pool = new HaPool(m);
       for (let i = 0; i < 4; i++) {
-        expect(await portOf((text) => driver.query(text, [], { readOnly: true }))).toBe(
+        expect(await portOf((text) => pool.query(text, [], { readOnly: true }))).toBe(
           serverPort(r2!),
         );
       }
       // With the other replica gone too, the lagging one is the freshest there is.
       r2!.proxy.set('cut');
       await m.waitNextPoolCheck();
-      expect(await portOf((text) => driver.query(text, [], { readOnly: true }))).toBe(
+      expect(await portOf((text) => pool.query(text, [], { readOnly: true }))).toBe(
         serverPort(r1!),
       );
     } finally {
@@ -175,7 +211,7 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     }
   });
 
-  it('reports per-host metrics and role-change events (HA-13)', async () => {
+  it('reports per-host metrics and role-change events', async () => {
     const m = await manager({ pool: { maxSize: 4 } });
     const events: PoolManagerEvent[] = [];
     m.onEvent((e) => events.push(e));
@@ -209,10 +245,92 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     });
     r1!.proxy.set('pass');
     await m.ready(1, 2);
-    expect(events).toEqual([
+    expect(events.filter((e) => e.type !== 'error')).toEqual([
       { type: 'role-change', host: r1!.address, from: 'replica', to: 'unavailable' },
       { type: 'role-change', host: r1!.address, from: 'unavailable', to: 'replica' },
     ]);
+  });
+
+  it('emits check errors as typed events, once per distinct failure while a host stays down', async () => {
+    const m = await manager({ refreshDelayMs: 50 });
+    const events: PoolManagerEvent[] = [];
+    m.onEvent((e) => events.push(e));
+    const r1 = cluster.nodes[1]!;
+    const pool = m.pools[1]!;
+    r1.proxy.set('cut');
+    const before = pool.checks;
+    for (let i = 0; i < 6; i++) await m.waitNextPoolCheck();
+    expect(pool.checks - before).toBeGreaterThanOrEqual(6);
+    r1.proxy.set('pass');
+    await m.ready(1, 2);
+
+    const errors = events.flatMap((e) => (e.type === 'error' ? [e] : []));
+    expect(errors.length).toBeGreaterThan(0);
+    // Six failed checks or more, but each distinct failure once (the idle check connection
+    // reset, then connecting refused).
+    expect(errors.length).toBeLessThanOrEqual(3);
+    for (const { host, error } of errors) {
+      expect(host).toBe(r1.address);
+      expect(error).toBeInstanceOf(DependencyUnavailableError);
+      expect(['HA_CHECK_CONNECTION_LOST', 'HA_CHECK_FAILED']).toContain(error.code);
+      expect(error.message).toContain(r1.address);
+    }
+    expect(errors.map((e) => e.error.code)).toContain('HA_CHECK_FAILED');
+  });
+
+  it('a frozen host: each check gives up within refreshTimeout, reported once as a timeout', async () => {
+    const m = await manager({ refreshDelayMs: 50, refreshTimeoutMs: 200 });
+    const events: PoolManagerEvent[] = [];
+    m.onEvent((e) => events.push(e));
+    const r1 = cluster.nodes[1]!;
+    const pool = m.pools[1]!;
+    r1.proxy.set('stall');
+    try {
+      const before = pool.checks;
+      const started = performance.now();
+      for (let i = 0; i < 4; i++) await m.waitNextPoolCheck();
+      // Four rounds of checks, each bounded by the timeout rather than by the frozen host.
+      expect(pool.checks - before).toBeGreaterThanOrEqual(4);
+      expect(performance.now() - started).toBeLessThan(4 * (200 + 50) + 1_000);
+      expect(m.roleOf(pool)).toBe('unavailable');
+    } finally {
+      r1.proxy.set('pass');
+    }
+    await m.ready(1, 2);
+    const timeouts = events.flatMap((e) =>
+      e.type === 'error' && e.error.code === 'HA_CHECK_TIMEOUT' ? [e] : [],
+    );
+    expect(timeouts).toHaveLength(1);
+    expect(timeouts[0]?.error).toBeInstanceOf(DependencyTimeoutError);
+    expect(timeouts[0]?.error.message).toBe(`Check of ${r1.address} got no answer within 200 ms`);
+  });
+
+  it('a listener that throws does not stop the checks or the other listeners', async () => {
+    const m = await manager();
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    const vitestListeners = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', onUncaught);
+    try {
+      const heard: PoolManagerEvent[] = [];
+      m.onEvent(() => {
+        throw new Error('listener bug');
+      });
+      m.onEvent((e) => heard.push(e));
+      const r1 = cluster.nodes[1]!;
+      r1.proxy.set('cut');
+      await m.waitNextPoolCheck();
+      r1.proxy.set('pass');
+      await m.ready(1, 2);
+      await sleep(10);
+      expect(heard.filter((e) => e.type === 'role-change')).toHaveLength(2);
+      expect(uncaught.length).toBe(heard.length);
+      expect(uncaught.every((e) => (e as Error).message === 'listener bug')).toBe(true);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      for (const l of vitestListeners) process.on('uncaughtException', l);
+    }
   });
 
   it('checks a host at once when it fails, and often while callers wait for one', async () => {
@@ -225,6 +343,7 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
     const failure = await m.acquireMaster({ timeout: 300 }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(DependencyUnavailableError);
     expect((failure as Error).message).toContain(`${primary.address} unavailable`);
+    expect(failure).toMatchObject({ code: 'HA_NO_MASTER' });
 
     // A statement whose host cannot give a connection waits for one instead of failing.
     const waiting = db.fetchVal('SELECT 1');
@@ -308,14 +427,15 @@ describe('PoolManager on a real cluster (HA-2..7)', () => {
       { maxLagBytes: Number.POSITIVE_INFINITY },
     ]) {
       const failure = await PoolManager.create({ dsn: cluster.dsn(), ...bad }).catch((e) => e);
-      expect(failure).toBeInstanceOf(ValidationError);
+      expect(failure).toBeInstanceOf(UsageError);
+      expect(failure.code).toBe('INVALID_OPTION');
       expect(failure.details).toEqual([
         { path: Object.keys(bad)[0], message: expect.stringMatching(/finite number/) },
       ]);
     }
 
     const m = await manager();
-    await expect(m.acquire({ timeout: Number.NaN })).rejects.toThrow(ValidationError);
+    await expect(m.acquire({ timeout: Number.NaN })).rejects.toThrow(UsageError);
     await expect(m.acquire({ masterAsReplicaWeight: -0.5 })).rejects.toThrow(/between 0 and 1/);
     await expect(m.acquire({ readonly: true } as never)).rejects.toThrow(/readonly unknown option/);
   });

@@ -55,7 +55,7 @@ interface Attempt {
   outcome: 'pending' | 'acked' | 'failed';
 }
 
-describe('split-brain guard (SPEC X-5)', () => {
+describe('split-brain guard', () => {
   it('frozen master: stalled, replaced, back again — it is fenced and takes no write', async () => {
     cluster = await startPostgresCluster({ replicas: 2, synchronous: true });
     const c = cluster;

@@ -1,0 +1,93 @@
+import {
+  DependencyTimeoutError,
+  DependencyUnavailableError,
+} from '../../errors/application-errors.js';
+import type { ErrorCode } from '../../errors/error-codes.js';
+import { maskSecrets } from '../../internal/redaction.js';
+
+/** A host and its effective role, as the errors of a wait report them (never credentials). */
+export type HostState = Readonly<{ host: string; role: string }>;
+
+/** The reason of an error from pg or the network, for a message: masked, should it quote a secret. */
+function reasonOf(cause: unknown): string {
+  return maskSecrets(cause instanceof Error ? cause.message : String(cause));
+}
+
+function listed(hosts: readonly HostState[]): string {
+  return hosts.map((h) => `${h.host} ${h.role}`).join(', ');
+}
+
+/** `acquire` found no host of the wanted role with a free connection in time. */
+export function noConnectionWithin(
+  readOnly: boolean,
+  timeoutMs: number,
+  hosts: readonly HostState[],
+  cause: unknown,
+): DependencyUnavailableError {
+  const wanted = readOnly ? 'replica' : 'master';
+  const code: ErrorCode = readOnly ? 'HA_NO_REPLICA' : 'HA_NO_MASTER';
+  return new DependencyUnavailableError(
+    `No ${wanted} connection within ${timeoutMs} ms (${listed(hosts)})`,
+    { code, details: hosts, ...(cause === undefined ? {} : { cause }) },
+  );
+}
+
+/** `ready()` did not see the hosts it waited for in time. */
+export function notReadyWithin(
+  timeoutMs: number,
+  wanted: string,
+  hosts: readonly HostState[],
+): DependencyUnavailableError {
+  return new DependencyUnavailableError(
+    `Database cluster not ready within ${timeoutMs} ms: wanted ${wanted}; ${listed(hosts)}`,
+    { code: 'HA_NOT_READY', details: hosts },
+  );
+}
+
+/** `waitNextPoolCheck()` did not see every host checked once more in time. */
+export function noPoolCheckWithin(timeoutMs: number): DependencyUnavailableError {
+  return new DependencyUnavailableError(`No complete pool check within ${timeoutMs} ms`, {
+    code: 'HA_NO_POOL_CHECK',
+  });
+}
+
+/** The manager was used, or waited on, after `close()`. */
+export function managerClosed(): DependencyUnavailableError {
+  return new DependencyUnavailableError('The HA pool manager is closed', { code: 'HA_CLOSED' });
+}
+
+/** `pg` is a peer dependency: the HA manager cannot work without it. */
+export function pgMissing(cause: unknown): DependencyUnavailableError {
+  return new DependencyUnavailableError('The HA pool needs the pg package (npm install pg)', {
+    code: 'HA_PG_MISSING',
+    cause,
+  });
+}
+
+/** A check could not connect, or its query failed (emitted, never thrown). */
+export function checkFailed(host: string, cause: unknown): DependencyUnavailableError {
+  const reason = reasonOf(cause);
+  return new DependencyUnavailableError(`Check of ${host} failed: ${reason}`, {
+    code: 'HA_CHECK_FAILED',
+    details: [{ host }],
+    cause,
+  });
+}
+
+/** A host answered nothing within the check's limit (emitted, never thrown). */
+export function checkTimedOut(host: string, timeoutMs: number): DependencyTimeoutError {
+  return new DependencyTimeoutError(`Check of ${host} got no answer within ${timeoutMs} ms`, {
+    code: 'HA_CHECK_TIMEOUT',
+    details: [{ host }],
+  });
+}
+
+/** The idle check connection failed between checks (emitted, never thrown). */
+export function checkConnectionLost(host: string, cause: unknown): DependencyUnavailableError {
+  const reason = reasonOf(cause);
+  return new DependencyUnavailableError(`Check connection to ${host} lost: ${reason}`, {
+    code: 'HA_CHECK_CONNECTION_LOST',
+    details: [{ host }],
+    cause,
+  });
+}
