@@ -11,7 +11,7 @@ class Users {
 }
 const Clock = token<() => Date>('Clock');
 
-describe('route types (HTTP-1)', () => {
+describe('route types', () => {
   it('types the handler context from the schemas and injections', () => {
     route.get(
       '/users/:id',
