@@ -201,7 +201,7 @@ export class HttpService extends Service {
     // JSON only: any other media type is a 415, not a string handed to a JSON schema.
     app.removeContentTypeParser('text/plain');
     app.setErrorHandler(sendFailure);
-    app.setNotFoundHandler(routeNotFound(sendFailure));
+    app.setNotFoundHandler(routeNotFound);
     if (this.#options.accessLog !== false && this.logger.isLevelEnabled('info')) {
       const log = this.logger;
       app.addHook('onResponse', (request, reply, done) => {

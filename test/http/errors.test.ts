@@ -409,6 +409,8 @@ describe('a UsageError is a logged 500 with the request id', () => {
   it('rejected by an async request-scoped factory', () =>
     expectLogged500('/async-factory', 'usage-4', 'INVALID_OPTION', /pageSzie unknown option/));
 
+  // A where-clause field the model lacks is server code's mistake: libretto/data throws a
+  // UsageError for it (the first expectation fails loudly if it ever does not).
   it('thrown by a repository call inside a handler', async () => {
     const error = await (await misuseServer.app.container.get(Notes))
       .count({ nope: 'x' } as never)
