@@ -10,9 +10,10 @@ export type FailureReply = (error: unknown, request: FastifyRequest, reply: Fast
 /**
  * The error handler of an `HttpService`: maps what was thrown with `toHttpFailure` and
  * sends its envelope. An error that is the server's fault — a `UsageError`, any
- * `LibrettoError` outside the DDD table, anything that is not a `LibrettoError`, a 5xx — is
- * logged at `error` with the request id and the error's code and message, and its answer
- * carries the request id so that a client can quote it.
+ * `LibrettoError` outside the DDD table, a DDD class answered with a 5xx, anything that is
+ * not a `LibrettoError` — is logged at `error` with the request id and the error's code and
+ * message, and its answer carries the request id so that a client can quote it. An
+ * `HttpError` is the handler's chosen answer: sent as given, not logged.
  */
 export function failureReply(log: Logger): FailureReply {
   return (error, request, reply) => {
