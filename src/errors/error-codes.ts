@@ -69,6 +69,34 @@ export const ERROR_CODES = {
 
   // ——— http ———
   HTTP_ERROR: 'An error that is its own HTTP answer (`HttpError`).',
+  HTTP_SERVICE_NOT_STARTED: '`HttpService.settings` was read before the service started.',
+  HTTP_SERVICE_NOT_LISTENING: '`HttpService.url` was read while the server was not listening.',
+  RESPONSE_SCHEMA_MISMATCH:
+    "A handler returned data that does not match its route's `response` schema (checked unless production).",
+  // The codes of HTTP error answers (`error.code` of the envelope; `HttpError` takes them).
+  BAD_REQUEST: '400: the request is malformed in a way no more precise code names.',
+  MALFORMED_JSON: '400: the body is not JSON, is empty though declared JSON, or holds `__proto__`.',
+  MALFORMED_URL: '400: the URL cannot be decoded.',
+  INVALID_PATH_PARAMS: "400: the path parameters fail the route's `params` schema.",
+  INVALID_QUERY_PARAMS: "400: the query string fails the route's `query` schema.",
+  INVALID_HEADERS: "400: the request headers fail the route's `headers` schema.",
+  UNAUTHORIZED: '401: the caller is not authenticated (`AuthenticationError`).',
+  FORBIDDEN: '403: the caller may not do this (`AuthorizationError`, `PermissionDeniedError`).',
+  RESOURCE_NOT_FOUND: '404: the resource does not exist (`NotFoundError`).',
+  ROUTE_NOT_FOUND: '404: no route has this path.',
+  METHOD_NOT_ALLOWED: '405: the path exists, not with this method; `Allow` lists the methods.',
+  DUPLICATE_RESOURCE: '409: the resource already exists (`AlreadyExistsError`).',
+  PAYLOAD_TOO_LARGE: '413: the body is larger than `bodyLimit`.',
+  URI_TOO_LONG: '414: a path parameter is too long.',
+  UNSUPPORTED_MEDIA_TYPE: '415: the body is not `application/json`.',
+  INVALID_BODY: "422: the body fails the route's `body` schema.",
+  UNPROCESSABLE_ENTITY:
+    '422: the input breaks a domain rule (`ValidationError`, `RelatedResourceNotFoundError`).',
+  INTERNAL_SERVER_ERROR:
+    '500: anything unexpected, `UsageError` included; logged, the answer carries the request id.',
+  BAD_GATEWAY: '502: a dependency failed (`DependencyFailureError`).',
+  SERVICE_UNAVAILABLE: '503: a dependency or subsystem is unavailable, or `/ready` is not ready.',
+  GATEWAY_TIMEOUT: '504: a dependency or deadline timed out.',
 
   // ——— postgres ———
 

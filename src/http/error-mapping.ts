@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors/error-codes.js';
 import {
   AlreadyExistsError,
   AuthenticationError,
@@ -23,18 +24,23 @@ import { HttpError } from './http-error.js';
 /** What an error becomes on the wire. */
 export interface HttpFailure {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
   readonly details: readonly ErrorDetail[];
   readonly headers: Readonly<Record<string, string>>;
-  /** Whether the error is unexpected and must be logged as such. */
+  /**
+   * Whether the error is the server's, not the client's: it is logged with the request id,
+   * and the answer carries that id so that the log line can be found.
+   */
   readonly internal: boolean;
 }
 
 type ErrorClass = abstract new (...args: never) => LibrettoError;
 
-// SPEC HTTP-5, in order: the first matching row wins (subclasses before their bases).
-const TABLE: readonly (readonly [readonly ErrorClass[], number, string])[] = [
+// The DDD classes a client can cause or should know about, in order: the first matching row
+// wins (subclasses before their bases). Any other LibrettoError — UsageError, DI and
+// lifecycle errors, InfrastructureError — is the server's fault: a logged 500.
+const TABLE: readonly (readonly [readonly ErrorClass[], number, ErrorCode])[] = [
   [[AuthenticationError], 401, 'UNAUTHORIZED'],
   [[AuthorizationError, PermissionDeniedError], 403, 'FORBIDDEN'],
   [[NotFoundError], 404, 'RESOURCE_NOT_FOUND'],
@@ -63,7 +69,7 @@ const SAFE_MESSAGES: Readonly<Record<number, string>> = {
 };
 
 /** Fastify's own request errors, re-coded. */
-const FASTIFY: Readonly<Record<string, readonly [number, string, string]>> = {
+const FASTIFY: Readonly<Record<string, readonly [number, ErrorCode, string]>> = {
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'MALFORMED_JSON', 'The body is not valid JSON'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'MALFORMED_JSON', 'The body is empty but declared as JSON'],
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE', 'The body is too large'],
@@ -80,7 +86,7 @@ const FASTIFY: Readonly<Record<string, readonly [number, string, string]>> = {
 
 function failure(
   status: number,
-  code: string,
+  code: ErrorCode,
   message: string,
   details: readonly ErrorDetail[] = [],
   internal = false,
@@ -91,8 +97,12 @@ function failure(
 
 /**
  * Maps anything a handler (or Fastify) threw to its HTTP answer: `HttpError` as given, DDD
- * errors per the table, Fastify's parsing errors to their own codes, anything else to a 500
- * with a safe message. 5xx answers never carry the error's own message or details.
+ * errors per the table, Fastify's parsing errors to their own codes, anything else —
+ * `UsageError` and every other `LibrettoError` outside the table included — to an internal
+ * 500 with a safe message. 5xx answers never carry the error's own message or details.
+ *
+ * @example
+ * toHttpFailure(new NotFoundError('User not found')); // { status: 404, code: 'RESOURCE_NOT_FOUND', … }
  */
 export function toHttpFailure(error: unknown): HttpFailure {
   if (error instanceof HttpError) {

@@ -5,7 +5,7 @@ import type { SettingsLayer } from '../config/settings.js';
 const docsType = z.enum(['swagger', 'redoc']).nullable();
 
 /**
- * The `api:` configuration section (SPEC HTTP-8), also the DI token of HTTP settings: list it
+ * The `api:` configuration section, also the DI token of HTTP settings: list it
  * in `ConfigService({ sections: [HttpConfig] })` to read YAML/env, or provide it yourself
  * (`provide(HttpConfig, { value: { port: 8080 } })`). Constructor options win over it.
  */

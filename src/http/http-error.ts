@@ -4,10 +4,18 @@ import { brandError, type ErrorDetail, LibrettoError } from '../errors/libretto-
 
 /**
  * An error that is its own HTTP answer: status, code, message and details go to the client
- * exactly as given. Throw it from a handler for full control over the response.
+ * exactly as given. Throw it from a handler for full control over the response. `code` is an
+ * {@link ErrorCode}: the HTTP codes Libretto answers with are in the catalogue
+ * (`METHOD_NOT_ALLOWED`, `RESOURCE_NOT_FOUND`, …); add your own to `ErrorCodes`.
  *
  * @example
- * throw new HttpError(429, 'RATE_LIMITED', 'Slow down', { details: [{ retryAfter: 30 }] });
+ * declare module 'libretto' {
+ *   interface ErrorCodes { RATE_LIMITED: string }
+ * }
+ * throw new HttpError(429, 'RATE_LIMITED', 'Slow down', {
+ *   details: [{ retryAfter: 30 }],
+ *   headers: { 'retry-after': '30' },
+ * });
  */
 export class HttpError extends LibrettoError {
   static override readonly code: ErrorCode = 'HTTP_ERROR';
@@ -20,7 +28,7 @@ export class HttpError extends LibrettoError {
 
   constructor(
     status: number,
-    code: string,
+    code: ErrorCode,
     message: string,
     options: {
       details?: readonly ErrorDetail[];
@@ -28,13 +36,13 @@ export class HttpError extends LibrettoError {
       headers?: Readonly<Record<string, string>>;
     } = {},
   ) {
-    super(message, options);
+    const { headers, ...rest } = options;
+    super(message, { ...rest, code });
     if (!Number.isInteger(status) || status < 400 || status > 599) {
       invalidOption('HttpError', 'status', `${status} is not an error status (400-599)`);
     }
     this.status = status;
-    (this as { code: string }).code = code;
-    this.headers = options.headers ?? {};
+    this.headers = headers ?? {};
   }
 }
 
@@ -50,7 +58,7 @@ export type InputIssue = {
 };
 
 const INPUT_ERRORS: Readonly<
-  Record<InputLocation, { status: number; code: string; message: string }>
+  Record<InputLocation, { status: number; code: ErrorCode; message: string }>
 > = {
   path: { status: 400, code: 'INVALID_PATH_PARAMS', message: 'Invalid path parameters' },
   query: { status: 400, code: 'INVALID_QUERY_PARAMS', message: 'Invalid query parameters' },

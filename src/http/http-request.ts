@@ -1,5 +1,18 @@
 import type { FastifyRequest } from 'fastify';
 import { token } from '../di/token.js';
 
-/** DI token of the current HTTP request, supplied to every request scope. */
-export const HttpRequest = token<FastifyRequest>('HttpRequest');
+/** The current HTTP request: Fastify's request object. */
+export type HttpRequest = FastifyRequest;
+
+/**
+ * DI token of the current HTTP request, supplied to every request scope: one name for the
+ * token and for the type of what it resolves to.
+ *
+ * @example
+ * provide(CurrentUser, {
+ *   deps: [HttpRequest],
+ *   use: (req: HttpRequest) => authenticate(req.headers.authorization),
+ *   lifetime: 'request',
+ * });
+ */
+export const HttpRequest = token<HttpRequest>('HttpRequest');

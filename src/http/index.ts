@@ -1,3 +1,4 @@
+export type { ErrorEnvelope, SuccessEnvelope } from './envelope.js';
 export { type HttpFailure, toHttpFailure } from './error-mapping.js';
 export { HTTP_DEFAULTS, HttpConfig, type HttpSettings } from './http-config.js';
 export { HttpError, type InputIssue, type InputLocation } from './http-error.js';

@@ -46,6 +46,10 @@ const ERROR_ENVELOPE: JsonSchema = {
         message: { type: 'string' },
         code: { type: 'string' },
         details: { type: 'array', items: { type: 'object' } },
+        requestId: {
+          type: 'string',
+          description: 'On answers to errors the server logged: the request id, to quote',
+        },
       },
     },
   },

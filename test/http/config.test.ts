@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Application, ConfigService, provide, ValidationError } from 'libretto';
+import { Application, ConfigService, provide, UsageError } from 'libretto';
 import { HttpConfig, HttpService, type HttpServiceOptions, route } from 'libretto/http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startHttp } from './http-harness.js';
@@ -10,7 +10,7 @@ const dir = mkdtempSync(join(tmpdir(), 'libretto-http-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const routes = [route.get('/ping', {}, () => 'pong')];
 
-describe('HTTP configuration precedence (HTTP-8, CFG-4)', () => {
+describe('HTTP configuration precedence', () => {
   it('defaults apply without any configuration', async () => {
     const s = await startHttp(routes);
     expect(s.http.settings).toMatchObject({
@@ -97,14 +97,14 @@ describe('HTTP configuration precedence (HTTP-8, CFG-4)', () => {
   });
 
   it('rejects unknown constructor options and non-routes', () => {
-    expect(() => new HttpService({ prot: 1 } as HttpServiceOptions)).toThrow(ValidationError);
+    expect(() => new HttpService({ prot: 1 } as HttpServiceOptions)).toThrow(UsageError);
     expect(() => new HttpService({ routes: [{}] } as unknown as HttpServiceOptions)).toThrow(
       'HttpService: routes[0] is not a route (use route.get(...) etc.)',
     );
   });
 });
 
-describe('docs pages (HTTP-7)', () => {
+describe('docs pages', () => {
   it.each([
     ['swagger', '/docs/swagger'],
     ['redoc', '/docs/redoc'],

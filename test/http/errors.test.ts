@@ -1,10 +1,27 @@
 import * as libretto from 'libretto';
-import { HttpError, route } from 'libretto/http';
+import {
+  InvalidOperationError,
+  LibrettoError,
+  provide,
+  token,
+  UsageError,
+  ValidationError,
+} from 'libretto';
+import { model, provideRepository, type RepositoryOf } from 'libretto/data';
+import { HttpError, HttpService, route } from 'libretto/http';
+import { PostgresService } from 'libretto/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { startHttp } from './http-harness.js';
 
-// SPEC HTTP-5, row by row.
+// An application's own error codes, as docs/http.md shows: HttpError takes an ErrorCode.
+declare module 'libretto' {
+  interface ErrorCodes {
+    RATE_LIMITED: string;
+  }
+}
+
+// The error mapping, row by row.
 const TABLE: readonly [string, number, string][] = [
   ['AuthenticationError', 401, 'UNAUTHORIZED'],
   ['AuthorizationError', 403, 'FORBIDDEN'],
@@ -60,7 +77,7 @@ const server = await (async () => {
 afterAll(() => server.stop());
 const valid = { headers: { 'content-type': 'application/json', 'x-tenant': 'acme' } };
 
-describe('error mapping (HTTP-5)', () => {
+describe('error mapping', () => {
   beforeAll(() => expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/));
 
   for (const [name, status, code] of TABLE) {
@@ -90,7 +107,12 @@ describe('error mapping (HTTP-5)', () => {
     expect(JSON.parse(text)).toEqual({
       success: false,
       data: null,
-      error: { message: 'Internal server error', code: 'INTERNAL_SERVER_ERROR', details: [] },
+      error: {
+        message: 'Internal server error',
+        code: 'INTERNAL_SERVER_ERROR',
+        details: [],
+        requestId: 'trace-123',
+      },
     });
     expect(text).not.toMatch(/TypeError|hunter2|at .*\.ts/);
     const line = server.log.lines.find(
@@ -113,7 +135,7 @@ describe('error mapping (HTTP-5)', () => {
   });
 });
 
-describe('request parsing errors (HTTP-2, HTTP-5)', () => {
+describe('request parsing errors', () => {
   const body = { name: 'n', tags: ['a'] };
 
   it('a valid request passes, coerced', async () => {
@@ -273,5 +295,177 @@ describe('request parsing errors (HTTP-2, HTTP-5)', () => {
     const response = await server.fetch('/items/7', { method: 'GET' });
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('POST');
+  });
+});
+
+// Misuse of Libretto in server code is the server's fault, never the client's: whatever
+// path it takes out of a handler, it is answered as a logged 500 carrying the request id.
+
+const Note = model('note', { text: z.string() });
+const Notes = token<RepositoryOf<typeof Note>>('Notes');
+const Broken = token<string>('Broken');
+const BrokenLater = token<string>('BrokenLater');
+
+const misuse = () =>
+  new UsageError('Repository: options.pageSzie unknown option', {
+    code: 'INVALID_OPTION',
+    details: [{ path: 'pageSzie', message: 'unknown option' }],
+  });
+
+const misuseServer = await startHttp(
+  [
+    route.get('/handler', {}, () => {
+      throw misuse();
+    }),
+    route.get('/async-handler', {}, async () => {
+      await Promise.resolve();
+      throw misuse();
+    }),
+    route.get('/factory', { inject: { broken: Broken } }, ({ broken }) => broken),
+    route.get('/async-factory', { inject: { broken: BrokenLater } }, ({ broken }) => broken),
+    route.get('/repository', { inject: { notes: Notes } }, ({ notes }) =>
+      // A field name the model lacks, as server code could build it from a sort parameter.
+      notes.count({ nope: 'x' } as never),
+    ),
+    route.get(
+      '/response',
+      { response: z.object({ id: z.number() }) },
+      () => ({ id: 'x' }) as never,
+    ),
+    route.get('/library-error', {}, () => {
+      throw new LibrettoError('Cannot resolve Clock: the scope is closed', {
+        code: 'DI_SCOPE_CLOSED',
+      });
+    }),
+    route.get('/invalid-operation', {}, () => {
+      throw new InvalidOperationError('The order is already shipped', {
+        details: [{ order: 7 }],
+      });
+    }),
+    route.post('/validation', {}, () => {
+      throw new ValidationError('email: already taken', { details: [{ path: 'email' }] });
+    }),
+  ],
+  {
+    http: { validateResponses: true },
+    services: [new PostgresService()],
+    app: {
+      providers: [
+        provideRepository(Notes, Note),
+        provide(Broken, {
+          use: () => {
+            throw misuse();
+          },
+          lifetime: 'request',
+        }),
+        provide(BrokenLater, {
+          use: async () => {
+            await Promise.resolve();
+            throw misuse();
+          },
+          lifetime: 'request',
+        }),
+      ],
+    },
+  },
+);
+afterAll(() => misuseServer.stop());
+
+async function expectLogged500(path: string, id: string, code: string, message: RegExp) {
+  const response = await misuseServer.fetch(path, { headers: { 'x-request-id': id } });
+  expect(response.status).toBe(500);
+  expect(response.headers.get('x-request-id')).toBe(id);
+  const text = await response.text();
+  expect(JSON.parse(text)).toEqual({
+    success: false,
+    data: null,
+    error: {
+      message: 'Internal server error',
+      code: 'INTERNAL_SERVER_ERROR',
+      details: [],
+      requestId: id,
+    },
+  });
+  // The client learns nothing of the mistake; the log says what it was.
+  expect(text).not.toMatch(message);
+  const lines = misuseServer.log.lines.filter((l) => l.msg === 'request failed' && l.reqId === id);
+  expect(lines).toHaveLength(1);
+  const line = lines[0] as { level: number; code: unknown; err: { message: string } };
+  expect(line.level).toBe(50);
+  expect(line.code).toBe(code);
+  expect(line.err.message).toMatch(message);
+}
+
+describe('a UsageError is a logged 500 with the request id', () => {
+  it('thrown by a handler', () =>
+    expectLogged500('/handler', 'usage-1', 'INVALID_OPTION', /pageSzie unknown option/));
+
+  it('thrown by an async handler', () =>
+    expectLogged500('/async-handler', 'usage-2', 'INVALID_OPTION', /pageSzie unknown option/));
+
+  it('thrown by a request-scoped factory', () =>
+    expectLogged500('/factory', 'usage-3', 'INVALID_OPTION', /pageSzie unknown option/));
+
+  it('rejected by an async request-scoped factory', () =>
+    expectLogged500('/async-factory', 'usage-4', 'INVALID_OPTION', /pageSzie unknown option/));
+
+  // A where-clause field the model lacks is server code's mistake: libretto/data throws a
+  // UsageError for it (the first expectation fails loudly if it ever does not).
+  it('thrown by a repository call inside a handler', async () => {
+    const error = await (await misuseServer.app.container.get(Notes))
+      .count({ nope: 'x' } as never)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    await expectLogged500('/repository', 'usage-5', (error as UsageError).code, /nope/);
+  });
+
+  it('a result that does not match the response schema', () =>
+    expectLogged500('/response', 'usage-6', 'RESPONSE_SCHEMA_MISMATCH', /GET \/response/));
+});
+
+describe('the client is told only what is its own concern', () => {
+  it('any LibrettoError outside the DDD classes is a logged 500', () =>
+    expectLogged500('/library-error', 'lib-1', 'DI_SCOPE_CLOSED', /scope is closed/));
+
+  it("an InvalidOperationError is the application's own 409, not logged", async () => {
+    const response = await misuseServer.json('/invalid-operation', {
+      headers: { 'x-request-id': 'conflict-1' },
+    });
+    expect(response.status).toBe(409);
+    expect(response.body).toEqual({
+      success: false,
+      data: null,
+      error: {
+        message: 'The order is already shipped',
+        code: 'CONFLICT',
+        details: [{ order: 7 }],
+      },
+    });
+    expect(
+      misuseServer.log.lines.filter((l) => l.reqId === 'conflict-1' && l.level === 50),
+    ).toEqual([]);
+  });
+
+  it('a ValidationError stays a 422', async () => {
+    const response = await misuseServer.json('/validation', { method: 'POST' });
+    expect(response.status).toBe(422);
+    expect(response.body.error).toEqual({
+      message: 'email: already taken',
+      code: 'UNPROCESSABLE_ENTITY',
+      details: [{ path: 'email' }],
+    });
+  });
+});
+
+describe('HttpService misuse', () => {
+  it('reading settings before start or url while not listening is a UsageError with its code', async () => {
+    const http = new HttpService({ port: 0 });
+    expect(() => http.settings).toThrow(UsageError);
+    expect(() => http.settings).toThrow(
+      expect.objectContaining({ code: 'HTTP_SERVICE_NOT_STARTED' }),
+    );
+    expect(() => http.url).toThrow(expect.objectContaining({ code: 'HTTP_SERVICE_NOT_LISTENING' }));
+    expect(misuseServer.http.settings.port).toBe(0);
+    expect(misuseServer.http.url).toBe(misuseServer.url);
   });
 });

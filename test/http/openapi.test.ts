@@ -53,7 +53,7 @@ const server = await startHttp(routes, {
 });
 afterAll(() => server.stop());
 
-describe('OpenAPI document (HTTP-6)', () => {
+describe('OpenAPI document', () => {
   it('passes a real OpenAPI 3.1 validator', async () => {
     const result = await new Validator().validate(
       structuredClone(server.http.openapi) as unknown as Parameters<Validator['validate']>[0],

@@ -10,7 +10,7 @@ class Database extends Service {
   }
 }
 
-describe('health and readiness (HTTP-9)', () => {
+describe('health and readiness', () => {
   it('/health answers while the process lives; /ready reflects every service', async () => {
     const db = new Database('Database');
     const s = await startHttp([], { services: [db] });

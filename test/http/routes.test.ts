@@ -93,7 +93,7 @@ const server = await startHttp(
 );
 afterAll(() => server.stop());
 
-describe('coercion of path, query and headers (HTTP-2)', () => {
+describe('coercion of path, query and headers', () => {
   it('turns query strings into numbers, booleans and arrays', async () => {
     const { status, body } = await server.json(
       '/coerce?n=42.5&flag=true&tags=a&ids=1&ids=2&big=9007199254740993&word=123',
@@ -144,7 +144,7 @@ describe('coercion of path, query and headers (HTTP-2)', () => {
   });
 });
 
-describe('responses (HTTP-4)', () => {
+describe('responses', () => {
   it('wraps returned data in the envelope', async () => {
     const response = await server.fetch('/plain');
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
@@ -187,7 +187,7 @@ describe('responses (HTTP-4)', () => {
   });
 });
 
-describe('dependency injection per request (HTTP-3)', () => {
+describe('dependency injection per request', () => {
   it('injects app- and request-scoped dependencies and the HTTP request itself', async () => {
     const { body } = await server.json('/inject', { headers: { 'x-user': 'ada' } });
     expect(body.data).toMatchObject({ at: 'noon', user: 'ada' });
@@ -216,7 +216,7 @@ describe('dependency injection per request (HTTP-3)', () => {
   });
 });
 
-describe('request id (HTTP-9)', () => {
+describe('request id', () => {
   it('generates a distinct one per request and echoes it', async () => {
     const ids = new Set<string | null>();
     for (let i = 0; i < 20; i++)
@@ -287,10 +287,10 @@ describe('request id (HTTP-9)', () => {
 });
 
 describe('bad arguments to the HTTP API', () => {
-  it('answers each with a ValidationError naming the argument', async () => {
-    const { ValidationError } = await import('libretto');
+  it('answers each with a UsageError naming the argument', async () => {
+    const { UsageError } = await import('libretto');
     const { HttpError } = await import('libretto/http');
-    expect(() => route.get('users' as '/users', {}, () => null)).toThrow(ValidationError);
+    expect(() => route.get('users' as '/users', {}, () => null)).toThrow(UsageError);
     expect(() => route.get('users' as '/users', {}, () => null)).toThrow(
       'route.get: path must start with "/"',
     );
@@ -301,7 +301,7 @@ describe('bad arguments to the HTTP API', () => {
         () => null,
       ),
     ).toThrow("route GET /x: inject.params clashes with the context's own field");
-    expect(() => new HttpError(200, 'OK', 'not an error')).toThrow(
+    expect(() => new HttpError(200, 'BAD_REQUEST', 'not an error')).toThrow(
       'HttpError: status 200 is not an error status',
     );
     expect(() => withStatus(404, 'x')).toThrow('withStatus: status 404 is not a success status');

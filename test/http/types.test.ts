@@ -1,5 +1,6 @@
-import { token } from 'libretto';
-import { created, route } from 'libretto/http';
+import type { FastifyRequest } from 'fastify';
+import { type ErrorCode, type Resolved, token } from 'libretto';
+import { created, HttpError, type HttpRequest, route } from 'libretto/http';
 import { describe, expectTypeOf, it } from 'vitest';
 import * as z from 'zod';
 
@@ -11,7 +12,7 @@ class Users {
 }
 const Clock = token<() => Date>('Clock');
 
-describe('route types (HTTP-1)', () => {
+describe('route types', () => {
   it('types the handler context from the schemas and injections', () => {
     route.get(
       '/users/:id',
@@ -70,6 +71,23 @@ describe('route types (HTTP-1)', () => {
           // @ts-expect-error only the path's own parameters exist
           params.y,
       );
+    };
+    expectTypeOf(mistakes).toBeFunction();
+  });
+});
+
+describe('names of http values', () => {
+  it('HttpRequest names both the token and the type of what it resolves to', () => {
+    expectTypeOf<HttpRequest>().toEqualTypeOf<FastifyRequest>();
+    expectTypeOf<Resolved<typeof HttpRequest>>().toEqualTypeOf<HttpRequest>();
+  });
+
+  it('HttpError takes a catalogued code, so a misspelt one fails to compile', () => {
+    const error = new HttpError(405, 'METHOD_NOT_ALLOWED', 'no');
+    expectTypeOf(error.code).toEqualTypeOf<ErrorCode>();
+    const mistakes = () => {
+      // @ts-expect-error not a code of the catalogue (nor one the app added to ErrorCodes)
+      new HttpError(429, 'RATE_LIMITD', 'Slow down');
     };
     expectTypeOf(mistakes).toBeFunction();
   });

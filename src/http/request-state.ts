@@ -5,28 +5,30 @@ import { type Supply, supply } from '../di/provider.js';
 import { CLOSED, type Scope } from '../di/scope.js';
 import { HttpRequest } from './http-request.js';
 
-/** What a handler context needs from its service: opening scopes, and a log for failures. */
+/** What a request's state needs from its service: opening scopes, and a log for failures. */
 export interface ScopeOpener {
   createScope(...supplies: Supply[]): Scope;
   readonly log: Logger;
 }
 
-const CONTEXT = Symbol('libretto.handlerContext');
-type TrackedResponse = ServerResponse & { [CONTEXT]?: HandlerContext | undefined };
+const STATE = Symbol('libretto.requestState');
+type TrackedResponse = ServerResponse & { [STATE]?: RequestState | undefined };
 
 /** Closes the request scope once the response is done or the client went away. */
 function closeRequestScope(this: TrackedResponse): void {
-  const context = this[CONTEXT];
-  this[CONTEXT] = undefined;
-  context?.closeScope();
+  const state = this[STATE];
+  this[STATE] = undefined;
+  state?.closeScope();
 }
 
 /**
- * The argument of a route handler: validated inputs, the raw request and reply, injected
- * dependencies (set by name), and the request's DI scope, opened on first use. A class, not
- * an object literal, so every request shares one shape and no closures are allocated.
+ * The state of one request while its route runs: the request and reply, the validated
+ * inputs, the injected dependencies (set on it by name), and the request's DI scope, opened
+ * on first use and closed once the response is done. The handler receives it as its
+ * `HandlerContext` argument. A class, not an object literal, so every request shares
+ * one shape and no closures are allocated.
  */
-export class HandlerContext {
+export class RequestState {
   params: unknown = undefined;
   query: unknown = undefined;
   body: unknown = undefined;
@@ -68,7 +70,7 @@ export class HandlerContext {
 
   #closeOnResponseEnd(): void {
     const raw = this.reply.raw as TrackedResponse;
-    raw[CONTEXT] = this;
+    raw[STATE] = this;
     raw.on('close', closeRequestScope);
   }
 
