@@ -102,12 +102,13 @@ export class ReadStatements {
 
   async contains(id: unknown, options: ReadOptions): Promise<boolean> {
     const statement = options.includeDeleted === true ? this.#exists : this.#existsLive;
-    const found = await fetchValue<boolean>(
+    const found = await fetchValue<boolean | number>(
       this.#source(options),
       statement,
       this.keyValues(id, 'id'),
     );
-    return found === true;
+    // A boolean on PostgreSQL; 1 or 0 where booleans are numbers (MySQL).
+    return found === true || found === 1;
   }
 
   /** The entities with these ids that exist, in no particular order. */

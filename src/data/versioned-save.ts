@@ -103,11 +103,15 @@ export class VersionedSave {
   ): Promise<Entity> {
     const { entityId, version } = record;
     this.#probe ??= this.#dialect.versionProbe(this.#model);
-    const probe = await fetchRow<{ stored: string | null; gone: boolean }>(this.#db, this.#probe, [
-      entityId,
-    ]);
+    const probe = await fetchRow<{ stored: string | null; gone: boolean | number }>(
+      this.#db,
+      this.#probe,
+      [entityId],
+    );
     const stored = probe?.stored ?? null;
-    if (stored === null && probe?.gone !== true) return this.insert(record, now, by);
+    // `gone` is a boolean on PostgreSQL; 1 or 0 where booleans are numbers (MySQL).
+    const gone = probe?.gone === true || probe?.gone === 1;
+    if (stored === null && !gone) return this.insert(record, now, by);
     const previous = record.previousVersion;
     if (stored !== null && stored === previous && this.#update !== undefined) {
       // Rotated by prepareForSave: the stored version is the one it was prepared from.

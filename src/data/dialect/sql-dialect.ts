@@ -133,7 +133,7 @@ export interface SqlDialect {
   // ——— reads ———
   /** The row with this key (args: key values); `live` skips deleted rows. */
   selectByKey(model: TableModel, live: boolean): SqlStatement;
-  /** One boolean value: whether a row has this key (args: key values). */
+  /** One value, true (or 1): whether a row has this key (args: key values). */
   existsByKey(model: TableModel, live: boolean): SqlStatement;
   /** The rows a query matches; appends the query's arguments to `args`. */
   select(model: TableModel, query: ReadQuery, args: unknown[]): string;
@@ -170,7 +170,7 @@ export interface SqlDialect {
   versionedUpdate(model: TableModel): SqlStatement;
   /**
    * Why a versioned update wrote nothing (args: entity id): a row `{ stored, gone }`, the
-   * stored version as text or null, and whether the audit table holds versions of it.
+   * stored version as text or null, and whether (true or 1) the audit table holds versions of it.
    */
   versionProbe(model: TableModel): SqlStatement;
   /** Sets `deletedAt` (and `updatedAt`) of a live row (args: key values, now); the row as read. */
