@@ -151,10 +151,21 @@ function contender(name: string, make: Maker, callers = CALLERS): RoundContender
   };
 }
 
-/** Saves rotate over a slice of entities per contender, so no two callers share one. */
-function owned(slice: number): () => number {
+/** Entities being saved: a picker skips them, so no two callers ever save the same one. */
+const busy = new Set<string>();
+
+/** Saves rotate over a slice of entities per contender, skipping any being saved. */
+function owned(slice: number): () => string {
   let turn = 0;
-  return () => slice * 1000 + (turn++ % 1000);
+  return () => {
+    for (;;) {
+      const id = ids[slice * 1000 + (turn++ % 1000)] as string;
+      if (!busy.has(id)) {
+        busy.add(id);
+        return id;
+      }
+    }
+  };
 }
 
 const results: { title: string; rows: [string, Result][] }[] = [];
@@ -205,89 +216,92 @@ try {
   const latest = new Map<string, Person>(seeded.map((p) => [p.entityId, p]));
   const savesOf = (slice: number) => {
     const pick = owned(slice);
-    return () => {
-      const p = latest.get(ids[pick()] as string) as Person;
-      return p;
+    // Saves the picked entity's latest version with `save`, then frees it.
+    return async (save: (p: Person) => Promise<Person>) => {
+      const p = latest.get(pick()) as Person;
+      try {
+        latest.set(p.entityId, await save(p));
+      } finally {
+        busy.delete(p.entityId);
+      }
     };
   };
   await section('versioned save (+ audit row)', [
     contender('libretto repository.save', ({ libretto }) => {
       const people = repository(Person, libretto);
-      const pick = savesOf(0);
+      const saving = savesOf(0);
       return {
-        op: async () => {
-          const p = pick();
-          latest.set(p.entityId, await people.save({ ...p, age: ((p.age ?? 0) + 1) % 100 }));
-        },
+        op: () => saving((p) => people.save({ ...p, age: ((p.age ?? 0) + 1) % 100 })),
       };
     }),
     contender('hand-written SQL, pg named', ({ pool }) => {
-      const pick = savesOf(1);
+      const saving = savesOf(1);
       return {
-        op: async () => {
-          const p = pick();
-          const version = randomUUID();
-          const changedOn = new Date();
-          const { rowCount } = await pool.query({
-            name: 'save_person',
-            text: SAVE_BY_HAND,
-            values: [
-              p.entityId,
-              p.version,
+        op: () =>
+          saving(async (p) => {
+            const version = randomUUID();
+            const changedOn = new Date();
+            const { rowCount } = await pool.query({
+              name: 'save_person',
+              text: SAVE_BY_HAND,
+              values: [
+                p.entityId,
+                p.version,
+                version,
+                changedOn,
+                null,
+                p.firstName,
+                p.lastName,
+                p.email,
+                ((p.age ?? 0) + 1) % 100,
+              ],
+            });
+            if (rowCount !== 1) throw new Error('conflict');
+            return {
+              ...p,
+              previousVersion: p.version,
               version,
               changedOn,
-              null,
-              p.firstName,
-              p.lastName,
-              p.email,
-              ((p.age ?? 0) + 1) % 100,
-            ],
-          });
-          if (rowCount !== 1) throw new Error('conflict');
-          latest.set(p.entityId, {
-            ...p,
-            previousVersion: p.version,
-            version,
-            changedOn,
-            age: ((p.age ?? 0) + 1) % 100,
-          });
-        },
+              age: ((p.age ?? 0) + 1) % 100,
+            };
+          }),
       };
     }),
     contender('drizzle (transaction)', ({ orm }) => {
-      const pick = savesOf(2);
+      const saving = savesOf(2);
       return {
-        op: async () => {
-          const p = pick();
-          const version = randomUUID();
-          const changedOn = new Date();
-          await orm.transaction(async (tx) => {
-            const [current] = await tx
-              .select()
-              .from(person)
-              .where(eq(person.entityId, p.entityId))
-              .for('update');
-            if (current === undefined || current.version !== p.version) throw new Error('conflict');
-            await tx.insert(personAudit).values(current);
-            await tx
-              .update(person)
-              .set({
-                version,
-                previousVersion: p.version,
-                changedOn,
-                changedById: null,
-                age: ((p.age ?? 0) + 1) % 100,
-              })
-              .where(and(eq(person.entityId, p.entityId), eq(person.version, p.version)));
-          });
-          latest.set(p.entityId, {
-            ...p,
-            previousVersion: p.version,
-            version,
-            changedOn,
-            age: ((p.age ?? 0) + 1) % 100,
-          });
-        },
+        op: () =>
+          saving(async (p) => {
+            const version = randomUUID();
+            const changedOn = new Date();
+            await orm.transaction(async (tx) => {
+              const [current] = await tx
+                .select()
+                .from(person)
+                .where(eq(person.entityId, p.entityId))
+                .for('update');
+              if (current === undefined || current.version !== p.version)
+                throw new Error('conflict');
+              await tx.insert(personAudit).values(current);
+              await tx
+                .update(person)
+                .set({
+                  version,
+                  previousVersion: p.version,
+                  changedOn,
+                  changedById: null,
+                  age: ((p.age ?? 0) + 1) % 100,
+                })
+                .where(and(eq(person.entityId, p.entityId), eq(person.version, p.version)));
+            });
+            return {
+              ...p,
+              previousVersion: p.version,
+              version,
+              changedOn,
+              age: ((p.age ?? 0) + 1) % 100,
+            };
+          }),
       };
     }),
   ]);

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ValidationError } from '../errors/domain-errors.js';
+import { defOf, unwrap } from '../internal/zod-introspection.js';
 
 /** How a field is stored and serialized, derived from its zod schema. */
 export type FieldKind =
@@ -23,10 +24,26 @@ export interface NestedModel {
   fromDict(dict: unknown, path?: string): object;
 }
 
-/** One field: its column type, whether it may be null, and its conversions. */
+/**
+ * What a column holds, whatever the database: a dialect maps each to its own SQL type
+ * (`timestamp` is `timestamptz` on PostgreSQL, `datetime(6)` on MySQL).
+ */
+export type StorageType =
+  | 'text'
+  | 'uuid'
+  | 'integer'
+  | 'bigint'
+  | 'double'
+  | 'numeric'
+  | 'boolean'
+  | 'timestamp'
+  | 'json';
+
+/** One field: what its column holds, whether it may be null, and its conversions. */
 export interface FieldCodec {
   readonly kind: FieldKind;
-  readonly sqlType: string;
+  /** What the column holds (a numeric enum an integer, a nested model JSON). */
+  readonly storage: StorageType;
   /** The column accepts NULL: the field is optional or nullable. */
   readonly nullable: boolean;
   /** What a NULL column becomes: null for a nullable field, absent for an optional one. */
@@ -38,53 +55,39 @@ export interface FieldCodec {
   readonly enumValues: ReadonlyMap<string, unknown> | undefined;
 }
 
-const SQL_TYPES: Record<FieldKind, string> = {
+const STORAGE: Record<FieldKind, StorageType> = {
   text: 'text',
   uuid: 'uuid',
   integer: 'integer',
   'bigint-number': 'bigint',
-  double: 'double precision',
+  double: 'double',
   bigint: 'numeric',
   boolean: 'boolean',
-  timestamp: 'timestamptz',
+  timestamp: 'timestamp',
   enum: 'text',
-  json: 'jsonb',
-  model: 'jsonb',
-  'model-list': 'jsonb',
+  json: 'json',
+  model: 'json',
+  'model-list': 'json',
 };
 
-const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch']);
-
 /** Nested models known by their schema: `Address.schema` used as a field is a nested model. */
-export const nestedModels = new WeakMap<z.ZodType, NestedModel>();
+export const nestedModels = new WeakMap<z.core.$ZodType, NestedModel>();
 
-interface Def {
-  type: string;
-  innerType?: z.ZodType;
-  element?: z.ZodType;
-  entries?: Record<string, unknown>;
-  format?: string;
-}
-
-const defOf = (schema: z.ZodType): Def => schema._zod.def as unknown as Def;
-
-/** What a field's zod schema becomes in a table and in a dict. */
-export function fieldCodec(schema: z.ZodType): FieldCodec {
-  let optional = false;
-  let nullable = false;
-  let inner = schema;
-  for (let def = defOf(inner); WRAPPERS.has(def.type); def = defOf(inner)) {
-    if (def.type === 'optional') optional = true;
-    if (def.type === 'nullable') nullable = true;
-    inner = def.innerType as z.ZodType;
-  }
+/**
+ * What a field's zod schema becomes in a table and in a dict. The kind is that of the value
+ * the field holds once parsed: a `.transform()` field is what it transforms from (zod cannot
+ * tell the type a function returns), a `.pipe()` field what its output schema reads.
+ */
+export function fieldCodec(schema: z.core.$ZodType): FieldCodec {
+  const { core: inner, optional, nullable } = unwrap(schema, 'output');
   const def = defOf(inner);
+  const element = def.element as z.core.$ZodType | undefined;
   const nested = nestedModels.get(inner);
   let kind: FieldKind;
   let enumNames: Map<unknown, string> | undefined;
   let enumValues: Map<string, unknown> | undefined;
   if (nested !== undefined) kind = 'model';
-  else if (def.type === 'array' && nestedModels.has(def.element as z.ZodType)) {
+  else if (def.type === 'array' && element !== undefined && nestedModels.has(element)) {
     kind = 'model-list';
   } else if (def.type === 'string') {
     kind = (inner as z.ZodString).format === 'uuid' ? 'uuid' : 'text';
@@ -96,26 +99,25 @@ export function fieldCodec(schema: z.ZodType): FieldCodec {
   else if (def.type === 'date') kind = 'timestamp';
   else if (def.type === 'enum') {
     kind = 'enum';
-    const entries = Object.entries(def.entries ?? {});
+    const entries = Object.entries((def.entries ?? {}) as Record<string, unknown>);
     if (entries.some(([, v]) => typeof v === 'number')) {
       enumNames = new Map(entries.map(([k, v]) => [v, k]));
       enumValues = new Map(entries.map(([k, v]) => [k, v]));
     }
   } else kind = 'json';
-  const element = kind === 'model-list' ? nestedModels.get(def.element as z.ZodType) : nested;
   // A numeric enum is stored as a number; one mixing numbers and strings as JSON.
-  const sqlType =
+  const storage: StorageType =
     enumNames === undefined
-      ? SQL_TYPES[kind]
+      ? STORAGE[kind]
       : [...enumNames.keys()].every((v) => typeof v === 'number')
         ? 'integer'
-        : 'jsonb';
+        : 'json';
   return {
     kind,
-    sqlType,
+    storage,
     nullable: optional || nullable,
     nullValue: nullable ? null : undefined,
-    nested: element,
+    nested: kind === 'model-list' && element !== undefined ? nestedModels.get(element) : nested,
     enumNames,
     enumValues,
   };
@@ -173,7 +175,7 @@ export function toColumnValue(codec: FieldCodec, value: unknown): unknown {
       // Always as text: `pg` would turn a JS array into a PostgreSQL array, not JSON.
       return JSON.stringify(value);
     case 'enum':
-      return codec.sqlType === 'jsonb' ? JSON.stringify(value) : value;
+      return codec.storage === 'json' ? JSON.stringify(value) : value;
     case 'model':
     case 'model-list':
       return JSON.stringify(toDictValue(codec, value));
@@ -222,6 +224,7 @@ function parseTimestamp(value: string, path: string): Date {
   const date = new Date(value);
   if (!ISO.test(value) || Number.isNaN(date.getTime())) {
     throw new ValidationError(`${path}: not an ISO 8601 date-time`, {
+      code: 'INVALID_DATE',
       details: [{ path, message: 'expected an ISO 8601 date-time' }],
     });
   }

@@ -1,4 +1,14 @@
-export type { FieldKind } from './field-codec.js';
+export { escapeLike } from './dialect/postgres-conditions.js';
+export { PostgresDialect, postgresDialect } from './dialect/postgres-dialect.js';
+export type {
+  Comparison,
+  Predicate,
+  ReadQuery,
+  SortItem,
+  SqlDialect,
+  SqlStatement,
+} from './dialect/sql-dialect.js';
+export type { FieldKind, StorageType } from './field-codec.js';
 export { type DomainMapping, MappedRepository, mappedRepository } from './mapped-repository.js';
 export {
   type ColumnRole,
@@ -19,7 +29,13 @@ export type {
   VersionFields,
 } from './model-types.js';
 export { provideRepository, type RepositoryOf } from './provide-repository.js';
-export { belongsTo, hasMany, manyToMany, type Relation } from './relation.js';
+export {
+  belongsTo,
+  hasMany,
+  type ManyToManyRelation,
+  manyToMany,
+  type Relation,
+} from './relation.js';
 export {
   type ManyOptions,
   type Page,
@@ -30,5 +46,10 @@ export {
   type SaveOptions,
   type SearchOptions,
 } from './repository.js';
-export { type RegisteredTable, SchemaRegistry, tableDdl } from './schema-registry.js';
-export { type Condition, escapeLike, type SortKey, type Where } from './where-clause.js';
+export {
+  type RegisteredTable,
+  SchemaRegistry,
+  type SchemaRegistryOptions,
+  tableDdl,
+} from './schema-registry.js';
+export type { Condition, SortKey, Where } from './where-clause.js';

@@ -12,7 +12,7 @@ import {
 } from './repository.js';
 import type { Where } from './where-clause.js';
 
-/** How a domain object and its row entity convert into each other (SPEC MOD-5). */
+/** How a domain object and its row entity convert into each other. */
 export interface DomainMapping<D, E> {
   toDomain(entity: E): D;
   fromDomain(domain: D): E;
@@ -104,7 +104,7 @@ export class MappedRepository<
   }
 }
 
-/** A repository of domain objects mapped to a model's rows (SPEC MOD-5). */
+/** A repository of domain objects mapped to a model's rows. */
 export function mappedRepository<D, N extends string, F extends Fields, O extends ModelOptions<F>>(
   model: Model<N, F, O>,
   db: DatabaseAdapter,

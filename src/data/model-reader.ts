@@ -1,48 +1,19 @@
+import { readColumns } from './dialect/sql-dialect.js';
 import { fromColumnValue, needsColumnConversion } from './field-codec.js';
 import type { ModelColumn, TableModel } from './model.js';
-import { quote } from './sql-names.js';
 
 /**
- * How rows of a model's table are read: the select list (columns renamed to properties, so
- * rows come back shaped as entities), the condition that skips deleted rows, and the
- * conversion of the few columns that need one.
+ * How rows of a model's table become entities: rows come back keyed by property (the
+ * dialect's select list renames the columns), so only the few columns that need a
+ * conversion (bigint, nested models, optional fields, the extra fields) are touched.
  */
 export class ModelReader {
-  /** `"first_name" AS "firstName", …` */
-  readonly select: string;
-  /** `"active"`, `"deleted_at" IS NULL`, or '' (nothing is ever deleted softly). */
-  readonly live: string;
   readonly #converted: readonly ModelColumn[];
-  readonly #columns: readonly ModelColumn[];
 
   constructor(readonly model: TableModel) {
-    this.#columns = model.columns.filter((c) => c.role !== 'computed');
-    this.select = this.selectFrom(undefined);
-    this.live = model.flags.versioned
-      ? '"active"'
-      : model.flags.softDelete
-        ? '"deleted_at" IS NULL'
-        : '';
-    this.#converted = this.#columns.filter(
+    this.#converted = readColumns(model).filter(
       (c) => needsColumnConversion(c.codec) || c.role === 'extra',
     );
-  }
-
-  /** The select list with every column qualified by a table alias. */
-  selectFrom(alias: string | undefined): string {
-    const prefix = alias === undefined ? '' : `${quote(alias)}.`;
-    return this.#columns
-      .map((c) =>
-        c.column === c.property && alias === undefined
-          ? quote(c.column)
-          : `${prefix}${quote(c.column)} AS ${quote(c.property)}`,
-      )
-      .join(', ');
-  }
-
-  /** The live condition on an aliased table. */
-  liveFrom(alias: string): string {
-    return this.live === '' ? '' : `${quote(alias)}.${this.live}`;
   }
 
   /** A row (already keyed by property) as an entity; converts in place. */

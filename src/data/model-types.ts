@@ -3,7 +3,7 @@ import type { z } from 'zod';
 /** A model's own fields: zod schemas by property name. */
 export type Fields = Readonly<Record<string, z.ZodType>>;
 
-/** The "Big 6" of a versioned model (SPEC MOD-2). */
+/** The "Big 6" of a versioned model. */
 export interface VersionFields {
   entityId: string;
   /** This version's id; a new one on every save. */
@@ -17,13 +17,13 @@ export interface VersionFields {
   active: boolean;
 }
 
-/** Base-entity timestamps (SPEC MOD-4). */
+/** Base-entity timestamps. */
 export interface TimestampFields {
   createdAt: Date;
   updatedAt: Date;
 }
 
-/** Soft delete of an unversioned model (SPEC MOD-4): set instead of removing the row. */
+/** Soft delete of an unversioned model: set instead of removing the row. */
 export interface SoftDeleteFields {
   deletedAt: Date | null;
 }
@@ -53,7 +53,7 @@ export interface ModelOptions<F extends Fields> {
   readonly aliases?: { readonly [K in keyof F]?: string };
   /** Values derived from the fields: in `toDict` by default, in the table only with `saveComputed`. */
   readonly computed?: Readonly<Record<string, Compute<z.output<z.ZodObject<F>>>>>;
-  /** Store computed values in columns of their own (SPEC REPO-9 saveCalculatedFields). */
+  /** Store computed values in columns of their own. */
   readonly saveComputed?: boolean;
 }
 

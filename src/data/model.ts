@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from '../errors/domain-errors.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
+import { UsageError } from '../errors/usage-error.js';
 import {
   type FieldCodec,
   fieldCodec,
@@ -115,7 +116,7 @@ function baseFields(options: ModelOptions<Fields>): BaseField[] {
 }
 
 /**
- * A model (SPEC MOD-1..5): its fields as zod schemas, the base fields its options add, the
+ * A model: its fields as zod schemas, the base fields its options add, the
  * table that holds it, and conversions to and from plain objects. Entities are plain data of
  * type `model.Infer<typeof M>`; the model is what knows about them.
  */
@@ -261,12 +262,13 @@ export class Model<
   }
 
   /**
-   * The next version of a versioned entity (SPEC MOD-2): previousVersion takes the current
-   * version, version a new id, changedOn now, changedById the given id. A new object.
+   * The next version of a versioned entity: previousVersion takes the current
+   * version, version a new id, changedOn now, changedById the given id. A new object. UsageError
+   * `MODEL_NOT_VERSIONED` on a model that is not versioned.
    */
   prepareForSave(entity: EntityOf<F, O>, changedById: string | null = null): EntityOf<F, O> {
     if (this.options.versioned !== true) {
-      throw new ValidationError(`${this.name} is not versioned`);
+      throw new UsageError(`${this.name} is not versioned`, { code: 'MODEL_NOT_VERSIONED' });
     }
     const current = entity as unknown as { version: string };
     return {
@@ -286,7 +288,7 @@ export class Model<
   }
 
   /**
-   * A plain, JSON-friendly object (SPEC MOD-3): dates as ISO strings, numeric enums by name,
+   * A plain, JSON-friendly object: dates as ISO strings, numeric enums by name,
    * nested models as objects, aliases as keys, extra fields at the top level, computed values
    * unless `computed: false` (one that throws is left out).
    */
@@ -375,7 +377,7 @@ function parse(schema: z.ZodType, value: unknown, where: string): unknown {
 }
 
 /**
- * Defines a model (SPEC MOD-1..4): a name (the table's, unless `table` says otherwise), its
+ * Defines a model: a name (the table's, unless `table` says otherwise), its
  * fields as zod schemas, and options. Its entity type is `model.Infer<typeof M>`.
  *
  * @example

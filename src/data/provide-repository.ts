@@ -10,7 +10,7 @@ export type RepositoryOf<M> =
   M extends Model<infer N, infer F, infer O> ? Repository<N, F, O> : never;
 
 /**
- * Provides a model's repository over the application's `Database` (SPEC REPO-9), app-scoped:
+ * Provides a model's repository over the application's `Database`, app-scoped:
  * it joins whatever transaction is open when it is used.
  *
  * @example

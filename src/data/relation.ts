@@ -2,7 +2,7 @@ import { invalidOption } from '../errors/invalid-option.js';
 import type { ModelColumn, TableModel } from './model.js';
 
 /**
- * A named link from one model to another (SPEC REPO-8):
+ * A named link from one model to another:
  * - `belongsTo`: this model's field holds the other's key (`person.organizationId`);
  * - `hasMany`: the other model's field holds this one's key (organization → its people);
  * - `manyToMany`: pairs of keys in an association table, readable from both sides.
@@ -35,6 +35,9 @@ export type Relation =
       readonly targetColumn: string;
     };
 
+/** A many-to-many relation: its association table and key columns. */
+export type ManyToManyRelation = Extract<Relation, { readonly kind: 'manyToMany' }>;
+
 const NAME = /^[A-Za-z][A-Za-z0-9]{0,62}$/;
 const TABLE = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -59,11 +62,11 @@ function foreignKeyOf(model: TableModel, field: string, key: ModelColumn): Model
   if (column === undefined || column.role !== 'field') {
     return invalidOption('relation', 'foreignKey', `"${field}" is not a field of ${model.name}`);
   }
-  if (column.codec.sqlType !== key.codec.sqlType) {
+  if (column.codec.storage !== key.codec.storage) {
     invalidOption(
       'relation',
       'foreignKey',
-      `${model.name}.${field} is ${column.codec.sqlType}, the key it refers to ${key.codec.sqlType}`,
+      `${model.name}.${field} is ${column.codec.storage}, the key it refers to ${key.codec.storage}`,
     );
   }
   return column;

@@ -1,8 +1,12 @@
-import { InvalidOperationError } from '../errors/application-errors.js';
+import { rejectUnknownKeys } from '../errors/invalid-option.js';
+import { UsageError } from '../errors/usage-error.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
-import type { ModelColumn, TableModel } from './model.js';
+import { postgresDialect } from './dialect/postgres-dialect.js';
+import type { SqlDialect } from './dialect/sql-dialect.js';
+import type { TableModel } from './model.js';
 import { checkRelation, type Relation } from './relation.js';
-import { quote } from './sql-names.js';
+
+const OPTION_KEYS = new Set(['relations', 'dialect']);
 
 /** A table the registry knows: a model's, or its audit table. */
 export interface RegisteredTable {
@@ -11,40 +15,26 @@ export interface RegisteredTable {
   readonly audit: boolean;
 }
 
-function columnLine(c: ModelColumn, audit: boolean): string {
-  const notNull = c.codec.nullable || c.role === 'computed' ? '' : ' NOT NULL';
-  const fallback = c.role === 'extra' && !audit ? " DEFAULT '{}'::jsonb" : '';
-  return `  ${quote(c.column)} ${c.codec.sqlType}${notNull}${fallback}`;
-}
-
-function keyType(model: TableModel): string {
-  return model.column(model.primaryKey[0] as string)?.codec.sqlType ?? 'uuid';
-}
-
-function indexDdl(table: string, column: string): string {
-  const name = `${table}_${column}`.slice(0, 59);
-  return `CREATE INDEX IF NOT EXISTS ${quote(`${name}_idx`)} ON ${quote(table)} (${quote(column)})`;
-}
-
-/** `CREATE TABLE IF NOT EXISTS` for a model's table (and its audit table after it). */
-export function tableDdl(model: TableModel): string[] {
-  const keys = model.primaryKey.map((p) => quote(model.column(p)?.column ?? p)).join(', ');
-  const lines = model.columns.map((c) => columnLine(c, false));
-  const statements = [
-    `CREATE TABLE IF NOT EXISTS ${quote(model.table)} (\n${lines.join(',\n')},\n  PRIMARY KEY (${keys})\n)`,
-  ];
-  if (model.auditTable !== undefined) {
-    // Every replaced version: the same columns, keyed by entity and version.
-    const auditLines = model.columns.map((c) => columnLine(c, true));
-    statements.push(
-      `CREATE TABLE IF NOT EXISTS ${quote(model.auditTable)} (\n${auditLines.join(',\n')},\n  PRIMARY KEY ("entity_id", "version")\n)`,
-    );
-  }
-  return statements;
+/** Options of {@link SchemaRegistry}. */
+export interface SchemaRegistryOptions {
+  /** Relations between the registered models (`belongsTo`, `hasMany`, `manyToMany`). */
+  readonly relations?: readonly (Relation | readonly Relation[])[];
+  /** The SQL of the DDL; default `postgresDialect`. */
+  readonly dialect?: SqlDialect;
 }
 
 /**
- * Every model's table and audit table in one place (SPEC REPO-10): the DDL for them, and
+ * `CREATE TABLE IF NOT EXISTS` for a model's table (and its audit table after it).
+ *
+ * @example
+ * tableDdl(Person); // ['CREATE TABLE IF NOT EXISTS "person" (…)', 'CREATE TABLE … "person_audit" …']
+ */
+export function tableDdl(model: TableModel, dialect: SqlDialect = postgresDialect): string[] {
+  return dialect.createTables(model);
+}
+
+/**
+ * Every model's table and audit table in one place: the DDL for them, and
  * `ensureSchema()` to create what is missing (development and tests; migrations come later).
  *
  * @example
@@ -54,23 +44,26 @@ export function tableDdl(model: TableModel): string[] {
 export class SchemaRegistry {
   readonly #models = new Map<string, TableModel>();
   readonly #relations = new Map<TableModel, Map<string, Relation>>();
+  readonly #dialect: SqlDialect;
 
-  constructor(
-    models: readonly TableModel[] = [],
-    options: { readonly relations?: readonly (Relation | readonly Relation[])[] } = {},
-  ) {
+  constructor(models: readonly TableModel[] = [], options: SchemaRegistryOptions = {}) {
+    rejectUnknownKeys('SchemaRegistry', options, OPTION_KEYS);
+    this.#dialect = options.dialect ?? postgresDialect;
     for (const m of models) this.register(m);
     for (const r of (options.relations ?? []).flat()) this.relate(r);
   }
 
-  /** Adds a relation (SPEC REPO-8); both its models must be registered. */
+  /**
+   * Adds a relation; both its models must be registered (UsageError `UNREGISTERED_MODEL`),
+   * and its name be new to its model (`DUPLICATE_RELATION`).
+   */
   relate(relation: Relation): this {
     checkRelation(relation);
     for (const m of [relation.from, relation.target]) {
       if (this.#models.get(m.table) !== m) {
-        throw new InvalidOperationError(
-          `Relation ${relation.name}: model ${m.name} is not registered`,
-        );
+        throw new UsageError(`Relation ${relation.name}: model ${m.name} is not registered`, {
+          code: 'UNREGISTERED_MODEL',
+        });
       }
     }
     let byName = this.#relations.get(relation.from);
@@ -79,9 +72,9 @@ export class SchemaRegistry {
       this.#relations.set(relation.from, byName);
     }
     if (byName.has(relation.name)) {
-      throw new InvalidOperationError(
-        `${relation.from.name} already has a relation ${relation.name}`,
-      );
+      throw new UsageError(`${relation.from.name} already has a relation ${relation.name}`, {
+        code: 'DUPLICATE_RELATION',
+      });
     }
     byName.set(relation.name, relation);
     return this;
@@ -92,12 +85,13 @@ export class SchemaRegistry {
     return this.#relations.get(model) ?? new Map();
   }
 
-  /** Adds a model; a second model on the same table is an error. */
+  /** Adds a model; a second model on the same table is a UsageError (`DUPLICATE_TABLE`). */
   register(model: TableModel): this {
     const existing = this.#models.get(model.table);
     if (existing !== undefined && existing !== model) {
-      throw new InvalidOperationError(
+      throw new UsageError(
         `Table "${model.table}" is already registered for model ${existing.name}`,
+        { code: 'DUPLICATE_TABLE' },
       );
     }
     if (!model.flags.embedded) this.#models.set(model.table, model);
@@ -122,25 +116,21 @@ export class SchemaRegistry {
    * hard-deleted entity whose history remains, and tables need no creation order).
    */
   ddl(): string[] {
-    const statements = this.models.flatMap(tableDdl);
+    const dialect = this.#dialect;
+    const statements = this.models.flatMap((m) => dialect.createTables(m));
     const seen = new Set<string>();
     for (const byName of this.#relations.values()) {
       for (const r of byName.values()) {
         if (r.kind === 'manyToMany') {
           if (seen.has(r.through)) continue;
           seen.add(r.through);
-          const a = keyType(r.from);
-          const b = keyType(r.target);
-          statements.push(
-            `CREATE TABLE IF NOT EXISTS ${quote(r.through)} (${quote(r.fromColumn)} ${a} NOT NULL, ${quote(r.targetColumn)} ${b} NOT NULL, PRIMARY KEY (${quote(r.fromColumn)}, ${quote(r.targetColumn)}))`,
-            indexDdl(r.through, r.targetColumn),
-          );
+          statements.push(...dialect.createAssociationTable(r));
         } else {
           const table = r.kind === 'belongsTo' ? r.from.table : r.target.table;
           const key = `${table}.${r.foreignKey.column}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          statements.push(indexDdl(table, r.foreignKey.column));
+          statements.push(dialect.createIndex(table, r.foreignKey.column));
         }
       }
     }

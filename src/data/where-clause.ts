@@ -1,8 +1,9 @@
+import { invalidValue, misuse } from './data-errors.js';
+import type { Comparison, Predicate, SortItem } from './dialect/sql-dialect.js';
 import { toColumnValue } from './field-codec.js';
 import type { ModelColumn, TableModel } from './model.js';
-import { invalidInput, quote } from './sql-names.js';
 
-/** Conditions on one field (SPEC REPO-6); several in one object must all hold. */
+/** Conditions on one field; several in one object must all hold. */
 export interface Condition<V> {
   readonly eq?: V;
   readonly ne?: V;
@@ -35,13 +36,20 @@ export type SortKey<E> =
   | `-${keyof E & string}`
   | { readonly field: keyof E & string; readonly order?: 'asc' | 'desc' };
 
-const COMPARISONS = { eq: '=', ne: '<>', lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
+const COMPARISONS: Readonly<Record<string, Comparison>> = {
+  eq: '=',
+  ne: '<>',
+  lt: '<',
+  lte: '<=',
+  gt: '>',
+  gte: '>=',
+};
 const PATTERNS = {
-  like: ['LIKE', '%', '%'],
-  ilike: ['ILIKE', '%', '%'],
-  startsWith: ['LIKE', '', '%'],
-  endsWith: ['LIKE', '%', ''],
-  contains: ['ILIKE', '%', '%'],
+  like: ['contains', false],
+  ilike: ['contains', true],
+  startsWith: ['startsWith', false],
+  endsWith: ['endsWith', false],
+  contains: ['contains', true],
 } as const;
 const OPERATORS = new Set([
   ...Object.keys(COMPARISONS),
@@ -52,94 +60,92 @@ const OPERATORS = new Set([
   'isNotNull',
 ]);
 
-/** `%`, `_` and `\` taken literally in a LIKE pattern (with `ESCAPE '\'`). */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
-/** The column a field name from the caller refers to: a known property, or ValidationError. */
-export function columnOf(model: TableModel, field: unknown, path: string): ModelColumn {
+/**
+ * The column a field name from server code refers to. A name the model lacks is a
+ * programming mistake (UsageError `UNKNOWN_FIELD`), never answered to a client as a 422.
+ */
+export function columnOf(
+  model: TableModel,
+  field: unknown,
+  path: string,
+  code: 'UNKNOWN_FIELD' | 'UNKNOWN_SORT_KEY' = 'UNKNOWN_FIELD',
+): ModelColumn {
   const column = typeof field === 'string' ? model.column(field) : undefined;
   if (column === undefined || column.role === 'extra' || column.role === 'computed') {
-    return invalidInput(path, `${JSON.stringify(field)} is not a field of ${model.name}`);
+    return misuse(code, path, `${JSON.stringify(field)} is not a field of ${model.name}`);
   }
   return column;
 }
 
 /**
- * Compiles conditions to SQL text with `$n` placeholders, appending values to `values`.
- * Field and operator names are checked against the model; values are always parameters.
+ * Checks conditions and turns them into predicates for the dialect. Field and operator names
+ * are server code's (UsageError when wrong); values may be a client's (ValidationError
+ * `INVALID_CONDITION` when of the wrong shape) and always become parameters.
  */
-export function compileWhere(model: TableModel, where: unknown, values: unknown[]): string[] {
+export function compileWhere(model: TableModel, where: unknown): Predicate[] {
   if (where === undefined || where === null) return [];
-  if (!isPlainObject(where)) return invalidInput('where', 'must be an object of conditions');
-  const parts: string[] = [];
-  const param = (value: unknown) => {
-    values.push(value);
-    return `$${values.length}`;
-  };
+  if (!isPlainObject(where))
+    return misuse('INVALID_QUERY', 'where', 'must be an object of conditions');
+  const out: Predicate[] = [];
   for (const [field, condition] of Object.entries(where)) {
     const path = `where.${field}`;
     const column = columnOf(model, field, path);
-    const name = quote(column.column);
     if (condition === undefined) continue;
     if (condition === null) {
-      parts.push(`${name} IS NULL`);
+      out.push({ op: 'isNull', column });
       continue;
     }
     if (!isPlainObject(condition)) {
-      if (Array.isArray(condition) && column.codec.sqlType !== 'jsonb') {
-        invalidInput(path, 'a list of values needs the `in` operator');
+      if (Array.isArray(condition) && column.codec.storage !== 'json') {
+        invalidValue('INVALID_CONDITION', path, 'a list of values needs the `in` operator');
       }
-      parts.push(`${name} = ${param(toColumnValue(column.codec, condition))}`);
+      out.push({ op: 'compare', column, sign: '=', value: toColumnValue(column.codec, condition) });
       continue;
     }
     // An object always names operators, also on a JSON field (JSON equality is `{ eq: … }`).
     for (const [op, operand] of Object.entries(condition)) {
       const at = `${path}.${op}`;
-      if (!OPERATORS.has(op))
-        invalidInput(at, `unknown operator (use one of ${[...OPERATORS].join(', ')})`);
+      if (!OPERATORS.has(op)) {
+        misuse(
+          'UNKNOWN_OPERATOR',
+          at,
+          `unknown operator (use one of ${[...OPERATORS].join(', ')})`,
+        );
+      }
       if (operand === undefined) continue;
-      if (op in COMPARISONS) {
-        if (operand === null) invalidInput(at, 'use isNull / isNotNull for null');
-        const sign = COMPARISONS[op as keyof typeof COMPARISONS];
-        parts.push(`${name} ${sign} ${param(toColumnValue(column.codec, operand))}`);
+      const sign = COMPARISONS[op];
+      if (sign !== undefined) {
+        if (operand === null)
+          invalidValue('INVALID_CONDITION', at, 'use isNull / isNotNull for null');
+        out.push({ op: 'compare', column, sign, value: toColumnValue(column.codec, operand) });
       } else if (op in PATTERNS) {
-        if (typeof operand !== 'string') invalidInput(at, 'must be a string');
-        const [operator, before, after] = PATTERNS[op as keyof typeof PATTERNS];
-        const pattern = `${before}${escapeLike(operand)}${after}`;
-        const text = column.codec.sqlType === 'text' ? name : `${name}::text`;
-        parts.push(`${text} ${operator} ${param(pattern)} ESCAPE '\\'`);
+        if (typeof operand !== 'string') invalidValue('INVALID_CONDITION', at, 'must be a string');
+        const [match, caseless] = PATTERNS[op as keyof typeof PATTERNS];
+        out.push({ op: 'like', column, match, caseless, text: operand });
       } else if (op === 'in' || op === 'notIn') {
-        if (!Array.isArray(operand)) invalidInput(at, 'must be an array');
+        if (!Array.isArray(operand)) invalidValue('INVALID_CONDITION', at, 'must be an array');
         // NULL in a list matches nothing (and makes NOT IN match nothing at all).
         if (operand.some((v) => v === null || v === undefined)) {
-          invalidInput(at, 'cannot hold null (use isNull / isNotNull)');
+          invalidValue('INVALID_CONDITION', at, 'cannot hold null (use isNull / isNotNull)');
         }
-        // One parameter, an array: the same statement text whatever the list's length.
-        const list = param(operand.map((v) => toColumnValue(column.codec, v)));
-        parts.push(
-          op === 'in'
-            ? `${name} = ANY(${list}::${column.codec.sqlType}[])`
-            : `${name} <> ALL(${list}::${column.codec.sqlType}[])`,
-        );
+        out.push({ op, column, values: operand.map((v) => toColumnValue(column.codec, v)) });
       } else {
-        if (operand !== true) invalidInput(at, 'must be true');
-        parts.push(`${name} ${op === 'isNull' ? 'IS NULL' : 'IS NOT NULL'}`);
+        if (operand !== true) invalidValue('INVALID_CONDITION', at, 'must be true');
+        out.push({ op: op as 'isNull' | 'isNotNull', column });
       }
     }
   }
-  return parts;
+  return out;
 }
 
-/** Compiles sort keys to ORDER BY items (`"col"`, `"col" DESC`); names checked against the model. */
-export function compileSort(model: TableModel, sort: unknown): string[] {
+/** Checks sort keys against the model (UsageError `UNKNOWN_SORT_KEY` when wrong). */
+export function compileSort(model: TableModel, sort: unknown): SortItem[] {
   if (sort === undefined) return [];
   const keys = Array.isArray(sort) ? sort : [sort];
   return keys.map((key, i) => {
@@ -152,11 +158,10 @@ export function compileSort(model: TableModel, sort: unknown): string[] {
     } else if (isPlainObject(key)) {
       field = key.field;
       if (key.order !== undefined && key.order !== 'asc' && key.order !== 'desc') {
-        invalidInput(`${path}.order`, 'must be asc or desc');
+        misuse('UNKNOWN_SORT_KEY', `${path}.order`, 'must be asc or desc');
       }
       descending = key.order === 'desc';
     }
-    const column = columnOf(model, field, path);
-    return `${quote(column.column)}${descending ? ' DESC' : ''}`;
+    return { column: columnOf(model, field, path, 'UNKNOWN_SORT_KEY'), descending };
   });
 }

@@ -116,6 +116,27 @@ export const ERROR_CODES = {
     "A host's check connection failed while idle, between two checks (an `error` event).",
 
   // ——— data ———
+  ENTITY_NOT_FOUND: 'No stored entity has this key (or it was deleted).',
+  STALE_VERSION: 'A versioned entity was saved by someone else since the version given was read.',
+  ENTITY_DELETED: 'A versioned entity was hard-deleted since the version given was read.',
+  INVALID_KEY: 'A key value (id) has the wrong shape for its field: not a UUID, not a date.',
+  INVALID_CONDITION: 'A value in `where` has the wrong shape for its operator.',
+  INVALID_PAGE: '`page`, `pageSize`, `limit` or `offset` is not an integer in range.',
+  PAGE_SIZE_EXCEEDED: '`pageSize` is above the most a search returns in one page (1000).',
+  INVALID_DATE: 'A date-time text in a dict is not ISO 8601.',
+  MODEL_NOT_VERSIONED: 'A versioned-only operation (`prepareForSave`) on an unversioned model.',
+  NO_HISTORY: '`history()` on a model that keeps none (not versioned, or `audit: false`).',
+  UNKNOWN_FIELD: 'Server code named a field the model lacks (in `where`).',
+  UNKNOWN_OPERATOR: 'Server code named a condition operator that does not exist.',
+  UNKNOWN_SORT_KEY:
+    'Server code gave a sort key naming a field the model lacks, or of the wrong shape or order.',
+  INVALID_QUERY: 'Server code gave `where`, `ids` or `fetchRelated` of the wrong shape.',
+  UNKNOWN_RELATION: 'Server code named a relation the model lacks (or one of the wrong kind).',
+  NO_SCHEMA_REGISTRY: 'Relations were used on a repository given no `schema` registry.',
+  NOT_AN_ENTITY: 'A write was given something other than an entity object.',
+  DUPLICATE_TABLE: 'A second model was registered for a table another model has.',
+  DUPLICATE_RELATION: 'A model was given two relations of the same name.',
+  UNREGISTERED_MODEL: 'A relation names a model the schema registry does not hold.',
 
   // ——— testing ———
   TEST_BINARIES_MISSING: 'No PostgreSQL binaries for a throwaway server.',

@@ -51,48 +51,43 @@ afterAll(async () => {
   for (const b of list) await b.close();
 });
 
-describe.each(list.map((b) => [b.name, b] as const))(
-  'mapped repository on %s (MOD-5)',
-  (_n, backend) => {
-    let opened: Opened;
-    beforeAll(async () => {
-      opened = await backend.open();
-      await new SchemaRegistry([AccountRow]).ensureSchema(opened.db);
-    });
-    afterAll(() => opened?.close());
+describe.each(list.map((b) => [b.name, b] as const))('mapped repository on %s', (_n, backend) => {
+  let opened: Opened;
+  beforeAll(async () => {
+    opened = await backend.open();
+    await new SchemaRegistry([AccountRow]).ensureSchema(opened.db);
+  });
+  afterAll(() => opened?.close());
 
-    it('loads and saves aggregates through the mapping; a transfer is one transaction', async () => {
-      const accounts = mappedRepository(AccountRow, opened.db, mapping);
-      const open = (owner: string, cents: number) =>
-        accounts.save(mapping.toDomain(AccountRow.create({ owner, cents, currency: 'EUR' })));
-      const a = await open('Ann', 1_000);
-      const b = await open('Bob', 0);
-      expect(a).toBeInstanceOf(Account);
+  it('loads and saves aggregates through the mapping; a transfer is one transaction', async () => {
+    const accounts = mappedRepository(AccountRow, opened.db, mapping);
+    const open = (owner: string, cents: number) =>
+      accounts.save(mapping.toDomain(AccountRow.create({ owner, cents, currency: 'EUR' })));
+    const a = await open('Ann', 1_000);
+    const b = await open('Bob', 0);
+    expect(a).toBeInstanceOf(Account);
 
-      const transfer = (from: string, to: string, cents: number) =>
-        transactional(
-          async () => {
-            const x = await accounts.get(from);
-            const y = await accounts.get(to);
-            await accounts.saveAll([x.withdraw(cents), y.deposit(cents)]);
-          },
-          { database: opened.db },
-        );
-      await transfer(a.id, b.id, 300);
-      expect((await accounts.get(a.id)).balance).toEqual(new Money(700, 'EUR'));
-      expect((await accounts.get(b.id)).balance).toEqual(new Money(300, 'EUR'));
-
-      // A failed rule rolls back both sides.
-      await expect(transfer(a.id, b.id, 5_000)).rejects.toThrow('Insufficient funds');
-      expect((await accounts.get(a.id)).balance.cents).toBe(700);
-
-      // The aggregate carries the version it was read at: a stale one is refused.
-      const stale = await accounts.get(a.id);
-      await accounts.save(stale.deposit(1));
-      await expect(accounts.save(stale.deposit(2))).rejects.toThrow(ConflictError);
-      expect((await accounts.search({ where: { owner: 'Ann' } })).items[0]?.balance.cents).toBe(
-        701,
+    const transfer = (from: string, to: string, cents: number) =>
+      transactional(
+        async () => {
+          const x = await accounts.get(from);
+          const y = await accounts.get(to);
+          await accounts.saveAll([x.withdraw(cents), y.deposit(cents)]);
+        },
+        { database: opened.db },
       );
-    });
-  },
-);
+    await transfer(a.id, b.id, 300);
+    expect((await accounts.get(a.id)).balance).toEqual(new Money(700, 'EUR'));
+    expect((await accounts.get(b.id)).balance).toEqual(new Money(300, 'EUR'));
+
+    // A failed rule rolls back both sides.
+    await expect(transfer(a.id, b.id, 5_000)).rejects.toThrow('Insufficient funds');
+    expect((await accounts.get(a.id)).balance.cents).toBe(700);
+
+    // The aggregate carries the version it was read at: a stale one is refused.
+    const stale = await accounts.get(a.id);
+    await accounts.save(stale.deposit(1));
+    await expect(accounts.save(stale.deposit(2))).rejects.toThrow(ConflictError);
+    expect((await accounts.search({ where: { owner: 'Ann' } })).items[0]?.balance.cents).toBe(701);
+  });
+});

@@ -7,7 +7,7 @@ import { z } from 'zod';
 const Note = model('note', { text: z.string() }, { versioned: true });
 const Notes = token<RepositoryOf<typeof Note>>('Notes');
 
-describe('provideRepository (SPEC REPO-9)', () => {
+describe('provideRepository', () => {
   it('resolves a model repository from DI over the application database', async () => {
     const app = new Application(new PostgresService(), {
       providers: [provideRepository(Notes, Note)],

@@ -1,4 +1,4 @@
-import { ValidationError } from 'libretto';
+import { UsageError } from 'libretto';
 import { belongsTo, hasMany, manyToMany, model, repository, SchemaRegistry } from 'libretto/data';
 import type { Database, DatabaseAdapter } from 'libretto/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,7 +68,7 @@ afterAll(async () => {
   for (const b of list) await b.close();
 });
 
-describe.each(list.map((b) => [b.name, b] as const))('relations on %s (REPO-8)', (_n, backend) => {
+describe.each(list.map((b) => [b.name, b] as const))('relations on %s', (_n, backend) => {
   let opened: Opened;
   beforeAll(async () => {
     opened = await backend.open();
@@ -188,18 +188,22 @@ describe.each(list.map((b) => [b.name, b] as const))('relations on %s (REPO-8)',
 
   it('refuses unknown relation paths and bad relation definitions', async () => {
     const people = repository(Person, opened.db, { schema });
-    await expect(people.getMany({ fetchRelated: ['organisation'] })).rejects.toThrow(
-      ValidationError,
-    );
+    // Relation names are server code's: a wrong one is a UsageError, not a client's 422.
+    await expect(people.getMany({ fetchRelated: ['organisation'] })).rejects.toThrow(UsageError);
+    await expect(people.getMany({ fetchRelated: ['organisation'] })).rejects.toMatchObject({
+      code: 'UNKNOWN_RELATION',
+    });
     await expect(people.getMany({ fetchRelated: ['organization.nope'] })).rejects.toThrow(
       /"nope" is not a relation of organization/,
     );
     await expect(
       repository(Person, opened.db).getMany({ fetchRelated: ['organization'] }),
-    ).rejects.toThrow(/no schema registry/);
-    await expect(people.relate('organization', {} as Person, {})).rejects.toThrow(
-      /not a many-to-many/,
-    );
+    ).rejects.toMatchObject({ code: 'NO_SCHEMA_REGISTRY', message: /no schema registry/ });
+    await expect(people.relate('organization', {} as Person, {})).rejects.toMatchObject({
+      name: 'UsageError',
+      code: 'UNKNOWN_RELATION',
+      message: /not a many-to-many/,
+    });
     expect(() => belongsTo(Person, 'org', Organization, 'name')).toThrow(/is text/);
     // A relation built by hand is checked too: its names go into SQL.
     const [forged] = manyToMany(Investor, 'forged', Investment, 'forgedBack', { through: 'x' });
@@ -208,7 +212,16 @@ describe.each(list.map((b) => [b.name, b] as const))('relations on %s (REPO-8)',
         ...(forged as Extract<typeof forged, { kind: 'manyToMany' }>),
         through: 'x"; DROP TABLE investor; --',
       }),
-    ).toThrow(ValidationError);
+    ).toThrow(UsageError);
+    expect(() => new SchemaRegistry([Investor]).relate(forged as never)).toThrow(
+      expect.objectContaining({ code: 'UNREGISTERED_MODEL' }),
+    );
+    expect(() =>
+      new SchemaRegistry([Investor, Investment]).relate(forged as never).relate(forged as never),
+    ).toThrow(expect.objectContaining({ code: 'DUPLICATE_RELATION' }));
+    expect(() =>
+      new SchemaRegistry([Person]).register(model('other', { a: z.string() }, { table: 'person' })),
+    ).toThrow(expect.objectContaining({ name: 'UsageError', code: 'DUPLICATE_TABLE' }));
     expect(() => belongsTo(Person, 'name', Organization, 'organizationId')).toThrow(
       /already a field/,
     );

@@ -37,7 +37,7 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-describe('repository reads on an HA cluster (SPEC REPO-11)', () => {
+describe('repository reads on an HA cluster', () => {
   it('reads from replicas when asked; in a transaction or after a write in the unit of work, from the master', async () => {
     const items = repository(Item, db, { readFromReplicas: true });
     const onMaster = repository(Item, db);

@@ -1,5 +1,5 @@
-import { ConflictError, NotFoundError, ValidationError } from 'libretto';
-import { model, type Repository, repository, SchemaRegistry } from 'libretto/data';
+import { ConflictError, NotFoundError, UsageError, ValidationError } from 'libretto';
+import { model, type Repository, repository, SchemaRegistry, tableDdl } from 'libretto/data';
 import { transactional } from 'libretto/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -87,6 +87,9 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
     expect('age' in read).toBe(false);
     expect(await people.getOrNone(crypto.randomUUID())).toBeUndefined();
     await expect(people.get(crypto.randomUUID())).rejects.toThrow(NotFoundError);
+    await expect(people.get(crypto.randomUUID())).rejects.toMatchObject({
+      code: 'ENTITY_NOT_FOUND',
+    });
     expect(await people.contains(saved.entityId)).toBe(true);
   });
 
@@ -176,7 +179,7 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
     expect(await tags.count({ label: { in: [] } })).toBe(0);
   });
 
-  it('every filter operation (REPO-6)', async () => {
+  it('every filter operation', async () => {
     const Item = model(
       'op_item',
       { name: z.string(), n: z.int32(), note: z.string().nullable() },
@@ -215,11 +218,25 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
       'Beta',
     ]);
     expect(await opened.db.fetchVal('SELECT count(*)::int FROM op_items')).toBe(4);
-    for (const bad of [{ n: { between: [1, 2] } }, { n: { in: 3 } }, { name: { like: 5 } }]) {
+    // An operator the code names wrongly is a programming mistake; a value of the wrong
+    // shape (as a client may send it) is a ValidationError.
+    await expect(names({ n: { between: [1, 2] } })).rejects.toMatchObject({
+      name: 'UsageError',
+      code: 'UNKNOWN_OPERATOR',
+    });
+    for (const bad of [{ n: { in: 3 } }, { name: { like: 5 } }]) {
       await expect(names(bad)).rejects.toThrow(ValidationError);
+      await expect(names(bad)).rejects.toMatchObject({ code: 'INVALID_CONDITION' });
     }
-    await expect(items.search({ pageSize: 1001 })).rejects.toThrow(/at most 1000/);
-    await expect(items.search({ page: 0 })).rejects.toThrow(ValidationError);
+    await expect(items.search({ pageSize: 1001 })).rejects.toMatchObject({
+      name: 'ValidationError',
+      code: 'PAGE_SIZE_EXCEEDED',
+      message: /at most 1000/,
+    });
+    await expect(items.search({ page: 0 })).rejects.toMatchObject({
+      name: 'ValidationError',
+      code: 'INVALID_PAGE',
+    });
   });
 
   it('a versioned model without audit keeps no history', async () => {
@@ -228,10 +245,17 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
     const notes = repository(Note, opened.db);
     const n = await notes.save(Note.create({ text: 'a' }));
     const n2 = await notes.save({ ...n, text: 'b' });
-    await expect(notes.save({ ...n, text: 'c' })).rejects.toThrow(ConflictError);
+    await expect(notes.save({ ...n, text: 'c' })).rejects.toMatchObject({
+      name: 'ConflictError',
+      code: 'STALE_VERSION',
+    });
     expect((await notes.get(n.entityId)).text).toBe('b');
     expect(n2.previousVersion).toBe(n.version);
-    await expect(notes.history(n.entityId)).rejects.toThrow(/keeps no history/);
+    await expect(notes.history(n.entityId)).rejects.toMatchObject({
+      name: 'UsageError',
+      code: 'NO_HISTORY',
+      message: /keeps no history/,
+    });
     const tables = await opened.db.fetch(
       "SELECT 1 FROM information_schema.tables WHERE table_name = 'plain_note_audit'",
     );
@@ -299,6 +323,51 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
     expect(await profiles.get((bulk as typeof p).entityId)).toEqual(bulk);
   });
 
+  it('stores .transform() and .pipe() fields as what they parse to, and reads them back exactly', async () => {
+    const Entry = model(
+      'entry',
+      {
+        title: z.string().transform((s) => s.trim()),
+        count: z.string().regex(/^\d+$/).transform(Number).pipe(z.int32()),
+        at: z.iso
+          .datetime()
+          .transform((s) => new Date(s))
+          .pipe(z.date()),
+        tags: z
+          .string()
+          .transform((s) => s.split(','))
+          .pipe(z.array(z.string())),
+      },
+      { versioned: true },
+    );
+    const [table] = tableDdl(Entry);
+    expect(table).toContain('"title" text NOT NULL');
+    expect(table).toContain('"count" integer NOT NULL');
+    expect(table).toContain('"at" timestamptz NOT NULL');
+    expect(table).toContain('"tags" jsonb NOT NULL');
+    await new SchemaRegistry([Entry]).ensureSchema(opened.db);
+    const entries = repository(Entry, opened.db);
+    const e = Entry.create({
+      title: '  Hello  ',
+      count: '42',
+      at: '2026-01-02T03:04:05.678Z',
+      tags: 'a,b',
+    });
+    expect(e).toMatchObject({ title: 'Hello', count: 42, tags: ['a', 'b'] });
+    const saved = await entries.save(e);
+    expect(await entries.get(e.entityId)).toEqual(saved);
+    const updated = await entries.save({ ...saved, count: 7, at: new Date(0) });
+    expect(await entries.get(e.entityId)).toEqual(updated);
+    expect(await entries.getMany({ where: { count: { lt: 10 }, title: 'Hello' } })).toEqual([
+      updated,
+    ]);
+    expect(
+      await opened.db.fetchVal('SELECT pg_typeof("count")::text FROM entry WHERE entity_id = $1', [
+        e.entityId,
+      ]),
+    ).toBe('integer');
+  });
+
   it('50 concurrent saves from one stale read: exactly one wins, the rest conflict', async () => {
     const p = await people.save(ada());
     const outcomes = await Promise.allSettled(
@@ -349,7 +418,7 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
     await expect(tags.bulkCreate([rows[0]!])).rejects.toThrow(/already exists|duplicate/i);
   });
 
-  it('hostile field names, sort keys and values: ValidationError or the right rows, never SQL', async () => {
+  it('hostile field names, sort keys and values: UsageError, ValidationError or the right rows, never SQL', async () => {
     const hostile = [
       "lastName'; DROP TABLE person; --",
       'last_name',
@@ -374,12 +443,13 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
         { sort: [{ field, order: 'desc' }] },
         { where: { lastName: JSON.parse(`{${JSON.stringify(field)}: "x"}`) } },
       ]) {
-        await expect(people.search(options as never)).rejects.toThrow(ValidationError);
+        // Names in server code: a programming mistake, never a client's 422.
+        await expect(people.search(options as never)).rejects.toThrow(UsageError);
       }
     }
     await expect(
       people.search({ sort: [{ field: 'lastName', order: 'desc; DROP TABLE person' as 'desc' }] }),
-    ).rejects.toThrow(ValidationError);
+    ).rejects.toMatchObject({ name: 'UsageError', code: 'UNKNOWN_SORT_KEY' });
     await expect(people.save({ ...ada(), lastName: 'nul \u0000 inside' })).rejects.toThrow(
       ValidationError,
     );
@@ -418,7 +488,11 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
 
     const gone = await people.get(p.entityId);
     expect(await people.hardDelete(p.entityId)).toBe(true);
-    await expect(people.save({ ...gone, lastName: 'Back' })).rejects.toThrow(/deleted since/);
+    await expect(people.save({ ...gone, lastName: 'Back' })).rejects.toMatchObject({
+      name: 'ConflictError',
+      code: 'ENTITY_DELETED',
+      message: /deleted since/,
+    });
     expect(await people.getOrNone(p.entityId, { includeDeleted: true })).toBeUndefined();
   });
 
@@ -446,11 +520,23 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
     await expect(people.getMany({ where: { lastName: ['a'] } as never })).rejects.toThrow(
       /needs the `in` operator/,
     );
-    await expect(people.getMany({ limit: 1e21 })).rejects.toThrow(ValidationError);
+    await expect(people.getMany({ limit: 1e21 })).rejects.toMatchObject({
+      name: 'ValidationError',
+      code: 'INVALID_PAGE',
+    });
     await expect(people.search({ page: 1e300 })).rejects.toThrow(ValidationError);
-    await expect(people.range('abc' as never)).rejects.toThrow(ValidationError);
-    await expect(people.save(null as never)).rejects.toThrow(ValidationError);
-    await expect(people.delete(undefined as never)).rejects.toThrow(ValidationError);
+    await expect(people.range('abc' as never)).rejects.toMatchObject({
+      name: 'UsageError',
+      code: 'INVALID_QUERY',
+    });
+    await expect(people.getMany({ where: 'x' as never })).rejects.toMatchObject({
+      code: 'INVALID_QUERY',
+    });
+    await expect(people.save(null as never)).rejects.toMatchObject({
+      name: 'UsageError',
+      code: 'NOT_AN_ENTITY',
+    });
+    await expect(people.delete(undefined as never)).rejects.toThrow(UsageError);
     const Profiles = repository(Profile, opened.db);
     const p = await Profiles.save({
       ...Profile.create({
@@ -493,11 +579,18 @@ describe.each(list.map((b) => [b.name, b] as const))('repository on %s', (_name,
     );
   });
 
-  it('refuses bad ids and unknown fields with ValidationError', async () => {
-    await expect(people.get('not-a-uuid')).rejects.toThrow(ValidationError);
+  it('refuses bad ids (ValidationError) and unknown fields (UsageError)', async () => {
+    await expect(people.get('not-a-uuid')).rejects.toMatchObject({
+      name: 'ValidationError',
+      code: 'INVALID_KEY',
+      details: [{ path: 'id', message: 'expected a UUID' }],
+    });
     await expect(
       people.getMany({ where: { 'last_name; DROP TABLE person': 'x' } as never }),
-    ).rejects.toThrow(ValidationError);
-    await expect(people.getMany({ sort: ['nope'] as never })).rejects.toThrow(ValidationError);
+    ).rejects.toMatchObject({ name: 'UsageError', code: 'UNKNOWN_FIELD' });
+    await expect(people.getMany({ sort: ['nope'] as never })).rejects.toMatchObject({
+      name: 'UsageError',
+      code: 'UNKNOWN_SORT_KEY',
+    });
   });
 });

@@ -1,0 +1,58 @@
+import type { SqlDialect } from './dialect/sql-dialect.js';
+import type { SchemaRegistry } from './schema-registry.js';
+import type { SortKey, Where } from './where-clause.js';
+
+/** Options of {@link repository}. */
+export interface RepositoryOptions {
+  /** Reads outside a transaction go to replicas when the backend has them (HA). Default false. */
+  readonly readFromReplicas?: boolean;
+  /** Who is saving, for `changedById` of versioned models, when `save` is not told. */
+  readonly changedBy?: () => string | null | undefined;
+  /** The registry whose relations `fetchRelated`, `relate` and `unrelate` use. */
+  readonly schema?: SchemaRegistry;
+  /** The SQL the repository writes; default `postgresDialect` (PostgreSQL, PGlite). */
+  readonly dialect?: SqlDialect;
+}
+
+/** Per-call options of reads. */
+export interface ReadOptions {
+  /** Read from a replica (HA) for this call; default the repository's setting. */
+  readonly replica?: boolean;
+  /** Include soft-deleted entities (inactive versions, `deletedAt` set). */
+  readonly includeDeleted?: boolean;
+  /**
+   * Relations to attach, by path (`['organization', 'organization.members']`): one statement
+   * per relation and level. Type what they add with the method's type argument.
+   */
+  readonly fetchRelated?: readonly string[];
+}
+
+/** Options of `getMany`. */
+export interface ManyOptions<E> extends ReadOptions {
+  readonly where?: Where<E>;
+  readonly sort?: SortKey<E> | readonly SortKey<E>[];
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+/** Options of `search`: one page of matches, with the total over all pages. */
+export interface SearchOptions<E> extends ReadOptions {
+  readonly where?: Where<E>;
+  readonly sort?: SortKey<E> | readonly SortKey<E>[];
+  /** From 1 (default 1). */
+  readonly page?: number;
+  /** 1 to 1000 (default 20). */
+  readonly pageSize?: number;
+}
+
+/** One page of a search and the number of matches in all pages. */
+export interface Page<E> {
+  readonly items: E[];
+  readonly total: number;
+}
+
+/** Options of writes. */
+export interface SaveOptions {
+  /** `changedById` of the new version (versioned models). */
+  readonly changedById?: string | null;
+}
