@@ -1,6 +1,6 @@
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 import { misuse } from './data-errors.js';
-import type { SqlDialect, SqlStatement } from './dialect/sql-dialect.js';
+import type { DialectStatement, SqlDialect } from './dialect/sql-dialect.js';
 import { executeCount } from './dialect/statement-runner.js';
 import { checkEntity, checkKey, keyColumnsOf } from './entity-keys.js';
 import { toColumnValue } from './field-codec.js';
@@ -21,7 +21,7 @@ export class AssociationWrites {
   /** Each relation's two statements, written on first use. */
   readonly #statements = new Map<
     ManyToManyRelation,
-    { relate: SqlStatement; unrelate: SqlStatement }
+    { relate: DialectStatement; unrelate: DialectStatement }
   >();
 
   constructor(
@@ -48,7 +48,10 @@ export class AssociationWrites {
     return (await executeCount(this.#db, this.#statementsOf(relation).unrelate, values)) > 0;
   }
 
-  #statementsOf(relation: ManyToManyRelation): { relate: SqlStatement; unrelate: SqlStatement } {
+  #statementsOf(relation: ManyToManyRelation): {
+    relate: DialectStatement;
+    unrelate: DialectStatement;
+  } {
     let statements = this.#statements.get(relation);
     if (statements === undefined) {
       statements = {

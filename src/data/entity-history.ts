@@ -1,5 +1,5 @@
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
-import type { SqlStatement } from './dialect/sql-dialect.js';
+import type { DialectStatement } from './dialect/sql-dialect.js';
 import { fetchRows } from './dialect/statement-runner.js';
 
 type Row = Record<string, unknown>;
@@ -26,7 +26,7 @@ export function orderVersions(rows: readonly Row[]): Row[] {
 /** Every stored version of one entity (audit table and current row), oldest first. */
 export async function entityHistory(
   db: DatabaseAdapter,
-  statement: SqlStatement,
+  statement: DialectStatement,
   entityId: unknown,
 ): Promise<Row[]> {
   return orderVersions(await fetchRows<Row>(db, statement, [entityId]));

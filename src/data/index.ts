@@ -2,11 +2,11 @@ export { escapeLike } from './dialect/postgres-conditions.js';
 export { PostgresDialect, postgresDialect } from './dialect/postgres-dialect.js';
 export type {
   Comparison,
+  DialectStatement,
   Predicate,
   ReadQuery,
   SortItem,
   SqlDialect,
-  SqlStatement,
 } from './dialect/sql-dialect.js';
 export type { FieldKind, StorageType } from './field-codec.js';
 export { type DomainMapping, MappedRepository, mappedRepository } from './mapped-repository.js';

@@ -1,11 +1,11 @@
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 import { invalidValue, misuse } from './data-errors.js';
 import {
+  type DialectStatement,
   type Predicate,
   type ReadQuery,
   type SortItem,
   type SqlDialect,
-  type SqlStatement,
   TOTAL_COLUMN,
 } from './dialect/sql-dialect.js';
 import { fetchRow, fetchValue } from './dialect/statement-runner.js';
@@ -41,10 +41,10 @@ export class ReadStatements {
   readonly #schema: SchemaRegistry | undefined;
   readonly #reader: ModelReader;
   readonly #keys: readonly ModelColumn[];
-  readonly #get: SqlStatement;
-  readonly #getLive: SqlStatement;
-  readonly #exists: SqlStatement;
-  readonly #existsLive: SqlStatement;
+  readonly #get: DialectStatement;
+  readonly #getLive: DialectStatement;
+  readonly #exists: DialectStatement;
+  readonly #existsLive: DialectStatement;
 
   constructor(
     model: TableModel,

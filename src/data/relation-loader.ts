@@ -1,6 +1,6 @@
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 import { misuse } from './data-errors.js';
-import { OWNER_COLUMN, type SqlDialect, type SqlStatement } from './dialect/sql-dialect.js';
+import { type DialectStatement, OWNER_COLUMN, type SqlDialect } from './dialect/sql-dialect.js';
 import { fetchRows } from './dialect/statement-runner.js';
 import { fromColumnValue, toColumnValue } from './field-codec.js';
 import type { ModelColumn, TableModel } from './model.js';
@@ -12,9 +12,9 @@ type Entity = Record<string, unknown>;
 type PathTree = Map<string, { relation: Relation; children: PathTree }>;
 
 /** Each relation's statement, written once per dialect. */
-const statements = new WeakMap<SqlDialect, WeakMap<Relation, SqlStatement>>();
+const statements = new WeakMap<SqlDialect, WeakMap<Relation, DialectStatement>>();
 
-function statementOf(dialect: SqlDialect, relation: Relation): SqlStatement {
+function statementOf(dialect: SqlDialect, relation: Relation): DialectStatement {
   let byRelation = statements.get(dialect);
   if (byRelation === undefined) {
     byRelation = new WeakMap();

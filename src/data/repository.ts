@@ -4,7 +4,7 @@ import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 import { AssociationWrites } from './association-writes.js';
 import { misuse } from './data-errors.js';
 import { postgresDialect } from './dialect/postgres-dialect.js';
-import type { SqlDialect, SqlStatement } from './dialect/sql-dialect.js';
+import type { DialectStatement, SqlDialect } from './dialect/sql-dialect.js';
 import { executeCount, fetchRow } from './dialect/statement-runner.js';
 import { entityHistory } from './entity-history.js';
 import { checkEntity } from './entity-keys.js';
@@ -60,11 +60,11 @@ export class Repository<
   readonly #rows: RowValues;
   readonly #versions: VersionedSave | undefined;
   readonly #pairs: AssociationWrites;
-  #upsert: SqlStatement | undefined;
-  #softDelete: SqlStatement | undefined;
-  #hardDelete: SqlStatement | undefined;
-  #bulkInsert: SqlStatement | undefined;
-  #history: SqlStatement | undefined;
+  #upsert: DialectStatement | undefined;
+  #softDelete: DialectStatement | undefined;
+  #hardDelete: DialectStatement | undefined;
+  #bulkInsert: DialectStatement | undefined;
+  #history: DialectStatement | undefined;
 
   constructor(
     readonly model: Model<N, F, O>,

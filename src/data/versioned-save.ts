@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../errors/domain-errors.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
-import { type SqlDialect, type SqlStatement, versionedDataColumns } from './dialect/sql-dialect.js';
+import {
+  type DialectStatement,
+  type SqlDialect,
+  versionedDataColumns,
+} from './dialect/sql-dialect.js';
 import { executeCount, fetchRow } from './dialect/statement-runner.js';
 import { checkKey, keyColumnsOf } from './entity-keys.js';
 import { type Model, type ModelColumn, unsaved } from './model.js';
@@ -24,9 +28,9 @@ export class VersionedSave {
   readonly #key: ModelColumn;
   readonly #version: ModelColumn;
   readonly #dataColumns: readonly ModelColumn[];
-  #update: SqlStatement | undefined;
-  #insert: SqlStatement | undefined;
-  #probe: SqlStatement | undefined;
+  #update: DialectStatement | undefined;
+  #insert: DialectStatement | undefined;
+  #probe: DialectStatement | undefined;
 
   constructor(model: Model, dialect: SqlDialect, db: DatabaseAdapter, rows: RowValues) {
     this.#model = model;

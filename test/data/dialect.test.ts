@@ -3,13 +3,13 @@
 // slots (as `?` placeholders need) without any change to its own logic.
 import { ConflictError } from 'libretto';
 import {
+  type DialectStatement,
   model,
   PostgresDialect,
   postgresDialect,
   repository,
   SchemaRegistry,
   type SqlDialect,
-  type SqlStatement,
 } from 'libretto/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -25,7 +25,7 @@ type Note = model.Infer<typeof Note>;
  * its own order and repeated, as `?` placeholders take them.
  */
 class StepwiseDialect extends PostgresDialect {
-  override versionedUpdate(): SqlStatement {
+  override versionedUpdate(): DialectStatement {
     return {
       text: 'SELECT 1 FROM "step_note" WHERE "entity_id" = $1 FOR UPDATE',
       slots: [0],

@@ -11,11 +11,11 @@ import {
 } from './postgres-conditions.js';
 import { createAssociationTable, createIndex, createTables } from './postgres-schema.js';
 import {
+  type DialectStatement,
   OWNER_COLUMN,
   type ReadQuery,
   readColumns,
   type SqlDialect,
-  type SqlStatement,
   TOTAL_COLUMN,
   VERSION_STAMP,
   versionedDataColumns,
@@ -57,7 +57,7 @@ function tail(model: TableModel, query: ReadQuery, args: unknown[], paged: boole
  * The SQL of `libretto/data` for PostgreSQL 13 and later, PGlite included: `$n` placeholders,
  * lists as one array parameter (`= ANY($1::uuid[])`), `RETURNING`, a versioned save in one
  * statement (a writing `WITH`), bulk inserts through `jsonb_to_recordset`. Every statement
- * is one text; none needs {@link SqlStatement.slots} or {@link SqlStatement.followedBy}.
+ * is one text; none needs {@link DialectStatement.slots} or {@link DialectStatement.followedBy}.
  */
 export class PostgresDialect implements SqlDialect {
   readonly name = 'postgres';
@@ -72,12 +72,12 @@ export class PostgresDialect implements SqlDialect {
 
   // ——— reads ———
 
-  selectByKey(model: TableModel, live: boolean): SqlStatement {
+  selectByKey(model: TableModel, live: boolean): DialectStatement {
     const where = and(keyCondition(model), live ? liveCondition(model) : '');
     return { text: `SELECT ${selectList(model)} FROM ${quote(model.table)} WHERE ${where}` };
   }
 
-  existsByKey(model: TableModel, live: boolean): SqlStatement {
+  existsByKey(model: TableModel, live: boolean): DialectStatement {
     const where = and(keyCondition(model), live ? liveCondition(model) : '');
     return { text: `SELECT EXISTS (SELECT 1 FROM ${quote(model.table)} WHERE ${where})` };
   }
@@ -95,7 +95,7 @@ export class PostgresDialect implements SqlDialect {
     return `SELECT ${selectList(model)}, ${total}${tail(model, query, args, true)}`;
   }
 
-  history(model: TableModel): SqlStatement {
+  history(model: TableModel): DialectStatement {
     const select = selectList(model);
     const current = `SELECT ${select} FROM ${quote(model.table)} WHERE "entity_id" = $1`;
     if (model.auditTable === undefined) return { text: current };
@@ -106,7 +106,7 @@ export class PostgresDialect implements SqlDialect {
 
   // ——— relations ———
 
-  selectWhereIn(model: TableModel, column: ModelColumn): SqlStatement {
+  selectWhereIn(model: TableModel, column: ModelColumn): DialectStatement {
     const live = liveCondition(model);
     const where = `${quote(column.column)} = ANY($1::${POSTGRES_TYPES[column.codec.storage]}[])`;
     return {
@@ -114,7 +114,7 @@ export class PostgresDialect implements SqlDialect {
     };
   }
 
-  selectThrough(r: ManyToManyRelation): SqlStatement {
+  selectThrough(r: ManyToManyRelation): DialectStatement {
     const target = r.target;
     const key = target.column(target.primaryKey[0] as string) as ModelColumn;
     const own = r.from.column(r.from.primaryKey[0] as string) as ModelColumn;
@@ -128,13 +128,13 @@ export class PostgresDialect implements SqlDialect {
     };
   }
 
-  relate(r: ManyToManyRelation): SqlStatement {
+  relate(r: ManyToManyRelation): DialectStatement {
     return {
       text: `INSERT INTO ${quote(r.through)} (${quote(r.fromColumn)}, ${quote(r.targetColumn)}) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
     };
   }
 
-  unrelate(r: ManyToManyRelation): SqlStatement {
+  unrelate(r: ManyToManyRelation): DialectStatement {
     return {
       text: `DELETE FROM ${quote(r.through)} WHERE ${quote(r.fromColumn)} = $1 AND ${quote(r.targetColumn)} = $2`,
     };
@@ -142,14 +142,14 @@ export class PostgresDialect implements SqlDialect {
 
   // ——— writes ———
 
-  insert(model: TableModel): SqlStatement {
+  insert(model: TableModel): DialectStatement {
     const columns = model.columns;
     return {
       text: `INSERT INTO ${quote(model.table)} (${names(columns)}) VALUES (${params(columns.length)})`,
     };
   }
 
-  upsert(model: TableModel): SqlStatement {
+  upsert(model: TableModel): DialectStatement {
     const columns = model.columns;
     const keys = model.primaryKey.map((p) => quote(model.column(p)?.column ?? p)).join(', ');
     const updates = columns
@@ -163,7 +163,7 @@ export class PostgresDialect implements SqlDialect {
     };
   }
 
-  bulkInsert(model: TableModel): SqlStatement {
+  bulkInsert(model: TableModel): DialectStatement {
     const columns = model.columns;
     const types = columns
       .map((c) => `${quote(c.column)} ${POSTGRES_TYPES[c.codec.storage]}`)
@@ -173,7 +173,7 @@ export class PostgresDialect implements SqlDialect {
     };
   }
 
-  versionedUpdate(model: TableModel): SqlStatement {
+  versionedUpdate(model: TableModel): DialectStatement {
     const table = quote(model.table);
     const columns = names(model.columns);
     const stampCount = 5;
@@ -203,7 +203,7 @@ export class PostgresDialect implements SqlDialect {
     };
   }
 
-  versionProbe(model: TableModel): SqlStatement {
+  versionProbe(model: TableModel): DialectStatement {
     const audit = model.auditTable;
     const gone =
       audit === undefined
@@ -214,7 +214,7 @@ export class PostgresDialect implements SqlDialect {
     };
   }
 
-  softDelete(model: TableModel): SqlStatement {
+  softDelete(model: TableModel): DialectStatement {
     // Only the mark: the other columns stay as stored, whatever the entity given holds.
     const at = `$${model.primaryKey.length + 1}`;
     const stamp = model.flags.timestamps ? `, "updated_at" = ${at}` : '';
@@ -223,7 +223,7 @@ export class PostgresDialect implements SqlDialect {
     };
   }
 
-  hardDelete(model: TableModel): SqlStatement {
+  hardDelete(model: TableModel): DialectStatement {
     const table = quote(model.table);
     const where = keyCondition(model);
     const audit = model.auditTable;

@@ -8,7 +8,7 @@ import type { ManyToManyRelation } from '../relation.js';
  * return rows (no `RETURNING`, no writing `WITH`) says so here; the repository passes the
  * same arguments whatever the dialect, and {@link runStatement} does the rest.
  */
-export interface SqlStatement {
+export interface DialectStatement {
   /** The text, with the dialect's placeholders. */
   readonly text: string;
   /**
@@ -22,7 +22,7 @@ export interface SqlStatement {
    * PostgreSQL needs one (a versioned save without a writing `WITH`, an upsert without
    * `RETURNING`).
    */
-  readonly followedBy?: readonly SqlStatement[];
+  readonly followedBy?: readonly DialectStatement[];
 }
 
 /** A comparison operator of `where`. */
@@ -132,9 +132,9 @@ export interface SqlDialect {
 
   // ——— reads ———
   /** The row with this key (args: key values); `live` skips deleted rows. */
-  selectByKey(model: TableModel, live: boolean): SqlStatement;
+  selectByKey(model: TableModel, live: boolean): DialectStatement;
   /** One value, true (or 1): whether a row has this key (args: key values). */
-  existsByKey(model: TableModel, live: boolean): SqlStatement;
+  existsByKey(model: TableModel, live: boolean): DialectStatement;
   /** The rows a query matches; appends the query's arguments to `args`. */
   select(model: TableModel, query: ReadQuery, args: unknown[]): string;
   /** One value, `n`: how many rows a query matches. */
@@ -142,41 +142,41 @@ export interface SqlDialect {
   /** As {@link select}, each row with {@link TOTAL_COLUMN}, the count over all pages. */
   selectPage(model: TableModel, query: ReadQuery, args: unknown[]): string;
   /** Every version of an entity, audit table and current row (args: entity id). */
-  history(model: TableModel): SqlStatement;
+  history(model: TableModel): DialectStatement;
 
   // ——— relations ———
   /** Live rows whose `column` is one of a list (args: one list, {@link listArgument}). */
-  selectWhereIn(model: TableModel, column: ModelColumn): SqlStatement;
+  selectWhereIn(model: TableModel, column: ModelColumn): DialectStatement;
   /** Live targets paired with a list of owners, each with {@link OWNER_COLUMN} (args: one list). */
-  selectThrough(relation: ManyToManyRelation): SqlStatement;
+  selectThrough(relation: ManyToManyRelation): DialectStatement;
   /** Pairs two keys; no error when the pair exists (args: own key, other key). */
-  relate(relation: ManyToManyRelation): SqlStatement;
+  relate(relation: ManyToManyRelation): DialectStatement;
   /** Removes a pair; the count of rows removed (args: own key, other key). */
-  unrelate(relation: ManyToManyRelation): SqlStatement;
+  unrelate(relation: ManyToManyRelation): DialectStatement;
 
   // ——— writes ———
   /** Inserts a row (args: every column's value, in `model.columns` order). */
-  insert(model: TableModel): SqlStatement;
+  insert(model: TableModel): DialectStatement;
   /** Inserts or updates by key (args as {@link insert}); with timestamps, a row `{ createdAt }` as stored. */
-  upsert(model: TableModel): SqlStatement;
+  upsert(model: TableModel): DialectStatement;
   /** Inserts many rows (args: JSON text of an array of objects keyed by column name). */
-  bulkInsert(model: TableModel): SqlStatement;
+  bulkInsert(model: TableModel): DialectStatement;
   /**
    * A versioned save over the version read: locks the row and, if its version is the one
    * read, copies it to the audit table and writes the next one (args: {@link VERSION_STAMP},
    * then {@link versionedDataColumns}). A row `{ created }` (createdAt, or anything without
    * timestamps) when it wrote; no row when the stored version is another one or there is none.
    */
-  versionedUpdate(model: TableModel): SqlStatement;
+  versionedUpdate(model: TableModel): DialectStatement;
   /**
    * Why a versioned update wrote nothing (args: entity id): a row `{ stored, gone }`, the
    * stored version as text or null, and whether (true or 1) the audit table holds versions of it.
    */
-  versionProbe(model: TableModel): SqlStatement;
+  versionProbe(model: TableModel): DialectStatement;
   /** Sets `deletedAt` (and `updatedAt`) of a live row (args: key values, now); the row as read. */
-  softDelete(model: TableModel): SqlStatement;
+  softDelete(model: TableModel): DialectStatement;
   /** Removes a row, moving it to the audit table if there is one (args: key values); the count. */
-  hardDelete(model: TableModel): SqlStatement;
+  hardDelete(model: TableModel): DialectStatement;
 
   // ——— schema ———
   /** Creates a model's table, then its audit table, if they do not exist. */

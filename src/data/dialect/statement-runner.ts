@@ -1,12 +1,12 @@
 import type { DatabaseAdapter } from '../../postgres/database-adapter.js';
-import type { SqlStatement } from './sql-dialect.js';
+import type { DialectStatement } from './sql-dialect.js';
 
 type Row = Record<string, unknown>;
 
 // A statement of one text whose placeholders are its arguments in order (every PostgreSQL
 // statement) goes straight to the adapter: the seam costs a property check per call.
 
-function bind(statement: SqlStatement, args: readonly unknown[]): readonly unknown[] {
+function bind(statement: DialectStatement, args: readonly unknown[]): readonly unknown[] {
   const { slots } = statement;
   return slots === undefined ? args : slots.map((i) => args[i]);
 }
@@ -14,21 +14,21 @@ function bind(statement: SqlStatement, args: readonly unknown[]): readonly unkno
 /** Runs the steps of a compound statement in one transaction; `last` runs the final one. */
 function steps<T>(
   db: DatabaseAdapter,
-  statement: SqlStatement,
+  statement: DialectStatement,
   args: readonly unknown[],
-  last: (tx: DatabaseAdapter, step: SqlStatement) => Promise<T>,
+  last: (tx: DatabaseAdapter, step: DialectStatement) => Promise<T>,
 ): Promise<T> {
   return db.transaction(async (tx) => {
     const all = [statement, ...(statement.followedBy ?? [])];
     for (const step of all.slice(0, -1)) await tx.execute(step.text, bind(step, args));
-    return last(tx, all[all.length - 1] as SqlStatement);
+    return last(tx, all[all.length - 1] as DialectStatement);
   });
 }
 
 /** The rows a statement returns. */
 export function fetchRows<R = Row>(
   db: DatabaseAdapter,
-  statement: SqlStatement,
+  statement: DialectStatement,
   args: readonly unknown[],
 ): Promise<R[]> {
   if (statement.followedBy === undefined) return db.fetch<R>(statement.text, bind(statement, args));
@@ -38,7 +38,7 @@ export function fetchRows<R = Row>(
 /** The first row a statement returns, or undefined. */
 export function fetchRow<R = Row>(
   db: DatabaseAdapter,
-  statement: SqlStatement,
+  statement: DialectStatement,
   args: readonly unknown[],
 ): Promise<R | undefined> {
   if (statement.followedBy === undefined)
@@ -49,7 +49,7 @@ export function fetchRow<R = Row>(
 /** The first column of the first row a statement returns, or undefined. */
 export function fetchValue<V = unknown>(
   db: DatabaseAdapter,
-  statement: SqlStatement,
+  statement: DialectStatement,
   args: readonly unknown[],
 ): Promise<V | undefined> {
   if (statement.followedBy === undefined)
@@ -60,7 +60,7 @@ export function fetchValue<V = unknown>(
 /** The number of rows a statement (its last step) wrote. */
 export function executeCount(
   db: DatabaseAdapter,
-  statement: SqlStatement,
+  statement: DialectStatement,
   args: readonly unknown[],
 ): Promise<number> {
   if (statement.followedBy === undefined) return db.execute(statement.text, bind(statement, args));
