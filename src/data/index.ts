@@ -36,16 +36,15 @@ export {
   manyToMany,
   type Relation,
 } from './relation.js';
-export {
-  type ManyOptions,
-  type Page,
-  type ReadOptions,
-  Repository,
-  type RepositoryOptions,
-  repository,
-  type SaveOptions,
-  type SearchOptions,
-} from './repository.js';
+export { Repository, repository } from './repository.js';
+export type {
+  ManyOptions,
+  Page,
+  ReadOptions,
+  RepositoryOptions,
+  SaveOptions,
+  SearchOptions,
+} from './repository-options.js';
 export {
   type RegisteredTable,
   SchemaRegistry,

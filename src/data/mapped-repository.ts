@@ -1,15 +1,15 @@
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 import type { Model } from './model.js';
 import type { EntityOf, Fields, IdOf, ModelOptions } from './model-types.js';
-import {
-  type ManyOptions,
-  type Page,
-  type ReadOptions,
-  Repository,
-  type RepositoryOptions,
-  type SaveOptions,
-  type SearchOptions,
-} from './repository.js';
+import { Repository } from './repository.js';
+import type {
+  ManyOptions,
+  Page,
+  ReadOptions,
+  RepositoryOptions,
+  SaveOptions,
+  SearchOptions,
+} from './repository-options.js';
 import type { Where } from './where-clause.js';
 
 /** How a domain object and its row entity convert into each other. */

@@ -3,7 +3,8 @@ import type { InjectionToken } from '../di/token.js';
 import { Database } from '../postgres/database.js';
 import type { Model } from './model.js';
 import type { Fields, ModelOptions } from './model-types.js';
-import { Repository, type RepositoryOptions } from './repository.js';
+import { Repository } from './repository.js';
+import type { RepositoryOptions } from './repository-options.js';
 
 /** The repository type of a model: `RepositoryOf<typeof Person>`. */
 export type RepositoryOf<M> =

@@ -105,9 +105,7 @@ export function belongsTo(
   target: TableModel,
   foreignKey: string,
 ): Relation {
-  checkName(from, name);
-  const key = singleKey(target, 'target');
-  return { kind: 'belongsTo', from, name, target, foreignKey: foreignKeyOf(from, foreignKey, key) };
+  return keyRelation('belongsTo', from, name, target, foreignKey);
 }
 
 /** `from[name]` lists the `target`s whose `foreignKey` holds `from`'s key. */
@@ -117,9 +115,25 @@ export function hasMany(
   target: TableModel,
   foreignKey: string,
 ): Relation {
+  return keyRelation('hasMany', from, name, target, foreignKey);
+}
+
+/**
+ * A relation through a foreign key: `belongsTo` keeps it on `from` and points at `target`'s
+ * key, `hasMany` keeps it on `target` and points at `from`'s.
+ */
+function keyRelation(
+  kind: 'belongsTo' | 'hasMany',
+  from: TableModel,
+  name: string,
+  target: TableModel,
+  foreignKey: string,
+): Relation {
   checkName(from, name);
-  const key = singleKey(from, 'from');
-  return { kind: 'hasMany', from, name, target, foreignKey: foreignKeyOf(target, foreignKey, key) };
+  const [holder, keyed, role] =
+    kind === 'belongsTo' ? [from, target, 'target'] : [target, from, 'from'];
+  const key = singleKey(keyed, role);
+  return { kind, from, name, target, foreignKey: foreignKeyOf(holder, foreignKey, key) };
 }
 
 /**

@@ -25,15 +25,6 @@ import type { SchemaRegistry } from './schema-registry.js';
 import { VersionedSave } from './versioned-save.js';
 import type { Where } from './where-clause.js';
 
-export type {
-  ManyOptions,
-  Page,
-  ReadOptions,
-  RepositoryOptions,
-  SaveOptions,
-  SearchOptions,
-} from './repository-options.js';
-
 /** The type argument of reads with `fetchRelated`: the relation properties they add. */
 type Related = Record<never, never>;
 type Row = Record<string, unknown>;
