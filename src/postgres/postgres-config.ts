@@ -82,24 +82,28 @@ export type HaSection = Omit<Shared, 'backend'> &
 /** The `postgres:` section: its keys depend on the backend it selects. */
 export type PostgresSection = PgSection | PgliteSection | HaSection;
 
+/** What selects a backend: `backend` itself, or the way the server is named. */
+export interface BackendSelection {
+  readonly backend?: BackendName | undefined;
+  readonly hosts?: readonly string[] | undefined;
+  readonly dsn?: string | undefined;
+  readonly host?: string | undefined;
+}
+
 /**
- * The backend a section (or settings) selects: `backend` when given; else `ha` with `hosts`
- * or a DSN naming several hosts, `pg` with a DSN or `host`, else — when `fallback` is
- * undefined — the embedded `pglite`.
+ * The backend settings select, if they select one: `backend` when given; else `ha` with
+ * `hosts` or a DSN naming several hosts, `pg` with a DSN or `host`.
  */
-export function selectedBackend(
-  s: {
-    readonly backend?: BackendName | undefined;
-    readonly hosts?: readonly string[] | undefined;
-    readonly dsn?: string | undefined;
-    readonly host?: string | undefined;
-  },
-  fallback: BackendName | undefined = 'pglite',
-): BackendName | undefined {
+export function inferBackend(s: BackendSelection): BackendName | undefined {
   if (s.backend !== undefined) return s.backend;
   if (s.hosts !== undefined) return 'ha';
   if (s.dsn !== undefined) return parseDsn(s.dsn).hosts.length > 1 ? 'ha' : 'pg';
-  return s.host === undefined ? fallback : 'pg';
+  return s.host === undefined ? undefined : 'pg';
+}
+
+/** The backend settings select: {@link inferBackend}, else the embedded `pglite`. */
+export function selectedBackend(s: BackendSelection): BackendName {
+  return inferBackend(s) ?? 'pglite';
 }
 
 /** Reports each key the selected backend does not take, naming the backend it belongs to. */
@@ -107,7 +111,7 @@ function keysOfOtherBackends(section: Record<string, unknown>, ctx: z.Refinement
   let backend: BackendName | undefined;
   try {
     // A section that selects nothing may be completed by constructor options: checked later.
-    backend = selectedBackend(section as Parameters<typeof selectedBackend>[0], undefined);
+    backend = inferBackend(section as BackendSelection);
   } catch {
     return; // a malformed DSN is reported when it is parsed for use
   }

@@ -3,6 +3,8 @@ import { invalidOption } from '../errors/invalid-option.js';
 import { POOL_DEFAULTS } from './pool-defaults.js';
 import {
   type BackendName,
+  type BackendSelection,
+  inferBackend,
   KEY_BACKENDS,
   type PostgresSection,
   selectedBackend,
@@ -135,7 +137,7 @@ export function resolvePostgresSettings(
 ): PostgresSettings {
   const merged: Record<string, unknown> = { ...provided };
   for (const [key, value] of Object.entries(explicit)) if (value !== undefined) merged[key] = value;
-  const backend = selectedBackend(merged) as BackendName;
+  const backend = selectedBackend(merged);
   checkBackendKeys('PostgresService', explicit, backend);
   const foreign = Object.keys(provided).filter((k) => !ownedBy(k, backend));
   if (foreign.length > 0) {
@@ -156,7 +158,7 @@ export function resolvePostgresSettings(
 export function checkBackendKeys(
   where: string,
   options: Readonly<Record<string, unknown>>,
-  backend = selectedBackend(options, undefined),
+  backend = inferBackend(options as BackendSelection),
 ): void {
   if (backend === undefined) return;
   for (const [key, value] of Object.entries(options)) {

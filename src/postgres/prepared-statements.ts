@@ -20,8 +20,10 @@ export type QueryCallback<R> = (error: Error | undefined, result?: StatementResu
  * `pg` keeps its own record of the names it has parsed on a connection, and nothing public
  * removes one. Since a name is never sent again after its eviction, a stale entry is harmless
  * but for its memory; so that the record stays bounded without touching pg's private fields,
- * a connection that has evicted as many statements as the cache holds is `worn`: the pool
- * closes it when it is returned (pg's record then holds at most twice the cache size).
+ * a connection that has evicted four times as many statements as the cache holds (256 at
+ * least) is `worn`: the pool closes it when it is returned, so pg's record of a connection
+ * stays within five times the cache size. Only a workload that keeps evicting pays for it,
+ * with one new connection per few hundred new statements.
  */
 export class PreparedStatements {
   // Text → name and when it was last used (a counter: cheaper per call than reordering).
@@ -33,7 +35,7 @@ export class PreparedStatements {
 
   /** Enough statements were evicted that the connection should be replaced (see above). */
   get worn(): boolean {
-    return this.#evicted >= this.capacity;
+    return this.#evicted >= Math.max(256, 4 * this.capacity);
   }
 
   run<R>(client: PgPoolClient, text: string, values: unknown[], callback: QueryCallback<R>): void {
