@@ -196,8 +196,9 @@ export class Database implements DatabaseAdapter {
       return Promise.reject(error);
     }
     const statements = this.#statements;
-    if (tx !== undefined)
-      return statements.run<R>(tx.connection, text, params, text, tx.state).then(pick);
+    if (tx !== undefined) {
+      return statements.pick<R, T>(tx.connection, text, params, text, tx.state, pick);
+    }
     const pool = this.#runtime;
     const route = this.#route();
     if (this.options.logStatements !== true) {

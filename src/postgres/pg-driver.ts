@@ -1,11 +1,16 @@
 import { DependencyUnavailableError } from '../errors/application-errors.js';
 import { DeadlineExceededError } from '../errors/infrastructure-errors.js';
-import type { PooledConnection, Row, StatementResult } from './connection-pool.js';
+import type {
+  PooledConnection,
+  Row,
+  StatementCallback,
+  StatementResult,
+} from './connection-pool.js';
 import { markConnectionLost, mustDiscard, statementName } from './error-mapping.js';
 import type { ResolvedPgPoolOptions } from './pg-pool-options.js';
 import type { PgModule, PgPoolClient, PgPoolConfig, PgPoolLike } from './pg-types.js';
 import { PreparedStatements, type QueryCallback, toResult } from './prepared-statements.js';
-import type { PoolDriver } from './runtime-pool.js';
+import type { ConnectCallback, PoolDriver } from './runtime-pool.js';
 
 type Done = (release?: boolean | Error) => void;
 
@@ -85,25 +90,53 @@ export class PgDriver implements PoolDriver {
     this.#generation++;
   }
 
-  async acquire(): Promise<PooledConnection> {
-    for (let attempt = 0; ; ) {
-      const { client, done } = await this.#connect();
-      const tracked = this.#track(client);
+  acquire(): Promise<PooledConnection> {
+    return new Promise((resolve, reject) =>
+      this.connect(undefined, (error, connection) =>
+        error === undefined ? resolve(connection as PooledConnection) : reject(error),
+      ),
+    );
+  }
+
+  /**
+   * A checked-out connection, through callbacks only: retired clients are closed and another
+   * taken; a client's init hook and pre-ping run first, and a dead pooled client is replaced
+   * (once per pool slot at most).
+   */
+  connect(_options: unknown, callback: ConnectCallback): void {
+    const started = performance.now();
+    let attempts = 0;
+    const onClient = (
+      error: Error | null | undefined,
+      client: PgPoolClient | undefined,
+      done: Done,
+    ) => {
+      if (error !== undefined && error !== null) {
+        callback(this.#acquireError(error, started));
+        return;
+      }
+      const c = client as PgPoolClient;
+      const tracked = this.#track(c);
       if (tracked.generation !== this.#generation) {
         done(true); // retired: close it, take another
-        continue;
+        this.#ready.connect(onClient);
+        return;
       }
-      const connection = new PgConnection(client, tracked, this, done);
-      try {
-        if (tracked.init !== undefined) await tracked.init;
-        if (this.#needsPing(tracked)) await ping(client);
-        return connection;
-      } catch (error) {
-        connection.release(true);
-        // A dead pooled connection: take another, once per pool slot at most.
-        if (++attempt > this.options.maxSize) throw error;
+      const connection = new PgConnection(c, tracked, this, done);
+      if (tracked.init === undefined && !this.#needsPing(tracked)) {
+        callback(undefined, connection);
+        return;
       }
-    }
+      (tracked.init ?? ping(c)).then(
+        () => callback(undefined, connection),
+        (failure: unknown) => {
+          connection.release(true);
+          if (++attempts > this.options.maxSize) callback(failure);
+          else this.#ready.connect(onClient);
+        },
+      );
+    };
+    this.#ready.connect(onClient);
   }
 
   /**
@@ -285,6 +318,10 @@ class PgConnection implements PooledConnection {
           error === undefined ? resolve(answer as StatementResult<R>) : reject(error),
       ),
     );
+  }
+
+  run<R = Row>(text: string, values: readonly unknown[], callback: StatementCallback<R>): void {
+    runOn<R>(this.client, this.tracked, text, values, this.driver.options.queryTimeoutMs, callback);
   }
 
   release(broken = false): void {

@@ -5,14 +5,20 @@ import type {
   PooledConnection,
   QueryOptions,
   Row,
+  StatementCallback,
   StatementResult,
 } from './connection-pool.js';
 import { queryOnConnection } from './query-on-connection.js';
+
+/** How a checked-out connection (or the failure to get one) is handed over; `error` undefined on success. */
+export type ConnectCallback = (error: unknown, connection?: PooledConnection) => void;
 
 /** A backend as {@link RuntimePool} drives it: a connection pool, opened by `init` when it has one. */
 export interface PoolDriver extends ConnectionPool {
   /** Opens what the pool needs (loads the driver package, creates the pool). */
   init?(): Promise<void>;
+  /** Optional callback form of `acquire`: no promise per checkout. */
+  connect?(options: QueryOptions | undefined, callback: ConnectCallback): void;
 }
 
 /**
@@ -80,23 +86,39 @@ export class RuntimePool<D extends PoolDriver = PoolDriver> implements Connectio
   }
 
   acquire(options?: QueryOptions): Promise<PooledConnection> {
-    if (this.#closed) return Promise.reject(poolClosed(this.kind));
-    if (!this.#ready) return this.init().then(() => this.acquire(options));
-    return new Promise((resolve, reject) => {
-      const waiting = this.#waiting;
-      waiting.add(reject);
-      this.driver.acquire(options).then(
-        (connection) => {
-          // Closed while it waited: the caller was already told; give the connection back.
-          if (!waiting.delete(reject)) connection.release();
-          else resolve(new GuardedConnection(connection));
-        },
-        (error: unknown) => {
-          waiting.delete(reject);
-          reject(error);
-        },
-      );
-    });
+    return new Promise((resolve, reject) =>
+      this.connect(options, (error, connection) =>
+        error === undefined ? resolve(connection as PooledConnection) : reject(error),
+      ),
+    );
+  }
+
+  /**
+   * `acquire` with a callback (the transaction path, no promise): a guarded connection, or
+   * the reason there is none — `POOL_CLOSED` at once when the pool is closed, also while the
+   * caller waits.
+   */
+  connect(options: QueryOptions | undefined, callback: ConnectCallback): void {
+    if (this.#closed) {
+      callback(poolClosed(this.kind));
+      return;
+    }
+    if (!this.#ready) {
+      this.init().then(() => this.connect(options, callback), callback);
+      return;
+    }
+    const waiting = this.#waiting;
+    const fail = (error: Error) => callback(error);
+    waiting.add(fail);
+    const give: ConnectCallback = (error, connection) => {
+      // Closed while it waited: the caller was already told; give the connection back.
+      if (!waiting.delete(fail)) connection?.release();
+      else if (error !== undefined) callback(error);
+      else callback(undefined, new GuardedConnection(connection as PooledConnection));
+    };
+    const driver = this.driver;
+    if (driver.connect !== undefined) driver.connect(options, give);
+    else driver.acquire(options).then((c) => give(undefined, c), give);
   }
 
   query<R = Row>(
@@ -157,6 +179,18 @@ class GuardedConnection implements PooledConnection {
       );
     }
     return connection.query<R>(text, values);
+  }
+
+  run<R = Row>(text: string, values: readonly unknown[], callback: StatementCallback<R>): void {
+    const connection = this.#connection;
+    if (connection === undefined) {
+      callback(
+        new UsageError('This connection was returned to its pool: acquire another', {
+          code: 'CONNECTION_RELEASED',
+        }),
+      );
+    } else if (connection.run !== undefined) connection.run<R>(text, values, callback);
+    else connection.query<R>(text, values).then((result) => callback(undefined, result), callback);
   }
 
   release(broken?: boolean): void {

@@ -2,6 +2,13 @@ import type { Logger } from '../core/logger.js';
 import { LibrettoError } from '../errors/libretto-error.js';
 import type { TransactionState } from './ambient-transaction.js';
 import type { PooledConnection, StatementResult } from './connection-pool.js';
+
+/** How `StatementRunner.exec` reports: `error` (a Libretto error) undefined on success. */
+export type ExecCallback<R> = (
+  error: LibrettoError | undefined,
+  result?: StatementResult<R>,
+) => void;
+
 import { mapDatabaseError, statementName } from './error-mapping.js';
 
 /** Statement logging of a `Database`. */
@@ -35,14 +42,49 @@ export class StatementRunner {
     describe: string,
     state?: TransactionState,
   ): Promise<StatementResult<R>> {
-    if (this.#log !== undefined) {
-      return this.logged(() => connection.query<R>(text, values), text, values, describe, state);
+    return this.pick(connection, text, values, describe, state, sameResult<R>);
+  }
+
+  /** `run`, the result shaped by `pick` in the same step (one promise per statement). */
+  pick<R, T>(
+    connection: PooledConnection,
+    text: string,
+    values: readonly unknown[],
+    describe: string,
+    state: TransactionState | undefined,
+    pick: (result: StatementResult<R>) => T,
+  ): Promise<T> {
+    if (this.#log !== undefined || connection.run === undefined) {
+      const call = () => connection.query<R>(text, values);
+      return this.logged(call, text, values, describe, state).then(pick);
     }
-    return connection.query<R>(text, values).then(undefined, (error: unknown) => {
-      const mapped = toLibrettoError(error, describe);
-      if (state !== undefined) state.failure ??= mapped;
-      throw mapped;
-    });
+    return new Promise((resolve, reject) =>
+      (connection.run as NonNullable<PooledConnection['run']>)<R>(text, values, (error, result) => {
+        if (error === undefined) resolve(pick(result as StatementResult<R>));
+        else reject(failed(error, describe, state));
+      }),
+    );
+  }
+
+  /** `run` with a callback: no promise (BEGIN and COMMIT of the transaction path). */
+  exec<R>(
+    connection: PooledConnection,
+    text: string,
+    values: readonly unknown[],
+    describe: string,
+    state: TransactionState | undefined,
+    callback: ExecCallback<R>,
+  ): void {
+    if (this.#log !== undefined || connection.run === undefined) {
+      this.run<R>(connection, text, values, describe, state).then(
+        (result) => callback(undefined, result),
+        (error: LibrettoError) => callback(error),
+      );
+      return;
+    }
+    connection.run<R>(text, values, (error, result) =>
+      error === undefined ? callback(undefined, result) : callback(failed(error, describe, state)),
+    );
   }
 
   /** Runs `call` (one statement), logged when enabled, its errors mapped. */
@@ -55,9 +97,7 @@ export class StatementRunner {
   ): Promise<StatementResult<R>> {
     const log = this.#log;
     const fail = (error: unknown): never => {
-      const mapped = toLibrettoError(error, describe);
-      if (state !== undefined) state.failure ??= mapped;
-      throw mapped;
+      throw failed(error, describe, state);
     };
     if (log === undefined) return call().then(undefined, fail);
     const started = performance.now();
@@ -82,6 +122,19 @@ export class StatementRunner {
       },
     );
   }
+}
+
+const sameResult = <R>(result: StatementResult<R>): StatementResult<R> => result;
+
+/** The Libretto error for a failed statement, recorded as its transaction's failure. */
+function failed(
+  error: unknown,
+  describe: string,
+  state: TransactionState | undefined,
+): LibrettoError {
+  const mapped = toLibrettoError(error, describe);
+  if (state !== undefined) state.failure ??= mapped;
+  return mapped;
 }
 
 /** A Libretto error as it is, any other mapped from its SQLSTATE. */

@@ -3,6 +3,7 @@ import { ConflictError } from '../errors/domain-errors.js';
 import type { LibrettoError } from '../errors/libretto-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { type AmbientTransaction, ambientTransaction } from './ambient-transaction.js';
+import type { PooledConnection } from './connection-pool.js';
 import type { DatabaseAdapter, TransactionOptions } from './database-adapter.js';
 import { isRetryable, mustDiscard } from './error-mapping.js';
 import { readYourWritesScope } from './read-your-writes.js';
@@ -127,26 +128,40 @@ export class TransactionRunner {
     }
   }
 
-  /** Checks out a connection and opens a transaction on it. */
-  async begin(options: TransactionOptions): Promise<AmbientTransaction> {
-    const text = beginStatement(options);
+  /** Checks out a connection and opens a transaction on it (callbacks inside: one promise). */
+  begin(options: TransactionOptions): Promise<AmbientTransaction> {
+    let text: string;
+    try {
+      text = beginStatement(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // A transaction runs wholly on the master (read-your-writes), and counts as using it.
     const unit = readYourWritesScope.getStore();
     if (unit !== undefined) unit.wrote = true;
-    const connection = await this.pool.acquire();
-    try {
-      await this.statements.run(connection, text, [], 'BEGIN');
-    } catch (error) {
-      connection.release(mustDiscard((error as LibrettoError).cause ?? error));
-      throw error;
-    }
-    return {
-      pool: this.pool,
-      database: this.database,
-      connection,
-      state: { savepoints: 0, cursors: 0, closed: false, failure: undefined },
-      childOpen: false,
-    };
+    return new Promise((resolve, reject) =>
+      this.pool.connect(undefined, (error, acquired) => {
+        if (error !== undefined) {
+          reject(error);
+          return;
+        }
+        const connection = acquired as PooledConnection;
+        this.statements.exec(connection, text, NO_VALUES, 'BEGIN', undefined, (failure) => {
+          if (failure !== undefined) {
+            connection.release(mustDiscard(failure.cause ?? failure));
+            reject(failure);
+            return;
+          }
+          resolve({
+            pool: this.pool,
+            database: this.database,
+            connection,
+            state: { savepoints: 0, cursors: 0, closed: false, failure: undefined },
+            childOpen: false,
+          });
+        });
+      }),
+    );
   }
 
   /**
@@ -154,29 +169,39 @@ export class TransactionRunner {
    * in an unknown state). A COMMIT after a failed statement whose error was caught rolls back
    * and throws `TRANSACTION_ABORTED`, instead of reporting a success the server did not give.
    */
-  async end(tx: AmbientTransaction, how: 'COMMIT' | 'ROLLBACK', failure: unknown): Promise<void> {
+  end(tx: AmbientTransaction, how: 'COMMIT' | 'ROLLBACK', failure: unknown): Promise<void> {
     const state = tx.state;
     state.closed = true;
     const aborted = how === 'COMMIT' && state.failure !== undefined;
     let broken = failure !== undefined && mustDiscard((failure as LibrettoError).cause ?? failure);
-    try {
-      await this.statements.run(tx.connection, aborted ? 'ROLLBACK' : how, [], how);
-    } catch (error) {
-      broken ||= mustDiscard((error as LibrettoError).cause ?? error);
-      if (how === 'COMMIT') throw error;
-      // A failed ROLLBACK: the connection is in an unknown state, never reuse it.
-      broken = true;
-    } finally {
-      tx.connection.release(broken);
-    }
-    if (aborted) {
-      throw new UsageError(
-        'The transaction was rolled back: a statement in it failed and its error was caught (use a nested transaction to recover from a failure)',
-        { code: 'TRANSACTION_ABORTED', cause: state.failure },
-      );
-    }
+    const text = aborted ? 'ROLLBACK' : how;
+    return new Promise((resolve, reject) =>
+      this.statements.exec(tx.connection, text, NO_VALUES, how, undefined, (error) => {
+        if (error !== undefined) {
+          // A failed ROLLBACK leaves the connection in an unknown state: never reuse it.
+          broken ||= how === 'ROLLBACK' || mustDiscard(error.cause ?? error);
+        }
+        try {
+          tx.connection.release(broken);
+        } catch (misuse) {
+          reject(misuse);
+          return;
+        }
+        if (error !== undefined && how === 'COMMIT') reject(error);
+        else if (aborted) {
+          reject(
+            new UsageError(
+              'The transaction was rolled back: a statement in it failed and its error was caught (use a nested transaction to recover from a failure)',
+              { code: 'TRANSACTION_ABORTED', cause: state.failure },
+            ),
+          );
+        } else resolve();
+      }),
+    );
   }
 }
+
+const NO_VALUES: readonly unknown[] = Object.freeze([]);
 
 /** Full-jitter exponential backoff: up to 5 ms, 10 ms, 20 ms, … capped at 250 ms. */
 function backoff(attempt: number): Promise<void> {

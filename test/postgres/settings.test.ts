@@ -178,7 +178,7 @@ describe('one default and one value per setting, whatever the entry point', () =
       await viaService.close();
       await direct.close();
     }
-  });
+  }, 120_000); // two PGlite instances: slow to start on a busy machine
 });
 
 describe('settings are shaped by the backend they select', () => {
