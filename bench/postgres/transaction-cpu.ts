@@ -1,18 +1,21 @@
-// CPU per call of transactional() around one statement against BEGIN / named statement /
-// COMMIT written by hand on a pg client: the two alternate in short rounds, so a machine
-// shared with other work hits both alike; the ratio is what counts, not the figures.
-//   npx tsx bench/postgres/transaction-cpu.ts      (sources)   BENCH_SECONDS (2), BENCH_ROUNDS (7)
-//   add --cpu-prof to see where the time goes.
+// CPU per call of transactional() around one statement, against BEGIN / named statement /
+// COMMIT written by hand — on a PgPool connection and on a bare pg client. The contenders
+// take turns in short blocks (200 calls by 4 callers), many times over, so that a machine
+// shared with other work slows them alike; the ratio is what counts, not the figures.
+//   npm run build && TSX_TSCONFIG_PATH=bench/tsconfig.dist.json npx tsx bench/postgres/transaction-cpu.ts
+//   BENCH_ROUNDS (60), BENCH_ONLY=transactional|driver|pg (one contender, e.g. for --cpu-prof)
 import { Database, PgPool, transactional } from 'libretto/postgres';
 import { startPostgres } from 'libretto/testing';
 import pg from 'pg';
-import { drive, type Result } from '../rounds.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const ONLY = process.env.BENCH_ONLY; // 'libretto' or 'pg': one side only (for --cpu-prof)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 60);
+const ONLY = process.env.BENCH_ONLY;
+const CALLERS = 4;
+const BLOCK = 200;
+const WARM_UP_ROUNDS = 5;
 const QUERY = 'SELECT id, name, email FROM bench_user WHERE id = $1';
 const ROWS = 10_000;
+
 let nextId = 1;
 const id = () => {
   nextId = (nextId * 7919 + 1) % ROWS;
@@ -28,13 +31,20 @@ try {
     ANALYZE bench_user;`);
   await setup.end();
 
-  const pool = await PgPool.create({ connectionString: server.dsn, maxSize: 8 });
+  const pool = await PgPool.create({ connectionString: server.dsn, maxSize: CALLERS });
   const db = new Database(pool);
-  const bare = new pg.Pool({ connectionString: server.dsn, max: 8 });
-  const contenders: [string, () => Promise<unknown>][] = [
+  const bare = new pg.Pool({ connectionString: server.dsn, max: CALLERS });
+  const all: [string, () => Promise<unknown>][] = [
+    ['transactional()', () => transactional(() => db.fetchOne(QUERY, [id()]), { database: db })],
     [
-      'libretto transactional()',
-      () => transactional(() => db.fetchOne(QUERY, [id()]), { database: db }),
+      'driver: PgPool by hand',
+      async () => {
+        const c = await pool.acquire();
+        await c.query('BEGIN', []);
+        await c.query(QUERY, [id()]);
+        await c.query('COMMIT', []);
+        c.release();
+      },
     ],
     [
       'pg BEGIN/named/COMMIT by hand',
@@ -44,35 +54,39 @@ try {
           await client.query('BEGIN');
           await client.query({ name: 'by_id', text: QUERY, values: [id()] });
           await client.query('COMMIT');
-        } catch (error) {
-          await client.query('ROLLBACK');
-          throw error;
         } finally {
           client.release();
         }
       },
     ],
   ];
-  const chosen = contenders.filter(([name]) => ONLY === undefined || name.startsWith(ONLY));
-  const results = chosen.map(() => [] as Result[]);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let k = 0; k < chosen.length; k++) {
-      const i = (k + round) % chosen.length;
-      results[i]?.push(await drive((chosen[i] as [string, () => Promise<unknown>])[1], 8, SECONDS));
+  const ops = all.filter(([name]) => ONLY === undefined || name.startsWith(ONLY));
+  // The async context is in use in an application: measure every contender with it on.
+  await transactional(() => db.fetchOne(QUERY, [1]), { database: db });
+  const cpu = ops.map(() => 0);
+  const calls = ops.map(() => 0);
+  for (let round = 0; round < ROUNDS + WARM_UP_ROUNDS; round++) {
+    for (let k = 0; k < ops.length; k++) {
+      const i = (k + round) % ops.length;
+      const op = (ops[i] as [string, () => Promise<unknown>])[1];
+      const before = process.cpuUsage();
+      const loop = async () => {
+        for (let j = 0; j < BLOCK / CALLERS; j++) await op();
+      };
+      await Promise.all(Array.from({ length: CALLERS }, loop));
+      const used = process.cpuUsage(before);
+      if (round < WARM_UP_ROUNDS) continue;
+      cpu[i] = (cpu[i] ?? 0) + used.user + used.system;
+      calls[i] = (calls[i] ?? 0) + BLOCK;
     }
   }
-  const median = (rs: Result[]) =>
-    [...rs].sort((a, b) => a.cpu - b.cpu)[Math.floor(rs.length / 2)] as Result;
-  const cpus = results.map(median);
-  for (const [i, [name]] of chosen.entries()) {
-    console.log(
-      `${name.padEnd(32)} ${cpus[i]?.cpu.toFixed(1).padStart(7)} CPU µs/call  ${Math.round(cpus[i]?.ops ?? 0)} ops/s`,
-    );
+  const perCall = ops.map((_, i) => (cpu[i] ?? 0) / (calls[i] ?? 1));
+  for (const [i, [name]] of ops.entries()) {
+    console.log(`${name.padEnd(32)} ${perCall[i]?.toFixed(1).padStart(7)} CPU µs/call`);
   }
-  if (cpus.length === 2) {
-    console.log(
-      `hand-written / transactional CPU: ${((cpus[1] as Result).cpu / (cpus[0] as Result).cpu).toFixed(3)}×`,
-    );
+  if (ops.length === all.length) {
+    const ratio = (perCall[2] ?? 0) / (perCall[0] ?? 1);
+    console.log(`pg by hand / transactional(): ${ratio.toFixed(3)}× (goal ≥ 0.95)`);
   }
   await pool.close();
   await bare.end();

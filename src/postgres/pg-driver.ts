@@ -1,35 +1,19 @@
 import { DependencyUnavailableError } from '../errors/application-errors.js';
-import { DeadlineExceededError } from '../errors/infrastructure-errors.js';
+import { CheckoutTimer } from './checkout-timer.js';
 import type {
   PooledConnection,
   Row,
   StatementCallback,
   StatementResult,
 } from './connection-pool.js';
-import { markConnectionLost, mustDiscard, statementName } from './error-mapping.js';
-import type { ResolvedPgPoolOptions } from './pg-pool-options.js';
+import { mustDiscard } from './error-mapping.js';
+import { poolConfig, type ResolvedPgPoolOptions } from './pg-pool-options.js';
 import type { PgModule, PgPoolClient, PgPoolConfig, PgPoolLike } from './pg-types.js';
-import { PreparedStatements, type QueryCallback, toResult } from './prepared-statements.js';
+import { PreparedStatements, type QueryCallback } from './prepared-statements.js';
+import { type ClientState, ping, runStatement } from './run-statement.js';
 import type { ConnectCallback, PoolDriver } from './runtime-pool.js';
 
 type Done = (release?: boolean | Error) => void;
-
-/** State of one `pg` client, kept for as long as the client lives. */
-interface Tracked {
-  /** The pool's generation when the client was made; older ones are closed, not reused. */
-  readonly generation: number;
-  init: Promise<void> | undefined;
-  /** When it was last returned (ms since epoch): pre-ping decides from it. */
-  lastUsed: number;
-  readonly prepared: PreparedStatements | undefined;
-  /** A statement is in flight; later ones wait here (pg's implicit queue is deprecated). */
-  busy: boolean;
-  waiting: (() => void)[] | undefined;
-  /** The client reported an error or its end: its socket is gone. */
-  lost: boolean;
-  /** A statement timed out on this client: it may still run, so the client is never reused. */
-  stalled: boolean;
-}
 
 /**
  * The `pg` backend under `PgPool`: a `pg.Pool`, named prepared statements per client, and the
@@ -39,16 +23,20 @@ interface Tracked {
 export class PgDriver implements PoolDriver {
   readonly kind = 'pg';
   #pool: PgPoolLike | undefined;
-  readonly #tracked = new WeakMap<PgPoolClient, Tracked>();
+  readonly #tracked = new WeakMap<PgPoolClient, ClientState>();
   /** Clients connected and not yet removed (the pool's count includes those connecting). */
   #connected = 0;
   #generation = 0;
+  /** The acquire timeout, owned here rather than by pg-pool (whose error says it in text only). */
+  readonly #checkouts: CheckoutTimer;
 
   constructor(
     readonly options: ResolvedPgPoolOptions,
     /** `host:port` (or the socket directory), for events and messages. */
     readonly address: string,
-  ) {}
+  ) {
+    this.#checkouts = new CheckoutTimer(options.acquireTimeoutMs);
+  }
 
   async init(): Promise<void> {
     let pg: PgModule;
@@ -60,7 +48,17 @@ export class PgDriver implements PoolDriver {
         cause: error,
       });
     }
-    const pool = new pg.Pool(poolConfig(this.options));
+    // Opening a connection is limited by the client itself; waiting for one, by #checkouts.
+    const timeout = this.options.acquireTimeoutMs;
+    const Client = pg.Client;
+    const pool = new pg.Pool({
+      ...poolConfig(this.options),
+      Client: class extends Client {
+        constructor(config: PgPoolConfig) {
+          super({ ...config, connectionTimeoutMillis: timeout });
+        }
+      },
+    });
     pool.on('connect', () => {
       this.#connected++;
     });
@@ -104,15 +102,24 @@ export class PgDriver implements PoolDriver {
    * (once per pool slot at most).
    */
   connect(_options: unknown, callback: ConnectCallback): void {
-    const started = performance.now();
     let attempts = 0;
+    let expired = false;
+    const checkout = this.#checkouts.start(() => {
+      expired = true;
+      callback(this.#timedOut());
+    });
     const onClient = (
       error: Error | null | undefined,
       client: PgPoolClient | undefined,
       done: Done,
     ) => {
+      if (expired) {
+        if (client !== undefined) done(); // the caller gave up: back to the pool
+        return;
+      }
       if (error !== undefined && error !== null) {
-        callback(this.#acquireError(error, started));
+        checkout.settled = true;
+        callback(this.#connectError(error));
         return;
       }
       const c = client as PgPoolClient;
@@ -124,15 +131,26 @@ export class PgDriver implements PoolDriver {
       }
       const connection = new PgConnection(c, tracked, this, done);
       if (tracked.init === undefined && !this.#needsPing(tracked)) {
+        checkout.settled = true;
         callback(undefined, connection);
         return;
       }
       (tracked.init ?? ping(c)).then(
-        () => callback(undefined, connection),
+        () => {
+          if (expired) connection.release();
+          else {
+            checkout.settled = true;
+            callback(undefined, connection);
+          }
+        },
         (failure: unknown) => {
           connection.release(true);
-          if (++attempts > this.options.maxSize) callback(failure);
-          else this.#ready.connect(onClient);
+          if (expired) return;
+          if (++attempts <= this.options.maxSize) this.#ready.connect(onClient);
+          else {
+            checkout.settled = true;
+            callback(failure);
+          }
         },
       );
     };
@@ -146,14 +164,23 @@ export class PgDriver implements PoolDriver {
    */
   query<R = Row>(text: string, values: readonly unknown[]): Promise<StatementResult<R>> {
     return new Promise((resolve, reject) => {
-      const started = performance.now();
+      let expired = false;
+      const checkout = this.#checkouts.start(() => {
+        expired = true;
+        reject(this.#timedOut());
+      });
       const onClient = (
         error: Error | null | undefined,
         client: PgPoolClient | undefined,
         done: Done,
       ) => {
+        if (expired) {
+          if (client !== undefined) done(); // the caller gave up: back to the pool
+          return;
+        }
         if (error !== undefined && error !== null) {
-          reject(this.#acquireError(error, started));
+          checkout.settled = true;
+          reject(this.#connectError(error));
           return;
         }
         const c = client as PgPoolClient;
@@ -163,6 +190,7 @@ export class PgDriver implements PoolDriver {
           this.#ready.connect(onClient);
           return;
         }
+        checkout.settled = true;
         const finish: QueryCallback<R> = (failure, answer) => {
           tracked.lastUsed = Date.now();
           done(this.#mustClose(tracked, failure) ? true : undefined);
@@ -170,11 +198,11 @@ export class PgDriver implements PoolDriver {
           else reject(failure);
         };
         if (tracked.init === undefined && !this.#needsPing(tracked)) {
-          runOn(c, tracked, text, values, this.options.queryTimeoutMs, finish);
+          runStatement(c, tracked, text, values, this.options.queryTimeoutMs, finish);
           return;
         }
         (tracked.init ?? ping(c)).then(
-          () => runOn(c, tracked, text, values, this.options.queryTimeoutMs, finish),
+          () => runStatement(c, tracked, text, values, this.options.queryTimeoutMs, finish),
           () => {
             // A dead pooled connection (or a failed init): drop it, take another.
             done(true);
@@ -191,7 +219,7 @@ export class PgDriver implements PoolDriver {
   }
 
   /** Whether a client must be closed when returned rather than pooled again. */
-  #mustClose(tracked: Tracked, failure: unknown): boolean {
+  #mustClose(tracked: ClientState, failure: unknown): boolean {
     return (
       tracked.lost ||
       tracked.stalled ||
@@ -202,7 +230,7 @@ export class PgDriver implements PoolDriver {
   }
 
   /** @internal For `PgConnection`: returns its client. */
-  releaseClient(tracked: Tracked, done: Done, broken: boolean): void {
+  releaseClient(tracked: ClientState, done: Done, broken: boolean): void {
     tracked.lastUsed = Date.now();
     done(broken || this.#mustClose(tracked, undefined) ? true : undefined);
   }
@@ -220,46 +248,42 @@ export class PgDriver implements PoolDriver {
     }
   }
 
-  #connect(): Promise<{ client: PgPoolClient; done: Done }> {
-    const started = performance.now();
-    return new Promise((resolve, reject) =>
-      this.#ready.connect((error, client, done) => {
-        if (error !== undefined && error !== null) reject(this.#acquireError(error, started));
-        else resolve({ client: client as PgPoolClient, done });
-      }),
-    );
-  }
-
   /** Pre-ping: a connection used before and idle for at least `prePingIdleMs`. */
-  #needsPing(tracked: Tracked): boolean {
+  #needsPing(tracked: ClientState): boolean {
     const ping = this.options.prePingIdleMs;
     return ping !== false && tracked.lastUsed > 0 && Date.now() - tracked.lastUsed >= ping;
   }
 
   /**
-   * What a failed checkout means, from what the pool knows: the wait outlasted the acquire
-   * timeout with every slot held by a connected client (exhausted), or a new connection could
-   * not be opened (refused, timed out, rejected by the server).
+   * No connection within the acquire timeout: the pool was exhausted when every slot is held
+   * by a connected client; otherwise a connection was still being opened.
    */
-  #acquireError(error: Error, started: number): DependencyUnavailableError {
+  #timedOut(): DependencyUnavailableError {
     const { acquireTimeoutMs, maxSize } = this.options;
-    const timedOut = performance.now() - started >= acquireTimeoutMs;
-    if (timedOut && this.#connected >= maxSize) {
+    if (this.#connected >= maxSize) {
       return new DependencyUnavailableError(
         `No database connection free within ${acquireTimeoutMs} ms (pool of ${maxSize})`,
-        { code: 'POOL_EXHAUSTED', cause: error },
+        { code: 'POOL_EXHAUSTED' },
       );
     }
+    return new DependencyUnavailableError(
+      `Cannot connect to the database at ${this.address} within ${acquireTimeoutMs} ms`,
+      { code: 'DATABASE_CONNECT_FAILED' },
+    );
+  }
+
+  /** A new connection could not be opened (refused, timed out, rejected by the server). */
+  #connectError(error: Error): DependencyUnavailableError {
     return new DependencyUnavailableError(`Cannot connect to the database at ${this.address}`, {
       code: 'DATABASE_CONNECT_FAILED',
       cause: error,
     });
   }
 
-  #track(client: PgPoolClient): Tracked {
+  #track(client: PgPoolClient): ClientState {
     let tracked = this.#tracked.get(client);
     if (tracked === undefined) {
-      const created: Tracked = {
+      const created: ClientState = {
         generation: this.#generation,
         init: undefined,
         lastUsed: 0,
@@ -283,7 +307,7 @@ export class PgDriver implements PoolDriver {
       const onConnect = this.options.onConnect;
       if (onConnect !== undefined) {
         // The hook gets a connection of its own: no prepared statements, never released.
-        const hookState: Tracked = { ...created, prepared: undefined, waiting: undefined };
+        const hookState: ClientState = { ...created, prepared: undefined, waiting: undefined };
         const hookConnection = new PgConnection(client, hookState, this, () => {});
         // Deferred: a hook that throws synchronously rejects instead of escaping a pool callback.
         created.init = Promise.resolve()
@@ -301,14 +325,14 @@ export class PgDriver implements PoolDriver {
 class PgConnection implements PooledConnection {
   constructor(
     private readonly client: PgPoolClient,
-    private readonly tracked: Tracked,
+    private readonly tracked: ClientState,
     private readonly driver: PgDriver,
     private readonly done: Done,
   ) {}
 
   query<R = Row>(text: string, values: readonly unknown[]): Promise<StatementResult<R>> {
     return new Promise((resolve, reject) =>
-      runOn<R>(
+      runStatement<R>(
         this.client,
         this.tracked,
         text,
@@ -321,100 +345,17 @@ class PgConnection implements PooledConnection {
   }
 
   run<R = Row>(text: string, values: readonly unknown[], callback: StatementCallback<R>): void {
-    runOn<R>(this.client, this.tracked, text, values, this.driver.options.queryTimeoutMs, callback);
+    runStatement<R>(
+      this.client,
+      this.tracked,
+      text,
+      values,
+      this.driver.options.queryTimeoutMs,
+      callback,
+    );
   }
 
   release(broken = false): void {
     this.driver.releaseClient(this.tracked, this.done, broken);
   }
-}
-
-function ping(client: PgPoolClient): Promise<void> {
-  return new Promise((resolve, reject) =>
-    client.query(';', (error) =>
-      error === undefined || error === null ? resolve() : reject(error),
-    ),
-  );
-}
-
-/**
- * Runs one statement on `client`, through its prepared statements unless they are off. One at
- * a time per client: statements of one transaction started together run in call order, each
- * deciding what to prepare or deallocate when the client is free. With `timeoutMs`, a
- * statement without an answer by then fails (`DB_QUERY_TIMEOUT`) and the client is stalled:
- * closed when returned, and refusing further statements.
- */
-function runOn<R>(
-  client: PgPoolClient,
-  tracked: Tracked,
-  text: string,
-  values: readonly unknown[],
-  timeoutMs: number | undefined,
-  callback: QueryCallback<R>,
-): void {
-  if (tracked.busy) {
-    tracked.waiting ??= [];
-    tracked.waiting.push(() => runOn(client, tracked, text, values, timeoutMs, callback));
-    return;
-  }
-  if (tracked.stalled) {
-    callback(queryTimeout(text, timeoutMs));
-    return;
-  }
-  tracked.busy = true;
-  let timer: NodeJS.Timeout | undefined;
-  let settled = false;
-  const settle: QueryCallback<R> = (error, answer) => {
-    if (settled) return;
-    settled = true;
-    if (timer !== undefined) clearTimeout(timer);
-    tracked.busy = false;
-    if (error !== undefined && tracked.lost) markConnectionLost(error);
-    tracked.waiting?.shift()?.();
-    callback(error, answer);
-  };
-  if (timeoutMs !== undefined) {
-    timer = setTimeout(() => {
-      tracked.stalled = true;
-      settle(queryTimeout(text, timeoutMs));
-    }, timeoutMs);
-  }
-  const prepared = tracked.prepared;
-  if (prepared !== undefined) {
-    prepared.run(client, text, values as unknown[], settle);
-    return;
-  }
-  client.query(text, values as unknown[], (error, r) =>
-    error === undefined || error === null ? settle(undefined, toResult<R>(r)) : settle(error),
-  );
-}
-
-function queryTimeout(text: string, timeoutMs: number | undefined): DeadlineExceededError {
-  return new DeadlineExceededError(
-    `${statementName(text)}: no answer within ${timeoutMs} ms (query timeout)`,
-    { code: 'DB_QUERY_TIMEOUT', details: [{ statement: statementName(text) }] },
-  );
-}
-
-/** The `pg.Pool` settings for resolved options. */
-function poolConfig(o: ResolvedPgPoolOptions): PgPoolConfig {
-  return {
-    ...(o.connectionString === undefined ? {} : { connectionString: o.connectionString }),
-    ...(o.host === undefined ? {} : { host: o.host }),
-    ...(o.port === undefined ? {} : { port: o.port }),
-    ...(o.user === undefined ? {} : { user: o.user }),
-    ...(o.password === undefined ? {} : { password: o.password }),
-    ...(o.database === undefined ? {} : { database: o.database }),
-    ...(o.ssl === undefined ? {} : { ssl: o.ssl === false ? false : { ...o.ssl } }),
-    ...(o.applicationName === undefined ? {} : { application_name: o.applicationName }),
-    min: o.minSize,
-    max: o.maxSize,
-    connectionTimeoutMillis: o.acquireTimeoutMs,
-    idleTimeoutMillis: o.idleTimeoutMs,
-    ...(o.maxUses === undefined ? {} : { maxUses: o.maxUses }),
-    ...(o.maxLifetimeMs === undefined
-      ? {}
-      : { maxLifetimeSeconds: Math.max(1, Math.round(o.maxLifetimeMs / 1000)) }),
-    ...(o.statementTimeoutMs === undefined ? {} : { statement_timeout: o.statementTimeoutMs }),
-  };
 }

@@ -1,6 +1,7 @@
 import { parseDsn } from '../config/dsn.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import type { PooledConnection } from './connection-pool.js';
+import type { PgPoolConfig } from './pg-types.js';
 import { POOL_DEFAULTS } from './pool-defaults.js';
 
 /**
@@ -162,4 +163,26 @@ export function addressOf(options: PgPoolOptions): string {
     }
   }
   return `${host ?? 'localhost'}:${port ?? 5432}`;
+}
+
+/** The `pg.Pool` settings for resolved options. */
+export function poolConfig(o: ResolvedPgPoolOptions): PgPoolConfig {
+  return {
+    ...(o.connectionString === undefined ? {} : { connectionString: o.connectionString }),
+    ...(o.host === undefined ? {} : { host: o.host }),
+    ...(o.port === undefined ? {} : { port: o.port }),
+    ...(o.user === undefined ? {} : { user: o.user }),
+    ...(o.password === undefined ? {} : { password: o.password }),
+    ...(o.database === undefined ? {} : { database: o.database }),
+    ...(o.ssl === undefined ? {} : { ssl: o.ssl === false ? false : { ...o.ssl } }),
+    ...(o.applicationName === undefined ? {} : { application_name: o.applicationName }),
+    min: o.minSize,
+    max: o.maxSize,
+    idleTimeoutMillis: o.idleTimeoutMs,
+    ...(o.maxUses === undefined ? {} : { maxUses: o.maxUses }),
+    ...(o.maxLifetimeMs === undefined
+      ? {}
+      : { maxLifetimeSeconds: Math.max(1, Math.round(o.maxLifetimeMs / 1000)) }),
+    ...(o.statementTimeoutMs === undefined ? {} : { statement_timeout: o.statementTimeoutMs }),
+  };
 }

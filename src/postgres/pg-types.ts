@@ -58,14 +58,21 @@ export interface PgPoolConfig {
   application_name?: string;
   min: number;
   max: number;
-  connectionTimeoutMillis: number;
+  /** Limit on opening a connection (a client setting; the pool then waits without a timer of its own). */
+  connectionTimeoutMillis?: number;
   idleTimeoutMillis: number;
+  /** The client class the pool makes connections with. */
+  Client?: PgClientClass;
   maxUses?: number;
   maxLifetimeSeconds?: number;
   statement_timeout?: number;
 }
 
+/** `pg.Client`, as far as PgPool uses it: constructed with the pool's settings. */
+export type PgClientClass = new (config: PgPoolConfig) => object;
+
 /** The `pg` module's default export, as far as PgPool uses it. */
 export interface PgModule {
   readonly Pool: new (config: PgPoolConfig) => PgPoolLike;
+  readonly Client: PgClientClass;
 }

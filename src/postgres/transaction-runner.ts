@@ -55,27 +55,40 @@ export class TransactionRunner {
     return current === undefined ? this.#outermost(fn, options, 0) : this.#savepoint(current, fn);
   }
 
-  /** One attempt; the next one after a retryable failure, up to `retries`. */
-  async #outermost<T>(
+  /**
+   * One attempt, the next after a retryable failure. Driven by callbacks inside one promise:
+   * per transaction, that promise and the function's own are the only ones (the path is
+   * measured against BEGIN / statement / COMMIT written by hand on a `pg` client).
+   */
+  #outermost<T>(
     fn: (tx: DatabaseAdapter) => Promise<T>,
     options: TransactionOptions,
     attempt: number,
   ): Promise<T> {
-    const tx = await this.begin(options);
-    let result: T;
-    try {
-      result = await ambientTransaction.run(tx, fn, this.database);
-    } catch (error) {
-      await this.end(tx, 'ROLLBACK', error);
-      return this.#retry(fn, options, attempt, error);
-    }
-    try {
-      await this.end(tx, 'COMMIT', undefined);
-    } catch (error) {
-      // A serializable transaction can fail at commit too.
-      return this.#retry(fn, options, attempt, error);
-    }
-    return result;
+    return new Promise<T>((resolve, reject) => {
+      const retry = (error: unknown) =>
+        this.#retry(fn, options, attempt, error).then(resolve, reject);
+      this.#begin(options, (error, tx) => {
+        if (tx === undefined) {
+          reject(error);
+          return;
+        }
+        let work: Promise<T>;
+        try {
+          work = Promise.resolve(ambientTransaction.run(tx, fn, this.database));
+        } catch (thrown) {
+          work = Promise.reject(thrown);
+        }
+        work.then(
+          (result) =>
+            // A serializable transaction can fail at commit too.
+            this.#end(tx, 'COMMIT', undefined, (failure) =>
+              failure === undefined ? resolve(result) : retry(failure),
+            ),
+          (thrown: unknown) => this.#end(tx, 'ROLLBACK', thrown, () => retry(thrown)),
+        );
+      });
+    });
   }
 
   async #retry<T>(
@@ -128,76 +141,94 @@ export class TransactionRunner {
     }
   }
 
-  /** Checks out a connection and opens a transaction on it (callbacks inside: one promise). */
+  /** Checks out a connection and opens a transaction on it. */
   begin(options: TransactionOptions): Promise<AmbientTransaction> {
-    let text: string;
-    try {
-      text = beginStatement(options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    // A transaction runs wholly on the master (read-your-writes), and counts as using it.
-    const unit = readYourWritesScope.getStore();
-    if (unit !== undefined) unit.wrote = true;
     return new Promise((resolve, reject) =>
-      this.pool.connect(undefined, (error, acquired) => {
-        if (error !== undefined) {
-          reject(error);
-          return;
-        }
-        const connection = acquired as PooledConnection;
-        this.statements.exec(connection, text, NO_VALUES, 'BEGIN', undefined, (failure) => {
-          if (failure !== undefined) {
-            connection.release(mustDiscard(failure.cause ?? failure));
-            reject(failure);
-            return;
-          }
-          resolve({
-            pool: this.pool,
-            database: this.database,
-            connection,
-            state: { savepoints: 0, cursors: 0, closed: false, failure: undefined },
-            childOpen: false,
-          });
-        });
-      }),
+      this.#begin(options, (error, tx) => (tx === undefined ? reject(error) : resolve(tx))),
     );
   }
 
   /**
    * Commits or rolls back and returns the connection (closed instead when it was lost or is
    * in an unknown state). A COMMIT after a failed statement whose error was caught rolls back
-   * and throws `TRANSACTION_ABORTED`, instead of reporting a success the server did not give.
+   * and fails with `TRANSACTION_ABORTED`, instead of reporting a success the server did not
+   * give; a failed ROLLBACK is not reported (the connection is closed).
    */
   end(tx: AmbientTransaction, how: 'COMMIT' | 'ROLLBACK', failure: unknown): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.#end(tx, how, failure, (error) => (error === undefined ? resolve() : reject(error))),
+    );
+  }
+
+  #begin(
+    options: TransactionOptions,
+    callback: (error: unknown, tx?: AmbientTransaction) => void,
+  ): void {
+    let text: string;
+    try {
+      text = beginStatement(options);
+    } catch (error) {
+      callback(error);
+      return;
+    }
+    // A transaction runs wholly on the master (read-your-writes), and counts as using it.
+    const unit = readYourWritesScope.getStore();
+    if (unit !== undefined) unit.wrote = true;
+    this.pool.connect(undefined, (error, acquired) => {
+      if (error !== undefined) {
+        callback(error);
+        return;
+      }
+      const connection = acquired as PooledConnection;
+      this.statements.exec(connection, text, NO_VALUES, 'BEGIN', undefined, (failure) => {
+        if (failure !== undefined) {
+          connection.release(mustDiscard(failure.cause ?? failure));
+          callback(failure);
+          return;
+        }
+        callback(undefined, {
+          pool: this.pool,
+          database: this.database,
+          connection,
+          state: { savepoints: 0, cursors: 0, closed: false, failure: undefined },
+          childOpen: false,
+        });
+      });
+    });
+  }
+
+  #end(
+    tx: AmbientTransaction,
+    how: 'COMMIT' | 'ROLLBACK',
+    failure: unknown,
+    callback: (error: unknown) => void,
+  ): void {
     const state = tx.state;
     state.closed = true;
     const aborted = how === 'COMMIT' && state.failure !== undefined;
     let broken = failure !== undefined && mustDiscard((failure as LibrettoError).cause ?? failure);
     const text = aborted ? 'ROLLBACK' : how;
-    return new Promise((resolve, reject) =>
-      this.statements.exec(tx.connection, text, NO_VALUES, how, undefined, (error) => {
-        if (error !== undefined) {
-          // A failed ROLLBACK leaves the connection in an unknown state: never reuse it.
-          broken ||= how === 'ROLLBACK' || mustDiscard(error.cause ?? error);
-        }
-        try {
-          tx.connection.release(broken);
-        } catch (misuse) {
-          reject(misuse);
-          return;
-        }
-        if (error !== undefined && how === 'COMMIT') reject(error);
-        else if (aborted) {
-          reject(
-            new UsageError(
-              'The transaction was rolled back: a statement in it failed and its error was caught (use a nested transaction to recover from a failure)',
-              { code: 'TRANSACTION_ABORTED', cause: state.failure },
-            ),
-          );
-        } else resolve();
-      }),
-    );
+    this.statements.exec(tx.connection, text, NO_VALUES, how, undefined, (error) => {
+      if (error !== undefined) {
+        // A failed ROLLBACK leaves the connection in an unknown state: never reuse it.
+        broken ||= how === 'ROLLBACK' || mustDiscard(error.cause ?? error);
+      }
+      try {
+        tx.connection.release(broken);
+      } catch (misuse) {
+        callback(misuse);
+        return;
+      }
+      if (error !== undefined && how === 'COMMIT') callback(error);
+      else if (aborted) {
+        callback(
+          new UsageError(
+            'The transaction was rolled back: a statement in it failed and its error was caught (use a nested transaction to recover from a failure)',
+            { code: 'TRANSACTION_ABORTED', cause: state.failure },
+          ),
+        );
+      } else callback(undefined);
+    });
   }
 }
 
