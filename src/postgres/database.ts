@@ -21,6 +21,7 @@ export interface DatabaseOptions extends StatementLogOptions {
 export const STREAM_BATCH_SIZE = 500;
 
 const READ_ONLY: QueryOptions = { readOnly: true };
+const NO_VALUES: readonly unknown[] = Object.freeze([]);
 
 /**
  * The database adapter over a connection pool: runs each call in the ambient transaction
@@ -190,7 +191,11 @@ export class Database implements DatabaseAdapter {
     let params: readonly unknown[];
     let tx: AmbientTransaction | undefined;
     try {
-      ({ text, values: params } = toQuery(query, values));
+      if (typeof query === 'string') {
+        // Text and values as given: no object to build on the hot path.
+        text = query;
+        params = values ?? NO_VALUES;
+      } else ({ text, values: params } = toQuery(query, values));
       tx = this.#current();
     } catch (error) {
       return Promise.reject(error);
