@@ -70,17 +70,17 @@ export class PgDriver implements PoolDriver {
     this.#pool = pool;
   }
 
-  get #ready(): PgPoolLike {
+  get #pg(): PgPoolLike {
     return this.#pool as PgPoolLike;
   }
 
   get freeSize(): number {
-    const pool = this.#ready;
+    const pool = this.#pg;
     return Math.max(0, this.options.maxSize - pool.totalCount + pool.idleCount);
   }
 
   get stats(): { total: number; idle: number; waiting: number } {
-    const pool = this.#ready;
+    const pool = this.#pg;
     return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
   }
 
@@ -126,7 +126,7 @@ export class PgDriver implements PoolDriver {
       const tracked = this.#track(c);
       if (tracked.generation !== this.#generation) {
         done(true); // retired: close it, take another
-        this.#ready.connect(onClient);
+        this.#pg.connect(onClient);
         return;
       }
       const connection = new PgConnection(c, tracked, this, done);
@@ -146,7 +146,7 @@ export class PgDriver implements PoolDriver {
         (failure: unknown) => {
           connection.release(true);
           if (expired) return;
-          if (++attempts <= this.options.maxSize) this.#ready.connect(onClient);
+          if (++attempts <= this.options.maxSize) this.#pg.connect(onClient);
           else {
             checkout.settled = true;
             callback(failure);
@@ -154,7 +154,7 @@ export class PgDriver implements PoolDriver {
         },
       );
     };
-    this.#ready.connect(onClient);
+    this.#pg.connect(onClient);
   }
 
   /**
@@ -187,7 +187,7 @@ export class PgDriver implements PoolDriver {
         const tracked = this.#track(c);
         if (tracked.generation !== this.#generation) {
           done(true); // retired: close it, take another
-          this.#ready.connect(onClient);
+          this.#pg.connect(onClient);
           return;
         }
         checkout.settled = true;
@@ -210,7 +210,7 @@ export class PgDriver implements PoolDriver {
           },
         );
       };
-      this.#ready.connect(onClient);
+      this.#pg.connect(onClient);
     });
   }
 
