@@ -99,6 +99,46 @@ export const ERROR_CODES = {
   GATEWAY_TIMEOUT: '504: a dependency or deadline timed out.',
 
   // ——— postgres ———
+  BACKEND_NOT_REGISTERED:
+    'The settings select a database backend (`ha`) that was not passed to `PostgresService({ backends })`.',
+  POSTGRES_PACKAGE_MISSING:
+    'The `pg` package (or `@electric-sql/pglite` for the embedded database) is not installed.',
+  POOL_CLOSED:
+    'A connection was asked of a pool that is closed (or closed while the caller waited).',
+  POOL_EXHAUSTED: 'No pooled connection became free within the acquire timeout.',
+  DATABASE_CONNECT_FAILED: 'A new connection to the database server could not be opened.',
+  CONNECTION_RELEASED: 'A statement was run on a connection already returned to its pool.',
+  CONNECTION_RELEASED_TWICE: 'A connection was returned to its pool twice.',
+  TRANSACTION_ALREADY_STARTED: '`start()` was called on a request transaction already started.',
+  TRANSACTION_NOT_STARTED: '`commit()` or `rollback()` was called before `start()`.',
+  TRANSACTION_ABORTED:
+    'A statement of the transaction failed and its error was caught: the commit rolled back.',
+  TRANSACTION_ENDED:
+    'Database work ran after its transaction ended (a timer or a promise not awaited inside it).',
+  CONCURRENT_NESTED_TRANSACTIONS:
+    'Two nested transactions of one transaction ran at once (they share its connection).',
+  NO_DEFAULT_DATABASE:
+    '`transactional()` found no database: no running `PostgresService` and no `{ database }`.',
+  UNKNOWN_ISOLATION_LEVEL: 'A transaction asked for an isolation level PostgreSQL does not have.',
+  INVALID_BATCH_SIZE: '`stream()` was given a batch size that is not a positive integer.',
+  UNSAFE_IDENTIFIER: '`sql.identifier()` was given a name that is not a plain SQL identifier.',
+  VALUES_BESIDE_SQL_STATEMENT: 'Values were passed beside an `sql` statement instead of inside it.',
+  DB_UNIQUE_VIOLATION: 'SQLSTATE 23505: a row with the same unique key exists.',
+  DB_FOREIGN_KEY_VIOLATION:
+    'SQLSTATE 23503: a referenced row does not exist (or is still referenced).',
+  DB_NOT_NULL_VIOLATION: 'SQLSTATE 23502: a required column was null.',
+  DB_CHECK_VIOLATION: 'SQLSTATE 23514: a check constraint failed.',
+  DB_INVALID_DATA:
+    'SQLSTATE class 22: a value does not fit its type (bad input syntax, out of range).',
+  DB_SERIALIZATION_FAILURE: 'SQLSTATE 40001: concurrent transactions could not be serialized.',
+  DB_DEADLOCK: 'SQLSTATE 40P01: the transaction was chosen as the victim of a deadlock.',
+  DB_STATEMENT_TIMEOUT:
+    'SQLSTATE 57014: the server cancelled the statement (statement_timeout or a cancel).',
+  DB_QUERY_TIMEOUT:
+    'No answer within the client-side `queryTimeoutMs`: the connection is closed, not reused.',
+  DB_UNAVAILABLE:
+    'The connection or the server went away (SQLSTATE class 08, 57P01-03, a socket error).',
+  DB_ERROR: 'Any other failure of a statement (its SQLSTATE is in `details`).',
 
   // ——— postgres/ha ———
   HA_NO_MASTER:

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ConnectionPool, PooledConnection } from './connection-pool.js';
-import type { Database } from './database.js';
+import type { DatabaseAdapter } from './database-adapter.js';
 
 /** What every level (the transaction and its savepoints) of one transaction shares. */
 export interface TransactionState {
@@ -16,9 +16,10 @@ export interface TransactionState {
 
 /** The transaction (or savepoint level) the current async context runs in. */
 export interface AmbientTransaction {
+  /** The pool the transaction's connection came from: a database joins only its own. */
   readonly pool: ConnectionPool;
   /** The adapter that opened it: nested `transactional()` calls use it. */
-  readonly database: Database;
+  readonly database: DatabaseAdapter;
   readonly connection: PooledConnection;
   readonly state: TransactionState;
   /** A nested transaction (savepoint) is running at this level. */

@@ -14,9 +14,17 @@ export interface StatementResult<R = Row> {
  */
 export interface PooledConnection {
   query<R = Row>(text: string, values: readonly unknown[]): Promise<StatementResult<R>>;
+  /**
+   * Optional callback form of `query`, for the transaction path: no promise per statement.
+   * `error` is undefined on success.
+   */
+  run?<R = Row>(text: string, values: readonly unknown[], callback: StatementCallback<R>): void;
   /** Returns the connection; `broken` closes it instead of reusing it. */
   release(broken?: boolean): void;
 }
+
+/** How a statement's outcome is reported by `PooledConnection.run`. */
+export type StatementCallback<R = Row> = (error: unknown, result?: StatementResult<R>) => void;
 
 /** Where a statement may run: `readOnly` ones may go to a replica (HA backend). */
 export interface QueryOptions {

@@ -4,7 +4,7 @@ import type { SqlStatement } from './sql.js';
 /** A statement: the `sql` tag, or text with `$n` placeholders plus its values. */
 export type Query = string | SqlStatement;
 
-/** How a transaction runs (SPEC PG-4). */
+/** How a transaction runs. */
 export interface TransactionOptions {
   readonly isolation?: 'read committed' | 'repeatable read' | 'serializable';
   readonly readOnly?: boolean;
@@ -16,7 +16,7 @@ export interface TransactionOptions {
 }
 
 /**
- * Database access (SPEC PG-1), provided at APP scope. Every call joins the ambient
+ * Database access, provided at APP scope. Every call joins the ambient
  * transaction when one is open (see `transactional`); otherwise it runs on a connection of
  * its own. Values are always parameters.
  */
@@ -42,7 +42,7 @@ export interface DatabaseAdapter {
 }
 
 /**
- * A unit of work's explicit transaction (SPEC PG-2), provided at REQUEST scope: `start`,
+ * A unit of work's explicit transaction, provided at REQUEST scope: `start`,
  * then any calls, then `commit` or `rollback`. A scope closed with the transaction still
  * open rolls it back.
  */

@@ -22,9 +22,6 @@ const CONNECTION_CODES = new Set([
   'ENOTFOUND',
   'EHOSTUNREACH',
 ]);
-const CONNECTION_MESSAGES =
-  /Connection terminated|connection is closed|Client was closed|Client has encountered a connection error|timeout exceeded when trying to connect|terminating connection/i;
-
 const SAFE_MESSAGE_CLASSES = new Set(['0A', '25', '26', '34', '3B', '42', '53', '55', '57', '58']);
 
 /** Driver error fields that can hold row data or parameter values. */
@@ -56,9 +53,25 @@ export function isRetryable(error: unknown): boolean {
   return state === '40001' || state === '40P01';
 }
 
-/** Whether the error means the connection (or the server) is gone. */
+/**
+ * Marks a driver error as the loss of its connection, which the pool knows from the client's
+ * own `error`/`end` events (`pg` reports a lost socket only in message text).
+ */
+export function markConnectionLost(error: unknown): void {
+  if (typeof error === 'object' && error !== null && !(LOST in error)) {
+    Object.defineProperty(error, LOST, { value: true });
+  }
+}
+
+const LOST = Symbol('libretto.connectionLost');
+
+/**
+ * Whether the error means the connection (or the server) is gone: SQLSTATE class 08 or
+ * 57P01-03, a socket error code, or a loss the pool saw happen. Never read from message text.
+ */
 export function isConnectionError(error: unknown): boolean {
-  const e = error as DriverError | null;
+  const e = error as (DriverError & { [LOST]?: boolean }) | null;
+  if (e?.[LOST] === true) return true;
   const state = sqlState(e);
   // 08P01 (protocol violation) is a bad call — e.g. the wrong number of values — not a lost link.
   if (state !== undefined) {
@@ -66,8 +79,7 @@ export function isConnectionError(error: unknown): boolean {
       (state.startsWith('08') && state !== '08P01') || ['57P01', '57P02', '57P03'].includes(state)
     );
   }
-  if (typeof e?.code === 'string' && CONNECTION_CODES.has(e.code)) return true;
-  return typeof e?.message === 'string' && CONNECTION_MESSAGES.test(e.message);
+  return typeof e?.code === 'string' && CONNECTION_CODES.has(e.code);
 }
 
 /**
@@ -75,12 +87,8 @@ export function isConnectionError(error: unknown): boolean {
  * lost, or it timed out on the client side with the statement possibly still running.
  */
 export function mustDiscard(error: unknown): boolean {
-  return isConnectionError(error) || isQueryTimeout(error);
-}
-
-function isQueryTimeout(error: unknown): boolean {
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' && /Query read timeout/.test(message);
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'DB_QUERY_TIMEOUT' || code === 'DB_UNAVAILABLE' || isConnectionError(error);
 }
 
 /** A short name for a statement — its verb and table — for messages; never its values. */
@@ -94,7 +102,8 @@ export function statementName(text: string): string {
 }
 
 /**
- * Maps a driver error to a Libretto error (SPEC PG-8), the driver error kept as `cause`.
+ * Maps a driver error to a Libretto error with a code per condition, the driver error kept
+ * as `cause` (its SQLSTATE in `details`).
  * Messages name the statement and, for constraint errors, the constraint or column — never
  * parameter values (PostgreSQL's own messages for bad input quote them, so they are not used).
  */
@@ -111,30 +120,47 @@ export function mapDatabaseError(error: unknown, text: string): LibrettoError {
     case '23505':
       return new AlreadyExistsError(
         `${name}: duplicate key violates ${constraint ?? 'a unique constraint'}`,
-        options,
+        { ...options, code: 'DB_UNIQUE_VIOLATION' },
       );
     case '23503':
       return new RelatedResourceNotFoundError(
         `${name}: a related row does not exist (${constraint ?? 'foreign key'})`,
-        options,
+        { ...options, code: 'DB_FOREIGN_KEY_VIOLATION' },
       );
     case '23502':
-      return new ValidationError(`${name}: ${column ?? 'a column'} must not be null`, options);
+      return new ValidationError(`${name}: ${column ?? 'a column'} must not be null`, {
+        ...options,
+        code: 'DB_NOT_NULL_VIOLATION',
+      });
     case '23514':
-      return new ValidationError(`${name}: check ${constraint ?? 'constraint'} failed`, options);
+      return new ValidationError(`${name}: check ${constraint ?? 'constraint'} failed`, {
+        ...options,
+        code: 'DB_CHECK_VIOLATION',
+      });
     case '40001':
-      return new ConflictError(`${name}: could not serialize access (concurrent update)`, options);
+      return new ConflictError(`${name}: could not serialize access (concurrent update)`, {
+        ...options,
+        code: 'DB_SERIALIZATION_FAILURE',
+      });
     case '40P01':
-      return new ConflictError(`${name}: deadlock detected`, options);
+      return new ConflictError(`${name}: deadlock detected`, { ...options, code: 'DB_DEADLOCK' });
     case '57014':
-      return new DeadlineExceededError(`${name}: statement timeout or cancelled`, options);
+      return new DeadlineExceededError(`${name}: statement timeout or cancelled`, {
+        ...options,
+        code: 'DB_STATEMENT_TIMEOUT',
+      });
   }
-  if (state?.startsWith('22'))
-    return new ValidationError(`${name}: invalid data (SQLSTATE ${state})`, options);
-  if (isConnectionError(e))
-    return new DependencyUnavailableError(`${name}: database unavailable`, options);
-  if (isQueryTimeout(e)) {
-    return new DeadlineExceededError(`${name}: query timeout`, options);
+  if (state?.startsWith('22')) {
+    return new ValidationError(`${name}: invalid data (SQLSTATE ${state})`, {
+      ...options,
+      code: 'DB_INVALID_DATA',
+    });
+  }
+  if (isConnectionError(e)) {
+    return new DependencyUnavailableError(`${name}: database unavailable`, {
+      ...options,
+      code: 'DB_UNAVAILABLE',
+    });
   }
   // Classes whose messages describe the SQL or the server, not the data; others (RAISE in
   // functions, exclusion constraints, …) may quote values and get no message.
@@ -142,6 +168,6 @@ export function mapDatabaseError(error: unknown, text: string): LibrettoError {
   const message = safe && typeof e?.message === 'string' ? `: ${e.message}` : '';
   return new InfrastructureError(
     `${name} failed${state === undefined ? '' : ` (SQLSTATE ${state})`}${message}`,
-    options,
+    { ...options, code: 'DB_ERROR' },
   );
 }

@@ -14,15 +14,47 @@ export type {
   TransactionOptions,
 } from './database-adapter.js';
 export { mapDatabaseError, statementName } from './error-mapping.js';
-export { PgPool, type PgPoolOptions } from './pg-pool.js';
-export { PglitePool, type PglitePoolOptions } from './pglite-pool.js';
 export {
-  POSTGRES_DEFAULTS,
+  PgPool,
+  type PgPoolOptions,
+  type ResolvedPgPoolOptions,
+} from './pg-pool.js';
+export {
+  PglitePool,
+  type PglitePoolOptions,
+  type ResolvedPglitePoolOptions,
+} from './pglite-pool.js';
+export { POOL_DEFAULTS } from './pool-defaults.js';
+export type { BackendContext, BackendOf, PostgresBackend } from './postgres-backend.js';
+export {
+  type BackendName,
+  type HaSection,
+  type PgliteSection,
+  type PgSection,
   PostgresConfig,
-  type PostgresSettings,
+  type PostgresSection,
 } from './postgres-config.js';
-export { PostgresService, type PostgresServiceOptions } from './postgres-service.js';
+export {
+  type HaServiceSettings,
+  type PgliteServiceSettings,
+  type PgServiceSettings,
+  PostgresService,
+  type PostgresServiceHooks,
+  type PostgresServiceOptions,
+} from './postgres-service.js';
+export {
+  type HaSettings,
+  type PgliteSettings,
+  type PgSettings,
+  POSTGRES_DEFAULTS,
+  type PostgresSettings,
+  type ServerSettings,
+  type SettingsOf,
+  type SharedSettings,
+} from './postgres-settings.js';
 export { readYourWrites } from './read-your-writes.js';
 export { RequestTransaction } from './request-transaction.js';
+export { RuntimePool } from './runtime-pool.js';
 export { SqlStatement, sql } from './sql.js';
+export { TRANSACTION_DEFAULTS } from './transaction-runner.js';
 export { Transactional, type TransactionalOptions, transactional } from './transactional.js';

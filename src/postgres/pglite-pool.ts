@@ -1,90 +1,134 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { DependencyUnavailableError, InvalidOperationError } from '../errors/application-errors.js';
-import type { ConnectionPool, PooledConnection, Row, StatementResult } from './connection-pool.js';
+import { DependencyUnavailableError } from '../errors/application-errors.js';
+import { rejectUnknownKeys } from '../errors/invalid-option.js';
+import type { PooledConnection, Row, StatementResult } from './connection-pool.js';
+import { POOL_DEFAULTS } from './pool-defaults.js';
+import { type PoolDriver, RuntimePool } from './runtime-pool.js';
 
-/** Settings of the embedded driver. */
+/** Settings of the embedded database. */
 export interface PglitePoolOptions {
   /** A directory to keep the data in; in memory when omitted. */
   readonly dataDir?: string;
-  /** How long `acquire` waits for the (single) connection before failing. */
+  /** How long `acquire` waits for the (single) connection before failing (`POOL_DEFAULTS`: 5 s). */
   readonly acquireTimeoutMs?: number;
 }
 
-/**
- * Embedded PostgreSQL in this process (PGlite, SPEC X-1): one session, so one connection,
- * handed to one user at a time — transactions from concurrent callers queue for it instead
- * of interleaving on it.
- */
-export class PglitePool implements ConnectionPool {
-  readonly kind = 'pglite';
-  readonly #db: PGlite;
-  readonly #timeout: number;
-  readonly #waiting: (() => void)[] = [];
-  #busy = false;
+/** {@link PglitePoolOptions} with the defaults applied; one session, so a pool of one. */
+export interface ResolvedPglitePoolOptions {
+  readonly dataDir: string | undefined;
+  readonly acquireTimeoutMs: number;
+  readonly maxSize: 1;
+}
 
-  private constructor(db: PGlite, options: PglitePoolOptions) {
-    this.#db = db;
-    this.#timeout = options.acquireTimeoutMs ?? 5_000;
+const KEYS = new Set(['dataDir', 'acquireTimeoutMs']);
+
+/**
+ * Embedded PostgreSQL in this process (PGlite), loaded when the pool is created: one session,
+ * so one connection, handed to one user at a time — transactions from concurrent callers
+ * queue for it instead of interleaving on it. Closing the pool fails the callers still
+ * queued at once.
+ *
+ * @example
+ * const db = new Database(await PglitePool.create({ dataDir: './data' }));
+ */
+export class PglitePool extends RuntimePool<PgliteDriver> {
+  private constructor(driver: PgliteDriver) {
+    super(driver);
   }
 
   static async create(options: PglitePoolOptions = {}): Promise<PglitePool> {
+    rejectUnknownKeys('PglitePool', options, KEYS);
+    const pool = new PglitePool(
+      new PgliteDriver(
+        Object.freeze({
+          dataDir: options.dataDir,
+          acquireTimeoutMs: options.acquireTimeoutMs ?? POOL_DEFAULTS.acquireTimeoutMs,
+          maxSize: 1,
+        }),
+      ),
+    );
+    await pool.init();
+    return pool;
+  }
+
+  /** The options in effect, defaults applied (read-only). */
+  get options(): ResolvedPglitePoolOptions {
+    return this.driver.options;
+  }
+}
+
+/** The single PGlite session, lent to one caller at a time. */
+class PgliteDriver implements PoolDriver {
+  readonly kind = 'pglite';
+  #db: PGlite | undefined;
+  readonly #waiting: { grant: () => void; timer: NodeJS.Timeout }[] = [];
+  #busy = false;
+
+  constructor(readonly options: ResolvedPglitePoolOptions) {}
+
+  async init(): Promise<void> {
     let mod: typeof import('@electric-sql/pglite');
     try {
       mod = await import('@electric-sql/pglite');
     } catch (error) {
       throw new DependencyUnavailableError(
         'The embedded database needs @electric-sql/pglite (npm install @electric-sql/pglite)',
-        { cause: error },
+        { code: 'POSTGRES_PACKAGE_MISSING', cause: error },
       );
     }
-    const db = await mod.PGlite.create(
-      options.dataDir === undefined ? {} : { dataDir: options.dataDir },
-    );
-    return new PglitePool(db, options);
+    const dataDir = this.options.dataDir;
+    this.#db = await mod.PGlite.create(dataDir === undefined ? {} : { dataDir });
   }
 
   async acquire(): Promise<PooledConnection> {
-    if (this.#busy) {
-      await new Promise<void>((resolve, reject) => {
-        const grant = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          this.#waiting.splice(this.#waiting.indexOf(grant), 1);
-          reject(
-            new DependencyUnavailableError(
-              `The embedded database was busy for ${this.#timeout} ms (one connection)`,
-            ),
-          );
-        }, this.#timeout);
-        this.#waiting.push(grant);
-      });
-    }
+    if (this.#busy) await this.#wait();
     this.#busy = true;
-    return new PgliteConnection(this.#db, () => this.#release());
+    return new PgliteConnection(this.#db as PGlite, () => this.#release());
   }
 
   async close(): Promise<void> {
-    await this.#db.close();
+    // The runtime pool has already failed the callers waiting; drop their timers.
+    for (const w of this.#waiting.splice(0)) clearTimeout(w.timer);
+    await this.#db?.close();
+  }
+
+  #wait(): Promise<void> {
+    const timeout = this.options.acquireTimeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        grant: () => {
+          clearTimeout(waiter.timer);
+          resolve();
+        },
+        timer: setTimeout(() => {
+          this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
+          reject(
+            new DependencyUnavailableError(
+              `The embedded database was busy for ${timeout} ms (one connection)`,
+              { code: 'POOL_EXHAUSTED' },
+            ),
+          );
+        }, timeout),
+      };
+      this.#waiting.push(waiter);
+    });
   }
 
   #release(): void {
     const next = this.#waiting.shift();
     if (next === undefined) this.#busy = false;
-    else next(); // stays busy: handed straight to the next caller
+    else next.grant(); // stays busy: handed straight to the next caller
   }
 }
 
+/** The session, lent to one caller; the runtime pool guards its release. */
 class PgliteConnection implements PooledConnection {
-  #released = false;
   constructor(
     private readonly db: PGlite,
     private readonly onRelease: () => void,
   ) {}
 
   async query<R = Row>(text: string, values: readonly unknown[]): Promise<StatementResult<R>> {
-    if (this.#released) throw new InvalidOperationError('This connection was returned');
     if (values.length === 0) {
       // No values: a script of one or more statements; the last one's result.
       const results = await this.db.exec(text);
@@ -97,8 +141,6 @@ class PgliteConnection implements PooledConnection {
   }
 
   release(): void {
-    if (this.#released) return;
-    this.#released = true;
     this.onRelease();
   }
 }

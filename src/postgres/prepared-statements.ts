@@ -1,5 +1,5 @@
-import type { PoolClient, QueryResult } from 'pg';
 import type { StatementResult } from './connection-pool.js';
+import type { PgPoolClient, PgQueryResult } from './pg-types.js';
 
 let sequence = 0;
 
@@ -7,24 +7,38 @@ let sequence = 0;
 export type QueryCallback<R> = (error: Error | undefined, result?: StatementResult<R>) => void;
 
 /**
- * Named prepared statements of one connection (SPEC X-4), most recently used kept: a
- * repeated statement with values skips the server's parse and plan (one without values runs
- * through the simple protocol, which also accepts scripts). Evicted names are deallocated. A
- * plan invalidated by a schema change is dropped and the statement run again once.
+ * Named prepared statements of one connection, the most recently used kept: a repeated
+ * statement with values skips the server's parse and plan (one without values runs through
+ * the simple protocol, which also accepts scripts). Evicted names are deallocated on the
+ * server. A plan invalidated by a schema change is dropped and the statement run again once.
  *
  * Every decision is taken synchronously and queued on the connection in order, so callers
  * sharing a connection (a transaction running statements concurrently) see one consistent
  * cache: an evicted name is deallocated after the statements queued before it, and never used
  * again (names are never reused).
+ *
+ * `pg` keeps its own record of the names it has parsed on a connection, and nothing public
+ * removes one. Since a name is never sent again after its eviction, a stale entry is harmless
+ * but for its memory; so that the record stays bounded without touching pg's private fields,
+ * a connection that has evicted four times as many statements as the cache holds (256 at
+ * least) is `worn`: the pool closes it when it is returned, so pg's record of a connection
+ * stays within five times the cache size. Only a workload that keeps evicting pays for it,
+ * with one new connection per few hundred new statements.
  */
 export class PreparedStatements {
   // Text → name and when it was last used (a counter: cheaper per call than reordering).
   readonly #names = new Map<string, { readonly name: string; used: number }>();
   #clock = 0;
+  #evicted = 0;
 
   constructor(private readonly capacity: number) {}
 
-  run<R>(client: PoolClient, text: string, values: unknown[], callback: QueryCallback<R>): void {
+  /** Enough statements were evicted that the connection should be replaced (see above). */
+  get worn(): boolean {
+    return this.#evicted >= Math.max(256, 4 * this.capacity);
+  }
+
+  run<R>(client: PgPoolClient, text: string, values: unknown[], callback: QueryCallback<R>): void {
     if (values.length === 0) {
       // No values: the simple protocol, which also runs scripts of several statements.
       client.query(text, reply(callback));
@@ -44,13 +58,13 @@ export class PreparedStatements {
   }
 
   #execute<R>(
-    client: PoolClient,
+    client: PgPoolClient,
     name: string,
     text: string,
     values: unknown[],
     callback: QueryCallback<R>,
   ): void {
-    client.query({ name, text, values }, (error: Error | undefined, r: QueryResult) => {
+    client.query({ name, text, values }, (error: Error | null | undefined, r: PgQueryResult) => {
       if (error === undefined || error === null) {
         callback(undefined, toResult<R>(r));
         return;
@@ -63,7 +77,7 @@ export class PreparedStatements {
       // once (only possible outside a transaction; inside one the transaction is already
       // aborted and the error stands).
       const retry = () =>
-        client.query(text, values, (again: Error | undefined, r2: QueryResult) =>
+        client.query(text, values, (again: Error | null | undefined, r2: PgQueryResult) =>
           again === undefined || again === null
             ? callback(undefined, toResult<R>(r2))
             : callback(error),
@@ -73,6 +87,7 @@ export class PreparedStatements {
         return;
       }
       this.#names.delete(text);
+      this.#evicted++;
       forget(client, name, retry);
     });
   }
@@ -84,12 +99,13 @@ export class PreparedStatements {
       if (oldest === undefined || item[1].used < oldest[1].used) oldest = item;
     if (oldest === undefined) return undefined;
     this.#names.delete(oldest[0]);
+    this.#evicted++;
     return oldest[1].name;
   }
 }
 
 function reply<R>(callback: QueryCallback<R>) {
-  return (error: Error | undefined, r: QueryResult): void =>
+  return (error: Error | null | undefined, r: PgQueryResult): void =>
     error === undefined || error === null ? callback(undefined, toResult<R>(r)) : callback(error);
 }
 
@@ -103,17 +119,10 @@ function isStalePlan(error: unknown): boolean {
 }
 
 /**
- * DEALLOCATE on the server and in pg's own record of what the connection has parsed, then
- * `next` (each statement is sent from the previous one's callback: pg's implicit query queue is
- * deprecated). A failure (the connection died, or its transaction is aborted) leaves at most an
- * unused statement on that connection.
+ * DEALLOCATE on the server, then `next` (each statement is sent from the previous one's
+ * callback: pg's implicit query queue is deprecated). A failure (the connection died, or its
+ * transaction is aborted) leaves at most an unused statement on that connection.
  */
-function forget(client: PoolClient, name: string, next: () => void): void {
-  client.query(`DEALLOCATE ${name}`, () => {
-    const parsed = (
-      client as unknown as { connection?: { parsedStatements?: Record<string, unknown> } }
-    ).connection?.parsedStatements;
-    if (parsed !== undefined) delete parsed[name];
-    next();
-  });
+function forget(client: PgPoolClient, name: string, next: () => void): void {
+  client.query(`DEALLOCATE ${name}`, () => next());
 }

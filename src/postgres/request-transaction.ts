@@ -1,4 +1,4 @@
-import { InvalidOperationError } from '../errors/application-errors.js';
+import { UsageError } from '../errors/usage-error.js';
 import { type AmbientTransaction, ambientTransaction } from './ambient-transaction.js';
 import type { Row } from './connection-pool.js';
 import type { Database } from './database.js';
@@ -10,7 +10,7 @@ import type {
 } from './database-adapter.js';
 
 /**
- * The explicit transaction of one unit of work (SPEC PG-2), provided at REQUEST scope as
+ * The explicit transaction of one unit of work, provided at REQUEST scope as
  * `RequestTransaction`: `start()`, calls, `commit()` or `rollback()`. While started, its
  * calls — and any `transactional()` inside `transaction(fn)` — run on its connection; before
  * `start()` they run like the app-scoped `Database`. Closing the scope rolls back a
@@ -28,7 +28,9 @@ export class RequestTransaction implements TransactionDatabaseAdapter {
 
   async start(options: Omit<TransactionOptions, 'retries'> = {}): Promise<void> {
     if (this.#tx !== undefined || this.#starting) {
-      throw new InvalidOperationError('The transaction is already started');
+      throw new UsageError('The transaction is already started', {
+        code: 'TRANSACTION_ALREADY_STARTED',
+      });
     }
     this.#starting = true;
     try {
@@ -97,7 +99,9 @@ export class RequestTransaction implements TransactionDatabaseAdapter {
   async #finish(how: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     const tx = this.#tx;
     if (tx === undefined)
-      throw new InvalidOperationError(`Nothing to ${how.toLowerCase()}: start() first`);
+      throw new UsageError(`Nothing to ${how.toLowerCase()}: start() first`, {
+        code: 'TRANSACTION_NOT_STARTED',
+      });
     this.#tx = undefined;
     await this.database.end(tx, how);
   }

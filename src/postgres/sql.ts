@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors/domain-errors.js';
+import { UsageError } from '../errors/usage-error.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 
@@ -42,7 +42,9 @@ export class SqlStatement {
 function quoteIdentifier(name: string): string {
   const parts = name.split('.');
   if (parts.length > 2 || !parts.every((p) => IDENTIFIER.test(p))) {
-    throw new ValidationError(`Unsafe SQL identifier: ${JSON.stringify(name)}`, {
+    // Names come from server code, never from a client: a bad one is a programming mistake.
+    throw new UsageError(`Unsafe SQL identifier: ${JSON.stringify(name)}`, {
+      code: 'UNSAFE_IDENTIFIER',
       details: [{ path: 'identifier', message: 'letters, digits, _ and $, at most one dot' }],
     });
   }
@@ -84,7 +86,9 @@ export function toQuery(
 ): { text: string; values: readonly unknown[] } {
   if (typeof query === 'string') return { text: query, values: values ?? NO_VALUES };
   if (values !== undefined && values.length > 0) {
-    throw new ValidationError('Pass values inside the sql`` statement, not beside it');
+    throw new UsageError('Pass values inside the sql`` statement, not beside it', {
+      code: 'VALUES_BESIDE_SQL_STATEMENT',
+    });
   }
   return query.compile();
 }

@@ -1,4 +1,4 @@
-import { InvalidOperationError } from '../errors/application-errors.js';
+import { UsageError } from '../errors/usage-error.js';
 import { ambientTransaction } from './ambient-transaction.js';
 import type { Database } from './database.js';
 import type { DatabaseAdapter, TransactionOptions } from './database-adapter.js';
@@ -32,14 +32,13 @@ export function transactional<T>(
   fn: (tx: DatabaseAdapter) => Promise<T>,
   options: TransactionalOptions = {},
 ): Promise<T> {
-  const { database, ...transaction } = options;
-  const current = ambientTransaction.getStore();
-  const target = database ?? current?.database ?? defaultDatabase;
-  if (target !== undefined) return target.transaction(fn, transaction);
+  // `database` rides along in the options: the adapter ignores keys it does not know.
+  const target = options.database ?? ambientTransaction.getStore()?.database ?? defaultDatabase;
+  if (target !== undefined) return target.transaction(fn, options);
   return Promise.reject(
-    new InvalidOperationError(
-      'transactional: no database (start a PostgresService or pass { database })',
-    ),
+    new UsageError('transactional: no database (start a PostgresService or pass { database })', {
+      code: 'NO_DEFAULT_DATABASE',
+    }),
   );
 }
 

@@ -1,8 +1,8 @@
 import {
   AlreadyExistsError,
   ConflictError,
-  InvalidOperationError,
   RelatedResourceNotFoundError,
+  UsageError,
   ValidationError,
 } from 'libretto';
 import { type Database, sql, Transactional, transactional } from 'libretto/postgres';
@@ -74,8 +74,11 @@ describe.each(list.map((b) => [b.name, b] as const))('adapter on %s', (_name, ba
     expect(
       await db.fetchVal(sql`SELECT count(*)::int FROM ${sql.identifier(table)} WHERE ${where}`),
     ).toBe(1);
-    expect(() => sql.identifier('person; DROP TABLE pet')).toThrow(ValidationError);
-    expect(() => sql.identifier('"person"')).toThrow(ValidationError);
+    expect(() => sql.identifier('person; DROP TABLE pet')).toThrow(UsageError);
+    expect(() => sql.identifier('"person"')).toThrow(UsageError);
+    await expect(db.fetch(sql`SELECT ${1}`, [2])).rejects.toMatchObject({
+      code: 'VALUES_BESIDE_SQL_STATEMENT',
+    });
     expect(
       await db.fetchVal(
         sql`SELECT count(*)::int FROM person WHERE id IN (${sql.join([1, 2, 20])})`,
@@ -153,7 +156,8 @@ describe.each(list.map((b) => [b.name, b] as const))('adapter on %s', (_name, ba
           return 'looked fine';
         })
         .catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(InvalidOperationError);
+      expect(error).toBeInstanceOf(UsageError);
+      expect(error).toMatchObject({ code: 'TRANSACTION_ABORTED' });
       expect((error as Error).cause).toBeInstanceOf(ValidationError);
       expect(await db.fetchVal('SELECT count(*)::int FROM person WHERE id = 200')).toBe(0);
       // A nested transaction is the way to recover from a failure and go on.
@@ -175,7 +179,8 @@ describe.each(list.map((b) => [b.name, b] as const))('adapter on %s', (_name, ba
           db.execute("INSERT INTO person (id, name) VALUES (210, 'late')"),
         );
       });
-      await expect(late).rejects.toBeInstanceOf(InvalidOperationError);
+      await expect(late).rejects.toBeInstanceOf(UsageError);
+      await expect(late).rejects.toMatchObject({ code: 'TRANSACTION_ENDED' });
       expect(await db.fetchVal('SELECT count(*)::int FROM person WHERE id = 210')).toBe(0);
     });
 
@@ -192,7 +197,8 @@ describe.each(list.map((b) => [b.name, b] as const))('adapter on %s', (_name, ba
           ]),
         )
         .catch((e: unknown) => e);
-      expect(result).toBeInstanceOf(InvalidOperationError);
+      expect(result).toBeInstanceOf(UsageError);
+      expect(result).toMatchObject({ code: 'CONCURRENT_NESTED_TRANSACTIONS' });
       expect(await db.fetchVal('SELECT 3')).toBe(3);
     });
   });
@@ -263,6 +269,9 @@ describe.each(list.map((b) => [b.name, b] as const))('adapter on %s', (_name, ba
           readOnly: true,
         }),
       ).rejects.toThrow(/read-only/);
+      await expect(
+        db.transaction(async () => 1, { isolation: 'snapshot' as never }),
+      ).rejects.toMatchObject({ name: 'UsageError', code: 'UNKNOWN_ISOLATION_LEVEL' });
     });
 
     it('the optional @Transactional() decorator wraps a method', async () => {

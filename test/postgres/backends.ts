@@ -1,14 +1,17 @@
 // The backends every adapter test runs against: a libretto/testing server, the machine's
-// PostgreSQL on :5432 (skipped loudly when absent, a failure under CI=true) and PGlite.
+// PostgreSQL on :5432 (skipped loudly when absent, a failure under CI=true), PGlite, and the
+// HA pool over the libretto/testing server (a cluster of one master).
 import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import {
+  type ConnectionPool,
   Database,
   type DatabaseOptions,
   PglitePool,
   PgPool,
   type PgPoolOptions,
 } from 'libretto/postgres';
+import { HaPool } from 'libretto/postgres/ha';
 import { startPostgres, type TestPostgres } from 'libretto/testing';
 import pg from 'pg';
 
@@ -54,15 +57,32 @@ async function admin(dsn: string, text: string): Promise<void> {
   }
 }
 
+/** Opens a pool on the database of `dsn`. */
+type PoolOpener = (dsn: string, options: PgPoolOptions | undefined) => Promise<ConnectionPool>;
+
+const pgPool: PoolOpener = (dsn, options) => PgPool.create({ connectionString: dsn, ...options });
+
+/** The HA pool over one server: a cluster of one master (per-host pool options as given). */
+const haPool: PoolOpener = async (dsn, options) => {
+  const pool = await HaPool.create({ dsn, ...(options === undefined ? {} : { pool: options }) });
+  await pool.manager.ready(1, 0);
+  return pool;
+};
+
 /** A backend on a server: each `open` creates a database and drops it on close. */
-function serverBackend(name: string, adminDsn: () => string, stop: () => Promise<void>): Backend {
+function serverBackend(
+  name: string,
+  adminDsn: () => string,
+  stop: () => Promise<void>,
+  openPool: PoolOpener = pgPool,
+): Backend {
   return {
     name,
     async open(options = {}) {
       const database = `lt_${randomBytes(5).toString('hex')}`;
       await admin(adminDsn(), `CREATE DATABASE ${database}`);
       const dsn = adminDsn().replace(/\/postgres$/, `/${database}`);
-      const driver = await PgPool.create({ connectionString: dsn, ...options.driver });
+      const driver = await openPool(dsn, options.driver);
       return {
         db: new Database(driver, options.database),
         dsn,
@@ -112,5 +132,13 @@ export async function backends(): Promise<Backend[]> {
     },
     close: async () => {},
   });
+  list.push(
+    serverBackend(
+      'HA pool (one master)',
+      () => (server as TestPostgres).dsn,
+      async () => {},
+      haPool,
+    ),
+  );
   return list;
 }

@@ -14,36 +14,39 @@ const pgError = (code: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(`server says ${code}`), { code, ...extra });
 
 describe('SQLSTATE mapping (PG-8)', () => {
-  const rows: [string, new (...a: never[]) => Error][] = [
-    ['23505', AlreadyExistsError],
-    ['23503', RelatedResourceNotFoundError],
-    ['23502', ValidationError],
-    ['23514', ValidationError],
-    ['22P02', ValidationError],
-    ['40001', ConflictError],
-    ['40P01', ConflictError],
-    ['57014', DeadlineExceededError],
-    ['08006', DependencyUnavailableError],
-    ['08001', DependencyUnavailableError],
-    ['57P01', DependencyUnavailableError],
-    ['57P03', DependencyUnavailableError],
-    ['42601', InfrastructureError],
+  const rows: [string, new (...a: never[]) => Error, string][] = [
+    ['23505', AlreadyExistsError, 'DB_UNIQUE_VIOLATION'],
+    ['23503', RelatedResourceNotFoundError, 'DB_FOREIGN_KEY_VIOLATION'],
+    ['23502', ValidationError, 'DB_NOT_NULL_VIOLATION'],
+    ['23514', ValidationError, 'DB_CHECK_VIOLATION'],
+    ['22P02', ValidationError, 'DB_INVALID_DATA'],
+    ['40001', ConflictError, 'DB_SERIALIZATION_FAILURE'],
+    ['40P01', ConflictError, 'DB_DEADLOCK'],
+    ['57014', DeadlineExceededError, 'DB_STATEMENT_TIMEOUT'],
+    ['08006', DependencyUnavailableError, 'DB_UNAVAILABLE'],
+    ['08001', DependencyUnavailableError, 'DB_UNAVAILABLE'],
+    ['57P01', DependencyUnavailableError, 'DB_UNAVAILABLE'],
+    ['57P03', DependencyUnavailableError, 'DB_UNAVAILABLE'],
+    ['42601', InfrastructureError, 'DB_ERROR'],
   ];
-  it.each(rows)('%s → %o, the driver error as cause', (code, type) => {
+  it.each(rows)('%s → %o %s, the driver error as cause', (code, type, libretto) => {
     const cause = pgError(code);
     const mapped = mapDatabaseError(cause, 'INSERT INTO users (email) VALUES ($1)');
     expect(mapped).toBeInstanceOf(type);
+    expect(mapped.code).toBe(libretto);
     expect(mapped.cause).toBe(cause);
     expect(mapped.details).toEqual([{ statement: 'INSERT users', sqlstate: code }]);
   });
 
-  it('maps socket errors and lost connections to DependencyUnavailableError', () => {
-    for (const error of [
-      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
-      new Error('Connection terminated unexpectedly'),
-    ]) {
-      expect(mapDatabaseError(error, 'SELECT 1')).toBeInstanceOf(DependencyUnavailableError);
-    }
+  it('maps socket errors to DependencyUnavailableError, never reading message text', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+    });
+    expect(mapDatabaseError(refused, 'SELECT 1')).toBeInstanceOf(DependencyUnavailableError);
+    // A message alone says nothing: the pool marks the losses it sees (faults.test.ts).
+    const text = mapDatabaseError(new Error('Connection terminated unexpectedly'), 'SELECT 1');
+    expect(text).not.toBeInstanceOf(DependencyUnavailableError);
+    expect(text.code).toBe('DB_ERROR');
   });
 
   it('names constraints and columns, never values', () => {

@@ -30,6 +30,7 @@ describe('faults', () => {
     expect((error as Error).message).toMatch(
       /No database connection free within 150 ms \(pool of 1\)/,
     );
+    expect(error).toMatchObject({ code: 'POOL_EXHAUSTED' });
     release();
     await held;
     expect(await db.fetchVal('SELECT 1')).toBe(1);
@@ -39,6 +40,9 @@ describe('faults', () => {
   it('a statement timeout is a DeadlineExceededError', async () => {
     const { db, driver } = await open({ statementTimeoutMs: 100 });
     await expect(db.fetch('SELECT pg_sleep(2)')).rejects.toBeInstanceOf(DeadlineExceededError);
+    await expect(db.fetch('SELECT pg_sleep(2)')).rejects.toMatchObject({
+      code: 'DB_STATEMENT_TIMEOUT',
+    });
     expect(await db.fetchVal('SELECT 2')).toBe(2);
     await driver.close();
   });
@@ -59,6 +63,7 @@ describe('faults', () => {
       proxy.set('stall');
       const error = await db.fetchVal('SELECT 2').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DeadlineExceededError);
+      expect(error).toMatchObject({ code: 'DB_QUERY_TIMEOUT' });
       expect(driver.stats.total).toBe(0); // closed, not back in the pool
       proxy.set('pass');
       expect(await db.fetchVal('SELECT 3')).toBe(3);
@@ -74,8 +79,13 @@ describe('faults', () => {
     const running = db.fetch('SELECT pg_sleep(5)').catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 150));
     await server.node.kill();
+    // Known lost from the client's own events or the server's SQLSTATE, not from message text.
     expect(await running).toBeInstanceOf(DependencyUnavailableError);
-    await expect(db.fetchVal('SELECT 1')).rejects.toBeInstanceOf(DependencyUnavailableError);
+    expect(await running).toMatchObject({ code: 'DB_UNAVAILABLE' });
+    await expect(db.fetchVal('SELECT 1')).rejects.toMatchObject({
+      name: 'DependencyUnavailableError',
+      code: 'DATABASE_CONNECT_FAILED',
+    });
     await server.node.start();
     expect(await db.fetchVal('SELECT 3')).toBe(3);
     expect(await db.transaction((tx) => tx.fetchVal('SELECT 4'))).toBe(4);
@@ -89,6 +99,7 @@ describe('faults', () => {
     });
     const error = await new Database(driver).fetch('SELECT 1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DependencyUnavailableError);
+    expect(error).toMatchObject({ code: 'DATABASE_CONNECT_FAILED' });
     const text = `${(error as Error).message} ${(error as Error).stack} ${JSON.stringify(error)}`;
     expect(text).not.toContain('s3cr3t-pw');
     await driver.close();

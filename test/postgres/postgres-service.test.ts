@@ -6,9 +6,8 @@ import {
   ConfigError,
   ConfigService,
   DsnError,
-  InvalidOperationError,
   StartupError,
-  ValidationError,
+  UsageError,
 } from 'libretto';
 import {
   Database,
@@ -62,7 +61,7 @@ describe('PostgresService', () => {
   it('runs the embedded database when no server is configured', async () => {
     const { app, db, postgres } = await run({});
     expect(db.pool.kind).toBe('pglite');
-    expect(postgres.settings?.backend).toBeUndefined();
+    expect(postgres.settings?.backend).toBe('pglite');
     expect(await db.fetchVal('SELECT 20 + 22')).toBe(42);
     await app.stop();
   });
@@ -93,7 +92,7 @@ describe('PostgresService', () => {
       { dsn: 'postgresql://a@h1:5432,h2:5432/db', backend: 'pg' as const },
     ]) {
       const error = await run(options).catch((e: unknown) => e);
-      expect(findCause(error, ValidationError)).toBeDefined();
+      expect(findCause(error, UsageError)).toMatchObject({ code: 'INVALID_OPTION' });
     }
   });
 
@@ -143,11 +142,14 @@ describe('PostgresService', () => {
     const { app } = await run({ dsn: server.dsn });
     expect(await transactional((tx) => tx.fetchVal('SELECT 5'))).toBe(5);
     await app.stop();
-    await expect(transactional(async () => 1)).rejects.toBeInstanceOf(InvalidOperationError);
+    await expect(transactional(async () => 1)).rejects.toMatchObject({
+      name: 'UsageError',
+      code: 'NO_DEFAULT_DATABASE',
+    });
   });
 
   it('reports bad configuration with typed errors, never the password', async () => {
-    expect(() => new PostgresService({ maxsize: 3 } as never)).toThrow(ValidationError);
+    expect(() => new PostgresService({ maxsize: 3 } as never)).toThrow(UsageError);
     const malformed = await run(
       {},
       { yaml: 'postgres:\n  dsn: "postgresql://u:topsecret@[::1/db"\n' },

@@ -1,4 +1,4 @@
-import { ValidationError } from 'libretto';
+import { UsageError } from 'libretto';
 import { sql } from 'libretto/postgres';
 import { describe, expect, it } from 'vitest';
 
@@ -24,7 +24,10 @@ describe('sql tag', () => {
       'SELECT * FROM "app"."users"',
     );
     for (const bad of ['a;b', 'a b', '"a"', 'a.b.c', '', '1abc', 'a--', `x${'y'.repeat(70)}`]) {
-      expect(() => sql.identifier(bad)).toThrow(ValidationError);
+      expect(() => sql.identifier(bad)).toThrow(UsageError);
+      expect(() => sql.identifier(bad)).toThrow(
+        expect.objectContaining({ code: 'UNSAFE_IDENTIFIER' }),
+      );
     }
   });
 

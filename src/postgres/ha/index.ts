@@ -1,5 +1,6 @@
 export type { BalancerCandidate, BalancerPolicy, BalancerPolicyName } from './balancer-policy.js';
 export { GreedyBalancer } from './greedy-balancer.js';
+export { haBackend } from './ha-backend.js';
 export { HaConnection } from './ha-connection.js';
 export { HaPool } from './ha-pool.js';
 export { type HostRole, type HostStatus, parseLsn } from './host-check.js';
