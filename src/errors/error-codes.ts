@@ -101,8 +101,6 @@ export const ERROR_CODES = {
   // ——— postgres ———
   BACKEND_NOT_REGISTERED:
     'The settings select a database backend (`ha`) that was not passed to `PostgresService({ backends })`.',
-  POSTGRES_PACKAGE_MISSING:
-    'The `pg` package (or `@electric-sql/pglite` for the embedded database) is not installed.',
   POOL_CLOSED:
     'A connection was asked of a pool that is closed (or closed while the caller waited).',
   POOL_EXHAUSTED: 'No pooled connection became free within the acquire timeout.',
@@ -148,12 +146,13 @@ export const ERROR_CODES = {
   HA_NOT_READY: 'The cluster did not show the masters and replicas `ready()` waited for in time.',
   HA_NO_POOL_CHECK: '`waitNextPoolCheck()`: not every host was checked once more in time.',
   HA_CLOSED: 'The HA pool manager was used or waited on after `close()`.',
-  HA_PG_MISSING: 'The HA pool manager needs the `pg` package, which is not installed.',
   HA_UNKNOWN_BALANCER: 'The `balancer` option names no built-in balancer policy.',
   HA_CHECK_FAILED: 'A host check could not connect or its query failed (an `error` event).',
   HA_CHECK_TIMEOUT: 'A host did not answer its check within `refreshTimeoutMs` (an `error` event).',
   HA_CHECK_CONNECTION_LOST:
     "A host's check connection failed while idle, between two checks (an `error` event).",
+  HA_IDLE_CONNECTION_FAILED:
+    'An idle pooled connection to a host failed and was dropped (an `error` event).',
 
   // ——— data ———
   ENTITY_NOT_FOUND: 'No stored entity has this key (or it was deleted).',

@@ -44,7 +44,7 @@ export class PgDriver implements PoolDriver {
       pg = ((await import('pg')) as unknown as { default: PgModule }).default;
     } catch (error) {
       throw new DependencyUnavailableError('The pg backend needs the pg package (npm install pg)', {
-        code: 'POSTGRES_PACKAGE_MISSING',
+        code: 'PACKAGE_NOT_INSTALLED',
         cause: error,
       });
     }

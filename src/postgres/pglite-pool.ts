@@ -73,7 +73,7 @@ class PgliteDriver implements PoolDriver {
     } catch (error) {
       throw new DependencyUnavailableError(
         'The embedded database needs @electric-sql/pglite (npm install @electric-sql/pglite)',
-        { code: 'POSTGRES_PACKAGE_MISSING', cause: error },
+        { code: 'PACKAGE_NOT_INSTALLED', cause: error },
       );
     }
     const dataDir = this.options.dataDir;

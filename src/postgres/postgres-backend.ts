@@ -1,3 +1,4 @@
+import type { Logger } from '../core/logger.js';
 import type { ConnectionPool, PooledConnection } from './connection-pool.js';
 import type { BackendName } from './postgres-config.js';
 import type { SettingsOf } from './postgres-settings.js';
@@ -8,6 +9,8 @@ export interface BackendContext {
   readonly onConnect: ((connection: PooledConnection) => Promise<void> | void) | undefined;
   /** An idle connection failed and was dropped; the service logs it as a warning. */
   readonly onIdleError: (error: Error, host: string) => void;
+  /** The service's logger, for what the backend reports as it runs (HA: role changes). */
+  readonly logger: Logger;
 }
 
 /**

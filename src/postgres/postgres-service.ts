@@ -159,6 +159,7 @@ export class PostgresService extends Service {
     this.#backend = backend;
     const context = {
       onConnect,
+      logger: this.logger,
       onIdleError: (error: Error, host: string) =>
         this.logger.warn(
           { host, code: (error as { code?: unknown }).code ?? null, reason: error.message },

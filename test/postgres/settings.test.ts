@@ -65,7 +65,7 @@ function effective(pool: unknown): {
   acquireTimeoutMs: number;
   idleTimeoutMs?: number;
 } {
-  if (pool instanceof HaPool) return effective(pool.manager.pools[0]?.driver);
+  if (pool instanceof HaPool) return effective(pool.manager.pools[0]?.connections);
   if (pool instanceof PglitePool) {
     return { maxSize: pool.options.maxSize, acquireTimeoutMs: pool.options.acquireTimeoutMs };
   }

@@ -1,9 +1,11 @@
+import type { Logger } from '../../core/logger.js';
 import { invalidOption } from '../../errors/invalid-option.js';
 import type { PostgresBackend } from '../postgres-backend.js';
 import type { HaSettings } from '../postgres-settings.js';
 import { serverConnection, serverPoolOptions } from '../server-connection.js';
 import { HaPool } from './ha-pool.js';
 import type { PoolManagerOptions } from './pool-manager.js';
+import type { PoolManagerEvent } from './pool-manager-event.js';
 
 /**
  * The HA backend of `PostgresService`: a `PoolManager` over every host of the cluster (from
@@ -17,12 +19,12 @@ import type { PoolManagerOptions } from './pool-manager.js';
  */
 export const haBackend: PostgresBackend<'ha'> = {
   name: 'ha',
-  open(settings, context) {
+  async open(settings, context) {
     const connection = serverConnection(settings);
     if (connection.hosts.length === 0)
       invalidOption('PostgresService', 'hosts', 'name at least one host');
     const { user, password, database } = connection;
-    return HaPool.create({
+    const pool = await HaPool.create({
       hosts: connection.hosts,
       ...(user === undefined ? {} : { user }),
       ...(password === undefined ? {} : { password }),
@@ -31,12 +33,28 @@ export const haBackend: PostgresBackend<'ha'> = {
       ...tuning(settings),
       pool: serverPoolOptions(settings, connection, context),
     });
+    pool.manager.onEvent((event) => logEvent(context.logger, event));
+    return pool;
   },
   ready(pool, settings, timeoutMs) {
     if (!(pool instanceof HaPool)) return Promise.resolve();
     return pool.manager.ready(settings.minMasters, settings.minReplicas, timeoutMs);
   },
 };
+
+/** The manager's events in the service's log: nothing it sees goes unreported. */
+function logEvent(logger: Logger, event: PoolManagerEvent): void {
+  if (event.type === 'role-change') {
+    logger.info({ host: event.host, from: event.from, to: event.to }, 'database host role changed');
+  } else if (event.type === 'split-brain') {
+    logger.warn(
+      { hosts: event.hosts, master: event.master ?? null },
+      'several database hosts report master',
+    );
+  } else {
+    logger.warn({ host: event.host, code: event.error.code }, event.error.message);
+  }
+}
 
 /** The cluster settings given, in the pool manager's units (milliseconds). */
 function tuning(s: HaSettings): Partial<PoolManagerOptions> {

@@ -59,7 +59,7 @@ export function managerClosed(): DependencyUnavailableError {
 /** `pg` is a peer dependency: the HA manager cannot work without it. */
 export function pgMissing(cause: unknown): DependencyUnavailableError {
   return new DependencyUnavailableError('The HA pool needs the pg package (npm install pg)', {
-    code: 'HA_PG_MISSING',
+    code: 'PACKAGE_NOT_INSTALLED',
     cause,
   });
 }
@@ -87,6 +87,15 @@ export function checkConnectionLost(host: string, cause: unknown): DependencyUna
   const reason = reasonOf(cause);
   return new DependencyUnavailableError(`Check connection to ${host} lost: ${reason}`, {
     code: 'HA_CHECK_CONNECTION_LOST',
+    details: [{ host }],
+    cause,
+  });
+}
+
+/** An idle pooled connection to a host failed and was dropped (emitted, never thrown). */
+export function idleConnectionFailed(host: string, cause: unknown): DependencyUnavailableError {
+  return new DependencyUnavailableError(`Idle connection to ${host} failed: ${reasonOf(cause)}`, {
+    code: 'HA_IDLE_CONNECTION_FAILED',
     details: [{ host }],
     cause,
   });

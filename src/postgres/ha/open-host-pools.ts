@@ -2,7 +2,7 @@ import { backfillFromDsn, parseDsn } from '../../config/dsn.js';
 import { invalidOption } from '../../errors/invalid-option.js';
 import type { LibrettoError } from '../../errors/libretto-error.js';
 import { PgPool } from '../pg-pool.js';
-import { pgMissing } from './ha-errors.js';
+import { idleConnectionFailed, pgMissing } from './ha-errors.js';
 import type { CheckClientClass } from './host-check.js';
 import { HostPool } from './host-pool.js';
 import type { PoolManagerOptions, ResolvedPoolManagerOptions } from './pool-manager-options.js';
@@ -49,12 +49,14 @@ export async function openHostPools(
       ...(password === undefined ? {} : { password }),
       ...(database === undefined ? {} : { database }),
     };
+    const hostPort = `${address.host}:${address.port ?? 5432}`;
     const connections = await PgPool.create({
       acquireTimeoutMs: resolved.acquireTimeoutMs,
+      // Unless the pool settings handle them, idle failures become the manager's `error` events.
+      onIdleError: (error) => onError(hostPort, idleConnectionFailed(hostPort, error)),
       ...options.pool,
       ...where,
     });
-    const hostPort = `${address.host}:${address.port ?? 5432}`;
     hosts.push(
       new HostPool({
         index,

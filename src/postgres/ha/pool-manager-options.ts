@@ -1,5 +1,6 @@
 import { invalidOption, rejectUnknownKeys } from '../../errors/invalid-option.js';
 import type { PgPoolOptions } from '../pg-pool.js';
+import { POOL_DEFAULTS } from '../pool-defaults.js';
 import type { BalancerPolicy, BalancerPolicyName } from './balancer-policy.js';
 
 /** Pool settings applied to every host's pool (size, timeouts, prepared statements, init hook). */
@@ -76,7 +77,7 @@ export interface PoolManagerDefaults {
  * backend and the docs read them from here.
  */
 export const POOL_MANAGER_DEFAULTS: PoolManagerDefaults = Object.freeze({
-  acquireTimeoutMs: 5_000,
+  acquireTimeoutMs: POOL_DEFAULTS.acquireTimeoutMs,
   refreshDelayMs: 1_000,
   refreshTimeoutMs: 1_000,
   fallbackMaster: false,

@@ -64,7 +64,7 @@ export class PoolManager {
   /**
    * Opens a pool per host and starts checking them; `ready()` waits for the roles. Invalid
    * options throw UsageError (`INVALID_OPTION`, or `HA_UNKNOWN_BALANCER`); without the `pg`
-   * package, DependencyUnavailableError `HA_PG_MISSING`.
+   * package, DependencyUnavailableError `PACKAGE_NOT_INSTALLED`.
    */
   static async create(options: PoolManagerOptions): Promise<PoolManager> {
     const resolved = resolvePoolManagerOptions(options);

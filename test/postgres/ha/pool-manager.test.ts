@@ -11,6 +11,7 @@ import {
 import { Database, PostgresConfig, PostgresService, readYourWrites } from 'libretto/postgres';
 import {
   HaPool,
+  haBackend,
   POOL_MANAGER_DEFAULTS,
   PoolManager,
   type PoolManagerEvent,
@@ -387,7 +388,7 @@ describe('PoolManager on a real cluster', () => {
         '  max_lag_bytes: 1048576',
       ].join('\n'),
     );
-    const postgres = new PostgresService();
+    const postgres = new PostgresService({ backends: [haBackend] });
     const app = new Application(
       new ConfigService({ sections: [PostgresConfig], argv: ['--config', yaml], env: {} }),
       postgres,
