@@ -3,6 +3,8 @@ export interface Checkout {
   readonly deadline: number;
   readonly onTimeout: () => void;
   settled: boolean;
+  /** The timeout fired before the caller settled it: the caller was told, and gave up. */
+  expired: boolean;
 }
 
 /**
@@ -25,6 +27,7 @@ export class CheckoutTimer {
       deadline: performance.now() + this.timeoutMs,
       onTimeout,
       settled: this.timeoutMs === 0,
+      expired: false,
     };
     if (this.timeoutMs === 0) return checkout;
     const queue = this.#queue;
@@ -54,6 +57,7 @@ export class CheckoutTimer {
       this.#head++;
       if (!checkout.settled) {
         checkout.settled = true;
+        checkout.expired = true;
         checkout.onTimeout();
       }
     }

@@ -1,5 +1,5 @@
 import { DependencyUnavailableError } from '../errors/application-errors.js';
-import { CheckoutTimer } from './checkout-timer.js';
+import { type Checkout, CheckoutTimer } from './checkout-timer.js';
 import type {
   PooledConnection,
   Row,
@@ -10,6 +10,7 @@ import { mustDiscard } from './error-mapping.js';
 import { poolConfig, type ResolvedPgPoolOptions } from './pg-pool-options.js';
 import type { PgModule, PgPoolClient, PgPoolConfig, PgPoolLike } from './pg-types.js';
 import { PreparedStatements, type QueryCallback } from './prepared-statements.js';
+import { queryOnConnection } from './query-on-connection.js';
 import { type ClientState, ping, runStatement } from './run-statement.js';
 import type { ConnectCallback, PoolDriver } from './runtime-pool.js';
 
@@ -103,23 +104,96 @@ export class PgDriver implements PoolDriver {
    */
   connect(_options: unknown, callback: ConnectCallback): void {
     let attempts = 0;
-    let expired = false;
-    const checkout = this.#checkouts.start(() => {
-      expired = true;
-      callback(this.#timedOut());
-    });
+    this.#take((client, tracked, done, checkout, retry) => {
+      const connection = new PgConnection(client, tracked, this, done);
+      if (tracked.init === undefined && !this.#needsPing(tracked)) {
+        checkout.settled = true;
+        callback(undefined, connection);
+        return;
+      }
+      (tracked.init ?? ping(client)).then(
+        () => {
+          if (checkout.expired) connection.release();
+          else {
+            checkout.settled = true;
+            callback(undefined, connection);
+          }
+        },
+        (failure: unknown) => {
+          connection.release(true);
+          if (checkout.expired) return;
+          if (++attempts <= this.options.maxSize) retry();
+          else {
+            checkout.settled = true;
+            callback(failure);
+          }
+        },
+      );
+    }, callback);
+  }
+
+  /**
+   * One statement on a pooled client, released the moment its result arrives (every call
+   * outside a transaction). Falls back to `acquire` when the client needs its init hook or a
+   * pre-ping first.
+   */
+  query<R = Row>(text: string, values: readonly unknown[]): Promise<StatementResult<R>> {
+    return new Promise((resolve, reject) =>
+      this.#take((client, tracked, done, checkout) => {
+        checkout.settled = true;
+        const finish: QueryCallback<R> = (failure, answer) => {
+          tracked.lastUsed = Date.now();
+          done(this.#mustClose(tracked, failure) ? true : undefined);
+          if (failure === undefined) resolve(answer as StatementResult<R>);
+          else reject(failure);
+        };
+        const timeout = this.options.queryTimeoutMs;
+        if (tracked.init === undefined && !this.#needsPing(tracked)) {
+          runStatement(client, tracked, text, values, timeout, finish);
+          return;
+        }
+        (tracked.init ?? ping(client)).then(
+          () => runStatement(client, tracked, text, values, timeout, finish),
+          () => {
+            // A dead pooled connection (or a failed init): drop it, take another.
+            done(true);
+            this.acquire()
+              .then((connection) => queryOnConnection<R>(connection, text, values))
+              .then(resolve, reject);
+          },
+        );
+      }, reject),
+    );
+  }
+
+  /**
+   * Takes a current client within the acquire timeout (a retired one is closed and another
+   * taken) and hands it to `use` with its checkout still timed: `use` settles it, or sees it
+   * expired. `retry` takes another client for the same checkout; `fail` hears why there is none.
+   */
+  #take(
+    use: (
+      client: PgPoolClient,
+      tracked: ClientState,
+      done: Done,
+      checkout: Checkout,
+      retry: () => void,
+    ) => void,
+    fail: (error: unknown) => void,
+  ): void {
+    const checkout = this.#checkouts.start(() => fail(this.#timedOut()));
     const onClient = (
       error: Error | null | undefined,
       client: PgPoolClient | undefined,
       done: Done,
-    ) => {
-      if (expired) {
+    ): void => {
+      if (checkout.expired) {
         if (client !== undefined) done(); // the caller gave up: back to the pool
         return;
       }
       if (error !== undefined && error !== null) {
         checkout.settled = true;
-        callback(this.#connectError(error));
+        fail(this.#connectError(error));
         return;
       }
       const c = client as PgPoolClient;
@@ -129,89 +203,10 @@ export class PgDriver implements PoolDriver {
         this.#pg.connect(onClient);
         return;
       }
-      const connection = new PgConnection(c, tracked, this, done);
-      if (tracked.init === undefined && !this.#needsPing(tracked)) {
-        checkout.settled = true;
-        callback(undefined, connection);
-        return;
-      }
-      (tracked.init ?? ping(c)).then(
-        () => {
-          if (expired) connection.release();
-          else {
-            checkout.settled = true;
-            callback(undefined, connection);
-          }
-        },
-        (failure: unknown) => {
-          connection.release(true);
-          if (expired) return;
-          if (++attempts <= this.options.maxSize) this.#pg.connect(onClient);
-          else {
-            checkout.settled = true;
-            callback(failure);
-          }
-        },
-      );
+      use(c, tracked, done, checkout, retry);
     };
+    const retry = (): void => this.#pg.connect(onClient);
     this.#pg.connect(onClient);
-  }
-
-  /**
-   * One statement on a pooled client, released the moment its result arrives (every call
-   * outside a transaction). Falls back to `acquire` when the client needs its init hook or a
-   * pre-ping first.
-   */
-  query<R = Row>(text: string, values: readonly unknown[]): Promise<StatementResult<R>> {
-    return new Promise((resolve, reject) => {
-      let expired = false;
-      const checkout = this.#checkouts.start(() => {
-        expired = true;
-        reject(this.#timedOut());
-      });
-      const onClient = (
-        error: Error | null | undefined,
-        client: PgPoolClient | undefined,
-        done: Done,
-      ) => {
-        if (expired) {
-          if (client !== undefined) done(); // the caller gave up: back to the pool
-          return;
-        }
-        if (error !== undefined && error !== null) {
-          checkout.settled = true;
-          reject(this.#connectError(error));
-          return;
-        }
-        const c = client as PgPoolClient;
-        const tracked = this.#track(c);
-        if (tracked.generation !== this.#generation) {
-          done(true); // retired: close it, take another
-          this.#pg.connect(onClient);
-          return;
-        }
-        checkout.settled = true;
-        const finish: QueryCallback<R> = (failure, answer) => {
-          tracked.lastUsed = Date.now();
-          done(this.#mustClose(tracked, failure) ? true : undefined);
-          if (failure === undefined) resolve(answer as StatementResult<R>);
-          else reject(failure);
-        };
-        if (tracked.init === undefined && !this.#needsPing(tracked)) {
-          runStatement(c, tracked, text, values, this.options.queryTimeoutMs, finish);
-          return;
-        }
-        (tracked.init ?? ping(c)).then(
-          () => runStatement(c, tracked, text, values, this.options.queryTimeoutMs, finish),
-          () => {
-            // A dead pooled connection (or a failed init): drop it, take another.
-            done(true);
-            this.#slowQuery<R>(text, values).then(resolve, reject);
-          },
-        );
-      };
-      this.#pg.connect(onClient);
-    });
   }
 
   async close(): Promise<void> {
@@ -233,19 +228,6 @@ export class PgDriver implements PoolDriver {
   releaseClient(tracked: ClientState, done: Done, broken: boolean): void {
     tracked.lastUsed = Date.now();
     done(broken || this.#mustClose(tracked, undefined) ? true : undefined);
-  }
-
-  async #slowQuery<R>(text: string, values: readonly unknown[]): Promise<StatementResult<R>> {
-    const connection = await this.acquire();
-    let broken = false;
-    try {
-      return await connection.query<R>(text, values);
-    } catch (error) {
-      broken = mustDiscard(error);
-      throw error;
-    } finally {
-      connection.release(broken);
-    }
   }
 
   /** Pre-ping: a connection used before and idle for at least `prePingIdleMs`. */
