@@ -25,3 +25,23 @@ export function rejectUnknownKeys(
     if (!known.has(key)) invalidOption(where, `${pathPrefix}${key}`, 'unknown option');
   }
 }
+
+/**
+ * Checks numeric options against the least value each accepts: present ones must be finite
+ * and at least their minimum (`UsageError` `INVALID_OPTION` naming the option otherwise).
+ */
+export function checkMinimums(
+  where: string,
+  options: object,
+  minimums: Readonly<Record<string, number>>,
+): void {
+  for (const [key, min] of Object.entries(minimums)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (
+      value !== undefined &&
+      !(typeof value === 'number' && Number.isFinite(value) && value >= min)
+    ) {
+      invalidOption(where, key, `must be a finite number, ${min} or more`);
+    }
+  }
+}

@@ -1,5 +1,5 @@
 import { parseDsn } from '../config/dsn.js';
-import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
+import { checkMinimums, rejectUnknownKeys } from '../errors/invalid-option.js';
 import type { PooledConnection } from './connection-pool.js';
 import type { PgPoolConfig } from './pg-types.js';
 import { POOL_DEFAULTS } from './pool-defaults.js';
@@ -125,12 +125,7 @@ function warnIdleError(error: Error, host: string): void {
  */
 export function resolvePgPoolOptions(options: PgPoolOptions): ResolvedPgPoolOptions {
   rejectUnknownKeys('PgPool', options, KEYS);
-  for (const [key, min] of Object.entries(MINIMUMS)) {
-    const value = options[key as keyof typeof MINIMUMS];
-    if (value !== undefined && !(Number.isFinite(value) && value >= min)) {
-      invalidOption('PgPool', key, `must be a finite number, ${min} or more`);
-    }
-  }
+  checkMinimums('PgPool', options, MINIMUMS);
   const { password, ...rest } = options;
   const resolved = {
     ...rest,

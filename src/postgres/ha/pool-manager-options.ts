@@ -1,4 +1,4 @@
-import { invalidOption, rejectUnknownKeys } from '../../errors/invalid-option.js';
+import { checkMinimums, invalidOption, rejectUnknownKeys } from '../../errors/invalid-option.js';
 import type { PgPoolOptions } from '../pg-pool.js';
 import { POOL_DEFAULTS } from '../pool-defaults.js';
 import type { BalancerPolicy, BalancerPolicyName } from './balancer-policy.js';
@@ -129,12 +129,7 @@ const NUMBER_MINIMUMS = {
  */
 export function resolvePoolManagerOptions(options: PoolManagerOptions): ResolvedPoolManagerOptions {
   rejectUnknownKeys('PoolManager', options, OPTION_KEYS);
-  for (const [key, min] of Object.entries(NUMBER_MINIMUMS)) {
-    const value = options[key as keyof typeof NUMBER_MINIMUMS];
-    if (value !== undefined && !(Number.isFinite(value) && value >= min)) {
-      invalidOption('PoolManager', key, `must be a finite number, ${min} or more`);
-    }
-  }
+  checkMinimums('PoolManager', options, NUMBER_MINIMUMS);
   checkWeight('PoolManager', options.masterAsReplicaWeight);
   const d = POOL_MANAGER_DEFAULTS;
   return {
