@@ -1,26 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  Application,
-  ConfigError,
-  ConfigService,
-  DsnError,
-  StartupError,
-  UsageError,
-} from 'libretto';
-import {
-  Database,
-  PglitePool,
-  PostgresConfig,
-  PostgresService,
-  type PostgresServiceOptions,
-  RequestTransaction,
-  transactional,
-} from 'libretto/postgres';
+import { ConfigError, DsnError, StartupError, UsageError } from 'libretto';
+import { PglitePool, PostgresService, RequestTransaction, transactional } from 'libretto/postgres';
 import { startPostgres, type TestPostgres } from 'libretto/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capturedLogger } from '../core/log-capture.js';
+import { startService } from './service-harness.js';
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -28,34 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
-const yamlFile = (text: string) => {
-  const path = join(mkdtempSync(join(tmpdir(), 'libretto-cfg-')), 'config.yaml');
-  writeFileSync(path, text);
-  return path;
-};
-
-async function run(
-  options: PostgresServiceOptions,
-  config?: { yaml?: string; env?: Record<string, string> },
-) {
-  const capture = capturedLogger();
-  const postgres = new PostgresService(options);
-  const services =
-    config === undefined
-      ? [postgres]
-      : [
-          new ConfigService({
-            sections: [PostgresConfig],
-            argv: config.yaml === undefined ? [] : ['--config', yamlFile(config.yaml)],
-            env: config.env ?? {},
-          }),
-          postgres,
-        ];
-  const app = new Application(...services, { logger: capture.logger });
-  await app.start();
-  const db = await postgres.getDependency(Database);
-  return { app, postgres, db, log: capture };
-}
+const run = startService;
 
 describe('PostgresService', () => {
   it('runs the embedded database when no server is configured', async () => {

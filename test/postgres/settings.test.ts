@@ -1,20 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Application, ConfigError, ConfigService, provide, UsageError } from 'libretto';
+import { Application, ConfigError, UsageError } from 'libretto';
 import {
-  Database,
   PglitePool,
   PgPool,
   POOL_DEFAULTS,
-  PostgresConfig,
-  type PostgresSection,
   PostgresService,
   type PostgresServiceOptions,
 } from 'libretto/postgres';
 import { HaPool, haBackend } from 'libretto/postgres/ha';
 import { startPostgres, type TestPostgres } from 'libretto/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServiceConfig, startService } from './service-harness.js';
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -22,41 +17,13 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
-const yamlFile = (text: string) => {
-  const path = join(mkdtempSync(join(tmpdir(), 'libretto-cfg-')), 'config.yaml');
-  writeFileSync(path, text);
-  return path;
-};
-
 /** The pool options in effect once a service started this way. */
 type Entry = (dsn: string) => Promise<{ pool: unknown; close: () => Promise<void> }>;
 
-function service(
-  options: PostgresServiceOptions,
-  config?: { yaml?: string; env?: Record<string, string>; section?: PostgresSection },
-): ReturnType<Entry> {
-  const postgres = new PostgresService({
-    ...options,
-    backends: [haBackend],
-  } as PostgresServiceOptions);
-  const services = [];
-  if (config?.yaml !== undefined || config?.env !== undefined) {
-    services.push(
-      new ConfigService({
-        sections: [PostgresConfig],
-        argv: config.yaml === undefined ? [] : ['--config', yamlFile(config.yaml)],
-        env: config.env ?? {},
-      }),
-    );
-  }
-  const section = config?.section;
-  const app = new Application(...services, postgres, {
-    providers: section === undefined ? [] : [provide(PostgresConfig, { value: section })],
-  });
-  return app.start().then(async () => {
-    const db = await postgres.getDependency(Database);
-    return { pool: db.pool, close: () => app.stop() };
-  });
+function service(options: PostgresServiceOptions, config?: ServiceConfig): ReturnType<Entry> {
+  return startService({ ...options, backends: [haBackend] } as PostgresServiceOptions, config).then(
+    ({ app, db }) => ({ pool: db.pool, close: () => app.stop() }),
+  );
 }
 
 /** Pool size, acquire timeout and idle timeout as the pool runs with them. */
