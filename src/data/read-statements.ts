@@ -179,10 +179,7 @@ export class ReadStatements {
     if (rows.length > 0) total = Number(rows[0]?.[TOTAL_COLUMN]);
     else if (page === 1) total = 0;
     else total = await this.count(options.where, options);
-    const items = rows.map((row) => {
-      delete row[TOTAL_COLUMN];
-      return this.#reader.fromRow(row);
-    });
+    const items = rows.map((row) => this.#reader.fromRow(row));
     if (plan !== undefined) await loadRelated(source, this.#dialect, plan, items);
     return { items, total };
   }

@@ -128,7 +128,6 @@ async function loadRelation(
     for (const row of rows) {
       // Keys compared as the entities hold them (converted: an int8 key is a string in a row).
       const owner = fromColumnValue(ownColumn.codec, row[OWNER_COLUMN]);
-      delete row[OWNER_COLUMN];
       const converted = reader.fromRow(row);
       let entity = byKey.get(converted[key.property]);
       if (entity === undefined) {
