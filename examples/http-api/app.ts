@@ -78,6 +78,7 @@ export const routes = [
     {
       body: NewOrganization,
       response: OrganizationOut,
+      status: 201,
       inject: { organizations: Organizations, caller: Caller },
       tags: ['organizations'],
       summary: 'Create an organization',
@@ -112,6 +113,7 @@ export const routes = [
     {
       body: NewPerson,
       response: PersonOut,
+      status: 201,
       inject: { people: People, caller: Caller },
       tags: ['people'],
       summary: 'Create a person',

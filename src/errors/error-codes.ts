@@ -72,7 +72,9 @@ export const ERROR_CODES = {
   HTTP_SERVICE_NOT_STARTED: '`HttpService.settings` was read before the service started.',
   HTTP_SERVICE_NOT_LISTENING: '`HttpService.url` was read while the server was not listening.',
   RESPONSE_SCHEMA_MISMATCH:
-    "A handler returned data that does not match its route's `response` schema (checked unless production).",
+    "A handler returned data that does not match its route's `response` schema: checked against the schema unless in production, and always when it cannot be serialized to it (a required field missing, a value of another type).",
+  UNDECLARED_STATUS:
+    "A handler answered a success status (`created()`, `withStatus()`…) that its route's `status` does not list.",
   // The codes of HTTP error answers (`error.code` of the envelope; `HttpError` takes them).
   BAD_REQUEST: '400: the request is malformed in a way no more precise code names.',
   MALFORMED_JSON: '400: the body is not JSON, is empty though declared JSON, or holds `__proto__`.',

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../core/logger.js';
 import { LibrettoError } from '../errors/libretto-error.js';
+import { UsageError } from '../errors/usage-error.js';
 import { errorEnvelope } from './envelope.js';
 import { toHttpFailure } from './error-mapping.js';
 
@@ -16,7 +17,8 @@ export type FailureReply = (error: unknown, request: FastifyRequest, reply: Fast
  * `HttpError` is the handler's chosen answer: sent as given, not logged.
  */
 export function failureReply(log: Logger): FailureReply {
-  return (error, request, reply) => {
+  return (thrown, request, reply) => {
+    const error = serializationFailure(thrown) ?? thrown;
     const failure = toHttpFailure(error);
     let requestId: string | undefined;
     if (failure.internal) {
@@ -38,6 +40,22 @@ export function failureReply(log: Logger): FailureReply {
       .headers(failure.headers)
       .send(errorEnvelope(failure.code, failure.message, failure.details, requestId));
   };
+}
+
+/**
+ * What Fastify reports when a route's serializer could not write the handler's data (a
+ * required field missing, a value of another type): the handler's mistake, said as such.
+ */
+function serializationFailure(error: unknown): UsageError | undefined {
+  if (error instanceof LibrettoError || typeof error !== 'object' || error === null) return;
+  const route = (error as { serialization?: { method?: unknown; url?: unknown } }).serialization;
+  if (route === undefined) return;
+  const where = `${String(route.method)} ${String(route.url)}`;
+  const why = error instanceof Error ? error.message : String(error);
+  return new UsageError(
+    `${where}: the handler's result cannot be sent as its response schema says: ${why}`,
+    { code: 'RESPONSE_SCHEMA_MISMATCH', details: [{ route: where }], cause: error },
+  );
 }
 
 /**

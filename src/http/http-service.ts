@@ -15,6 +15,7 @@ import { buildOpenApi, type OpenApiDocument } from './openapi.js';
 import { registerOperationalRoutes } from './operational-routes.js';
 import { requestIdGenerator, SAFE_REQUEST_ID } from './request-id.js';
 import type { ScopeOpener } from './request-state.js';
+import { responseSerializers } from './response-serializers.js';
 import type { Route } from './route.js';
 import { compileRoute } from './route-compiler.js';
 
@@ -151,7 +152,13 @@ export class HttpService extends Service {
       opener: this.#scopeOpener(),
     };
     for (const r of this.#routes) {
-      app.route({ method: r.method, url: r.path, handler: compileRoute(r, compiler) });
+      const response = responseSerializers(r);
+      app.route({
+        method: r.method,
+        url: r.path,
+        handler: compileRoute(r, compiler),
+        ...(response === undefined ? {} : { schema: { response } }),
+      });
     }
     registerMethodNotAllowed(app, this.#routes);
     const staticRoot = settings.staticFilesRoot;

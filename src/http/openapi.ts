@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { HttpSettings } from './http-config.js';
-import type { Route } from './route.js';
+import { type JsonSchema, toJsonSchema } from './json-schema.js';
+import { type Route, statusesOf } from './route.js';
 
 /** An OpenAPI 3.1 document (as plain JSON). */
 export interface OpenApiDocument {
@@ -13,10 +14,11 @@ export interface OpenApiDocument {
   readonly paths: Readonly<
     Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>
   >;
-  readonly components: { readonly schemas: Readonly<Record<string, unknown>> };
+  readonly components: {
+    readonly schemas: Readonly<Record<string, unknown>>;
+    readonly headers: Readonly<Record<string, unknown>>;
+  };
 }
-
-type JsonSchema = Record<string, unknown>;
 
 const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   400: 'Malformed request: invalid JSON, path, query or headers',
@@ -60,11 +62,7 @@ class SchemaConverter {
   readonly components: Record<string, JsonSchema> = { ErrorResponse: ERROR_ENVELOPE };
 
   convert(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-    const json = z.toJSONSchema(schema, {
-      target: 'draft-2020-12',
-      unrepresentable: 'any',
-      io,
-    }) as JsonSchema;
+    const json = toJsonSchema(schema, io);
     const { $schema: _, $defs, ...root } = json;
     for (const [name, def] of Object.entries(($defs ?? {}) as Record<string, JsonSchema>)) {
       this.components[name] ??= rewriteRefs(def) as JsonSchema;
@@ -111,10 +109,48 @@ function parameters(
   });
 }
 
+/** Every answer carries the request id (the client's when it sent a safe one). */
+const REQUEST_ID_HEADER = { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } };
+
+const SUCCESS_DESCRIPTIONS: Readonly<Record<number, string>> = {
+  200: 'Success',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'No content',
+};
+
 function errorResponse(status: number): JsonSchema {
   return {
     description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+    headers: REQUEST_ID_HEADER,
     content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } },
+  };
+}
+
+/** The answer of one success status: the envelope of `data`, or nothing for 204. */
+function successResponse(status: number, data: JsonSchema): JsonSchema {
+  const description = SUCCESS_DESCRIPTIONS[status] ?? 'Success';
+  // `created(data, location)` sets Location: documented wherever a route answers 201.
+  const headers =
+    status === 201
+      ? {
+          ...REQUEST_ID_HEADER,
+          Location: { description: 'The created resource', schema: { type: 'string' } },
+        }
+      : REQUEST_ID_HEADER;
+  if (status === 204) return { description, headers };
+  return {
+    description,
+    headers,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['success', 'data', 'error'],
+          properties: { success: { const: true }, data, error: { type: 'null' } },
+        },
+      },
+    },
   };
 }
 
@@ -157,25 +193,11 @@ export function buildOpenApi(
     const tags = o.tags ?? untagged;
     for (const tag of tags ?? []) usedTags.add(tag);
 
-    const status = o.status ?? 200;
     const data = o.response === undefined ? {} : converter.convert(o.response, 'output');
-    const responses: Record<string, unknown> = {
-      [String(status)]:
-        status === 204
-          ? { description: 'No content' }
-          : {
-              description: 'Success',
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    required: ['success', 'data', 'error'],
-                    properties: { success: { const: true }, data, error: { type: 'null' } },
-                  },
-                },
-              },
-            },
-    };
+    const responses: Record<string, unknown> = {};
+    for (const status of statusesOf(`route ${r.method} ${r.path}`, o.status)) {
+      responses[String(status)] = successResponse(status, data);
+    }
     const errors = new Set<number>(o.errors ?? []);
     if (o.params !== undefined || o.query !== undefined || o.headers !== undefined) errors.add(400);
     if (o.body !== undefined) for (const s of [400, 413, 415, 422]) errors.add(s);
@@ -239,6 +261,15 @@ export function buildOpenApi(
         }),
     ...(groups.length === 0 ? {} : { 'x-tagGroups': tagGroups }),
     paths,
-    components: { schemas: converter.components },
+    components: {
+      schemas: converter.components,
+      headers: {
+        RequestId: {
+          description:
+            'The request id: the one the client sent when it is safe (letters, digits, `-_.:`, up to 128), else a new one',
+          schema: { type: 'string' },
+        },
+      },
+    },
   };
 }

@@ -1,18 +1,19 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type * as z from 'zod';
 import type { InjectionToken } from '../di/token.js';
 import { UsageError } from '../errors/usage-error.js';
 import { successEnvelope } from './envelope.js';
 import { inputParser } from './input-parser.js';
 import { RequestState, type ScopeOpener } from './request-state.js';
 import { Outcome, RawResponse } from './response.js';
-import type { Route } from './route.js';
+import { type Route, statusesOf } from './route.js';
 
 /** A compiled route: Fastify's handler for it. */
 export type RouteHandler = (request: FastifyRequest, reply: FastifyReply) => unknown;
 
 /** What the compiler needs from the service. */
 export interface RouteCompilerOptions {
-  /** Check each result against the route's `response` schema. */
+  /** Check each result against the route's `response` schema (besides serializing it). */
   readonly validateResponses: boolean;
   /** Opens request scopes for routes that inject something or read `scope`. */
   readonly opener: ScopeOpener;
@@ -71,11 +72,30 @@ export function compileRoute(r: Route, options: RouteCompilerOptions): RouteHand
   const injections = Object.entries(o.inject ?? {});
   const names = injections.map(([name]) => name);
   const tokens = injections.map(([, t]) => t);
-  const validate = o.response !== undefined && options.validateResponses ? o.response : undefined;
-  const status = o.status ?? 200;
+  let validate = o.response !== undefined && options.validateResponses ? o.response : undefined;
+  const where = `${r.method} ${r.path}`;
+  const statuses: readonly number[] = statusesOf(`route ${where}`, o.status);
+  const status = statuses[0] as number;
   const handler = r.handler as (state: RequestState) => unknown;
   const opener = options.opener;
-  const where = `${r.method} ${r.path}`;
+
+  /** In development: the result must be a value of the schema's output type. */
+  const check = (data: unknown): void => {
+    let checked: ReturnType<z.ZodType['safeEncode']>;
+    try {
+      checked = (validate as z.ZodType).safeEncode(data);
+    } catch {
+      // A one-way `.transform()` cannot be checked from its output: the serializer alone is.
+      validate = undefined;
+      return;
+    }
+    if (!checked.success) {
+      throw new UsageError(
+        `${where}: the handler's result does not match the response schema: ${checked.error.message}`,
+        { code: 'RESPONSE_SCHEMA_MISMATCH', details: [{ route: where }] },
+      );
+    }
+  };
 
   /** The reply for what the handler returned (the envelope unless it answered itself). */
   const respond = (reply: FastifyReply, result: unknown): unknown => {
@@ -86,17 +106,15 @@ export function compileRoute(r: Route, options: RouteCompilerOptions): RouteHand
     const outcome = result instanceof Outcome ? result : undefined;
     const data = outcome === undefined ? result : outcome.data;
     const code = outcome?.status ?? status;
+    if (outcome !== undefined && code !== status && !statuses.includes(code)) {
+      throw new UsageError(
+        `${where}: the handler answered ${code}, a status the route does not declare (status: [${statuses.join(', ')}])`,
+        { code: 'UNDECLARED_STATUS', details: [{ route: where, status: code }] },
+      );
+    }
     if (outcome !== undefined) reply.headers(outcome.headers);
     if (code === 204) return reply.code(204).send();
-    if (validate !== undefined) {
-      const checked = validate.safeParse(data);
-      if (!checked.success) {
-        throw new UsageError(
-          `${where}: the handler's result does not match the response schema: ${checked.error.message}`,
-          { code: 'RESPONSE_SCHEMA_MISMATCH', details: [{ route: where }] },
-        );
-      }
-    }
+    if (validate !== undefined) check(data);
     reply.code(code);
     return successEnvelope(data);
   };

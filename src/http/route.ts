@@ -3,7 +3,7 @@ import type * as z from 'zod';
 import type { Scope } from '../di/scope.js';
 import type { InjectionToken, Resolved } from '../di/token.js';
 import { invalidOption } from '../errors/invalid-option.js';
-import type { Outcome, RawResponse } from './response.js';
+import { isSuccessStatus, type Outcome, type RawResponse, type SuccessStatus } from './response.js';
 
 /** HTTP methods a route can answer. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -29,6 +29,7 @@ export interface RouteOptions<
   H extends z.ZodType | undefined = undefined,
   R extends z.ZodType | undefined = undefined,
   I extends Injections = Record<never, never>,
+  S extends SuccessStatus = 200,
 > {
   /** Path parameters; strings are coerced to what the schema expects. */
   readonly params?: P;
@@ -38,12 +39,20 @@ export interface RouteOptions<
   readonly body?: B;
   /** Request headers (lower-case names); strings are coerced. */
   readonly headers?: H;
-  /** The `data` of a success response; checked in development, documented in OpenAPI. */
+  /**
+   * The `data` of a success response: what the handler returns (the schema's output type),
+   * what is sent (serialized from the schema: fields it does not declare never leave the
+   * process) and what OpenAPI documents. Checked against the schema in development.
+   */
   readonly response?: R;
   /** Dependencies resolved from the request's scope, passed to the handler by name. */
   readonly inject?: I & { readonly [K in Reserved]?: never };
-  /** Success status when the handler returns plain data. Default 200. */
-  readonly status?: number;
+  /**
+   * The success statuses the route answers, each documented in OpenAPI: the first when the
+   * handler returns plain data, the others through `created()`, `accepted()`, `noContent()`
+   * or `withStatus()` (whose status the handler's type must find here). Default 200.
+   */
+  readonly status?: S | readonly [S, ...S[]];
   /**
    * Error statuses the handler itself may produce (e.g. `[404, 409]`), documented in
    * OpenAPI besides those Libretto infers from the schemas (400, 413, 415, 422, 500).
@@ -77,10 +86,18 @@ export type HandlerContext<
   readonly scope: Scope;
 } & { readonly [K in keyof I]: Resolved<I[K]> };
 
-type Data<R> = R extends z.ZodType ? z.input<R> : unknown;
+type Data<R> = R extends z.ZodType ? z.output<R> : unknown;
 
-/** What a handler may return: data (enveloped), an `Outcome`, a raw response, or the reply. */
-export type HandlerResult<R> = Data<R> | Outcome<Data<R>> | RawResponse | FastifyReply;
+/**
+ * What a handler may return: data in the response schema's output type (enveloped), an
+ * `Outcome` with one of the route's statuses, a raw response, or the reply.
+ */
+export type HandlerResult<R, S extends SuccessStatus = SuccessStatus> =
+  | Data<R>
+  | Outcome<Data<R>, S>
+  | (204 extends S ? Outcome<undefined, 204> : never)
+  | RawResponse
+  | FastifyReply;
 
 /** A declared route; pass routes to `HttpService({ routes })`. */
 export interface Route {
@@ -92,7 +109,8 @@ export interface Route {
     z.ZodType | undefined,
     z.ZodType | undefined,
     z.ZodType | undefined,
-    Injections
+    Injections,
+    SuccessStatus
   >;
   readonly handler: (context: never) => unknown;
 }
@@ -105,14 +123,15 @@ type Builder<M extends HttpMethod> = <
   H extends z.ZodType | undefined = undefined,
   R extends z.ZodType | undefined = undefined,
   I extends Injections = Record<never, never>,
+  S extends SuccessStatus = 200,
 >(
   path: Path,
   options: M extends 'GET'
-    ? RouteOptions<P, Q, undefined, H, R, I> & { readonly body?: never }
-    : RouteOptions<P, Q, B, H, R, I>,
+    ? RouteOptions<P, Q, undefined, H, R, I, S> & { readonly body?: never }
+    : RouteOptions<P, Q, B, H, R, I, S>,
   handler: (
     context: HandlerContext<Path, P, Q, M extends 'GET' ? undefined : B, H, I>,
-  ) => HandlerResult<NoInfer<R>> | Promise<HandlerResult<NoInfer<R>>>,
+  ) => HandlerResult<NoInfer<R>, NoInfer<S>> | Promise<HandlerResult<NoInfer<R>, NoInfer<S>>>,
 ) => Route;
 
 function builder<M extends HttpMethod>(method: M): Builder<M> {
@@ -129,8 +148,30 @@ function builder<M extends HttpMethod>(method: M): Builder<M> {
         );
       }
     }
+    statusesOf(`route ${method} ${path}`, options.status);
     return { method, path, options, handler };
   }) as Builder<M>;
+}
+
+/**
+ * The success statuses a route declared, checked (2xx, no repeats, 204 only with nothing
+ * to send), the first being the plain data's.
+ */
+export function statusesOf(where: string, status: unknown): readonly SuccessStatus[] {
+  const list: readonly unknown[] =
+    status === undefined ? [200] : Array.isArray(status) ? status : [status];
+  if (list.length === 0) invalidOption(where, 'status', 'lists no status');
+  for (const [i, s] of list.entries()) {
+    if (!isSuccessStatus(s)) {
+      invalidOption(
+        where,
+        Array.isArray(status) ? `status[${i}]` : 'status',
+        `${String(s)} is not a success status (2xx)`,
+      );
+    }
+    if (list.indexOf(s) !== i) invalidOption(where, `status[${i}]`, `${s} is listed twice`);
+  }
+  return list as readonly SuccessStatus[];
 }
 
 /**

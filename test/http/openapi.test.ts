@@ -143,8 +143,55 @@ describe('OpenAPI document', () => {
     ]);
     expect(post.requestBody).toMatchObject({ required: true });
     const del = doc.paths['/users/{id}']?.delete as Record<string, unknown>;
+    const requestId = { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } };
     expect((del.responses as Record<string, unknown>)['204']).toEqual({
       description: 'No content',
+      headers: requestId,
     });
+  });
+
+  it('lists every status a route declares, and the headers every answer carries', () => {
+    const doc = buildOpenApi(
+      [
+        route.put(
+          '/things/:id',
+          { response: z.object({ id: z.string() }), status: [200, 201] },
+          () => ({ id: 'a' }),
+        ),
+        route.post('/jobs', { status: [202, 204] }, () => undefined),
+      ],
+      HTTP_DEFAULTS,
+    );
+    const put = doc.paths['/things/{id}']?.put?.responses as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(Object.keys(put).sort()).toEqual(['200', '201', '500']);
+    expect(put['201']?.headers).toEqual({
+      'X-Request-Id': { $ref: '#/components/headers/RequestId' },
+      Location: { description: 'The created resource', schema: { type: 'string' } },
+    });
+    expect(put['200']?.content).toEqual(put['201']?.content);
+    for (const answer of Object.values(put)) expect(answer.headers).toHaveProperty('X-Request-Id');
+    const jobs = doc.paths['/jobs']?.post?.responses as Record<string, Record<string, unknown>>;
+    expect(Object.keys(jobs).sort()).toEqual(['202', '204', '500']);
+    expect(jobs['204']).not.toHaveProperty('content');
+    expect(doc.components.headers.RequestId).toMatchObject({ schema: { type: 'string' } });
+  });
+
+  it('documents dates and bigints as they are sent', () => {
+    const doc = buildOpenApi(
+      [
+        route.get('/t', { response: z.object({ at: z.date(), n: z.bigint() }) }, () => ({
+          at: new Date(),
+          n: 1n,
+        })),
+      ],
+      HTTP_DEFAULTS,
+    );
+    const ok = doc.paths['/t']?.get?.responses as Record<string, Record<string, unknown>>;
+    expect(JSON.stringify(ok['200'])).toContain(
+      '"properties":{"at":{"type":"string","format":"date-time"},"n":{"type":"integer","format":"int64"}}',
+    );
   });
 });

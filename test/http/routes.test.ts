@@ -38,12 +38,14 @@ const server = await startHttp(
     })),
     route.get('/plain', {}, () => ({ hello: 'world' })),
     route.get('/nothing', {}, () => undefined),
-    route.post('/created', { body: z.object({ name: z.string() }) }, ({ body }) =>
+    route.post('/created', { body: z.object({ name: z.string() }), status: 201 }, ({ body }) =>
       created({ id: 1, ...body }, '/things/1'),
     ),
-    route.post('/accepted', {}, () => accepted({ queued: true })),
-    route.delete('/things/:id', {}, () => noContent()),
-    route.get('/teapot', {}, () => withStatus(203, 'partial')),
+    route.post('/accepted', { status: 202 }, () => accepted({ queued: true })),
+    route.delete('/things/:id', { status: 204 }, () => noContent()),
+    route.get('/teapot', { status: [200, 203] }, () => withStatus(203, 'partial')),
+    // No response schema: the type cannot tell, the route's statuses still hold at run time.
+    route.post('/undeclared', {}, () => created({ id: 1 })),
     route.get('/declared', { status: 202 }, () => 'later'),
     route.get('/csv', {}, () => raw('a,b\n1,2\n', { contentType: 'text/csv' })),
     route.get('/stream', {}, () =>
@@ -167,6 +169,15 @@ describe('responses', () => {
     const none = await server.fetch('/things/1', { method: 'DELETE' });
     expect(none.status).toBe(204);
     expect(await none.text()).toBe('');
+    // A status the route does not declare is the handler's mistake: a logged 500.
+    const undeclared = await server.fetch('/undeclared', { method: 'POST' });
+    expect(undeclared.status).toBe(500);
+    const id = undeclared.headers.get('x-request-id');
+    const line = server.log.lines.find((l) => l.reqId === id && l.msg === 'request failed');
+    expect(line).toMatchObject({ level: 50, code: 'UNDECLARED_STATUS' });
+    expect((line?.err as { message: string }).message).toBe(
+      'POST /undeclared: the handler answered 201, a status the route does not declare (status: [200])',
+    );
   });
 
   it('passes raw bodies, streams and hand-made replies through untouched', async () => {
@@ -304,6 +315,17 @@ describe('bad arguments to the HTTP API', () => {
     expect(() => new HttpError(200, 'BAD_REQUEST', 'not an error')).toThrow(
       'HttpError: status 200 is not an error status',
     );
-    expect(() => withStatus(404, 'x')).toThrow('withStatus: status 404 is not a success status');
+    expect(() => withStatus(404 as 200, 'x')).toThrow(
+      'withStatus: status 404 is not a success status',
+    );
+    for (const [status, path, why] of [
+      [404, 'status', '404 is not a success status (2xx)'],
+      [[], 'status', 'lists no status'],
+      [[200, 201, 200], 'status[2]', '200 is listed twice'],
+    ] as const) {
+      expect(() =>
+        route.get('/x', { status } as unknown as Parameters<typeof route.get>[1], () => null),
+      ).toThrow(`route GET /x: ${path} ${why}`);
+    }
   });
 });

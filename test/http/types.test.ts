@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { type ErrorCode, type Resolved, token } from 'libretto';
-import { created, HttpError, type HttpRequest, route } from 'libretto/http';
+import { accepted, created, HttpError, type HttpRequest, route, withStatus } from 'libretto/http';
 import { describe, expectTypeOf, it } from 'vitest';
 import * as z from 'zod';
 
@@ -37,7 +37,7 @@ describe('route types', () => {
     });
     route.post(
       '/items',
-      { body: z.object({ n: z.number() }), response: z.object({ n: z.number() }) },
+      { body: z.object({ n: z.number() }), response: z.object({ n: z.number() }), status: 201 },
       ({ body }) => created({ n: body.n }),
     );
   });
@@ -59,11 +59,27 @@ describe('route types', () => {
       route.get('/x', { response: z.object({ id: z.number() }) }, () => ({ id: 'one' }));
       route.post(
         '/x',
-        { body: z.object({ n: z.number() }), response: z.object({ n: z.number() }) },
+        {
+          body: z.object({ n: z.number() }),
+          response: z.object({ n: z.number() }),
+          status: 201,
+        },
         () =>
           // @ts-expect-error an Outcome's data must match the response schema too
           created({ n: 'one' }),
       );
+      route.post('/x', { response: z.object({ n: z.number() }) }, () =>
+        // @ts-expect-error 201 is not one of the route's statuses (200 by default)
+        created({ n: 1 }),
+      );
+      route.post('/x', { response: z.object({ n: z.number() }), status: [200, 201] }, () =>
+        // @ts-expect-error 202 is not one of the route's statuses
+        accepted({ n: 1 }),
+      );
+      // @ts-expect-error 404 is not a success status
+      route.get('/x', { status: 404 }, () => null);
+      // @ts-expect-error 404 is not a success status
+      withStatus(404, 'x');
       route.get(
         '/a/:x',
         {},
