@@ -61,12 +61,17 @@ const PersonUpdate = Person.input
   .extend({ version: z.uuid().describe('The version this update was made from') })
   .meta({ id: 'PersonUpdate' });
 const ById = z.object({ id: z.uuid() });
+/** Read by the `Caller` provider: declared on the routes that use it, so it is documented. */
+const CallerHeaders = z.object({
+  'x-caller': z.string().max(100).optional().describe('Who is calling (default: anonymous)'),
+});
 
 export const routes = [
   route.get(
     '/me',
     {
       response: z.object({ name: z.string() }),
+      headers: CallerHeaders,
       inject: { caller: Caller },
       summary: 'Who is calling (from the X-Caller header)',
       operationId: 'whoAmI',
@@ -79,6 +84,7 @@ export const routes = [
       body: NewOrganization,
       response: OrganizationOut,
       status: 201,
+      headers: CallerHeaders,
       inject: { organizations: Organizations, caller: Caller },
       tags: ['organizations'],
       summary: 'Create an organization',
@@ -114,6 +120,7 @@ export const routes = [
       body: NewPerson,
       response: PersonOut,
       status: 201,
+      headers: CallerHeaders,
       inject: { people: People, caller: Caller },
       tags: ['people'],
       summary: 'Create a person',
@@ -174,6 +181,7 @@ export const routes = [
       params: ById,
       body: PersonUpdate,
       response: PersonOut,
+      headers: CallerHeaders,
       inject: { people: People, caller: Caller },
       tags: ['people'],
       summary: 'Update a person (409 when someone else changed them since `version`)',
@@ -190,6 +198,7 @@ export const routes = [
     {
       params: ById,
       response: PersonOut,
+      headers: CallerHeaders,
       inject: { people: People, caller: Caller },
       tags: ['people'],
       summary: 'Delete a person (a new, inactive version: the history stays)',
