@@ -29,6 +29,7 @@ interface Contender {
 const all: Contender[] = [
   { name: 'libretto', file: 'libretto.ts' },
   { name: 'fastify (bare, zod by hand)', file: 'fastify.ts' },
+  { name: 'fastify (JSON Schema: ajv + fjs)', file: 'fastify-schema.ts' },
   { name: 'nestjs (express, request scope)', file: 'nest.ts', env: { NEST_SCOPE: 'request' } },
   {
     name: 'nestjs (express, singletons)',
