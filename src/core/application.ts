@@ -133,14 +133,17 @@ export class Application {
     try {
       // The application's own providers come last, so an `override: true` there replaces
       // what a service contributed (e.g. a test double).
-      container = Container.build([
-        provide(Logger, { value: this.logger }),
-        provide(Health, {
-          value: new Health(this.services, () => this.#state === 'running'),
-        }),
-        ...this.services.flatMap((s) => withSource(s.providers(), s.name)),
-        ...withSource(this.#providers, 'application'),
-      ]);
+      container = Container.build(
+        [
+          provide(Logger, { value: this.logger }),
+          provide(Health, {
+            value: new Health(this.services, () => this.#state === 'running'),
+          }),
+          ...this.services.flatMap((s) => withSource(s.providers(), s.name)),
+          ...withSource(this.#providers, 'application'),
+        ],
+        this.services.flatMap((s) => s.requires()),
+      );
     } catch (error) {
       this.#state = 'stopped';
       throw new StartupError(undefined, error);

@@ -4,6 +4,7 @@ import { resolveSettings } from '../config/settings.js';
 import { Health } from '../core/health.js';
 import { Service } from '../core/service.js';
 import { type Provider, supplied } from '../di/provider.js';
+import type { Requirement } from '../di/requirement.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { UsageError } from '../errors/usage-error.js';
 import { registerDocsRoutes } from './docs-routes.js';
@@ -76,6 +77,16 @@ export class HttpService extends Service {
 
   override providers(): readonly Provider[] {
     return [supplied(HttpRequest)];
+  }
+
+  /** Every route's `inject` tokens, so the start fails on a missing provider, naming the route. */
+  override requires(): readonly Requirement[] {
+    return this.#routes.flatMap((r) =>
+      Object.entries(r.options.inject ?? {}).map(([name, token]) => ({
+        token,
+        path: [`${r.method} ${r.path}`, `inject.${name}`],
+      })),
+    );
   }
 
   /** The settings in effect (after start); a `UsageError` `HTTP_SERVICE_NOT_STARTED` before. */
