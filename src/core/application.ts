@@ -311,7 +311,7 @@ export class Application {
       timer = setTimeout(() => {
         reject(
           new DeadlineExceededError(
-            `Service ${service.name} did not stop within ${this.#serviceStopTimeout} ms; stopping the services before it`,
+            `Service ${service.name} did not stop within ${this.#serviceStopTimeout} ms; stopping the services started before it`,
             { code: 'APP_SERVICE_STOP_TIMEOUT' },
           ),
         );

@@ -275,7 +275,7 @@ describe('Application lifecycle (APP-1..3)', () => {
     expect(cause).toBeInstanceOf(DeadlineExceededError);
     expect(cause.code).toBe('APP_SERVICE_STOP_TIMEOUT');
     expect(cause.message).toBe(
-      'Service Http did not stop within 100 ms; stopping the services before it',
+      'Service Http did not stop within 100 ms; stopping the services started before it',
     );
     expect(log).toEqual(['start Database', 'start Http', 'stop Http', 'stop Database']);
     // The container closed: its finalizers ran.
