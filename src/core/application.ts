@@ -17,6 +17,11 @@ export interface ApplicationOptions {
   readonly warmup?: boolean;
   /** Milliseconds `stop()` may take before it fails with `DeadlineExceededError`. Default 30 000. */
   readonly shutdownTimeout?: number;
+  /**
+   * Milliseconds one service's `stop()` may take; past it the failure is recorded and the
+   * services started before it are stopped anyway (the pool still closes). Default 10 000.
+   */
+  readonly serviceStopTimeout?: number;
   /** A pino logger, or options for the default one. */
   readonly logger?: Logger | LoggerOptions;
 }
@@ -34,11 +39,25 @@ function isLogger(value: unknown): value is Logger {
   return typeof (value as Logger | undefined)?.child === 'function';
 }
 
-const OPTION_KEYS = new Set(['providers', 'warmup', 'shutdownTimeout', 'logger']);
+const OPTION_KEYS = new Set([
+  'providers',
+  'warmup',
+  'shutdownTimeout',
+  'serviceStopTimeout',
+  'logger',
+]);
 const MAX_TIMER_MS = 2_147_483_647;
 
 function invalid(path: string, message: string): never {
   return invalidOption('Application', path, message);
+}
+
+/** A timer length in milliseconds: Node clamps longer ones to 1 ms, which would fail every stop at once. */
+function checkTimeout(key: string, ms: number): number {
+  if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_TIMER_MS) {
+    invalid(`options.${key}`, `must be between 1 and ${MAX_TIMER_MS} milliseconds`);
+  }
+  return ms;
 }
 
 function describe(error: unknown): string {
@@ -61,6 +80,7 @@ export class Application {
   readonly #providers: readonly Provider[];
   readonly #warmup: boolean;
   readonly #shutdownTimeout: number;
+  readonly #serviceStopTimeout: number;
   #state: ApplicationState = 'idle';
   #container: Container | undefined;
   #starting: Promise<void> | undefined;
@@ -82,11 +102,11 @@ export class Application {
         invalid(`services[${i}]`, `${service.name} is listed twice`);
     }
     rejectUnknownKeys('Application', options, OPTION_KEYS, 'options.');
-    const timeout = options.shutdownTimeout ?? 30_000;
-    // Node clamps longer timers to 1 ms, which would fail every stop at once.
-    if (!Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMER_MS) {
-      invalid('options.shutdownTimeout', `must be between 1 and ${MAX_TIMER_MS} milliseconds`);
-    }
+    const timeout = checkTimeout('shutdownTimeout', options.shutdownTimeout ?? 30_000);
+    this.#serviceStopTimeout = checkTimeout(
+      'serviceStopTimeout',
+      options.serviceStopTimeout ?? 10_000,
+    );
     this.services = services as Service[];
     this.#providers = options.providers ?? [];
     this.#warmup = options.warmup ?? true;
@@ -133,14 +153,17 @@ export class Application {
     try {
       // The application's own providers come last, so an `override: true` there replaces
       // what a service contributed (e.g. a test double).
-      container = Container.build([
-        provide(Logger, { value: this.logger }),
-        provide(Health, {
-          value: new Health(this.services, () => this.#state === 'running'),
-        }),
-        ...this.services.flatMap((s) => withSource(s.providers(), s.name)),
-        ...withSource(this.#providers, 'application'),
-      ]);
+      container = Container.build(
+        [
+          provide(Logger, { value: this.logger }),
+          provide(Health, {
+            value: new Health(this.services, () => this.#state === 'running'),
+          }),
+          ...this.services.flatMap((s) => withSource(s.providers(), s.name)),
+          ...withSource(this.#providers, 'application'),
+        ],
+        this.services.flatMap((s) => s.requires()),
+      );
     } catch (error) {
       this.#state = 'stopped';
       throw new StartupError(undefined, error);
@@ -258,7 +281,7 @@ export class Application {
       const service = this.#started.at(-1) as Service;
       this.#busy = { service: service.name, phase: 'stopping' };
       try {
-        await service.stop(error);
+        await this.#stopWithin(service, error);
         this.logger.debug({ service: service.name }, 'service stopped');
       } catch (failure) {
         failures.push({ service: service.name, error: failure });
@@ -276,6 +299,29 @@ export class Application {
       failures.push({ service: 'container', error: failure });
     }
     return failures;
+  }
+
+  /**
+   * One service's stop, bounded by `serviceStopTimeout`: a stop that hangs fails, so the
+   * services below it (a pool, say) are still stopped. The hung stop is left running.
+   */
+  async #stopWithin(service: Service, error: unknown): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new DeadlineExceededError(
+            `Service ${service.name} did not stop within ${this.#serviceStopTimeout} ms; stopping the services started before it`,
+            { code: 'APP_SERVICE_STOP_TIMEOUT' },
+          ),
+        );
+      }, this.#serviceStopTimeout);
+    });
+    try {
+      await Promise.race([Promise.resolve().then(() => service.stop(error)), bound]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** A service's `requestStop(error)`: stop now; a failure is logged, or reported by `run()`. */

@@ -1,5 +1,6 @@
 import type { Container } from '../di/container.js';
 import type { Provider, Supply } from '../di/provider.js';
+import type { Requirement } from '../di/requirement.js';
 import type { Scope } from '../di/scope.js';
 import type { InjectionToken } from '../di/token.js';
 import { UsageError } from '../errors/usage-error.js';
@@ -58,6 +59,15 @@ export abstract class Service {
 
   /** DI providers this service contributes to the application's container. */
   providers(): readonly Provider[] {
+    return [];
+  }
+
+  /**
+   * Tokens this service will resolve from request scopes it opens (an HTTP route's
+   * `inject`), checked when the application starts: a missing provider stops the start
+   * with the requirement's path in the chain. Default: none.
+   */
+  requires(): readonly Requirement[] {
     return [];
   }
 

@@ -1,6 +1,7 @@
 import { compileGraph, type DependencyGraph } from './dependency-graph.js';
 import { DependencyCreationError } from './di-errors.js';
 import type { Provider, Supply } from './provider.js';
+import type { Requirement } from './requirement.js';
 import { planThatFailed, Scope } from './scope.js';
 import type { InjectionToken } from './token.js';
 
@@ -26,10 +27,15 @@ export class Container implements AsyncDisposable {
   /**
    * Validates `providers` and builds the container. Throws a `DependencyGraphError` listing
    * every problem at once: duplicates without `override: true`, missing providers, cycles,
-   * and app-scoped providers that depend on request-scoped ones.
+   * and app-scoped providers that depend on request-scoped ones. `requirements` are tokens
+   * code will resolve from its scopes (a route's `inject`): checked like dependencies, with
+   * their path at the head of the chain.
    */
-  static build(providers: readonly Provider[]): Container {
-    return new Container(compileGraph(providers));
+  static build(
+    providers: readonly Provider[],
+    requirements: readonly Requirement[] = [],
+  ): Container {
+    return new Container(compileGraph(providers, requirements));
   }
 
   /** The app scope: values that live as long as the container. */

@@ -1,5 +1,7 @@
 import { DependencyGraphError, type GraphProblem } from './di-errors.js';
 import type { Finalizer, Provider } from './provider.js';
+import { providerHint, providerHintSuffix } from './provider-hint.js';
+import type { Requirement } from './requirement.js';
 import { type InjectionToken, tokenName } from './token.js';
 
 /**
@@ -35,9 +37,13 @@ function describeSource(p: Provider): string {
 /**
  * Validates the providers and compiles them. Collects every problem (duplicates, missing
  * providers, cycles, app-scoped values depending on request-scoped ones) and throws them
- * together in one {@link DependencyGraphError}.
+ * together in one {@link DependencyGraphError}. `requirements` are tokens resolved at run
+ * time by code that is not a provider (routes); they are checked like dependencies.
  */
-export function compileGraph(providers: readonly Provider[]): DependencyGraph {
+export function compileGraph(
+  providers: readonly Provider[],
+  requirements: readonly Requirement[] = [],
+): DependencyGraph {
   const problems: GraphProblem[] = [];
   const registered = new Map<InjectionToken<unknown>, Provider>();
 
@@ -78,15 +84,20 @@ export function compileGraph(providers: readonly Provider[]): DependencyGraph {
     if (!request) appPlans.push(plan);
   }
 
-  checkEdges(registered, plans, problems);
+  checkEdges(registered, plans, requirements, problems);
   if (problems.length > 0) throw new DependencyGraphError(problems);
   return { plans, appPlans, appSlots, requestSlots };
 }
 
-/** Depth-first walk from the roots, so each problem is reported with the chain that needs it. */
+/**
+ * Depth-first walk from the roots, so each problem is reported with the chain that needs it.
+ * Requirements are walked first: they are the outermost users (a route before the
+ * repository it injects).
+ */
 function checkEdges(
   registered: ReadonlyMap<InjectionToken<unknown>, Provider>,
   plans: ReadonlyMap<InjectionToken<unknown>, Plan>,
+  requirements: readonly Requirement[],
   problems: GraphProblem[],
 ): void {
   const dependedOn = new Set<InjectionToken<unknown>>();
@@ -98,7 +109,23 @@ function checkEdges(
   const stack: Plan[] = [];
   const missing = new Set<InjectionToken<unknown>>();
   const cycles = new Set<string>();
-  const chainTo = (last: string): string[] => [...stack.map((p) => p.name), last];
+  /** The path of the requirement being walked, before the plans on the stack. */
+  let head: readonly string[] = [];
+  const chainTo = (last: string): string[] => [...head, ...stack.map((p) => p.name), last];
+  const reportMissing = (dep: InjectionToken<unknown>): void => {
+    if (missing.has(dep)) return;
+    missing.add(dep);
+    const name = tokenName(dep);
+    const chain = chainTo(name);
+    const hint = providerHint(dep);
+    problems.push({
+      kind: 'missing',
+      dependency: name,
+      chain,
+      message: `missing provider for ${name}: ${chain.join(' -> ')}${providerHintSuffix(dep)}`,
+      ...(hint === undefined ? {} : { hint }),
+    });
+  };
 
   const visit = (plan: Plan): void => {
     state.set(plan, ON_STACK);
@@ -106,17 +133,7 @@ function checkEdges(
     for (const dep of (registered.get(plan.token) as Provider).deps) {
       const target = plans.get(dep);
       if (target === undefined) {
-        if (!missing.has(dep)) {
-          missing.add(dep);
-          const name = tokenName(dep);
-          const chain = chainTo(name);
-          problems.push({
-            kind: 'missing',
-            dependency: name,
-            chain,
-            message: `missing provider for ${name}: ${chain.join(' -> ')}`,
-          });
-        }
+        reportMissing(dep);
         continue;
       }
       plan.deps.push(target);
@@ -154,6 +171,13 @@ function checkEdges(
     state.set(plan, DONE);
   };
 
+  for (const r of requirements) {
+    head = r.path;
+    const target = plans.get(r.token);
+    if (target === undefined) reportMissing(r.token);
+    else if (!state.has(target)) visit(target);
+  }
+  head = [];
   for (const plan of plans.values()) if (!dependedOn.has(plan.token)) visit(plan);
   // What is left is only reachable through cycles.
   for (const plan of plans.values()) if (!state.has(plan)) visit(plan);

@@ -10,6 +10,8 @@ export interface GraphProblem {
   /** The chain of tokens that led to it, outermost first. */
   readonly chain: readonly string[];
   readonly message: string;
+  /** For a missing provider: what usually provides the token (see `setProviderHint`). */
+  readonly hint?: string;
 }
 
 /**
@@ -27,7 +29,12 @@ export class DependencyGraphError extends LibrettoError {
     const n = problems.length;
     const lines = problems.map((p) => `  - ${p.message}`).join('\n');
     super(`Invalid dependency graph (${n} problem${n === 1 ? '' : 's'}):\n${lines}`, {
-      details: problems.map((p) => ({ kind: p.kind, dependency: p.dependency, chain: p.chain })),
+      details: problems.map((p) => ({
+        kind: p.kind,
+        dependency: p.dependency,
+        chain: p.chain,
+        ...(p.hint === undefined ? {} : { hint: p.hint }),
+      })),
     });
     this.problems = problems;
   }
@@ -39,8 +46,13 @@ export class UnknownDependencyError extends LibrettoError {
   static {
     brandError(this, 'UnknownDependencyError');
   }
-  constructor(readonly dependency: string) {
-    super(`No provider for ${dependency}: register one with provide(${dependency}, …)`, {
+  constructor(
+    readonly dependency: string,
+    hint?: string,
+  ) {
+    const how =
+      hint === undefined ? `provide(${dependency}, …)` : `${hint} or provide(${dependency}, …)`;
+    super(`No provider for ${dependency}: register ${how}`, {
       details: [{ dependency }],
     });
   }

@@ -20,6 +20,8 @@ export {
   supply,
   type ValueOptions,
 } from './provider.js';
+export { providerHint, setProviderHint } from './provider-hint.js';
+export type { Requirement } from './requirement.js';
 export { Scope } from './scope.js';
 export {
   type Class,

@@ -1,6 +1,7 @@
 import type { DependencyGraph, Plan } from './dependency-graph.js';
 import { DisposalError, ScopeError, UnknownDependencyError } from './di-errors.js';
 import type { Supply } from './provider.js';
+import { providerHint } from './provider-hint.js';
 import { type InjectionToken, tokenName } from './token.js';
 
 const EMPTY: unique symbol = Symbol('empty');
@@ -107,7 +108,7 @@ export class Scope implements AsyncDisposable {
 
   #lookup(token: InjectionToken<unknown>): unknown {
     const plan = this.#graph.plans.get(token);
-    if (plan === undefined) throw new UnknownDependencyError(tokenName(token));
+    if (plan === undefined) throw new UnknownDependencyError(tokenName(token), providerHint(token));
     if (this.#closed || this.#root.#closed) {
       const which = this.#closed ? 'scope' : 'container';
       throw new ScopeError(`Cannot resolve ${plan.name}: the ${which} is closed`, {

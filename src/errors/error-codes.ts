@@ -65,6 +65,8 @@ export const ERROR_CODES = {
   APP_NOT_STARTED: 'The application was used before `start()`.',
   APP_ALREADY_STARTED: '`start()` was called on an application that is not idle.',
   APP_SHUTDOWN_TIMEOUT: 'Stopping took longer than `shutdownTimeout`.',
+  APP_SERVICE_STOP_TIMEOUT:
+    "A service's `stop()` took longer than `serviceStopTimeout`; the services before it were stopped anyway.",
   SERVICE_NOT_ATTACHED: 'A service was used outside a running application.',
 
   // ——— http ———

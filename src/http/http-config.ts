@@ -3,6 +3,7 @@ import { configSection } from '../config/config-section.js';
 import type { SettingsLayer } from '../config/settings.js';
 
 const docsType = z.enum(['swagger', 'redoc']).nullable();
+const seconds = () => z.number().positive().optional();
 
 /**
  * The `api:` configuration section, also the DI token of HTTP settings: list it
@@ -26,6 +27,10 @@ export const HttpConfig = configSection(
       docs_remove_path_prefix: z.string().optional(),
       docs_tag_descriptions: z.record(z.string(), z.string()).optional(),
       docs_tag_groups: z.record(z.string(), z.array(z.string())).optional(),
+      request_timeout: seconds(),
+      headers_timeout: seconds(),
+      keep_alive_timeout: seconds(),
+      shutdown_timeout: seconds(),
     })
     .default({}),
 );
@@ -50,6 +55,20 @@ export interface HttpSettings {
   readonly docsTagDescriptions: Readonly<Record<string, string>>;
   /** Rendered as `x-tagGroups`. */
   readonly docsTagGroups: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Seconds a client has to send a whole request, body included (Node's `requestTimeout`);
+   * past it the request is answered 408 and its connection closed.
+   */
+  readonly requestTimeout: number;
+  /** Seconds a client has to send the request's headers (Node's `headersTimeout`); at most `requestTimeout`. */
+  readonly headersTimeout: number;
+  /** Seconds an idle keep-alive connection stays open (Node's `keepAliveTimeout`). */
+  readonly keepAliveTimeout: number;
+  /**
+   * Seconds requests in flight get once stopping has begun; then their connections are
+   * destroyed, so a stalled client cannot hold up the stop.
+   */
+  readonly shutdownTimeout: number;
 }
 
 export const HTTP_DEFAULTS: HttpSettings = {
@@ -66,6 +85,17 @@ export const HTTP_DEFAULTS: HttpSettings = {
   docsRemovePathPrefix: undefined,
   docsTagDescriptions: {},
   docsTagGroups: {},
+  // Node's 300 s (and Fastify's none) let a slow client hold a connection for minutes; 30 s
+  // still lets a full 1 MiB body arrive at ~35 KB/s.
+  requestTimeout: 30,
+  // Headers are small: a client that needs longer is a slowloris (Node: 60 s).
+  headersTimeout: 10,
+  // Fastify's default: longer than the 60 s idle timeout of common load balancers, so the
+  // balancer closes first and never sends on a socket the server has just closed (Node: 5 s).
+  keepAliveTimeout: 72,
+  // Well under the application's per-service stop bound (10 s) and Kubernetes' 30 s grace
+  // period, so the services below (the database pool) still stop cleanly.
+  shutdownTimeout: 5,
 };
 
 /** The `api:` section's snake_case keys as settings. */
@@ -86,5 +116,9 @@ export function settingsFromConfig(
     docsRemovePathPrefix: config.docs_remove_path_prefix,
     docsTagDescriptions: config.docs_tag_descriptions,
     docsTagGroups: config.docs_tag_groups,
+    requestTimeout: config.request_timeout,
+    headersTimeout: config.headers_timeout,
+    keepAliveTimeout: config.keep_alive_timeout,
+    shutdownTimeout: config.shutdown_timeout,
   };
 }

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { setProviderHint } from '../di/provider-hint.js';
 import { token } from '../di/token.js';
 
 /** The current HTTP request: Fastify's request object. */
@@ -16,3 +17,4 @@ export type HttpRequest = FastifyRequest;
  * });
  */
 export const HttpRequest = token<HttpRequest>('HttpRequest');
+setProviderHint(HttpRequest, 'HttpService from libretto/http, in the scope of a request');

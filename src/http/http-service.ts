@@ -4,8 +4,10 @@ import { resolveSettings } from '../config/settings.js';
 import { Health } from '../core/health.js';
 import { Service } from '../core/service.js';
 import { type Provider, supplied } from '../di/provider.js';
+import type { Requirement } from '../di/requirement.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { UsageError } from '../errors/usage-error.js';
+import { ConnectionDrain } from './connection-drain.js';
 import { registerDocsRoutes } from './docs-routes.js';
 import { type FailureReply, failureReply, routeNotFound } from './failure-reply.js';
 import { HTTP_DEFAULTS, HttpConfig, type HttpSettings, settingsFromConfig } from './http-config.js';
@@ -60,6 +62,7 @@ export class HttpService extends Service {
   readonly #routes: readonly Route[];
   readonly #options: HttpServiceOptions;
   #fastify: FastifyInstance | undefined;
+  #drain: ConnectionDrain | undefined;
   #settings: HttpSettings | undefined;
   #document: OpenApiDocument | undefined;
 
@@ -77,6 +80,16 @@ export class HttpService extends Service {
 
   override providers(): readonly Provider[] {
     return [supplied(HttpRequest)];
+  }
+
+  /** Every route's `inject` tokens, so the start fails on a missing provider, naming the route. */
+  override requires(): readonly Requirement[] {
+    return this.#routes.flatMap((r) =>
+      Object.entries(r.options.inject ?? {}).map(([name, token]) => ({
+        token,
+        path: [`${r.method} ${r.path}`, `inject.${name}`],
+      })),
+    );
   }
 
   /** The settings in effect (after start); a `UsageError` `HTTP_SERVICE_NOT_STARTED` before. */
@@ -139,10 +152,11 @@ export class HttpService extends Service {
       provided === undefined ? undefined : settingsFromConfig(provided),
       this.#explicitSettings(),
     );
+    checkTimeouts(settings);
     this.#settings = settings;
     // A document read before start lacked the DI-provided settings.
     this.#document = undefined;
-    const app = await this.#createFastify();
+    const app = await this.#createFastify(settings);
     this.#fastify = app;
     // Route handlers and the error and not-found handlers set X-Request-Id themselves, so
     // the API's routes run without any hook; the built-in routes get it from a hook of
@@ -186,13 +200,30 @@ export class HttpService extends Service {
     this.logger.info({ url: this.url }, 'listening');
   }
 
-  /** Fastify with request ids, the envelope for every failure, JSON bodies only, the access log. */
-  async #createFastify(): Promise<FastifyInstance> {
+  /**
+   * Fastify with request ids, the envelope for every failure, JSON bodies only, the access
+   * log, the client timeouts and a server that drains at stop.
+   */
+  async #createFastify(settings: HttpSettings): Promise<FastifyInstance> {
     const { default: Fastify } = await import('fastify');
     const nextRequestId = requestIdGenerator();
     const sendFailure: FailureReply = failureReply(this.logger);
+    const drain = new ConnectionDrain();
+    this.#drain = drain;
+    const requestTimeout = settings.requestTimeout * 1000;
+    const headersTimeout = settings.headersTimeout * 1000;
     const app = Fastify({
       logger: false,
+      requestTimeout,
+      keepAliveTimeout: settings.keepAliveTimeout * 1000,
+      http: {
+        requestTimeout,
+        headersTimeout,
+        // Node checks both timeouts on this interval (default 30 s, which would let a 10 s
+        // headers timeout run to 40 s).
+        connectionsCheckingInterval: Math.min(1000, headersTimeout),
+        ServerResponse: drain.Response,
+      },
       bodyLimit: this.#options.bodyLimit ?? 1024 * 1024,
       requestIdHeader: false,
       genReqId: (req) => {
@@ -201,7 +232,9 @@ export class HttpService extends Service {
           ? incoming
           : nextRequestId();
       },
-      return503OnClosing: true,
+      // Requests that arrive on open connections while stopping are still served (the
+      // database is still there), with `Connection: close`; new connections are refused.
+      return503OnClosing: false,
       // Malformed URLs and over-long parameters get the envelope too, not Fastify's format.
       frameworkErrors: sendFailure,
     });
@@ -228,17 +261,26 @@ export class HttpService extends Service {
     return app;
   }
 
-  /** Refuses new connections and lets requests in flight finish (bounded by the app). */
+  /**
+   * Refuses new connections, closes idle keep-alive ones, answers with `Connection: close`
+   * from now on, and lets requests in flight finish for `shutdownTimeout` seconds; then
+   * destroys their connections, so the stop always ends.
+   */
   override async stop(): Promise<void> {
     const app = this.#fastify;
-    if (app === undefined) return;
-    // A keep-alive connection whose request finishes while closing turns idle only then:
-    // close such connections as they appear instead of waiting for their timeout.
-    const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
+    const drain = this.#drain;
+    if (app === undefined || drain === undefined) return;
+    drain.begin();
+    const settings = this.settings;
+    const cancel = drain.closeAfter(app.server, settings.shutdownTimeout * 1000, this.logger);
+    // A connection whose response went out with keep-alive just before the stop turns idle
+    // only later: close such connections as they appear instead of at the bound.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
     try {
       await app.close();
     } finally {
       clearInterval(sweep);
+      cancel();
     }
   }
 
@@ -249,5 +291,34 @@ export class HttpService extends Service {
       log: this.logger,
     };
     return this.#opener;
+  }
+}
+
+/** Node refuses a headers timeout over the request timeout; say so in the settings' terms. */
+function checkTimeouts(settings: HttpSettings): void {
+  for (const key of [
+    'requestTimeout',
+    'headersTimeout',
+    'keepAliveTimeout',
+    'shutdownTimeout',
+  ] as const) {
+    const value = settings[key];
+    if (
+      !(
+        typeof value === 'number' &&
+        Number.isFinite(value) &&
+        value > 0 &&
+        value * 1000 <= 2_147_483_647
+      )
+    ) {
+      invalidOption('HttpService', key, 'must be a positive number of seconds');
+    }
+  }
+  if (settings.headersTimeout > settings.requestTimeout) {
+    invalidOption(
+      'HttpService',
+      'headersTimeout',
+      `(${settings.headersTimeout} s) must not exceed requestTimeout (${settings.requestTimeout} s)`,
+    );
   }
 }

@@ -1,3 +1,4 @@
+import { setProviderHint } from '../di/provider-hint.js';
 import { UsageError } from '../errors/usage-error.js';
 import { type AmbientTransaction, ambientTransaction } from './ambient-transaction.js';
 import type { ConnectionPool, QueryOptions, Row, StatementResult } from './connection-pool.js';
@@ -35,6 +36,11 @@ const NO_VALUES: readonly unknown[] = Object.freeze([]);
  * const user = await db.fetchOne(sql`SELECT * FROM account WHERE id = ${id}`);
  */
 export class Database implements DatabaseAdapter {
+  static {
+    // A missing provider names what to register.
+    setProviderHint(this, 'PostgresService from libretto/postgres');
+  }
+
   readonly #runtime: RuntimePool;
   readonly #statements: StatementRunner;
   readonly #transactions: TransactionRunner;

@@ -1,3 +1,4 @@
+import { setProviderHint } from '../di/provider-hint.js';
 import { UsageError } from '../errors/usage-error.js';
 import { type AmbientTransaction, ambientTransaction } from './ambient-transaction.js';
 import type { Row } from './connection-pool.js';
@@ -17,6 +18,11 @@ import type {
  * transaction left open.
  */
 export class RequestTransaction implements TransactionDatabaseAdapter {
+  static {
+    // A missing provider names what to register.
+    setProviderHint(this, 'PostgresService from libretto/postgres');
+  }
+
   #tx: AmbientTransaction | undefined;
   #starting = false;
 

@@ -247,6 +247,47 @@ describe('Application lifecycle (APP-1..3)', () => {
     expect(Date.now() - began).toBeLessThan(2_000);
   });
 
+  it('a service whose stop hangs past serviceStopTimeout still lets the services before it stop', async () => {
+    const log: string[] = [];
+    const Pool = token<{ open: boolean }>('Pool');
+    const pool = { open: true };
+    const app = new Application(
+      new Recorder('Database', log),
+      new Recorder('Http', log, { stopDelay: 5_000 }),
+      {
+        serviceStopTimeout: 100,
+        providers: [
+          provide(Pool, {
+            value: pool,
+            dispose: (p) => {
+              p.open = false;
+            },
+          }),
+        ],
+        logger: quiet(),
+      },
+    );
+    await app.start();
+    const error = (await app.stop().catch((e: unknown) => e)) as ShutdownError;
+    expect(error).toBeInstanceOf(ShutdownError);
+    expect(error.failures.map((f) => f.service)).toEqual(['Http']);
+    const cause = error.failures[0]?.error as DeadlineExceededError;
+    expect(cause).toBeInstanceOf(DeadlineExceededError);
+    expect(cause.code).toBe('APP_SERVICE_STOP_TIMEOUT');
+    expect(cause.message).toBe(
+      'Service Http did not stop within 100 ms; stopping the services started before it',
+    );
+    expect(log).toEqual(['start Database', 'start Http', 'stop Http', 'stop Database']);
+    // The container closed: its finalizers ran.
+    expect(pool.open).toBe(false);
+  });
+
+  it('rejects a serviceStopTimeout out of range', () => {
+    expect(() => new Application({ serviceStopTimeout: 0 })).toThrow(
+      /options.serviceStopTimeout must be between 1 and/,
+    );
+  });
+
   it('a stop during start starts nothing more and is bounded by the timeout', async () => {
     const log: string[] = [];
     let release: () => void = () => undefined;

@@ -3,6 +3,7 @@ import {
   DependencyGraphError,
   type GraphProblem,
   provide,
+  setProviderHint,
   token,
   UsageError,
 } from 'libretto';
@@ -134,6 +135,41 @@ describe('Container.build validation (DI-5)', () => {
       ]),
     );
     expect(problems).toHaveLength(1);
+  });
+
+  it('checks requirements like dependencies, their path first in the chain', () => {
+    const problems = problemsOf(() =>
+      Container.build(
+        [
+          provide(A, { deps: [Db], use: (d) => d }),
+          provide(CurrentUser, { use: () => 'u', lifetime: 'request' }),
+        ],
+        [
+          { token: CurrentUser, path: ['GET /me', 'inject.user'] },
+          { token: A, path: ['GET /a', 'inject.a'] },
+          { token: B, path: ['GET /b', 'inject.b'] },
+        ],
+      ),
+    );
+    expect(problems.map((p) => p.message)).toEqual([
+      'missing provider for Db: GET /a -> inject.a -> A -> Db',
+      'missing provider for B: GET /b -> inject.b -> B',
+    ]);
+  });
+
+  it('names what provides a token that has a provider hint', async () => {
+    const Pool = token<string>('Pool');
+    setProviderHint(Pool, 'PoolService from my-lib');
+    const problems = problemsOf(() =>
+      Container.build([provide(A, { deps: [Pool], use: (p) => p })]),
+    );
+    expect(problems[0]?.message).toBe(
+      'missing provider for Pool: A -> Pool (provided by PoolService from my-lib)',
+    );
+    expect(problems[0]?.hint).toBe('PoolService from my-lib');
+    await expect(Container.build([]).get(Pool)).rejects.toThrow(
+      'No provider for Pool: register PoolService from my-lib or provide(Pool, …)',
+    );
   });
 
   it('validates a large graph quickly enough to run at every start', () => {
