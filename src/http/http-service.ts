@@ -6,8 +6,10 @@ import { Service } from '../core/service.js';
 import { type Provider, supplied } from '../di/provider.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { UsageError } from '../errors/usage-error.js';
+import { clientErrorHandler } from './client-error.js';
 import { registerDocsRoutes } from './docs-routes.js';
-import { type FailureReply, failureReply, routeNotFound } from './failure-reply.js';
+import { edgeServerFactory } from './edge-server.js';
+import { type FailureReply, failureReply, notFoundReply } from './failure-reply.js';
 import { HTTP_DEFAULTS, HttpConfig, type HttpSettings, settingsFromConfig } from './http-config.js';
 import { HttpRequest } from './http-request.js';
 import { HTTP_METHODS, registerMethodNotAllowed } from './method-not-allowed.js';
@@ -195,13 +197,16 @@ export class HttpService extends Service {
           : nextRequestId();
       },
       return503OnClosing: true,
-      // Malformed URLs and over-long parameters get the envelope too, not Fastify's format.
+      // Malformed URLs and over-long parameters get the envelope too, not Fastify's format;
+      // so do what Node's parser refuses, and what Node would answer itself.
       frameworkErrors: sendFailure,
+      clientErrorHandler: clientErrorHandler(this.logger, nextRequestId),
+      serverFactory: edgeServerFactory({ log: this.logger, nextRequestId }),
     });
     // JSON only: any other media type is a 415, not a string handed to a JSON schema.
     app.removeContentTypeParser('text/plain');
     app.setErrorHandler(sendFailure);
-    app.setNotFoundHandler(routeNotFound);
+    app.setNotFoundHandler(notFoundReply(this.logger));
     if (this.#options.accessLog !== false && this.logger.isLevelEnabled('info')) {
       const log = this.logger;
       app.addHook('onResponse', (request, reply, done) => {
