@@ -22,7 +22,7 @@ type TrackedSocket = Socket & { [CURRENT]?: ServerResponse };
  */
 export function requestInFlight(socket: Socket): boolean {
   const response = (socket as TrackedSocket)[CURRENT];
-  return response !== undefined && response.headersSent && !response.req.complete;
+  return response?.headersSent === true && !response.req.complete;
 }
 
 /** Fastify's request listener, as its `serverFactory` receives it. */
