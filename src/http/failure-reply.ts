@@ -45,6 +45,9 @@ export function failureReply(log: Logger): FailureReply {
       });
       if (failure.status === 413) drainRefusedBody(request.raw, reply);
     }
+    // A stream that failed before its first byte left its headers (a text content type) on
+    // the raw response, where Fastify puts a stream's: the envelope must not go out with them.
+    for (const name of reply.raw.getHeaderNames()) reply.raw.removeHeader(name);
     void reply
       .code(failure.status)
       .header('x-request-id', request.id)
