@@ -81,7 +81,7 @@ export const ERROR_CODES = {
     '400: a header name or value holds bytes HTTP does not allow (control characters, NUL, spaces in names).',
   INVALID_CONTENT_LENGTH: '400: `Content-Length` is not a decimal number.',
   AMBIGUOUS_BODY_LENGTH:
-    '400: the body length is ambiguous (`Content-Length` with `Transfer-Encoding`, two `Content-Length`s, a `Transfer-Encoding` not ending in `chunked`): refused as request smuggling.',
+    '400: `Content-Length` with `Transfer-Encoding`, two `Content-Length`s, or a `Transfer-Encoding` not ending in `chunked`: refused as request smuggling.',
   UNSUPPORTED_HTTP_VERSION:
     '400: the request line names an HTTP version other than 1.0 and 1.1 (or is the HTTP/2 preface).',
   MISSING_HOST: '400: an HTTP/1.1 request without a `Host` header.',
@@ -89,8 +89,8 @@ export const ERROR_CODES = {
     '400: a method no route can answer (`FOO`, `PROPFIND`, `TRACE`, `CONNECT`), or bytes that are not HTTP at all.',
   MALFORMED_JSON: '400: the body is not JSON, is empty though declared JSON, or holds `__proto__`.',
   MALFORMED_URL: '400: the URL cannot be decoded.',
-  INVALID_PATH_PARAMS: "400: the path parameters fail the route's `params` schema.",
-  INVALID_QUERY_PARAMS: "400: the query string fails the route's `query` schema.",
+  INVALID_PATH_PARAMS: "400: the path parameters fail the route's `params` schema, or hold a NUL.",
+  INVALID_QUERY_PARAMS: "400: the query string fails the route's `query` schema, or holds a NUL.",
   INVALID_HEADERS: "400: the request headers fail the route's `headers` schema.",
   UNAUTHORIZED: '401: the caller is not authenticated (`AuthenticationError`).',
   FORBIDDEN: '403: the caller may not do this (`AuthorizationError`, `PermissionDeniedError`).',
@@ -104,7 +104,8 @@ export const ERROR_CODES = {
   URI_TOO_LONG: '414: the URL is longer than 8 KiB, or a path parameter is too long.',
   UNSUPPORTED_MEDIA_TYPE: '415: the body is not `application/json`.',
   EXPECTATION_FAILED: '417: an `Expect` header other than `100-continue`.',
-  INVALID_BODY: "422: the body fails the route's `body` schema.",
+  INVALID_BODY:
+    "422: the body fails the route's `body` schema, or a string or key in it holds a NUL.",
   UNPROCESSABLE_ENTITY:
     '422: the input breaks a domain rule (`ValidationError`, `RelatedResourceNotFoundError`).',
   HEADERS_TOO_LARGE:

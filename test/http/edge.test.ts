@@ -84,7 +84,7 @@ describe('a 413 reaches Node clients still sending the body', () => {
     ['with Content-Length', true],
     ['chunked', false],
   ])('http.request, %s: the answer and no EPIPE or reset', async (_, declared) => {
-    const outcome = await new Promise<{ status?: number; body: string; errors: string[] }>(
+    const outcome = await new Promise<{ status: number | undefined; body: string; errors: string[] }>(
       (resolve) => {
         const errors: string[] = [];
         let status: number | undefined;
@@ -116,7 +116,7 @@ describe('a 413 reaches Node clients still sending the body', () => {
   it('the connection then serves the next request', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const send = (body: Buffer | string) =>
-      new Promise<{ status?: number; socket: unknown }>((resolve, reject) => {
+      new Promise<{ status: number | undefined; socket: unknown }>((resolve, reject) => {
         const request = http.request(`${server.url}/upload`, {
           method: 'POST',
           agent,
