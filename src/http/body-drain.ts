@@ -9,15 +9,19 @@ const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 const MAX_DRAIN_MS = 10_000;
 
 /**
- * Lets a client still sending a body the server refused (a 413) read the answer. Fastify
- * closes the connection after a body error, and a socket closed with unread bytes is reset:
- * clients still writing then get EPIPE or ECONNRESET, not the 413. Kept open instead, Node
- * reads the rest of the body and drops it once the answer is sent, and the connection can
- * serve the next request — bounded: a declared length over 64 MiB keeps the close, and a
- * body still arriving after 10 s has its connection destroyed.
+ * Keeps the connection of a request whose body Fastify refused (413, 415, malformed JSON, a
+ * NUL) open. Fastify closes it after any body error, and a socket closed with unread bytes
+ * is reset: clients still writing then get EPIPE or ECONNRESET, not the answer. A body read
+ * whole leaves nothing to drop; otherwise Node reads the rest and drops it once the answer
+ * is sent — bounded: a declared length over 64 MiB keeps the close, and a body still
+ * arriving after 10 s has its connection destroyed. The connection then serves the next
+ * request.
  */
-export function drainRefusedBody(request: IncomingMessage, reply: FastifyReply): void {
-  if (request.complete) return;
+export function keepOpenAfterBodyError(request: IncomingMessage, reply: FastifyReply): void {
+  if (request.complete) {
+    reply.removeHeader('connection');
+    return;
+  }
   if (Number(request.headers['content-length']) > MAX_DRAIN_BYTES) return;
   reply.removeHeader('connection');
   const socket = request.socket;

@@ -1,10 +1,26 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../core/logger.js';
-import { MAX_URL_LENGTH, requestInFlight } from './edge-server.js';
+import { requestInFlight, URL_TOO_LONG } from './edge-server.js';
 import { type Answer, logRefused, rawAnswer } from './raw-answer.js';
 
 /** Node's `clientError` listener: answers what its HTTP parser refused, then closes. */
 export type ClientErrorHandler = (error: Error, socket: Socket) => void;
+
+/**
+ * llhttp's error codes (`HPE_*`, see llhttp's `api.h`) and Node's own, as answers. Every
+ * code not listed is a `MALFORMED_REQUEST`.
+ */
+const AMBIGUOUS: Answer = [
+  400,
+  'AMBIGUOUS_BODY_LENGTH',
+  'The body length is ambiguous (Content-Length, Transfer-Encoding)',
+];
+const BAD_VERSION: Answer = [
+  400,
+  'UNSUPPORTED_HTTP_VERSION',
+  'Only HTTP/1.0 and HTTP/1.1 are served',
+];
+const MALFORMED: Answer = [400, 'MALFORMED_REQUEST', 'The request is not valid HTTP/1.1'];
 
 /**
  * llhttp's error codes (`HPE_*`, see llhttp's `api.h`) and Node's own, as answers. Every
@@ -15,29 +31,15 @@ const ANSWERS: Readonly<Record<string, Answer>> = {
   HPE_INVALID_URL: [400, 'MALFORMED_URL', 'The URL is malformed'],
   HPE_INVALID_HEADER_TOKEN: [400, 'INVALID_HEADER', 'A header holds bytes HTTP does not allow'],
   HPE_INVALID_CONTENT_LENGTH: [400, 'INVALID_CONTENT_LENGTH', 'Content-Length is not a number'],
-  HPE_UNEXPECTED_CONTENT_LENGTH: [
-    400,
-    'AMBIGUOUS_BODY_LENGTH',
-    'The body length is ambiguous (Content-Length, Transfer-Encoding)',
-  ],
-  HPE_INVALID_TRANSFER_ENCODING: [
-    400,
-    'AMBIGUOUS_BODY_LENGTH',
-    'The body length is ambiguous (Content-Length, Transfer-Encoding)',
-  ],
-  HPE_PAUSED_H2_UPGRADE: [400, 'UNSUPPORTED_HTTP_VERSION', 'Only HTTP/1.0 and HTTP/1.1 are served'],
+  HPE_UNEXPECTED_CONTENT_LENGTH: AMBIGUOUS,
+  HPE_INVALID_TRANSFER_ENCODING: AMBIGUOUS,
+  // The HTTP/2 preface (`PRI * HTTP/2.0`) of a client that assumed HTTP/2.
+  HPE_PAUSED_H2_UPGRADE: BAD_VERSION,
   HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'The request headers are too large'],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'The request took too long to arrive'],
 };
-const MALFORMED: Answer = [400, 'MALFORMED_REQUEST', 'The request is not valid HTTP/1.1'];
-const BAD_VERSION: Answer = ANSWERS.HPE_PAUSED_H2_UPGRADE as Answer;
-const URL_TOO_LONG: Answer = [
-  414,
-  'URI_TOO_LONG',
-  `The URL is longer than ${MAX_URL_LENGTH} bytes`,
-];
-// A request line as far as the parser got: a method, a space, no line end yet.
-const IN_REQUEST_LINE = /^[A-Z]+ [^\n]*$/;
+// The start of a request line: a method and a space.
+const REQUEST_LINE = /^[A-Z]+ /;
 
 interface ParserError extends Error {
   code?: string;
@@ -64,10 +66,8 @@ function answerFor(error: ParserError): Answer {
 function overflowedInUrl(error: ParserError): boolean {
   const packet = error.rawPacket;
   if (packet === undefined) return false;
-  const head = packet
-    .subarray(0, Math.min(error.bytesParsed ?? packet.length, 64))
-    .toString('latin1');
-  return IN_REQUEST_LINE.test(head) && !packet.subarray(0, error.bytesParsed).includes(10);
+  const parsed = packet.subarray(0, error.bytesParsed ?? packet.length);
+  return REQUEST_LINE.test(parsed.subarray(0, 24).toString('latin1')) && !parsed.includes(10);
 }
 
 const ANSWERED = Symbol('libretto.clientErrorAnswered');

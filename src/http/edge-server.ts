@@ -35,7 +35,8 @@ export interface EdgeServerOptions {
 }
 
 const MISSING_HOST: Answer = [400, 'MISSING_HOST', 'An HTTP/1.1 request needs a Host header'];
-const URL_TOO_LONG: Answer = [
+/** The answer to a URL over {@link MAX_URL_LENGTH}. */
+export const URL_TOO_LONG: Answer = [
   414,
   'URI_TOO_LONG',
   `The URL is longer than ${MAX_URL_LENGTH} bytes`,

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../core/logger.js';
 import { LibrettoError } from '../errors/libretto-error.js';
-import { drainRefusedBody } from './body-drain.js';
+import { keepOpenAfterBodyError } from './body-drain.js';
 import { errorEnvelope } from './envelope.js';
 import { toHttpFailure } from './error-mapping.js';
 import { HttpError } from './http-error.js';
@@ -18,8 +18,8 @@ export type FailureReply = (error: unknown, request: FastifyRequest, reply: Fast
  * message, and its answer carries the request id so that a client can quote it. A client's
  * mistake (a 4xx) is one `debug` line with the request id, status and code — and the error
  * itself for a DDD error, whose details the answer may have withheld (a database's
- * statement, table, SQLSTATE). A 413 leaves the connection open to drain the body, so that
- * the client reads the answer.
+ * statement, table, SQLSTATE). A refused body (413, 415, bad JSON) leaves the connection
+ * open, drained, so that the client reads the answer.
  */
 export function failureReply(log: Logger): FailureReply {
   return (error, request, reply) => {
@@ -43,7 +43,8 @@ export function failureReply(log: Logger): FailureReply {
         url: request.url,
         ...(error instanceof LibrettoError && !(error instanceof HttpError) ? { err: error } : {}),
       });
-      if (failure.status === 413) drainRefusedBody(request.raw, reply);
+      // Fastify asks to close after a body it refused: see keepOpenAfterBodyError.
+      if (reply.getHeader('connection') === 'close') keepOpenAfterBodyError(request.raw, reply);
     }
     // A stream that failed before its first byte left its headers (a text content type) on
     // the raw response, where Fastify puts a stream's: the envelope must not go out with them.

@@ -13,6 +13,7 @@ import { type FailureReply, failureReply, notFoundReply } from './failure-reply.
 import { HTTP_DEFAULTS, HttpConfig, type HttpSettings, settingsFromConfig } from './http-config.js';
 import { HttpRequest } from './http-request.js';
 import { HTTP_METHODS, registerMethodNotAllowed } from './method-not-allowed.js';
+import { nulRefusingJsonParser } from './nul-text.js';
 import { buildOpenApi, type OpenApiDocument } from './openapi.js';
 import { registerOperationalRoutes } from './operational-routes.js';
 import { requestIdGenerator, SAFE_REQUEST_ID } from './request-id.js';
@@ -205,6 +206,18 @@ export class HttpService extends Service {
     });
     // JSON only: any other media type is a 415, not a string handed to a JSON schema.
     app.removeContentTypeParser('text/plain');
+    // A NUL in a JSON body is invalid input, whatever the route: see nulRefusingJsonParser.
+    const { onProtoPoisoning, onConstructorPoisoning } = app.initialConfig;
+    const json = app.getDefaultJsonParser(
+      onProtoPoisoning ?? 'error',
+      onConstructorPoisoning ?? 'error',
+    );
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser(
+      'application/json',
+      { parseAs: 'string' },
+      nulRefusingJsonParser(json),
+    );
     app.setErrorHandler(sendFailure);
     app.setNotFoundHandler(notFoundReply(this.logger));
     if (this.#options.accessLog !== false && this.logger.isLevelEnabled('info')) {

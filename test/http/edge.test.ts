@@ -84,36 +84,38 @@ describe('a 413 reaches Node clients still sending the body', () => {
     ['with Content-Length', true],
     ['chunked', false],
   ])('http.request, %s: the answer and no EPIPE or reset', async (_, declared) => {
-    const outcome = await new Promise<{ status: number | undefined; body: string; errors: string[] }>(
-      (resolve) => {
-        const errors: string[] = [];
-        let status: number | undefined;
-        let body = '';
-        const request = http.request(`${server.url}/upload`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...(declared ? { 'content-length': OVER.length } : {}),
-          },
+    const outcome = await new Promise<{
+      status: number | undefined;
+      body: string;
+      errors: string[];
+    }>((resolve) => {
+      const errors: string[] = [];
+      let status: number | undefined;
+      let body = '';
+      const request = http.request(`${server.url}/upload`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(declared ? { 'content-length': OVER.length } : {}),
+        },
+      });
+      request.on('response', (response) => {
+        status = response.statusCode;
+        response.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
         });
-        request.on('response', (response) => {
-          status = response.statusCode;
-          response.on('data', (chunk: Buffer) => {
-            body += chunk.toString();
-          });
-        });
-        request.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code ?? ''));
-        // Done once the whole body went out and the answer was read (or the request failed).
-        request.on('close', () => resolve({ status, body, errors }));
-        request.end(OVER);
-      },
-    );
+      });
+      request.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code ?? ''));
+      // Done once the whole body went out and the answer was read (or the request failed).
+      request.on('close', () => resolve({ status, body, errors }));
+      request.end(OVER);
+    });
     expect(outcome.errors).toEqual([]);
     expect(outcome.status).toBe(413);
     expect(JSON.parse(outcome.body)).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
   });
 
-  it('the connection then serves the next request', async () => {
+  it('the connection then serves the next requests', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const send = (body: Buffer | string) =>
       new Promise<{ status: number | undefined; socket: unknown }>((resolve, reject) => {
@@ -136,8 +138,14 @@ describe('a 413 reaches Node clients still sending the body', () => {
       });
     const first = await send(OVER);
     const second = await send('{"name":"n"}');
-    expect([first.status, second.status]).toEqual([413, 200]);
-    expect(second.socket).toBe(first.socket);
+    // A body refused whole (malformed JSON, a NUL) leaves the connection open as well.
+    const third = await send('{"name":');
+    const fourth = await send('{"name":"\\u0000"}');
+    const fifth = await send('{"name":"n"}');
+    expect([first, second, third, fourth, fifth].map((r) => r.status)).toEqual([
+      413, 200, 400, 422, 200,
+    ]);
+    expect(new Set([first, second, third, fourth, fifth].map((r) => r.socket)).size).toBe(1);
     agent.destroy();
   });
 });
