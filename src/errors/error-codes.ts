@@ -79,23 +79,41 @@ export const ERROR_CODES = {
     "A handler answered a success status (`created()`, `withStatus()`…) that its route's `status` does not list.",
   // The codes of HTTP error answers (`error.code` of the envelope; `HttpError` takes them).
   BAD_REQUEST: '400: the request is malformed in a way no more precise code names.',
+  MALFORMED_REQUEST:
+    "400: Node's HTTP parser refused the bytes: a bad request line, bare LF line ends, folded headers, a malformed chunked body.",
+  INVALID_HEADER:
+    '400: a header name or value holds bytes HTTP does not allow (control characters, NUL, spaces in names).',
+  INVALID_CONTENT_LENGTH: '400: `Content-Length` is not a decimal number.',
+  AMBIGUOUS_BODY_LENGTH:
+    '400: `Content-Length` with `Transfer-Encoding`, two `Content-Length`s, or a `Transfer-Encoding` not ending in `chunked`: refused as request smuggling.',
+  UNSUPPORTED_HTTP_VERSION:
+    '400: the request line names an HTTP version other than 1.0 and 1.1 (or is the HTTP/2 preface).',
+  MISSING_HOST: '400: an HTTP/1.1 request without a `Host` header.',
+  UNSUPPORTED_METHOD:
+    '400: a method no route can answer (`FOO`, `PROPFIND`, `TRACE`, `CONNECT`), or bytes that are not HTTP at all.',
   MALFORMED_JSON: '400: the body is not JSON, is empty though declared JSON, or holds `__proto__`.',
   MALFORMED_URL: '400: the URL cannot be decoded.',
-  INVALID_PATH_PARAMS: "400: the path parameters fail the route's `params` schema.",
-  INVALID_QUERY_PARAMS: "400: the query string fails the route's `query` schema.",
+  INVALID_PATH_PARAMS: "400: the path parameters fail the route's `params` schema, or hold a NUL.",
+  INVALID_QUERY_PARAMS: "400: the query string fails the route's `query` schema, or holds a NUL.",
   INVALID_HEADERS: "400: the request headers fail the route's `headers` schema.",
   UNAUTHORIZED: '401: the caller is not authenticated (`AuthenticationError`).',
   FORBIDDEN: '403: the caller may not do this (`AuthorizationError`, `PermissionDeniedError`).',
   RESOURCE_NOT_FOUND: '404: the resource does not exist (`NotFoundError`).',
   ROUTE_NOT_FOUND: '404: no route has this path.',
   METHOD_NOT_ALLOWED: '405: the path exists, not with this method; `Allow` lists the methods.',
+  REQUEST_TIMEOUT:
+    "408: the request was not received within the server's request or headers timeout.",
   DUPLICATE_RESOURCE: '409: the resource already exists (`AlreadyExistsError`).',
   PAYLOAD_TOO_LARGE: '413: the body is larger than `bodyLimit`.',
-  URI_TOO_LONG: '414: a path parameter is too long.',
+  URI_TOO_LONG: '414: the URL is longer than 8 KiB, or a path parameter is too long.',
   UNSUPPORTED_MEDIA_TYPE: '415: the body is not `application/json`.',
-  INVALID_BODY: "422: the body fails the route's `body` schema.",
+  EXPECTATION_FAILED: '417: an `Expect` header other than `100-continue`.',
+  INVALID_BODY:
+    "422: the body fails the route's `body` schema, or a string or key in it holds a NUL.",
   UNPROCESSABLE_ENTITY:
     '422: the input breaks a domain rule (`ValidationError`, `RelatedResourceNotFoundError`).',
+  HEADERS_TOO_LARGE:
+    "431: the request line and headers are larger than Node's `maxHeaderSize` (16 KiB).",
   INTERNAL_SERVER_ERROR:
     '500: anything unexpected, `UsageError` included; logged, the answer carries the request id.',
   BAD_GATEWAY: '502: a dependency failed (`DependencyFailureError`).',

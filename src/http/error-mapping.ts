@@ -68,6 +68,40 @@ const SAFE_MESSAGES: Readonly<Record<number, string>> = {
   504: 'A dependency timed out',
 };
 
+/**
+ * What a client reads for an error the database raised (codes `DB_*`): the database's own
+ * message names the statement, table and constraint, and its details the SQLSTATE — the
+ * schema is not the client's business. Those stay in the log line, with the request id.
+ */
+const DATABASE_MESSAGES: Readonly<Record<string, string>> = {
+  DB_UNIQUE_VIOLATION: 'A resource with the same unique value already exists',
+  DB_FOREIGN_KEY_VIOLATION: 'A related resource does not exist, or is still referenced',
+  DB_NOT_NULL_VIOLATION: 'A required value is missing',
+  DB_CHECK_VIOLATION: 'A value breaks a rule of the stored data',
+  DB_INVALID_DATA: 'A value does not fit its stored type',
+  DB_SERIALIZATION_FAILURE: 'The change conflicted with a concurrent one; retry',
+  DB_DEADLOCK: 'The change conflicted with a concurrent one; retry',
+};
+const DATABASE_MESSAGE = 'The database refused the change';
+
+/** Detail keys that describe the database, not the request: never sent, whoever set them. */
+const SCHEMA_KEYS = ['statement', 'sqlstate', 'table', 'constraint', 'schema'];
+
+function clientDetails(details: readonly ErrorDetail[]): readonly ErrorDetail[] {
+  if (!details.some((d) => SCHEMA_KEYS.some((key) => key in d))) return details;
+  return details.map((d) =>
+    Object.fromEntries(Object.entries(d).filter(([key]) => !SCHEMA_KEYS.includes(key))),
+  );
+}
+
+/** A 4xx DDD error as the client may read it. */
+function clientFailure(error: LibrettoError, status: number, code: ErrorCode): HttpFailure {
+  if (error.code.startsWith('DB_')) {
+    return failure(status, code, DATABASE_MESSAGES[error.code] ?? DATABASE_MESSAGE);
+  }
+  return failure(status, code, error.message, clientDetails(error.details));
+}
+
 /** Fastify's own request errors, re-coded. */
 const FASTIFY: Readonly<Record<string, readonly [number, ErrorCode, string]>> = {
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'MALFORMED_JSON', 'The body is not valid JSON'],
@@ -99,7 +133,9 @@ function failure(
  * Maps anything a handler (or Fastify) threw to its HTTP answer: `HttpError` as given, DDD
  * errors per the table, Fastify's parsing errors to their own codes, anything else —
  * `UsageError` and every other `LibrettoError` outside the table included — to an internal
- * 500 with a safe message. 5xx answers never carry the error's own message or details.
+ * 500 with a safe message. 5xx answers never carry the error's own message or details; 4xx
+ * answers to errors the database raised (`DB_*` codes) carry a fixed message and no details,
+ * and no DDD error's details name a statement, table, constraint or SQLSTATE.
  *
  * @example
  * toHttpFailure(new NotFoundError('User not found')); // { status: 404, code: 'RESOURCE_NOT_FOUND', … }
@@ -113,7 +149,7 @@ export function toHttpFailure(error: unknown): HttpFailure {
       if (classes.some((c) => error instanceof c)) {
         return status >= 500
           ? failure(status, code, SAFE_MESSAGES[status] as string, [], true)
-          : failure(status, code, error.message, error.details);
+          : clientFailure(error, status, code);
       }
     }
     return failure(500, 'INTERNAL_SERVER_ERROR', SAFE_MESSAGES[500] as string, [], true);

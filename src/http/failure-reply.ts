@@ -2,8 +2,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../core/logger.js';
 import { LibrettoError } from '../errors/libretto-error.js';
 import { UsageError } from '../errors/usage-error.js';
+import { keepOpenAfterBodyError } from './body-drain.js';
 import { errorEnvelope } from './envelope.js';
 import { toHttpFailure } from './error-mapping.js';
+import { HttpError } from './http-error.js';
+import { logRefused } from './raw-answer.js';
 
 /** Answers a request with the envelope of what went wrong. */
 export type FailureReply = (error: unknown, request: FastifyRequest, reply: FastifyReply) => void;
@@ -13,8 +16,11 @@ export type FailureReply = (error: unknown, request: FastifyRequest, reply: Fast
  * sends its envelope. An error that is the server's fault — a `UsageError`, any
  * `LibrettoError` outside the DDD table, a DDD class answered with a 5xx, anything that is
  * not a `LibrettoError` — is logged at `error` with the request id and the error's code and
- * message, and its answer carries the request id so that a client can quote it. An
- * `HttpError` is the handler's chosen answer: sent as given, not logged.
+ * message, and its answer carries the request id so that a client can quote it. A client's
+ * mistake (a 4xx) is one `debug` line with the request id, status and code — and the error
+ * itself for a DDD error, whose details the answer may have withheld (a database's
+ * statement, table, SQLSTATE). A refused body (413, 415, bad JSON) leaves the connection
+ * open, drained, so that the client reads the answer.
  */
 export function failureReply(log: Logger): FailureReply {
   return (thrown, request, reply) => {
@@ -33,7 +39,18 @@ export function failureReply(log: Logger): FailureReply {
         },
         'request failed',
       );
+    } else {
+      logRefused(log, request.id, failure.status, failure.code, {
+        method: request.method,
+        url: request.url,
+        ...(error instanceof LibrettoError && !(error instanceof HttpError) ? { err: error } : {}),
+      });
+      // Fastify asks to close after a body it refused: see keepOpenAfterBodyError.
+      if (reply.getHeader('connection') === 'close') keepOpenAfterBodyError(request.raw, reply);
     }
+    // A stream that failed before its first byte left its headers (a text content type) on
+    // the raw response, where Fastify puts a stream's: the envelope must not go out with them.
+    for (const name of reply.raw.getHeaderNames()) reply.raw.removeHeader(name);
     void reply
       .code(failure.status)
       .header('x-request-id', request.id)
@@ -41,6 +58,12 @@ export function failureReply(log: Logger): FailureReply {
       .send(errorEnvelope(failure.code, failure.message, failure.details, requestId));
   };
 }
+
+/** The longest part of a path quoted back in a 404: a scanner's megabyte path is not echoed. */
+const QUOTED_PATH_LENGTH = 100;
+
+/** Methods a route can answer (`OPTIONS` with none): any other is `UNSUPPORTED_METHOD`. */
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /**
  * What Fastify reports when a route's serializer could not write the handler's data (a
@@ -59,17 +82,28 @@ function serializationFailure(error: unknown): UsageError | undefined {
 }
 
 /**
- * The not-found handler: `404 ROUTE_NOT_FOUND` with the method and path in `details`. Sent
- * directly, not thrown: a scanner's stream of 404s costs no error object (and stack) each.
+ * The not-found handler: `404 ROUTE_NOT_FOUND` with the method and path (its first 100
+ * characters and `…`) in the message and `details`; a method no route answers (`PROPFIND`,
+ * `TRACE`) is `400 UNSUPPORTED_METHOD` instead. Logged at `debug`. Sent directly, not
+ * thrown: a scanner's stream of 404s costs no error object (and stack) each.
  */
-export function routeNotFound(request: FastifyRequest, reply: FastifyReply): void {
-  const path = request.url.split('?')[0] ?? '';
-  void reply
-    .code(404)
-    .header('x-request-id', request.id)
-    .send(
-      errorEnvelope('ROUTE_NOT_FOUND', `No route for ${request.method} ${path}`, [
-        { method: request.method, path },
-      ]),
-    );
+export function notFoundReply(log: Logger): (request: FastifyRequest, reply: FastifyReply) => void {
+  return (request, reply) => {
+    const full = request.url.split('?')[0] ?? '';
+    const path = full.length > QUOTED_PATH_LENGTH ? `${full.slice(0, QUOTED_PATH_LENGTH)}…` : full;
+    const known = KNOWN_METHODS.has(request.method);
+    const status = known ? 404 : 400;
+    const code = known ? 'ROUTE_NOT_FOUND' : 'UNSUPPORTED_METHOD';
+    logRefused(log, request.id, status, code, { method: request.method });
+    void reply
+      .code(status)
+      .header('x-request-id', request.id)
+      .send(
+        errorEnvelope(
+          code,
+          known ? `No route for ${request.method} ${path}` : `${request.method} is not supported`,
+          [{ method: request.method, path }],
+        ),
+      );
+  };
 }

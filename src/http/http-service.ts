@@ -7,12 +7,15 @@ import { type Provider, supplied } from '../di/provider.js';
 import type { Requirement } from '../di/requirement.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { UsageError } from '../errors/usage-error.js';
+import { clientErrorHandler } from './client-error.js';
 import { ConnectionDrain } from './connection-drain.js';
 import { registerDocsRoutes } from './docs-routes.js';
-import { type FailureReply, failureReply, routeNotFound } from './failure-reply.js';
+import { edgeServerFactory } from './edge-server.js';
+import { type FailureReply, failureReply, notFoundReply } from './failure-reply.js';
 import { HTTP_DEFAULTS, HttpConfig, type HttpSettings, settingsFromConfig } from './http-config.js';
 import { HttpRequest } from './http-request.js';
 import { HTTP_METHODS, registerMethodNotAllowed } from './method-not-allowed.js';
+import { nulRefusingJsonParser } from './nul-text.js';
 import { buildOpenApi, type OpenApiDocument } from './openapi.js';
 import { registerOperationalRoutes } from './operational-routes.js';
 import { requestIdGenerator, SAFE_REQUEST_ID } from './request-id.js';
@@ -235,13 +238,28 @@ export class HttpService extends Service {
       // Requests that arrive on open connections while stopping are still served (the
       // database is still there), with `Connection: close`; new connections are refused.
       return503OnClosing: false,
-      // Malformed URLs and over-long parameters get the envelope too, not Fastify's format.
+      // Malformed URLs and over-long parameters get the envelope too, not Fastify's format;
+      // so do what Node's parser refuses, and what Node would answer itself.
       frameworkErrors: sendFailure,
+      clientErrorHandler: clientErrorHandler(this.logger, nextRequestId),
+      serverFactory: edgeServerFactory({ log: this.logger, nextRequestId }),
     });
     // JSON only: any other media type is a 415, not a string handed to a JSON schema.
     app.removeContentTypeParser('text/plain');
+    // A NUL in a JSON body is invalid input, whatever the route: see nulRefusingJsonParser.
+    const { onProtoPoisoning, onConstructorPoisoning } = app.initialConfig;
+    const json = app.getDefaultJsonParser(
+      onProtoPoisoning ?? 'error',
+      onConstructorPoisoning ?? 'error',
+    );
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser(
+      'application/json',
+      { parseAs: 'string' },
+      nulRefusingJsonParser(json),
+    );
     app.setErrorHandler(sendFailure);
-    app.setNotFoundHandler(routeNotFound);
+    app.setNotFoundHandler(notFoundReply(this.logger));
     if (this.#options.accessLog !== false && this.logger.isLevelEnabled('info')) {
       const log = this.logger;
       app.addHook('onResponse', (request, reply, done) => {

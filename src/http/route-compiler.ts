@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type * as z from 'zod';
+import type { Logger } from '../core/logger.js';
 import type { InjectionToken } from '../di/token.js';
+import { LibrettoError } from '../errors/libretto-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { successEnvelope } from './envelope.js';
 import { inputParser } from './input-parser.js';
@@ -46,6 +48,31 @@ function inject(
     }
   }
   return pending === undefined ? undefined : Promise.all(pending).then(() => undefined);
+}
+
+function isStream(value: unknown): value is NodeJS.ReadableStream {
+  return typeof (value as { pipe?: unknown } | null)?.pipe === 'function';
+}
+
+/**
+ * Logs a stream body that fails after its headers went out, with the request id: the
+ * answer can no longer become a 500 (the connection is cut), and Fastify's own line goes to
+ * its logger, which is off. A failure before that is answered by the error handler.
+ */
+function logStreamFailure(body: NodeJS.ReadableStream, reply: FastifyReply, log: Logger): void {
+  body.once('error', (error: unknown) => {
+    if (!reply.raw.headersSent) return;
+    log.error(
+      {
+        err: error,
+        reqId: reply.request.id,
+        code: error instanceof LibrettoError ? error.code : undefined,
+        method: reply.request.method,
+        url: reply.request.url,
+      },
+      'response stream failed',
+    );
+  });
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -101,6 +128,7 @@ export function compileRoute(r: Route, options: RouteCompilerOptions): RouteHand
   const respond = (reply: FastifyReply, result: unknown): unknown => {
     if (result === reply) return reply;
     if (result instanceof RawResponse) {
+      if (isStream(result.body)) logStreamFailure(result.body, reply, opener.log);
       return reply.code(result.status).headers(result.headers).send(result.body);
     }
     const outcome = result instanceof Outcome ? result : undefined;

@@ -175,7 +175,7 @@ describe('responses', () => {
     const id = undeclared.headers.get('x-request-id');
     const line = server.log.lines.find((l) => l.reqId === id && l.msg === 'request failed');
     expect(line).toMatchObject({ level: 50, code: 'UNDECLARED_STATUS' });
-    expect((line?.err as { message: string }).message).toBe(
+    expect((line as { err: { message: string } }).err.message).toBe(
       'POST /undeclared: the handler answered 201, a status the route does not declare (status: [200])',
     );
   });
