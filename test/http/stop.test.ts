@@ -121,7 +121,11 @@ describe('client timeouts while running', () => {
     try {
       const client = rawClient(s.url);
       await client.send(STALLED_UPLOAD);
-      expect(await client.closed).toMatch(/^HTTP\/1\.1 408 /);
+      const answer = await client.closed;
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      // In the envelope, with a request id, as every answer.
+      expect(answer).toMatch(/\r\nx-request-id: \S+\r\n/i);
+      expect(answer).toContain('"code":"REQUEST_TIMEOUT"');
       // The server goes on serving.
       expect((await s.json('/wait?ms=0')).status).toBe(200);
     } finally {
@@ -134,7 +138,11 @@ describe('client timeouts while running', () => {
     try {
       const client = rawClient(s.url);
       await client.send('GET /wait?ms=0 HTTP/1.1\r\nHost: app\r\n');
-      expect(await client.closed).toMatch(/^HTTP\/1\.1 408 /);
+      const answer = await client.closed;
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      // In the envelope, with a request id, as every answer.
+      expect(answer).toMatch(/\r\nx-request-id: \S+\r\n/i);
+      expect(answer).toContain('"code":"REQUEST_TIMEOUT"');
     } finally {
       await s.stop();
     }
