@@ -3,7 +3,14 @@
 // two per-request objects built in the handler, the envelope written out.
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { announce, RequestContext, stopOnSignal, UserReader, UserStore } from './shared.js';
+import {
+  announce,
+  RequestContext,
+  stopOnSignal,
+  USER_NOT_FOUND,
+  UserReader,
+  UserStore,
+} from './shared.js';
 
 const envelope = (data: object) => ({
   type: 'object',
@@ -54,11 +61,7 @@ app.get<{ Params: { id: string }; Querystring: { detailed: boolean } }>(
     const reader = new UserReader(store, context);
     const user = reader.get(request.params.id, request.query.detailed);
     if (user === undefined) {
-      return reply.code(404).send({
-        success: false,
-        data: null,
-        error: { message: 'User not found', code: 'NOT_FOUND', details: [] },
-      });
+      return reply.code(404).send(USER_NOT_FOUND);
     }
     return { success: true, data: user, error: null };
   },

@@ -3,7 +3,14 @@
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import * as z from 'zod';
-import { announce, RequestContext, stopOnSignal, UserReader, UserStore } from './shared.js';
+import {
+  announce,
+  RequestContext,
+  stopOnSignal,
+  USER_NOT_FOUND,
+  UserReader,
+  UserStore,
+} from './shared.js';
 
 const Params = z.object({ id: z.uuid() });
 const Query = z.object({
@@ -29,11 +36,7 @@ app.get('/users/:id', async (request, reply) => {
   const reader = new UserReader(store, context);
   const user = reader.get(params.data.id, query.data.detailed);
   if (user === undefined) {
-    return reply.code(404).send({
-      success: false,
-      data: null,
-      error: { message: 'User not found', code: 'NOT_FOUND', details: [] },
-    });
+    return reply.code(404).send(USER_NOT_FOUND);
   }
   return { success: true, data: user, error: null };
 });

@@ -1,5 +1,5 @@
 // HTTP benchmark: GET /users/:id?detailed=true (path and query validation, two
-// request-scoped dependencies, the envelope) served by Libretto, bare Fastify and NestJS,
+// request-scoped dependencies, the envelope) served by Libretto, Fastify (bare with zod, and with JSON Schema) and NestJS,
 // each in its own process, loaded by autocannon from this one. The contenders take turns,
 // in a rotating order, for several rounds (machine drift hits them alike); each figure is
 // the median round.

@@ -49,6 +49,13 @@ export class UserReader {
   }
 }
 
+/** The envelope the hand-written contenders answer for an unknown user. */
+export const USER_NOT_FOUND = {
+  success: false,
+  data: null,
+  error: { message: 'User not found', code: 'NOT_FOUND', details: [] },
+} as const;
+
 /** Prints the listening port as one JSON line for the runner. */
 export function announce(port: number): void {
   process.stdout.write(`${JSON.stringify({ port })}\n`);

@@ -1,36 +1,19 @@
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Application } from 'libretto';
-import type { HttpService } from 'libretto/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startExample } from './example-app.js';
 import { clientFrom, type Document } from './openapi-client.js';
 
 // The example as a client sees it: a client generated from the document the example serves
 // calls every operation, and every answer — status, headers, body — must be one the document
 // describes.
-const root = fileURLToPath(new URL('../..', import.meta.url));
-let app: Application;
+let example: Awaited<ReturnType<typeof startExample>> | undefined;
 let client: ReturnType<typeof clientFrom>;
 
 beforeAll(async () => {
-  process.env.LIBRETTO_CONFIG = join(root, 'examples/http-api/config.yaml');
-  process.env.LIBRETTO_API__PORT = '0';
-  process.env.LOG_LEVEL = 'warn';
-  const example = (await import('../../examples/http-api/app.js')) as {
-    app: Application;
-    http: HttpService;
-  };
-  app = example.app;
-  await app.start();
-  const base = String(example.http.url);
-  const served = await fetch(new URL('/static/openapi/openapi.json', base));
-  client = clientFrom((await served.json()) as Document, base);
+  example = await startExample();
+  const served = await fetch(new URL('/static/openapi/openapi.json', example.base));
+  client = clientFrom((await served.json()) as Document, example.base);
 });
-afterAll(async () => {
-  await app?.stop();
-  delete process.env.LIBRETTO_CONFIG;
-  delete process.env.LIBRETTO_API__PORT;
-});
+afterAll(() => example?.stop());
 
 const missing = '00000000-0000-4000-8000-000000000000';
 

@@ -1,31 +1,15 @@
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Application } from 'libretto';
-import type { HttpService } from 'libretto/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startExample } from './example-app.js';
 
 // The README walkthrough, request for request, against the example as `npm start` runs it.
-const root = fileURLToPath(new URL('../..', import.meta.url));
-let app: Application;
+let example: Awaited<ReturnType<typeof startExample>> | undefined;
 let base: string;
 
 beforeAll(async () => {
-  process.env.LIBRETTO_CONFIG = join(root, 'examples/http-api/config.yaml');
-  process.env.LIBRETTO_API__PORT = '0';
-  process.env.LOG_LEVEL = 'warn';
-  const example = (await import('../../examples/http-api/app.js')) as {
-    app: Application;
-    http: HttpService;
-  };
-  app = example.app;
-  await app.start();
-  base = String(example.http.url);
+  example = await startExample();
+  base = example.base;
 });
-afterAll(async () => {
-  await app?.stop();
-  delete process.env.LIBRETTO_CONFIG;
-  delete process.env.LIBRETTO_API__PORT;
-});
+afterAll(() => example?.stop());
 
 interface Envelope<T = Record<string, unknown>> {
   success: boolean;
