@@ -16,6 +16,12 @@ export interface DatabaseOptions extends StatementLogOptions {
    * {@link Database.replica}. Default false.
    */
   readonly readFromReplicas?: boolean;
+  /**
+   * Isolation of transactions that do not name one (`transactional()`, `transaction()`,
+   * `RequestTransaction.start`). Default: none named, so the server's
+   * `default_transaction_isolation` (read committed).
+   */
+  readonly isolation?: TransactionOptions['isolation'];
 }
 
 /** Rows per `FETCH` of `stream()` unless `batchSize` says otherwise. */
@@ -53,7 +59,12 @@ export class Database implements DatabaseAdapter {
   ) {
     this.#runtime = RuntimePool.over(pool);
     this.#statements = new StatementRunner(options);
-    this.#transactions = new TransactionRunner(this, this.#runtime, this.#statements);
+    this.#transactions = new TransactionRunner(
+      this,
+      this.#runtime,
+      this.#statements,
+      options.isolation,
+    );
   }
 
   /**

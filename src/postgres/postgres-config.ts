@@ -4,12 +4,16 @@ import { parseDsn } from '../config/dsn.js';
 
 const seconds = () => z.number().positive().optional();
 
+/** The isolation levels PostgreSQL has, as `transactional({ isolation })` names them. */
+export const ISOLATION_LEVELS = ['read committed', 'repeatable read', 'serializable'] as const;
+
 /** Keys every backend takes. */
 const SHARED = {
   backend: z.enum(['pg', 'pglite', 'ha']).optional(),
   acquire_timeout: seconds(),
   log_statements: z.boolean().optional(),
   log_parameters: z.boolean().optional(),
+  isolation_level: z.enum(ISOLATION_LEVELS).optional(),
 };
 
 /** Keys of the backends with a server (`pg`, `ha`): credentials and the pool per server. */
@@ -24,11 +28,16 @@ const SERVER = {
   max_inactive_connection_lifetime: seconds(),
   max_lifetime: seconds(),
   statement_timeout: seconds(),
+  query_timeout: seconds(),
+  application_name: z.string().min(1).optional(),
   pre_ping: z.boolean().optional(),
   prepare: z.boolean().optional(),
 };
 
-const PG = { host: z.string().optional() };
+const PG = {
+  host: z.string().optional(),
+  port: z.number().int().min(1).max(65_535).optional(),
+};
 
 const HA = {
   hosts: z

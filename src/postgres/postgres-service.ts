@@ -147,6 +147,7 @@ export class PostgresService extends Service {
       logger: this.logger,
       logStatements: s.logStatements,
       logParameters: s.logParameters,
+      ...(s.isolationLevel === undefined ? {} : { isolation: s.isolationLevel }),
     };
     if (pool !== undefined) return new Database(await pool(s), options);
     const backend = this.#backends.get(s.backend);

@@ -4,6 +4,7 @@ import { POOL_DEFAULTS } from './pool-defaults.js';
 import {
   type BackendName,
   type BackendSelection,
+  type ISOLATION_LEVELS,
   inferBackend,
   KEY_BACKENDS,
   type PostgresSection,
@@ -18,7 +19,16 @@ export interface SharedSettings {
   readonly logStatements: boolean;
   /** Include parameter values in those lines (false). */
   readonly logParameters: boolean;
+  /**
+   * Isolation of transactions that do not name one (`transactional()`, `Database.transaction`,
+   * `RequestTransaction.start`); unset: the server's `default_transaction_isolation`
+   * (read committed unless the server says otherwise).
+   */
+  readonly isolationLevel: IsolationLevel | undefined;
 }
+
+/** An isolation level, as `transactional({ isolation })` names it. */
+export type IsolationLevel = (typeof ISOLATION_LEVELS)[number];
 
 /** Settings of the backends with a server (`pg`, `ha`): credentials and each server's pool. */
 export interface ServerSettings extends SharedSettings {
@@ -36,8 +46,16 @@ export interface ServerSettings extends SharedSettings {
   readonly maxInactiveConnectionLifetime: number;
   /** Seconds before a connection is replaced, busy or not. */
   readonly maxLifetime: number | undefined;
-  /** Server-side statement timeout in seconds. */
+  /** Server-side statement timeout in seconds (none: the server's `statement_timeout`, 0 = off). */
   readonly statementTimeout: number | undefined;
+  /**
+   * Client-side limit in seconds on waiting for a statement's answer (none): a frozen server
+   * or a silent partition then fails the statement with `DB_QUERY_TIMEOUT` and the connection
+   * is closed, not reused. Set it above `statement_timeout`.
+   */
+  readonly queryTimeout: number | undefined;
+  /** Shown in `pg_stat_activity` and the server's log (over the DSN's `application_name`; none). */
+  readonly applicationName: string | undefined;
   /** Check connections idle for a second or more before handing them out (true). */
   readonly prePing: boolean;
   /** Automatic prepared statements; off behind PgBouncer in transaction mode (true). */
@@ -49,6 +67,8 @@ export interface PgSettings extends ServerSettings {
   readonly backend: 'pg';
   /** `host` or `host:port`, over the DSN's. */
   readonly host: string | undefined;
+  /** The server's port, over the DSN's (5432); `host:port` with another port is refused. */
+  readonly port: number | undefined;
 }
 
 /** The embedded PGlite database. */

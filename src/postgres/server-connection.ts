@@ -3,6 +3,7 @@ import { invalidOption } from '../errors/invalid-option.js';
 import type { PgPoolOptions } from './pg-pool-options.js';
 import type { BackendContext } from './postgres-backend.js';
 import type { ServerSettings } from './postgres-settings.js';
+import { POOL_DEFAULTS } from './pool-defaults.js';
 
 /** Where and as whom to connect, from the settings: explicit fields over the DSN's. */
 export interface ServerConnection {
@@ -20,28 +21,31 @@ export interface ServerConnection {
 
 /**
  * The connection of `settings`: the DSN first, then explicit fields over it, through the one
- * merge function of the configuration layer (`backfillFromDsn`). `host` may be `host:port`;
- * `hosts` (HA) are `host:port` each.
+ * merge function of the configuration layer (`backfillFromDsn`). `host` may be `host:port`, or
+ * the port given apart (`port`); `hosts` (HA) are `host:port` each. `application_name` is the
+ * setting's, else the DSN's.
  */
 export function serverConnection(
   settings: ServerSettings & {
     readonly host?: string | undefined;
+    readonly port?: number | undefined;
     readonly hosts?: readonly string[] | undefined;
   },
 ): ServerConnection {
-  const [host, port] = settings.host === undefined ? [] : settings.host.split(':');
+  const [host, inHost] = settings.host === undefined ? [] : settings.host.split(':');
+  const port = portOf(inHost, settings.port);
   const merged = backfillFromDsn({
     dsn: settings.dsn,
     host,
-    port: port === undefined ? undefined : Number(port),
-    hosts: settings.hosts ?? (host === undefined ? undefined : [settings.host as string]),
+    port,
+    hosts: settings.hosts ?? (host === undefined ? undefined : [`${host}:${port ?? 5432}`]),
     user: settings.user,
     password: settings.password,
     database: settings.database,
   });
   const params = { ...merged.params };
   const ssl = sslOf(params.sslmode);
-  const applicationName = params.application_name;
+  const applicationName = settings.applicationName ?? params.application_name;
   delete params.sslmode;
   delete params.application_name;
   // Refused rather than ignored: an ignored parameter would silently change what runs.
@@ -62,6 +66,20 @@ export function serverConnection(
     ssl,
     applicationName,
   };
+}
+
+/** The port of `host:port` and the `port` setting: one, or both the same. */
+function portOf(inHost: string | undefined, setting: number | undefined): number | undefined {
+  if (inHost === undefined) return setting;
+  const port = Number(inHost);
+  if (setting !== undefined && setting !== port) {
+    invalidOption(
+      'PostgresService',
+      'port',
+      `is ${setting} but host names port ${inHost}: give the port once`,
+    );
+  }
+  return port;
 }
 
 function sslOf(mode: string | undefined): PgPoolOptions['ssl'] {
@@ -91,12 +109,12 @@ export function serverPoolOptions(
     ...(s.maxQueries === undefined ? {} : { maxUses: s.maxQueries }),
     ...(s.maxLifetime === undefined ? {} : { maxLifetimeMs: s.maxLifetime * 1000 }),
     ...(s.statementTimeout === undefined ? {} : { statementTimeoutMs: s.statementTimeout * 1000 }),
+    ...(s.queryTimeout === undefined ? {} : { queryTimeoutMs: s.queryTimeout * 1000 }),
     ...(connection.ssl === undefined ? {} : { ssl: connection.ssl }),
     ...(connection.applicationName === undefined
       ? {}
       : { applicationName: connection.applicationName }),
-    // Pre-ping on: a connection idle for a second or more is checked before use.
-    prePingIdleMs: s.prePing ? 1_000 : false,
+    prePingIdleMs: s.prePing ? POOL_DEFAULTS.prePingIdleMs : false,
     prepare: s.prepare,
     ...(context.onConnect === undefined ? {} : { onConnect: context.onConnect }),
     onIdleError: context.onIdleError,

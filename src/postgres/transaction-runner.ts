@@ -19,9 +19,12 @@ const ISOLATION = {
   serializable: 'SERIALIZABLE',
 } as const;
 
-/** The BEGIN statement for `options`. */
-export function beginStatement(options: TransactionOptions): string {
-  const isolation = options.isolation;
+/** The BEGIN statement for `options`; `isolation` unset takes `defaultIsolation`. */
+export function beginStatement(
+  options: TransactionOptions,
+  defaultIsolation?: TransactionOptions['isolation'],
+): string {
+  const isolation = options.isolation ?? defaultIsolation;
   const readOnly = options.readOnly === true;
   if (isolation === undefined) return readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
   const level = ISOLATION[isolation];
@@ -44,6 +47,8 @@ export class TransactionRunner {
     private readonly database: DatabaseAdapter,
     private readonly pool: RuntimePool,
     private readonly statements: StatementRunner,
+    /** Isolation of transactions that do not name one (`isolation_level`); unset: the server's. */
+    private readonly isolation?: TransactionOptions['isolation'],
   ) {}
 
   /** Runs `fn` in a new transaction, or in a savepoint of `current`. */
@@ -166,7 +171,7 @@ export class TransactionRunner {
   ): void {
     let text: string;
     try {
-      text = beginStatement(options);
+      text = beginStatement(options, this.isolation);
     } catch (error) {
       callback(error);
       return;
