@@ -1,9 +1,9 @@
 import { backfillFromDsn } from '../config/dsn.js';
 import { invalidOption } from '../errors/invalid-option.js';
 import type { PgPoolOptions } from './pg-pool-options.js';
+import { POOL_DEFAULTS } from './pool-defaults.js';
 import type { BackendContext } from './postgres-backend.js';
 import type { ServerSettings } from './postgres-settings.js';
-import { POOL_DEFAULTS } from './pool-defaults.js';
 
 /** Where and as whom to connect, from the settings: explicit fields over the DSN's. */
 export interface ServerConnection {

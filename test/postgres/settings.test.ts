@@ -1,13 +1,15 @@
 import { Application, ConfigError, UsageError } from 'libretto';
 import {
+  type Database,
   PglitePool,
   PgPool,
   POOL_DEFAULTS,
   PostgresService,
   type PostgresServiceOptions,
+  transactional,
 } from 'libretto/postgres';
 import { HaPool, haBackend } from 'libretto/postgres/ha';
-import { startPostgres, type TestPostgres } from 'libretto/testing';
+import { startPostgres, TcpProxy, type TestPostgres } from 'libretto/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServiceConfig, startService } from './service-harness.js';
 
@@ -146,6 +148,181 @@ describe('one default and one value per setting, whatever the entry point', () =
       await direct.close();
     }
   }, 120_000); // two PGlite instances: slow to start on a busy machine
+});
+
+describe('isolation_level, statement_timeout, query_timeout, application_name, port', () => {
+  /** What a user sees of the five settings on a database the service opened. */
+  async function seen(db: Database, pool: unknown) {
+    const options = pool instanceof HaPool ? pool.manager.pools[0]?.connections.options : undefined;
+    return {
+      isolation: await db.transaction((tx) => tx.fetchVal('SHOW transaction_isolation')),
+      statementTimeout: await db.fetchVal('SHOW statement_timeout'),
+      applicationName: await db.fetchVal("SELECT current_setting('application_name')"),
+      queryTimeoutMs: (options ?? (pool as PgPool).options).queryTimeoutMs,
+    };
+  }
+  const given = {
+    isolation: 'repeatable read',
+    statementTimeout: '3s',
+    applicationName: 'billing',
+    queryTimeoutMs: 4_000,
+  };
+  const yaml = (port: number) =>
+    `postgres:\n  host: 127.0.0.1\n  port: ${port}\n  user: postgres\n  database: postgres\n` +
+    '  isolation_level: repeatable read\n  statement_timeout: 3\n  query_timeout: 4\n' +
+    '  application_name: billing\n';
+  const entries: [string, () => [PostgresServiceOptions, ServiceConfig?]][] = [
+    ['YAML postgres:', () => [{}, { yaml: yaml(server.port) }]],
+    [
+      'LIBRETTO_POSTGRES__* environment',
+      () => [
+        {},
+        {
+          env: {
+            LIBRETTO_POSTGRES__HOST: '127.0.0.1',
+            LIBRETTO_POSTGRES__PORT: String(server.port),
+            LIBRETTO_POSTGRES__USER: 'postgres',
+            LIBRETTO_POSTGRES__DATABASE: 'postgres',
+            LIBRETTO_POSTGRES__ISOLATION_LEVEL: 'repeatable read',
+            LIBRETTO_POSTGRES__STATEMENT_TIMEOUT: '3',
+            LIBRETTO_POSTGRES__QUERY_TIMEOUT: '4',
+            LIBRETTO_POSTGRES__APPLICATION_NAME: 'billing',
+          },
+        },
+      ],
+    ],
+    [
+      'PostgresService constructor',
+      () => [
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          user: 'postgres',
+          database: 'postgres',
+          isolationLevel: 'repeatable read',
+          statementTimeout: 3,
+          queryTimeout: 4,
+          applicationName: 'billing',
+        },
+      ],
+    ],
+    [
+      'PostgresConfig provided through DI',
+      () => [
+        {},
+        {
+          section: {
+            host: '127.0.0.1',
+            port: server.port,
+            user: 'postgres',
+            database: 'postgres',
+            isolation_level: 'repeatable read',
+            statement_timeout: 3,
+            query_timeout: 4,
+            application_name: 'billing',
+          },
+        },
+      ],
+    ],
+    [
+      'the HA backend (per host)',
+      () => [
+        {
+          backend: 'ha',
+          dsn: server.dsn,
+          isolationLevel: 'repeatable read',
+          statementTimeout: 3,
+          queryTimeout: 4,
+          applicationName: 'billing',
+        },
+      ],
+    ],
+  ];
+
+  it.each(entries)('%s', async (_name, options) => {
+    const [withDefaults, config] = options();
+    const defaults = await startService({ dsn: server.dsn, backends: [haBackend] });
+    const set = await startService(
+      { ...withDefaults, backends: [haBackend] } as PostgresServiceOptions,
+      config,
+    );
+    try {
+      expect(await seen(defaults.db, defaults.db.pool)).toEqual({
+        isolation: 'read committed',
+        statementTimeout: '0',
+        applicationName: '',
+        queryTimeoutMs: undefined,
+      });
+      expect(await seen(set.db, set.db.pool)).toEqual(given);
+    } finally {
+      await defaults.app.stop();
+      await set.app.stop();
+    }
+  });
+
+  it('isolation_level is the default only: a transaction that names one keeps it', async () => {
+    const { app, db } = await startService({ dsn: server.dsn, isolationLevel: 'serializable' });
+    try {
+      const level = (isolation?: 'read committed') =>
+        transactional(() => db.fetchVal('SHOW transaction_isolation'), {
+          database: db,
+          ...(isolation === undefined ? {} : { isolation }),
+        });
+      expect(await level()).toBe('serializable');
+      expect(await level('read committed')).toBe('read committed');
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('query_timeout from YAML fails a statement on a server that stopped answering', async () => {
+    const proxy = await TcpProxy.start('127.0.0.1', server.port);
+    const { app, db } = await startService(
+      {},
+      {
+        yaml: `postgres:\n  dsn: postgresql://postgres@127.0.0.1:${proxy.port}/postgres\n  query_timeout: 0.3\n`,
+      },
+    );
+    try {
+      proxy.set('stall');
+      await expect(db.fetchVal('SELECT 1')).rejects.toMatchObject({
+        name: 'DeadlineExceededError',
+        code: 'DB_QUERY_TIMEOUT',
+      });
+    } finally {
+      proxy.set('pass');
+      await app.stop();
+      await proxy.close();
+    }
+  });
+
+  it('a port given twice, differently, is refused at start', async () => {
+    const error = await startService({ host: '127.0.0.1:5433', port: 5434 }).catch((e) => e);
+    expect(findCause(error, UsageError)?.message).toBe(
+      'PostgresService: port is 5434 but host names port 5433: give the port once',
+    );
+  });
+
+  it('no pool_use_lifo key: the pg pool always hands out the connection returned last', async () => {
+    const pool = await PgPool.create({ connectionString: server.dsn });
+    try {
+      const pid = 'SELECT pg_backend_pid()';
+      const a = await pool.acquire();
+      const b = await pool.acquire();
+      const pidB = (await b.query(pid, [])).rows[0];
+      a.release();
+      b.release();
+      const c = await pool.acquire();
+      expect((await c.query(pid, [])).rows[0]).toEqual(pidB);
+      c.release();
+      // @ts-expect-error there is no such setting: pg-pool has no other order
+      expect(() => new PostgresService({ poolUseLifo: true })).toThrow(
+        'PostgresService: poolUseLifo unknown option',
+      );
+    } finally {
+      await pool.close();
+    }
+  });
 });
 
 describe('settings are shaped by the backend they select', () => {
