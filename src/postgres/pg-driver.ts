@@ -1,5 +1,11 @@
 import { DependencyUnavailableError } from '../errors/application-errors.js';
 import { type Checkout, CheckoutTimer } from './checkout-timer.js';
+import {
+  type ConnectTarget,
+  connectFailure,
+  connectTarget,
+  connectTimeout,
+} from './connect-failure.js';
 import type {
   PooledConnection,
   Row,
@@ -30,6 +36,8 @@ export class PgDriver implements PoolDriver {
   #generation = 0;
   /** The acquire timeout, owned here rather than by pg-pool (whose error says it in text only). */
   readonly #checkouts: CheckoutTimer;
+  /** Database, host and user named in connection failures. */
+  readonly #target: ConnectTarget;
 
   constructor(
     readonly options: ResolvedPgPoolOptions,
@@ -37,6 +45,7 @@ export class PgDriver implements PoolDriver {
     readonly address: string,
   ) {
     this.#checkouts = new CheckoutTimer(options.acquireTimeoutMs);
+    this.#target = connectTarget(options, address);
   }
 
   async init(): Promise<void> {
@@ -56,7 +65,12 @@ export class PgDriver implements PoolDriver {
       ...poolConfig(this.options),
       Client: class extends Client {
         constructor(config: PgPoolConfig) {
-          super({ ...config, connectionTimeoutMillis: timeout });
+          const own = { ...config, connectionTimeoutMillis: timeout };
+          // pg-pool hides the password (not enumerable): a spread alone would drop it.
+          if (config.password !== undefined) {
+            Object.defineProperty(own, 'password', { value: config.password, enumerable: false });
+          }
+          super(own);
         }
       },
     });
@@ -193,7 +207,14 @@ export class PgDriver implements PoolDriver {
       }
       if (error !== undefined && error !== null) {
         checkout.settled = true;
-        fail(this.#connectError(error));
+        // pg's own connect timer (the same length) may fire first: one message either way.
+        const late = performance.now() >= checkout.deadline;
+        const target = this.#target;
+        fail(
+          late
+            ? connectTimeout(target, this.options.acquireTimeoutMs)
+            : connectFailure(target, error),
+        );
         return;
       }
       const c = client as PgPoolClient;
@@ -248,18 +269,7 @@ export class PgDriver implements PoolDriver {
         { code: 'POOL_EXHAUSTED' },
       );
     }
-    return new DependencyUnavailableError(
-      `Cannot connect to the database at ${this.address} within ${acquireTimeoutMs} ms`,
-      { code: 'DATABASE_CONNECT_FAILED' },
-    );
-  }
-
-  /** A new connection could not be opened (refused, timed out, rejected by the server). */
-  #connectError(error: Error): DependencyUnavailableError {
-    return new DependencyUnavailableError(`Cannot connect to the database at ${this.address}`, {
-      code: 'DATABASE_CONNECT_FAILED',
-      cause: error,
-    });
+    return connectTimeout(this.#target, acquireTimeoutMs);
   }
 
   #track(client: PgPoolClient): ClientState {

@@ -1,0 +1,134 @@
+// Start-up failures of a single server say why in the top message: database, host, user and
+// the reason (SQLSTATE or socket error, or a timeout), never the password.
+import { createServer, type Server, type Socket } from 'node:net';
+import { DependencyUnavailableError, StartupError } from 'libretto';
+import { startPostgres, type TestPostgres } from 'libretto/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startService } from './service-harness.js';
+
+const PASSWORD = 'r1ght-s3cret';
+const WRONG = 'wr0ng-s3cret';
+
+let server: TestPostgres;
+/** Accepts connections and never answers (a frozen server, a black-holed port). */
+let silent: Server;
+const sockets: Socket[] = [];
+/** A port nothing listens on. */
+let closedPort: number;
+
+/** Password authentication for `app`, trust for everyone else (so unknown roles say so). */
+async function requirePasswordFor(app: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: server.dsn });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE ROLE ${app} LOGIN PASSWORD '${PASSWORD}'`);
+    const file = (await admin.query('SHOW hba_file')).rows[0].hba_file as string;
+    const rules = [
+      'local all all trust',
+      `host all ${app} 127.0.0.1/32 scram-sha-256`,
+      'host all all 127.0.0.1/32 trust',
+    ];
+    const values = rules.map((r) => `('${r}')`).join(', ');
+    await admin.query(`COPY (VALUES ${values}) TO '${file}'`);
+    await admin.query('SELECT pg_reload_conf()');
+  } finally {
+    await admin.end();
+  }
+  // The reload is a signal: wait until a wrong password is refused.
+  for (let i = 0; i < 100; i++) {
+    const probe = new pg.Client({ connectionString: dsn(`${app}:${WRONG}`, 'postgres') });
+    const refused = await probe.connect().then(
+      () => probe.end().then(() => false),
+      () => true,
+    );
+    if (refused) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('pg_hba.conf was not reloaded');
+}
+
+const dsn = (credentials: string, database: string, port = server.port) =>
+  `postgresql://${credentials}@127.0.0.1:${port}/${database}`;
+
+beforeAll(async () => {
+  server = await startPostgres();
+  await requirePasswordFor('app');
+  silent = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  closedPort = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r));
+});
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  await new Promise((r) => silent?.close(r));
+  await server?.stop();
+});
+
+/** Starts a service on `url`; returns the start-up error. */
+async function failure(url: string, acquireTimeout?: number): Promise<StartupError> {
+  const error = await startService({
+    dsn: url,
+    ...(acquireTimeout === undefined ? {} : { acquireTimeout }),
+  }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StartupError);
+  const cause = (error as StartupError).cause;
+  expect(cause).toBeInstanceOf(DependencyUnavailableError);
+  expect(cause).toMatchObject({ code: 'DATABASE_CONNECT_FAILED' });
+  const text = `${(error as Error).message} ${(error as Error).stack} ${JSON.stringify(error)} ${JSON.stringify(cause)}`;
+  expect(text).not.toContain(WRONG);
+  expect(text).not.toContain(PASSWORD);
+  return error as StartupError;
+}
+
+describe('a start-up that cannot connect says why', () => {
+  it('a wrong password: SQLSTATE 28P01', async () => {
+    const error = await failure(dsn(`app:${WRONG}`, 'postgres'));
+    expect(error.message).toBe(
+      `Service PostgresService failed to start: Cannot connect to database "postgres" at 127.0.0.1:${server.port} as user "app": password authentication failed for user "app" (SQLSTATE 28P01)`,
+    );
+  });
+
+  it('a database that does not exist: SQLSTATE 3D000', async () => {
+    const error = await failure(dsn('postgres', 'nope'));
+    expect(error.message).toBe(
+      `Service PostgresService failed to start: Cannot connect to database "nope" at 127.0.0.1:${server.port} as user "postgres": database "nope" does not exist (SQLSTATE 3D000)`,
+    );
+  });
+
+  it('a user that does not exist: SQLSTATE 28000', async () => {
+    const error = await failure(dsn(`nobody:${WRONG}`, 'postgres'));
+    expect(error.message).toBe(
+      `Service PostgresService failed to start: Cannot connect to database "postgres" at 127.0.0.1:${server.port} as user "nobody": role "nobody" does not exist (SQLSTATE 28000)`,
+    );
+  });
+
+  it('nothing listening: ECONNREFUSED', async () => {
+    const error = await failure(dsn(`app:${WRONG}`, 'postgres', closedPort));
+    expect(error.message).toBe(
+      `Service PostgresService failed to start: Cannot connect to database "postgres" at 127.0.0.1:${closedPort} as user "app": connection refused (ECONNREFUSED)`,
+    );
+  });
+
+  it('a server that never answers: a timeout after the acquire timeout', async () => {
+    const port = (silent.address() as { port: number }).port;
+    const error = await failure(dsn(`app:${WRONG}`, 'postgres', port), 0.3);
+    expect(error.message).toBe(
+      `Service PostgresService failed to start: Cannot connect to database "postgres" at 127.0.0.1:${port} as user "app": no answer within 300 ms (timeout)`,
+    );
+  });
+
+  it('the right password connects', async () => {
+    const { app, db } = await startService({ dsn: dsn(`app:${PASSWORD}`, 'postgres') });
+    try {
+      expect(await db.fetchVal('SELECT current_user')).toBe('app');
+    } finally {
+      await app.stop();
+    }
+  });
+});
