@@ -1,5 +1,12 @@
 export type { AmbientTransaction } from './ambient-transaction.js';
 export type {
+  BackendEvent,
+  HostFailure,
+  HostFenced,
+  HostRoleChange,
+  SplitBrain,
+} from './backend-event.js';
+export type {
   ConnectionPool,
   PooledConnection,
   QueryOptions,

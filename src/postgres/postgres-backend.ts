@@ -1,4 +1,5 @@
 import type { Logger } from '../core/logger.js';
+import type { BackendEvent } from './backend-event.js';
 import type { ConnectionPool, PooledConnection } from './connection-pool.js';
 import type { BackendName } from './postgres-config.js';
 import type { SettingsOf } from './postgres-settings.js';
@@ -11,6 +12,11 @@ export interface BackendContext {
   readonly onIdleError: (error: Error, host: string) => void;
   /** The service's logger, for what the backend reports as it runs (HA: role changes). */
   readonly logger: Logger;
+  /**
+   * Hears what the backend reports as it runs (HA: role changes, split brains, fencing,
+   * failed checks); the service logs each at `warn`, one line with the hosts.
+   */
+  readonly onEvent: (event: BackendEvent) => void;
 }
 
 /**

@@ -2,6 +2,7 @@ import { Service } from '../core/service.js';
 import { type Provider, provide } from '../di/provider.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { UsageError } from '../errors/usage-error.js';
+import { BackendEventLog } from './backend-event-log.js';
 import { pgBackend, pgliteBackend } from './builtin-backends.js';
 import type { ConnectionPool, PooledConnection } from './connection-pool.js';
 import { Database } from './database.js';
@@ -67,7 +68,8 @@ const BUILT_IN: readonly PostgresBackend[] = [pgBackend, pgliteBackend];
  * `PostgresConfig` from DI (`postgres:` in YAML, `LIBRETTO_POSTGRES__*`) > defaults; with
  * neither a DSN nor a host it runs the embedded PGlite, so switching is configuration only.
  * While it runs, `transactional()` uses its database by default; `/ready` checks it. Errors
- * of idle connections are logged as warnings with the host.
+ * of idle connections, and what the backend reports (HA: role changes, failovers, fencing,
+ * split brains), are logged as warnings with the hosts.
  *
  * @example
  * new Application(new ConfigService({ sections: [PostgresConfig] }), new PostgresService(), …);
@@ -161,6 +163,7 @@ export class PostgresService extends Service {
     const context = {
       onConnect,
       logger: this.logger,
+      onEvent: new BackendEventLog(this.logger).log,
       onIdleError: (error: Error, host: string) =>
         this.logger.warn(
           { host, code: (error as { code?: unknown }).code ?? null, reason: error.message },
