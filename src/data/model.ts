@@ -10,6 +10,7 @@ import {
   nestedModels,
   toDictValue,
 } from './field-codec.js';
+import { type ModelConstraints, modelConstraints } from './model-constraints.js';
 import type { EntityOf, Fields, IdOf, InputOf, ModelOptions } from './model-types.js';
 
 /** What a property is to the repository. */
@@ -38,6 +39,8 @@ export interface TableModel {
   readonly columns: readonly ModelColumn[];
   readonly primaryKey: readonly string[];
   readonly flags: ModelFlags;
+  /** Unique constraints, indexes and checks the table enforces besides its key. */
+  readonly constraints: ModelConstraints;
   column(property: string): ModelColumn | undefined;
 }
 
@@ -70,6 +73,9 @@ const OPTION_KEYS = new Set([
   'aliases',
   'computed',
   'saveComputed',
+  'unique',
+  'indexes',
+  'checks',
 ]);
 
 const DATE_TIME = { type: 'string', format: 'date-time' } as const;
@@ -138,6 +144,8 @@ export class Model<
   readonly columns: readonly ModelColumn[];
   /** Properties forming the primary key. */
   readonly primaryKey: readonly string[];
+  /** Unique constraints (among live rows), indexes and checks, with their names in the database. */
+  readonly constraints: ModelConstraints;
   /** The entity as a zod object (responses, validation); dates appear as date-time strings in OpenAPI. */
   readonly schema: z.ZodObject;
   /** The model's own fields as a zod object: what `create` accepts (a request body). */
@@ -223,6 +231,7 @@ export class Model<
       dictKeys.set(property, alias);
     }
     this.#dictKeys = dictKeys;
+    this.constraints = modelConstraints(options, table, (p) => this.#byProperty.get(p));
 
     const shape: Record<string, z.ZodType> = {};
     for (const f of base) shape[f.property] = f.schema;
@@ -240,6 +249,13 @@ export class Model<
   /** A new entity: the input validated (ValidationError with paths), base fields filled in. */
   create(input: InputOf<F>): EntityOf<F, O> {
     const data = parse(this.input, input, this.name) as Record<string, unknown>;
+    const entity = { ...this.#baseDefaults(), ...data };
+    unsaved.add(entity);
+    return entity as EntityOf<F, O>;
+  }
+
+  /** The base fields of a new entity: a new id and version, no history, now. */
+  #baseDefaults(): Record<string, unknown> {
     const now = new Date();
     const base: Record<string, unknown> = {};
     if (this.options.embedded !== true) {
@@ -256,9 +272,7 @@ export class Model<
     }
     if (this.options.timestamps === true) Object.assign(base, { createdAt: now, updatedAt: now });
     if (this.options.softDelete === true) base.deletedAt = null;
-    const entity = { ...base, ...data };
-    unsaved.add(entity);
-    return entity as EntityOf<F, O>;
+    return base;
   }
 
   /**
@@ -320,7 +334,9 @@ export class Model<
   /**
    * The entity a plain object describes: keys by alias or property name, values converted
    * back, unknown keys kept (`extra: true`) or ignored, computed keys ignored; validated
-   * against the model (ValidationError with the path of each problem).
+   * against the model (ValidationError with the path of each problem). Base fields it lacks
+   * take the values `create` gives (a seed's `{ firstName, … }` is a new entity, saved by an
+   * insert); a dict from `toDict` has them all, so round trips are exact.
    */
   fromDict(dict: unknown, path = ''): EntityOf<F, O> {
     if (typeof dict !== 'object' || dict === null || Array.isArray(dict)) {
@@ -341,7 +357,14 @@ export class Model<
       data[c.property] = fromDictValue(c.codec, source[key], at);
     }
     for (const [name] of this.#computed) used.add(name);
-    const entity = parse(this.schema, data, path || this.name) as Record<string, unknown>;
+    const fresh = this.#baseDefaults();
+    for (const key of Object.keys(fresh)) if (key in data) delete fresh[key];
+    const entity = parse(this.schema, { ...fresh, ...data }, path || this.name) as Record<
+      string,
+      unknown
+    >;
+    // A new id: nothing stored can have it, so a save inserts without trying an update first.
+    if ('entityId' in fresh && path === '') unsaved.add(entity);
     if (this.options.extra === true) {
       for (const [key, value] of Object.entries(source)) {
         if (!used.has(key) && !this.#byProperty.has(key) && key !== '__proto__') {
