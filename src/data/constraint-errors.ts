@@ -19,6 +19,11 @@ function constraintOf(error: unknown): string | undefined {
   return typeof name === 'string' ? name : undefined;
 }
 
+/** `a company`, `an employee`: messages read as sentences. */
+const a = (name: string): string => `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
+
+const capital = (text: string): string => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+
 const fieldWords = (fields: readonly string[]): string =>
   fields.length === 1 ? (fields[0] as string) : fields.join(' and ');
 
@@ -58,7 +63,7 @@ export class ConstraintErrors {
     if (unique !== undefined) {
       const fields = unique.columns.map((c) => c.property);
       return new AlreadyExistsError(
-        `A ${model.name} with this ${fieldWords(fields)} already exists`,
+        `${capital(a(model.name))} with this ${fieldWords(fields)} already exists`,
         {
           code: 'DUPLICATE_VALUE',
           cause,
@@ -97,7 +102,7 @@ export class ConstraintErrors {
         }
         if (r.target === this.#model) {
           return new ConflictError(
-            `${r.target.name} is still the ${r.name} of a ${r.from.name}: it cannot be removed`,
+            `${r.target.name} is still the ${r.name} of ${a(r.from.name)}: it cannot be removed`,
             {
               code: 'ENTITY_REFERENCED',
               cause,
