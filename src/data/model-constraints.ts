@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { invalidOption } from '../errors/invalid-option.js';
-import type { ModelColumn } from './model.js';
+
+/** What a constraint needs of a model's column (a `ConstraintColumn`). */
+export interface ConstraintColumn {
+  readonly property: string;
+  readonly column: string;
+  readonly role: string;
+}
 
 /** Fields a unique constraint or an index covers: one field, or several in order. */
 export type FieldList<K extends string = string> = K | readonly K[];
@@ -8,7 +14,7 @@ export type FieldList<K extends string = string> = K | readonly K[];
 /** A unique constraint or an index: its name in the database and the columns it covers. */
 export interface ColumnConstraint {
   readonly name: string;
-  readonly columns: readonly ModelColumn[];
+  readonly columns: readonly ConstraintColumn[];
 }
 
 /** A check constraint: the name it was declared under, its name in the database, its SQL. */
@@ -54,7 +60,7 @@ export function constraintName(table: string, parts: readonly string[], suffix: 
 function columnLists(
   option: 'unique' | 'indexes',
   lists: readonly FieldList[] | undefined,
-  column: (property: string) => ModelColumn | undefined,
+  column: (property: string) => ConstraintColumn | undefined,
   table: string,
   suffix: string,
 ): ColumnConstraint[] {
@@ -89,7 +95,7 @@ function columnLists(
 export function modelConstraints(
   options: ConstraintOptions,
   table: string,
-  column: (property: string) => ModelColumn | undefined,
+  column: (property: string) => ConstraintColumn | undefined,
 ): ModelConstraints {
   const checks: CheckConstraint[] = [];
   for (const [label, expression] of Object.entries(options.checks ?? {})) {
