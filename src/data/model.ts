@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ValidationError } from '../errors/domain-errors.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { UsageError } from '../errors/usage-error.js';
+import { baseDefaults, baseFields } from './base-fields.js';
 import {
   type FieldCodec,
   fieldCodec,
@@ -78,47 +79,9 @@ const OPTION_KEYS = new Set([
   'checks',
 ]);
 
-const DATE_TIME = { type: 'string', format: 'date-time' } as const;
-const uuid = () => z.uuid();
-const dateTime = () => z.date().meta(DATE_TIME);
-
 /** `firstName` → `first_name`. */
 export function columnName(property: string): string {
   return property.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-interface BaseField {
-  readonly property: string;
-  readonly schema: z.ZodType;
-  readonly role: ColumnRole;
-}
-
-function baseFields(options: ModelOptions<Fields>): BaseField[] {
-  const out: BaseField[] = [];
-  if (options.embedded !== true) {
-    if (options.versioned === true) {
-      out.push(
-        { property: 'entityId', schema: uuid(), role: 'key' },
-        { property: 'version', schema: uuid(), role: 'base' },
-        { property: 'previousVersion', schema: uuid().nullable(), role: 'base' },
-        { property: 'changedOn', schema: dateTime(), role: 'base' },
-        { property: 'changedById', schema: z.string().nullable(), role: 'base' },
-        { property: 'active', schema: z.boolean(), role: 'base' },
-      );
-    } else if (options.primaryKey === undefined) {
-      out.push({ property: 'entityId', schema: uuid(), role: 'key' });
-    }
-  }
-  if (options.timestamps === true) {
-    out.push(
-      { property: 'createdAt', schema: dateTime(), role: 'base' },
-      { property: 'updatedAt', schema: dateTime(), role: 'base' },
-    );
-  }
-  if (options.softDelete === true) {
-    out.push({ property: 'deletedAt', schema: dateTime().nullable(), role: 'base' });
-  }
-  return out;
 }
 
 /**
@@ -249,30 +212,9 @@ export class Model<
   /** A new entity: the input validated (ValidationError with paths), base fields filled in. */
   create(input: InputOf<F>): EntityOf<F, O> {
     const data = parse(this.input, input, this.name) as Record<string, unknown>;
-    const entity = { ...this.#baseDefaults(), ...data };
+    const entity = { ...baseDefaults(this.options as unknown as ModelOptions<Fields>), ...data };
     unsaved.add(entity);
     return entity as EntityOf<F, O>;
-  }
-
-  /** The base fields of a new entity: a new id and version, no history, now. */
-  #baseDefaults(): Record<string, unknown> {
-    const now = new Date();
-    const base: Record<string, unknown> = {};
-    if (this.options.embedded !== true) {
-      if (this.options.versioned === true) {
-        Object.assign(base, {
-          entityId: randomUUID(),
-          version: randomUUID(),
-          previousVersion: null,
-          changedOn: now,
-          changedById: null,
-          active: true,
-        });
-      } else if (this.options.primaryKey === undefined) base.entityId = randomUUID();
-    }
-    if (this.options.timestamps === true) Object.assign(base, { createdAt: now, updatedAt: now });
-    if (this.options.softDelete === true) base.deletedAt = null;
-    return base;
   }
 
   /**
@@ -357,7 +299,7 @@ export class Model<
       data[c.property] = fromDictValue(c.codec, source[key], at);
     }
     for (const [name] of this.#computed) used.add(name);
-    const fresh = this.#baseDefaults();
+    const fresh = baseDefaults(this.options as unknown as ModelOptions<Fields>);
     for (const key of Object.keys(fresh)) if (key in data) delete fresh[key];
     const entity = parse(this.schema, { ...fresh, ...data }, path || this.name) as Record<
       string,
