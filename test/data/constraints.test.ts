@@ -169,6 +169,40 @@ describe.each(list.map((b) => [b.name, b] as const))('constraints on %s', (_name
     expect(stale.message).toContain('was saved by someone else');
   });
 
+  it('with softDelete, values are unique among rows not deleted', async () => {
+    const Handle = model('handle', { name: z.string() }, { softDelete: true, unique: ['name'] });
+    await new SchemaRegistry([Handle]).ensureSchema(opened.db);
+    const handles = repository(Handle, opened.db);
+    const first = await handles.save(Handle.create({ name: 'ada' }));
+    const twin = await failure(handles.save(Handle.create({ name: 'ada' })));
+    expect(twin.message).toBe('A handle with this name already exists');
+    await handles.delete(first);
+    await handles.save(Handle.create({ name: 'ada' }));
+    expect(await handles.count({ name: 'ada' }, { includeDeleted: true })).toBe(2);
+  });
+
+  it('ensureSchema adds new constraints to tables that exist', async () => {
+    const Before = model('badge', { code: z.string(), ownerId: z.uuid() });
+    await new SchemaRegistry([Before, Company]).ensureSchema(opened.db);
+    const After = model('badge', { code: z.string(), ownerId: z.uuid() }, { unique: ['code'] });
+    const later = new SchemaRegistry([After, Company], {
+      relations: [belongsTo(After, 'owner', Company, 'ownerId')],
+    });
+    await later.ensureSchema(opened.db);
+    const badges = repository(After, opened.db, { schema: later });
+    const owner = await repository(Company, opened.db).save(
+      Company.create({ name: 'G', vat: 'GB5' }),
+    );
+    await badges.save(After.create({ code: 'b1', ownerId: owner.entityId }));
+    expect(
+      (await failure(badges.save(After.create({ code: 'b1', ownerId: owner.entityId })))).code,
+    ).toBe('DUPLICATE_VALUE');
+    const orphan = await failure(
+      badges.save(After.create({ code: 'b2', ownerId: crypto.randomUUID() })),
+    );
+    expect(orphan.message).toBe('badge.owner: no company has the ownerId given');
+  });
+
   it('mappedRepository.deleteAll deletes each in one transaction', async () => {
     const people = mappedRepository(Employee, opened.db, {
       toDomain: (row) => ({ row }),
