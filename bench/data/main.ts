@@ -67,33 +67,25 @@ type Person = model.Infer<typeof Person>;
 const Tag = model('tag', { label: z.string(), weight: z.number() });
 // The same person with a unique email and a foreign key to an organization.
 const Org = model('org', { name: z.string() }, { versioned: true });
-const Member = model(
-  'member',
-  {
-    firstName: z.string(),
-    lastName: z.string(),
-    email: z.string(),
-    age: z.int32().nullable(),
-    orgId: z.uuid(),
-  },
-  { versioned: true, unique: ['email'] },
-);
+const memberFields = {
+  firstName: z.string(),
+  lastName: z.string(),
+  email: z.string(),
+  age: z.int32().nullable(),
+  orgId: z.uuid(),
+};
+const Member = model('member', memberFields, { versioned: true, unique: ['email'] });
 type Member = model.Infer<typeof Member>;
 const memberSchema = new SchemaRegistry([Org, Member], {
   relations: [belongsTo(Member, 'org', Org, 'orgId')],
 });
-// The same person with neither, and the same columns.
-const Plain = model(
-  'plain',
-  {
-    firstName: z.string(),
-    lastName: z.string(),
-    email: z.string(),
-    age: z.int32().nullable(),
-    orgId: z.uuid(),
-  },
-  { versioned: true },
-);
+// The same columns with neither: once as a belongsTo without its foreign key (the relation's
+// index only), once with no relation at all.
+const Indexed = model('indexed', memberFields, { versioned: true });
+const Plain = model('plain', memberFields, { versioned: true });
+const indexedSchema = new SchemaRegistry([Org, Indexed], {
+  relations: [belongsTo(Indexed, 'org', Org, 'orgId', { references: false })],
+});
 
 const personColumns = {
   entityId: uuid('entity_id').notNull(),
@@ -144,6 +136,7 @@ const seeded = await repository(Person, setupDb).bulkCreate(
   ),
 );
 await memberSchema.ensureSchema(setupDb);
+await indexedSchema.ensureSchema(setupDb);
 await new SchemaRegistry([Plain]).ensureSchema(setupDb);
 const orgs = await repository(Org, setupDb).bulkCreate(
   Array.from({ length: 100 }, (_, i) => Org.create({ name: `Org${i}` })),
@@ -158,11 +151,15 @@ const memberOf = (i: number) => ({
 const members = await repository(Member, setupDb).bulkCreate(
   Array.from({ length: 2000 }, (_, i) => Member.create(memberOf(i))),
 );
+const indexed = await repository(Indexed, setupDb).bulkCreate(
+  Array.from({ length: 2000 }, (_, i) => Indexed.create(memberOf(i))),
+);
 const plains = await repository(Plain, setupDb).bulkCreate(
   Array.from({ length: 2000 }, (_, i) => Plain.create(memberOf(i))),
 );
 await setupDb.execute('ANALYZE person');
 await setupDb.execute('ANALYZE member');
+await setupDb.execute('ANALYZE indexed');
 await setupDb.execute('ANALYZE plain');
 await setupDriver.close();
 const ids = seeded.map((p) => p.entityId);
@@ -461,6 +458,11 @@ try {
       const saving = rotating<Member>(members);
       return { op: () => saving((m) => repo.save({ ...m, age: ((m.age ?? 0) + 1) % 100 })) };
     }),
+    contender('libretto save, relation index only', ({ libretto }) => {
+      const repo = repository(Indexed, libretto, { schema: indexedSchema });
+      const saving = rotating<model.Infer<typeof Indexed>>(indexed);
+      return { op: () => saving((m) => repo.save({ ...m, age: ((m.age ?? 0) + 1) % 100 })) };
+    }),
     contender('libretto save, no constraints', ({ libretto }) => {
       const repo = repository(Plain, libretto);
       const saving = rotating<model.Infer<typeof Plain>>(plains);
@@ -472,6 +474,10 @@ try {
     contender('libretto save, unique + foreign key', ({ libretto }) => {
       const repo = repository(Member, libretto, { schema: memberSchema });
       return { op: () => repo.save(Member.create(memberOf(fresh++))) };
+    }),
+    contender('libretto save, relation index only', ({ libretto }) => {
+      const repo = repository(Indexed, libretto, { schema: indexedSchema });
+      return { op: () => repo.save(Indexed.create(memberOf(fresh++))) };
     }),
     contender('libretto save, no constraints', ({ libretto }) => {
       const repo = repository(Plain, libretto);
