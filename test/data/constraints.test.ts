@@ -42,6 +42,7 @@ const schema = new SchemaRegistry([Company, Employee, Note], {
   relations: [
     belongsTo(Employee, 'company', Company, 'companyId'),
     hasMany(Company, 'staff', Employee, 'companyId'),
+    belongsTo(Employee, 'mentor', Employee, 'mentorId'),
     belongsTo(Note, 'company', Company, 'companyId', { references: false }),
   ],
 });
@@ -141,6 +142,23 @@ describe.each(list.map((b) => [b.name, b] as const))('constraints on %s', (_name
     expect(error.code).toBe('ENTITY_REFERENCED');
     expect(error.message).toBe('company is still the company of an employee: it cannot be removed');
     expect(await companies.contains(co.entityId)).toBe(true);
+    // A model naming itself: a save is told from a delete.
+    const mentor = await employees.save(newEmployee(null, 'mentor@example.com', 5));
+    const mentee = Employee.create({
+      email: 'mentee@example.com',
+      companyId: null,
+      badge: 6,
+      age: 20,
+      mentorId: crypto.randomUUID(),
+    });
+    expect((await failure(employees.save(mentee))).message).toBe(
+      'employee.mentor: no employee has the mentorId given',
+    );
+    await employees.save({ ...mentee, mentorId: mentor.entityId });
+    const held = await failure(employees.hardDelete(mentor.entityId));
+    expect(held.code).toBe('ENTITY_REFERENCED');
+    expect(held.message).toBe('employee is still the mentor of an employee: it cannot be removed');
+    expect(await employees.history(mentor.entityId)).toHaveLength(1);
     const young = Employee.create({ email: 'y@example.com', companyId: null, badge: 2, age: 12 });
     const check = await failure(employees.save(young));
     expect(check).toBeInstanceOf(ValidationError);
