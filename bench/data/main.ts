@@ -3,7 +3,8 @@
 //   libretto repository  ·  hand-written SQL over bare pg (named statements: the ceiling)
 //   ·  Drizzle ORM 0.45 on node-postgres (prepared statements where it has them)
 // for get by id, a versioned save with its audit row, and a search page of 50 with the total;
-// then a bulk create of 10,000 rows against one multi-row INSERT.
+// then a bulk create of 10,000 rows against one multi-row INSERT; then what a unique email
+// and a foreign key cost a save (update and insert), against the same model without them.
 //   npm run bench:data       BENCH_SECONDS (4 per contender and round), BENCH_ROUNDS (5)
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ import {
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { model, repository, SchemaRegistry } from 'libretto/data';
+import { belongsTo, model, repository, SchemaRegistry } from 'libretto/data';
 import { Database, PgPool } from 'libretto/postgres';
 import { startPostgres } from 'libretto/testing';
 import pg from 'pg';
@@ -64,6 +65,27 @@ const Person = model(
 );
 type Person = model.Infer<typeof Person>;
 const Tag = model('tag', { label: z.string(), weight: z.number() });
+// The same person with a unique email and a foreign key to an organization.
+const Org = model('org', { name: z.string() }, { versioned: true });
+const memberFields = {
+  firstName: z.string(),
+  lastName: z.string(),
+  email: z.string(),
+  age: z.int32().nullable(),
+  orgId: z.uuid(),
+};
+const Member = model('member', memberFields, { versioned: true, unique: ['email'] });
+type Member = model.Infer<typeof Member>;
+const memberSchema = new SchemaRegistry([Org, Member], {
+  relations: [belongsTo(Member, 'org', Org, 'orgId')],
+});
+// The same columns with neither: once as a belongsTo without its foreign key (the relation's
+// index only), once with no relation at all.
+const Indexed = model('indexed', memberFields, { versioned: true });
+const Plain = model('plain', memberFields, { versioned: true });
+const indexedSchema = new SchemaRegistry([Org, Indexed], {
+  relations: [belongsTo(Indexed, 'org', Org, 'orgId', { references: false })],
+});
 
 const personColumns = {
   entityId: uuid('entity_id').notNull(),
@@ -113,7 +135,32 @@ const seeded = await repository(Person, setupDb).bulkCreate(
     }),
   ),
 );
+await memberSchema.ensureSchema(setupDb);
+await indexedSchema.ensureSchema(setupDb);
+await new SchemaRegistry([Plain]).ensureSchema(setupDb);
+const orgs = await repository(Org, setupDb).bulkCreate(
+  Array.from({ length: 100 }, (_, i) => Org.create({ name: `Org${i}` })),
+);
+const memberOf = (i: number) => ({
+  firstName: `First${i}`,
+  lastName: `${LAST_NAMES[i % LAST_NAMES.length]}${i % 97}`,
+  email: `m${i}@example.com`,
+  age: i % 90,
+  orgId: (orgs[i % orgs.length] as { entityId: string }).entityId,
+});
+const members = await repository(Member, setupDb).bulkCreate(
+  Array.from({ length: 2000 }, (_, i) => Member.create(memberOf(i))),
+);
+const indexed = await repository(Indexed, setupDb).bulkCreate(
+  Array.from({ length: 2000 }, (_, i) => Indexed.create(memberOf(i))),
+);
+const plains = await repository(Plain, setupDb).bulkCreate(
+  Array.from({ length: 2000 }, (_, i) => Plain.create(memberOf(i))),
+);
 await setupDb.execute('ANALYZE person');
+await setupDb.execute('ANALYZE member');
+await setupDb.execute('ANALYZE indexed');
+await setupDb.execute('ANALYZE plain');
 await setupDriver.close();
 const ids = seeded.map((p) => p.entityId);
 
@@ -386,6 +433,56 @@ try {
       ({ orm }) => ({ op: () => orm.insert(tag).values(tags(ROWS)) }),
       1,
     ),
+  ]);
+  // Updates rotate over 2,000 entities of each model, one caller per entity at a time;
+  // inserts create new ones with fresh emails (the unique index and the key both checked).
+  const rotating = <E extends { entityId: string }>(seed: readonly E[]) => {
+    const current = new Map(seed.map((e) => [e.entityId, e]));
+    const order = seed.map((e) => e.entityId);
+    let turn = 0;
+    const held = new Set<string>();
+    return async (save: (e: E) => Promise<E>) => {
+      let id = order[turn++ % order.length] as string;
+      while (held.has(id)) id = order[turn++ % order.length] as string;
+      held.add(id);
+      try {
+        current.set(id, await save(current.get(id) as E));
+      } finally {
+        held.delete(id);
+      }
+    };
+  };
+  await section('save with a unique email and a foreign key: update (age changes)', [
+    contender('libretto save, unique + foreign key', ({ libretto }) => {
+      const repo = repository(Member, libretto, { schema: memberSchema });
+      const saving = rotating<Member>(members);
+      return { op: () => saving((m) => repo.save({ ...m, age: ((m.age ?? 0) + 1) % 100 })) };
+    }),
+    contender('libretto save, relation index only', ({ libretto }) => {
+      const repo = repository(Indexed, libretto, { schema: indexedSchema });
+      const saving = rotating<model.Infer<typeof Indexed>>(indexed);
+      return { op: () => saving((m) => repo.save({ ...m, age: ((m.age ?? 0) + 1) % 100 })) };
+    }),
+    contender('libretto save, no constraints', ({ libretto }) => {
+      const repo = repository(Plain, libretto);
+      const saving = rotating<model.Infer<typeof Plain>>(plains);
+      return { op: () => saving((m) => repo.save({ ...m, age: ((m.age ?? 0) + 1) % 100 })) };
+    }),
+  ]);
+  let fresh = 10_000;
+  await section('save with a unique email and a foreign key: insert', [
+    contender('libretto save, unique + foreign key', ({ libretto }) => {
+      const repo = repository(Member, libretto, { schema: memberSchema });
+      return { op: () => repo.save(Member.create(memberOf(fresh++))) };
+    }),
+    contender('libretto save, relation index only', ({ libretto }) => {
+      const repo = repository(Indexed, libretto, { schema: indexedSchema });
+      return { op: () => repo.save(Indexed.create(memberOf(fresh++))) };
+    }),
+    contender('libretto save, no constraints', ({ libretto }) => {
+      const repo = repository(Plain, libretto);
+      return { op: () => repo.save(Plain.create(memberOf(fresh++))) };
+    }),
   ]);
   console.log(
     `\nServer: PostgreSQL from libretto/testing (fsync=off); drizzle-orm ${drizzleVersion}`,

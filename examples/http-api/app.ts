@@ -29,11 +29,14 @@ export const Person = model(
     email: z.email(),
     organizationId: z.uuid().nullable().default(null),
   },
-  { versioned: true, timestamps: true },
+  // One person per email address among the live ones: a second is refused with 409.
+  { versioned: true, timestamps: true, unique: ['email'] },
 );
 type Organization = model.Infer<typeof Organization>;
 type Person = model.Infer<typeof Person>;
 
+// `belongsTo` makes `organizationId` a foreign key: a person naming no organization is
+// refused with 422, and an organization with members cannot be hard-deleted.
 export const schema = new SchemaRegistry([Organization, Person], {
   relations: [
     belongsTo(Person, 'organization', Organization, 'organizationId'),
@@ -123,8 +126,9 @@ export const routes = [
       headers: CallerHeaders,
       inject: { people: People, caller: Caller },
       tags: ['people'],
-      summary: 'Create a person',
+      summary: 'Create a person (409 for an email taken, 422 for an unknown organization)',
       operationId: 'createPerson',
+      errors: [409, 422],
     },
     async ({ body, people, caller }) => {
       const person = await people.save(Person.create(body), { changedById: caller.name });
@@ -186,7 +190,7 @@ export const routes = [
       tags: ['people'],
       summary: 'Update a person (409 when someone else changed them since `version`)',
       operationId: 'updatePerson',
-      errors: [404, 409],
+      errors: [404, 409, 422],
     },
     async ({ params, body, people, caller }) => {
       const current = await people.get(params.id);

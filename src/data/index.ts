@@ -19,6 +19,13 @@ export {
   type ToDictOptions,
 } from './model.js';
 export type {
+  CheckConstraint,
+  ColumnConstraint,
+  ConstraintColumn,
+  FieldList,
+  ModelConstraints,
+} from './model-constraints.js';
+export type {
   EntityOf,
   Fields,
   IdOf,
@@ -30,6 +37,8 @@ export type {
 } from './model-types.js';
 export { provideRepository, type RepositoryOf } from './provide-repository.js';
 export {
+  type BelongsToOptions,
+  type BelongsToRelation,
   belongsTo,
   hasMany,
   type ManyToManyRelation,

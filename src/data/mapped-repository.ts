@@ -99,6 +99,14 @@ export class MappedRepository<
     return row === undefined ? undefined : this.mapping.toDomain(row);
   }
 
+  /** Deletes each, in one transaction (as `delete` does one). */
+  deleteAll(domains: readonly D[], options?: SaveOptions): Promise<void> {
+    return this.rows.deleteAll(
+      domains.map((d) => this.mapping.fromDomain(d)),
+      options,
+    );
+  }
+
   hardDelete(id: IdOf<F, O>): Promise<boolean> {
     return this.rows.hardDelete(id);
   }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { FieldList } from './model-constraints.js';
 
 /** A model's own fields: zod schemas by property name. */
 export type Fields = Readonly<Record<string, z.ZodType>>;
@@ -55,7 +56,22 @@ export interface ModelOptions<F extends Fields> {
   readonly computed?: Readonly<Record<string, Compute<z.output<z.ZodObject<F>>>>>;
   /** Store computed values in columns of their own. */
   readonly saveComputed?: boolean;
+  /**
+   * Fields whose values no two live entities share: a field, or a list for a composite
+   * (`['email', ['orgCode', 'number']]`). A duplicate is an AlreadyExistsError naming them.
+   */
+  readonly unique?: readonly FieldList<FieldName<F>>[];
+  /** Indexes on a field or a list of fields, for searches by them. */
+  readonly indexes?: readonly FieldList<FieldName<F>>[];
+  /**
+   * Check constraints by name: boolean SQL over the table's column names (`'age >= 0'`),
+   * written by server code, never built from input. A failure is a ValidationError naming it.
+   */
+  readonly checks?: Readonly<Record<string, string>>;
 }
+
+/** A field a constraint can name: the model's own, or a base field such as `createdAt`. */
+type FieldName<F extends Fields> = (keyof F & string) | 'createdAt' | 'updatedAt' | 'changedById';
 
 type Flag<O, K extends string> = O extends { readonly [P in K]: true } ? true : false;
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ValidationError } from '../errors/domain-errors.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { UsageError } from '../errors/usage-error.js';
+import { baseDefaults, baseFields } from './base-fields.js';
 import {
   type FieldCodec,
   fieldCodec,
@@ -10,6 +11,7 @@ import {
   nestedModels,
   toDictValue,
 } from './field-codec.js';
+import { type ModelConstraints, modelConstraints } from './model-constraints.js';
 import type { EntityOf, Fields, IdOf, InputOf, ModelOptions } from './model-types.js';
 
 /** What a property is to the repository. */
@@ -38,6 +40,8 @@ export interface TableModel {
   readonly columns: readonly ModelColumn[];
   readonly primaryKey: readonly string[];
   readonly flags: ModelFlags;
+  /** Unique constraints, indexes and checks the table enforces besides its key. */
+  readonly constraints: ModelConstraints;
   column(property: string): ModelColumn | undefined;
 }
 
@@ -70,49 +74,14 @@ const OPTION_KEYS = new Set([
   'aliases',
   'computed',
   'saveComputed',
+  'unique',
+  'indexes',
+  'checks',
 ]);
-
-const DATE_TIME = { type: 'string', format: 'date-time' } as const;
-const uuid = () => z.uuid();
-const dateTime = () => z.date().meta(DATE_TIME);
 
 /** `firstName` → `first_name`. */
 export function columnName(property: string): string {
   return property.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-interface BaseField {
-  readonly property: string;
-  readonly schema: z.ZodType;
-  readonly role: ColumnRole;
-}
-
-function baseFields(options: ModelOptions<Fields>): BaseField[] {
-  const out: BaseField[] = [];
-  if (options.embedded !== true) {
-    if (options.versioned === true) {
-      out.push(
-        { property: 'entityId', schema: uuid(), role: 'key' },
-        { property: 'version', schema: uuid(), role: 'base' },
-        { property: 'previousVersion', schema: uuid().nullable(), role: 'base' },
-        { property: 'changedOn', schema: dateTime(), role: 'base' },
-        { property: 'changedById', schema: z.string().nullable(), role: 'base' },
-        { property: 'active', schema: z.boolean(), role: 'base' },
-      );
-    } else if (options.primaryKey === undefined) {
-      out.push({ property: 'entityId', schema: uuid(), role: 'key' });
-    }
-  }
-  if (options.timestamps === true) {
-    out.push(
-      { property: 'createdAt', schema: dateTime(), role: 'base' },
-      { property: 'updatedAt', schema: dateTime(), role: 'base' },
-    );
-  }
-  if (options.softDelete === true) {
-    out.push({ property: 'deletedAt', schema: dateTime().nullable(), role: 'base' });
-  }
-  return out;
 }
 
 /**
@@ -138,6 +107,8 @@ export class Model<
   readonly columns: readonly ModelColumn[];
   /** Properties forming the primary key. */
   readonly primaryKey: readonly string[];
+  /** Unique constraints (among live rows), indexes and checks, with their names in the database. */
+  readonly constraints: ModelConstraints;
   /** The entity as a zod object (responses, validation); dates appear as date-time strings in OpenAPI. */
   readonly schema: z.ZodObject;
   /** The model's own fields as a zod object: what `create` accepts (a request body). */
@@ -223,6 +194,7 @@ export class Model<
       dictKeys.set(property, alias);
     }
     this.#dictKeys = dictKeys;
+    this.constraints = modelConstraints(options, table, (p) => this.#byProperty.get(p));
 
     const shape: Record<string, z.ZodType> = {};
     for (const f of base) shape[f.property] = f.schema;
@@ -240,23 +212,7 @@ export class Model<
   /** A new entity: the input validated (ValidationError with paths), base fields filled in. */
   create(input: InputOf<F>): EntityOf<F, O> {
     const data = parse(this.input, input, this.name) as Record<string, unknown>;
-    const now = new Date();
-    const base: Record<string, unknown> = {};
-    if (this.options.embedded !== true) {
-      if (this.options.versioned === true) {
-        Object.assign(base, {
-          entityId: randomUUID(),
-          version: randomUUID(),
-          previousVersion: null,
-          changedOn: now,
-          changedById: null,
-          active: true,
-        });
-      } else if (this.options.primaryKey === undefined) base.entityId = randomUUID();
-    }
-    if (this.options.timestamps === true) Object.assign(base, { createdAt: now, updatedAt: now });
-    if (this.options.softDelete === true) base.deletedAt = null;
-    const entity = { ...base, ...data };
+    const entity = { ...baseDefaults(this.options as unknown as ModelOptions<Fields>), ...data };
     unsaved.add(entity);
     return entity as EntityOf<F, O>;
   }
@@ -320,7 +276,9 @@ export class Model<
   /**
    * The entity a plain object describes: keys by alias or property name, values converted
    * back, unknown keys kept (`extra: true`) or ignored, computed keys ignored; validated
-   * against the model (ValidationError with the path of each problem).
+   * against the model (ValidationError with the path of each problem). Base fields it lacks
+   * take the values `create` gives (a seed's `{ firstName, … }` is a new entity, saved by an
+   * insert); a dict from `toDict` has them all, so round trips are exact.
    */
   fromDict(dict: unknown, path = ''): EntityOf<F, O> {
     if (typeof dict !== 'object' || dict === null || Array.isArray(dict)) {
@@ -341,7 +299,14 @@ export class Model<
       data[c.property] = fromDictValue(c.codec, source[key], at);
     }
     for (const [name] of this.#computed) used.add(name);
-    const entity = parse(this.schema, data, path || this.name) as Record<string, unknown>;
+    const fresh = baseDefaults(this.options as unknown as ModelOptions<Fields>);
+    for (const key of Object.keys(fresh)) if (key in data) delete fresh[key];
+    const entity = parse(this.schema, { ...fresh, ...data }, path || this.name) as Record<
+      string,
+      unknown
+    >;
+    // A new id: nothing stored can have it, so a save inserts without trying an update first.
+    if ('entityId' in fresh && path === '') unsaved.add(entity);
     if (this.options.extra === true) {
       for (const [key, value] of Object.entries(source)) {
         if (!used.has(key) && !this.#byProperty.has(key) && key !== '__proto__') {

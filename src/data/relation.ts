@@ -1,5 +1,6 @@
-import { invalidOption } from '../errors/invalid-option.js';
+import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import type { ModelColumn, TableModel } from './model.js';
+import { constraintName } from './model-constraints.js';
 
 /**
  * A named link from one model to another:
@@ -15,6 +16,11 @@ export type Relation =
       readonly target: TableModel;
       /** The field of `from` holding the target's key. */
       readonly foreignKey: ModelColumn;
+      /**
+       * The name of the FOREIGN KEY constraint the DDL gives `from`'s table, or undefined
+       * when the relation opted out (`{ references: false }`).
+       */
+      readonly constraint?: string | undefined;
     }
   | {
       readonly kind: 'hasMany';
@@ -34,6 +40,9 @@ export type Relation =
       readonly fromColumn: string;
       readonly targetColumn: string;
     };
+
+/** A belongs-to relation: the foreign key on `from` and its constraint. */
+export type BelongsToRelation = Extract<Relation, { readonly kind: 'belongsTo' }>;
 
 /** A many-to-many relation: its association table and key columns. */
 export type ManyToManyRelation = Extract<Relation, { readonly kind: 'manyToMany' }>;
@@ -85,6 +94,14 @@ export function checkRelation(relation: Relation): void {
     if (holder.column(relation.foreignKey.property) !== relation.foreignKey) {
       invalidOption('relation', 'foreignKey', `not a field of ${holder.name}`);
     }
+    const constraint = relation.kind === 'belongsTo' ? relation.constraint : undefined;
+    if (constraint !== undefined && !TABLE.test(constraint)) {
+      invalidOption(
+        'relation',
+        'constraint',
+        `"${constraint}" must be lower case letters, digits and _`,
+      );
+    }
     return;
   }
   for (const [key, value] of [
@@ -98,14 +115,39 @@ export function checkRelation(relation: Relation): void {
   }
 }
 
-/** `from[name]` is the `target` whose key is in `from[foreignKey]` (or null). */
+const BELONGS_TO_KEYS = new Set(['references']);
+
+/** Options of {@link belongsTo}. */
+export interface BelongsToOptions {
+  /**
+   * Whether the database refuses a key naming no `target` (a FOREIGN KEY constraint; default
+   * true). Opt out where a key may outlive its target (a hard-deleted entity whose history
+   * stays) or the target lives elsewhere.
+   */
+  readonly references?: boolean;
+}
+
+/**
+ * `from[name]` is the `target` whose key is in `from[foreignKey]` (or null). The database
+ * refuses a key naming no target unless `references: false`: a save with one is a
+ * RelatedResourceNotFoundError naming the relation, a hard delete of a target still named a
+ * ConflictError.
+ *
+ * @example
+ * belongsTo(Person, 'organization', Organization, 'organizationId');
+ */
 export function belongsTo(
   from: TableModel,
   name: string,
   target: TableModel,
   foreignKey: string,
+  options: BelongsToOptions = {},
 ): Relation {
-  return keyRelation('belongsTo', from, name, target, foreignKey);
+  rejectUnknownKeys('belongsTo', options, BELONGS_TO_KEYS);
+  const relation = keyRelation('belongsTo', from, name, target, foreignKey);
+  if (options.references === false || relation.kind !== 'belongsTo') return relation;
+  const fk = relation.foreignKey.column;
+  return { ...relation, constraint: constraintName(from.table, [fk], 'fkey') };
 }
 
 /** `from[name]` lists the `target`s whose `foreignKey` holds `from`'s key. */

@@ -2,6 +2,7 @@ import { NotFoundError } from '../errors/domain-errors.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 import { AssociationWrites } from './association-writes.js';
+import { ConstraintErrors } from './constraint-errors.js';
 import { misuse } from './data-errors.js';
 import { postgresDialect } from './dialect/postgres-dialect.js';
 import type { DialectStatement, SqlDialect } from './dialect/sql-dialect.js';
@@ -51,6 +52,7 @@ export class Repository<
   readonly #rows: RowValues;
   readonly #versions: VersionedSave | undefined;
   readonly #pairs: AssociationWrites;
+  readonly #violations: ConstraintErrors;
   #upsert: DialectStatement | undefined;
   #softDelete: DialectStatement | undefined;
   #hardDelete: DialectStatement | undefined;
@@ -74,8 +76,9 @@ export class Repository<
     this.#changedBy = options.changedBy;
     this.#reads = new ReadStatements(model, dialect, db, options.readFromReplicas === true, schema);
     this.#rows = new RowValues(loose, schema);
+    this.#violations = new ConstraintErrors(model, schema);
     this.#versions = model.flags.versioned
-      ? new VersionedSave(loose, dialect, db, this.#rows)
+      ? new VersionedSave(loose, dialect, db, this.#rows, this.#violations)
       : undefined;
     this.#pairs = new AssociationWrites(model, dialect, db, schema);
   }
@@ -172,7 +175,9 @@ export class Repository<
     }
     const stamped = this.#rows.stamped(entity as Row, new Date(), null, false);
     this.#upsert ??= this.#dialect.upsert(this.model);
-    const row = await fetchRow(this.#db, this.#upsert, this.#rows.all(stamped));
+    const row = await fetchRow(this.#db, this.#upsert, this.#rows.all(stamped)).catch(
+      this.#violations.saveFailed,
+    );
     if (row !== undefined && 'createdAt' in row) stamped.createdAt = row.createdAt;
     return stamped as EntityOf<F, O>;
   }
@@ -201,7 +206,8 @@ export class Repository<
     checkEntity(entity, 'entity');
     if (this.#versions !== undefined) {
       const inactive = { ...(entity as Row), active: false };
-      return (await this.#versions.save(inactive, this.#by(options))) as EntityOf<F, O>;
+      const by = this.#by(options);
+      return (await this.#versions.save(inactive, by, entity)) as EntityOf<F, O>;
     }
     const id = this.model.idOf(entity);
     if (this.model.flags.softDelete) {
@@ -230,7 +236,10 @@ export class Repository<
   async hardDelete(id: IdOf<F, O>): Promise<boolean> {
     const values = this.#reads.keyValues(id, 'id');
     this.#hardDelete ??= this.#dialect.hardDelete(this.model);
-    return (await executeCount(this.#db, this.#hardDelete, values)) > 0;
+    const count = await executeCount(this.#db, this.#hardDelete, values).catch(
+      this.#violations.deleteFailed,
+    );
+    return count > 0;
   }
 
   /**
@@ -247,7 +256,7 @@ export class Repository<
     const rows = entities.map((e) => this.#rows.stamped(e as Row, now, by, true));
     this.#bulkInsert ??= this.#dialect.bulkInsert(this.model);
     const document = JSON.stringify(rows.map((row) => this.#rows.json(row)));
-    await executeCount(this.#db, this.#bulkInsert, [document]);
+    await executeCount(this.#db, this.#bulkInsert, [document]).catch(this.#violations.saveFailed);
     for (const e of entities) unsaved.delete(e);
     return rows as EntityOf<F, O>[];
   }

@@ -24,13 +24,14 @@ export interface SchemaRegistryOptions {
 }
 
 /**
- * `CREATE TABLE IF NOT EXISTS` for a model's table (and its audit table after it).
+ * `CREATE TABLE IF NOT EXISTS` for a model's table (and its audit table after it), then its
+ * unique constraints, indexes and checks (foreign keys come from relations: `ddl()`).
  *
  * @example
  * tableDdl(Person); // ['CREATE TABLE IF NOT EXISTS "person" (…)', 'CREATE TABLE … "person_audit" …']
  */
 export function tableDdl(model: TableModel, dialect: SqlDialect = postgresDialect): string[] {
-  return dialect.createTables(model);
+  return [...dialect.createTables(model), ...dialect.createConstraints(model)];
 }
 
 /**
@@ -111,30 +112,39 @@ export class SchemaRegistry {
   }
 
   /**
-   * The DDL statements for every table, in registration order, then the association tables
-   * and an index on every foreign-key field (no REFERENCES constraints: a key may point to a
-   * hard-deleted entity whose history remains, and tables need no creation order).
+   * The DDL for every table, in registration order; then each model's unique constraints,
+   * indexes and checks; then the association tables, an index on every foreign-key field and
+   * the FOREIGN KEY of every `belongsTo` not opted out — added after every table exists, so
+   * that tables need no creation order. Audit tables get no constraints: versions repeat
+   * there, and a key in history may name an entity long gone.
    */
   ddl(): string[] {
     const dialect = this.#dialect;
     const statements = this.models.flatMap((m) => dialect.createTables(m));
+    for (const m of this.models) statements.push(...dialect.createConstraints(m));
     const seen = new Set<string>();
+    const foreignKeys: string[] = [];
     for (const byName of this.#relations.values()) {
       for (const r of byName.values()) {
         if (r.kind === 'manyToMany') {
           if (seen.has(r.through)) continue;
           seen.add(r.through);
           statements.push(...dialect.createAssociationTable(r));
-        } else {
-          const table = r.kind === 'belongsTo' ? r.from.table : r.target.table;
-          const key = `${table}.${r.foreignKey.column}`;
-          if (seen.has(key)) continue;
+          continue;
+        }
+        const table = r.kind === 'belongsTo' ? r.from.table : r.target.table;
+        const key = `${table}.${r.foreignKey.column}`;
+        if (!seen.has(key)) {
           seen.add(key);
           statements.push(dialect.createIndex(table, r.foreignKey.column));
         }
+        if (r.kind === 'belongsTo' && r.constraint !== undefined && !seen.has(r.constraint)) {
+          seen.add(r.constraint);
+          foreignKeys.push(dialect.createForeignKey(r));
+        }
       }
     }
-    return statements;
+    return [...statements, ...foreignKeys];
   }
 
   /** Creates the tables that do not exist yet, in one transaction. */

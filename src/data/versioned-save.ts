@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../errors/domain-errors.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
+import type { ConstraintErrors } from './constraint-errors.js';
 import {
   type DialectStatement,
   type SqlDialect,
@@ -14,6 +15,12 @@ import type { RowValues } from './row-values.js';
 type Entity = Record<string, unknown>;
 
 /**
+ * Entity objects a save replaced, with the version written for them: saving one again is
+ * saving an out-of-date copy, which the error says, rather than blaming someone else.
+ */
+const replaced = new WeakMap<object, unknown>();
+
+/**
  * Saves of a versioned model. An entity from `create` is inserted. Any other is updated in
  * one statement (PostgreSQL) that locks the stored row and, if it is the version the entity
  * was read at, copies it to the audit table and writes the next version; when that writes
@@ -25,6 +32,7 @@ export class VersionedSave {
   readonly #dialect: SqlDialect;
   readonly #db: DatabaseAdapter;
   readonly #rows: RowValues;
+  readonly #violations: ConstraintErrors;
   readonly #key: ModelColumn;
   readonly #version: ModelColumn;
   readonly #dataColumns: readonly ModelColumn[];
@@ -32,8 +40,15 @@ export class VersionedSave {
   #insert: DialectStatement | undefined;
   #probe: DialectStatement | undefined;
 
-  constructor(model: Model, dialect: SqlDialect, db: DatabaseAdapter, rows: RowValues) {
+  constructor(
+    model: Model,
+    dialect: SqlDialect,
+    db: DatabaseAdapter,
+    rows: RowValues,
+    violations: ConstraintErrors,
+  ) {
     this.#model = model;
+    this.#violations = violations;
     this.#dialect = dialect;
     this.#db = db;
     this.#rows = rows;
@@ -42,8 +57,11 @@ export class VersionedSave {
     this.#dataColumns = versionedDataColumns(model);
   }
 
-  /** Saves the entity as its next version (or its first); returns it as saved. */
-  save(record: Entity, by: string | null): Promise<Entity> {
+  /**
+   * Saves the entity as its next version (or its first); returns it as saved. `origin` is the
+   * object the caller holds, when `record` is a copy of it (a delete's inactive version).
+   */
+  save(record: Entity, by: string | null, origin: object = record): Promise<Entity> {
     const { entityId, version } = record;
     const now = new Date();
     const values: unknown[] = [entityId, version, randomUUID(), now, by];
@@ -56,10 +74,12 @@ export class VersionedSave {
       return Promise.reject(error);
     }
     this.#update ??= this.#dialect.versionedUpdate(this.#model);
-    return fetchRow<{ created?: unknown }>(this.#db, this.#update, values).then((row) =>
-      row === undefined
-        ? this.#unwritten(record, values, now, by)
-        : this.#saved(record, row, version, values[2], now, by),
+    return fetchRow<{ created?: unknown }>(this.#db, this.#update, values).then(
+      (row) =>
+        row === undefined
+          ? this.#unwritten(record, values, now, by, origin)
+          : this.#saved(origin, record, row, version, values[2], now, by),
+      this.#violations.saveFailed,
     );
   }
 
@@ -71,12 +91,15 @@ export class VersionedSave {
       saved.updatedAt = now;
     }
     this.#insert ??= this.#dialect.insert(this.#model);
-    await executeCount(this.#db, this.#insert, this.#rows.all(saved));
+    await executeCount(this.#db, this.#insert, this.#rows.all(saved)).catch(
+      this.#violations.saveFailed,
+    );
     unsaved.delete(record);
     return saved;
   }
 
   #saved(
+    origin: object,
     record: Entity,
     row: { created?: unknown },
     read: unknown,
@@ -84,6 +107,7 @@ export class VersionedSave {
     now: Date,
     by: string | null,
   ): Entity {
+    replaced.set(origin, written);
     const out: Entity = {
       ...record,
       version: written,
@@ -104,6 +128,7 @@ export class VersionedSave {
     values: unknown[],
     now: Date,
     by: string | null,
+    origin: object,
   ): Promise<Entity> {
     const { entityId, version } = record;
     this.#probe ??= this.#dialect.versionProbe(this.#model);
@@ -124,20 +149,38 @@ export class VersionedSave {
         previous,
         version,
         ...values.slice(3),
-      ]);
-      if (again !== undefined) return this.#saved(record, again, previous, version, now, by);
+      ]).catch(this.#violations.saveFailed);
+      if (again !== undefined) {
+        return this.#saved(origin, record, again, previous, version, now, by);
+      }
     }
+    throw this.#stale(record, stored, origin);
+  }
+
+  /** Why nothing was written: deleted, this very object saved already, or someone else's save. */
+  #stale(record: Entity, stored: string | null, origin: object): ConflictError {
+    const { entityId, version } = record;
     const name = this.#model.name;
-    throw new ConflictError(
-      stored === null
-        ? `${name} ${String(entityId)} was deleted since version ${String(version)} was read`
-        : `${name} ${String(entityId)} was saved by someone else since version ${String(version)} was read`,
-      {
-        code: stored === null ? 'ENTITY_DELETED' : 'STALE_VERSION',
-        details: [
-          { resource: name, id: String(entityId), version: String(version), current: stored },
-        ],
-      },
+    const id = String(entityId);
+    const details = [{ resource: name, id, version: String(version), current: stored }];
+    if (stored === null) {
+      return new ConflictError(
+        `${name} ${id} was deleted since version ${String(version)} was read`,
+        {
+          code: 'ENTITY_DELETED',
+          details,
+        },
+      );
+    }
+    if (replaced.has(origin)) {
+      return new ConflictError(
+        `This copy of ${name} ${id} is out of date: it was saved already, as version ${String(replaced.get(origin))}; save the object save returned`,
+        { code: 'OUT_OF_DATE_COPY', details },
+      );
+    }
+    return new ConflictError(
+      `${name} ${id} was saved by someone else since version ${String(version)} was read`,
+      { code: 'STALE_VERSION', details },
     );
   }
 }

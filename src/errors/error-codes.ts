@@ -180,6 +180,14 @@ export const ERROR_CODES = {
   ENTITY_NOT_FOUND: 'No stored entity has this key (or it was deleted).',
   STALE_VERSION: 'A versioned entity was saved by someone else since the version given was read.',
   ENTITY_DELETED: 'A versioned entity was hard-deleted since the version given was read.',
+  OUT_OF_DATE_COPY:
+    'A versioned entity object was saved again after `save` returned its successor: that copy is out of date.',
+  DUPLICATE_VALUE:
+    'A save would give a live entity the value(s) of a unique constraint another has.',
+  RELATED_ENTITY_NOT_FOUND:
+    'A save names, in a `belongsTo` foreign key, an entity that does not exist.',
+  ENTITY_REFERENCED: 'A hard delete of an entity another still names in a `belongsTo` foreign key.',
+  CHECK_FAILED: "A save breaks one of the model's `checks`.",
   INVALID_KEY: 'A key value (id) has the wrong shape for its field: not a UUID, not a date.',
   INVALID_CONDITION: 'A value in `where` has the wrong shape for its operator.',
   INVALID_PAGE: '`page`, `pageSize`, `limit` or `offset` is not an integer in range.',

@@ -14,7 +14,7 @@ afterAll(() => example?.stop());
 interface Envelope<T = Record<string, unknown>> {
   success: boolean;
   data: T;
-  error: { code: string } | null;
+  error: { code: string; message: string; details: unknown[] } | null;
 }
 
 async function call<T = Record<string, unknown>>(
@@ -89,5 +89,44 @@ describe('the example People API (README walkthrough)', () => {
     const bad = await call('GET', '/people?sort=name');
     expect(bad.status).toBe(400);
     expect((await call('GET', '/people/not-a-uuid')).status).toBe(400);
+  });
+});
+
+describe('the constraints the example declares', () => {
+  it('refuses a person of no organization with 422 and a second person of one email with 409', async () => {
+    const unknown = crypto.randomUUID();
+    const orphan = await call('POST', '/people', {
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      email: 'grace@example.com',
+      organizationId: unknown,
+    });
+    expect(orphan.status).toBe(422);
+    expect(orphan.body.error).toEqual({
+      code: 'UNPROCESSABLE_ENTITY',
+      message: 'person.organization: no organization has the organizationId given',
+      details: [
+        {
+          path: 'organizationId',
+          relation: 'organization',
+          resource: 'organization',
+          message: 'not found',
+        },
+      ],
+    });
+    const searched = await call<{ total: number }>('GET', `/people?organizationId=${unknown}`);
+    expect(searched.body.data.total).toBe(0);
+
+    const grace = { firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.com' };
+    expect((await call('POST', '/people', grace)).status).toBe(201);
+    const twin = await call('POST', '/people', { ...grace, firstName: 'Amazing' });
+    expect(twin.status).toBe(409);
+    expect(twin.body.error).toEqual({
+      code: 'DUPLICATE_RESOURCE',
+      message: 'A person with this email already exists',
+      details: [{ path: 'email', message: 'already taken', resource: 'person' }],
+    });
+    const found = await call<{ items: { firstName: string }[] }>('GET', '/people?q=hopper');
+    expect(found.body.data.items.map((p) => p.firstName)).toEqual(['Grace']);
   });
 });

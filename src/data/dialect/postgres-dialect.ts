@@ -1,6 +1,6 @@
 import type { StorageType } from '../field-codec.js';
 import type { ModelColumn, TableModel } from '../model.js';
-import type { ManyToManyRelation } from '../relation.js';
+import type { BelongsToRelation, ManyToManyRelation } from '../relation.js';
 import {
   keyCondition,
   liveCondition,
@@ -9,7 +9,13 @@ import {
   quote,
   whereText,
 } from './postgres-conditions.js';
-import { createAssociationTable, createIndex, createTables } from './postgres-schema.js';
+import {
+  createAssociationTable,
+  createConstraints,
+  createForeignKey,
+  createIndex,
+  createTables,
+} from './postgres-schema.js';
 import {
   type DialectStatement,
   OWNER_COLUMN,
@@ -246,6 +252,14 @@ export class PostgresDialect implements SqlDialect {
 
   createIndex(table: string, column: string): string {
     return createIndex(table, column);
+  }
+
+  createConstraints(model: TableModel): string[] {
+    return createConstraints(model);
+  }
+
+  createForeignKey(relation: BelongsToRelation): string {
+    return createForeignKey(relation);
   }
 }
 

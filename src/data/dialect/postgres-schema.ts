@@ -1,6 +1,7 @@
 import type { ModelColumn, TableModel } from '../model.js';
-import type { ManyToManyRelation } from '../relation.js';
-import { POSTGRES_TYPES, quote } from './postgres-conditions.js';
+import type { ColumnConstraint } from '../model-constraints.js';
+import type { BelongsToRelation, ManyToManyRelation } from '../relation.js';
+import { liveCondition, POSTGRES_TYPES, quote } from './postgres-conditions.js';
 
 function columnLine(c: ModelColumn, audit: boolean): string {
   const notNull = c.codec.nullable || c.role === 'computed' ? '' : ' NOT NULL';
@@ -44,4 +45,53 @@ export function createAssociationTable(r: ManyToManyRelation): string[] {
     `CREATE TABLE IF NOT EXISTS ${quote(r.through)} (${from} ${keyType(r.from)} NOT NULL, ${target} ${keyType(r.target)} NOT NULL, PRIMARY KEY (${from}, ${target}))`,
     createIndex(r.through, r.targetColumn),
   ];
+}
+
+const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+const columnList = (c: ColumnConstraint): string =>
+  c.columns.map((x) => quote(x.column)).join(', ');
+
+/**
+ * `ALTER TABLE … ADD CONSTRAINT` unless a constraint of that name is on the table: PostgreSQL
+ * has no `ADD CONSTRAINT IF NOT EXISTS`, and `ensureSchema` runs on tables that exist.
+ */
+function addConstraint(table: string, name: string, definition: string): string {
+  return (
+    `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = ${literal(name)} ` +
+    `AND conrelid = ${literal(quote(table))}::regclass) THEN ` +
+    `ALTER TABLE ${quote(table)} ADD CONSTRAINT ${quote(name)} ${definition}; END IF; END $$`
+  );
+}
+
+/**
+ * Unique indexes (partial: among live rows, so that a deleted entity frees its values),
+ * indexes and checks of a model's table.
+ */
+export function createConstraints(model: TableModel): string[] {
+  const table = quote(model.table);
+  const live = liveCondition(model);
+  const where = live === '' ? '' : ` WHERE ${live}`;
+  return [
+    ...model.constraints.unique.map(
+      (u) =>
+        `CREATE UNIQUE INDEX IF NOT EXISTS ${quote(u.name)} ON ${table} (${columnList(u)})${where}`,
+    ),
+    ...model.constraints.indexes.map(
+      (i) => `CREATE INDEX IF NOT EXISTS ${quote(i.name)} ON ${table} (${columnList(i)})`,
+    ),
+    ...model.constraints.checks.map((c) =>
+      addConstraint(model.table, c.name, `CHECK (${c.expression})`),
+    ),
+  ];
+}
+
+/** The FOREIGN KEY of a belongs-to relation, to the target's key. */
+export function createForeignKey(r: BelongsToRelation): string {
+  const key = r.target.column(r.target.primaryKey[0] as string);
+  const target = `${quote(r.target.table)} (${quote(key?.column ?? 'entity_id')})`;
+  return addConstraint(
+    r.from.table,
+    r.constraint ?? '',
+    `FOREIGN KEY (${quote(r.foreignKey.column)}) REFERENCES ${target}`,
+  );
 }

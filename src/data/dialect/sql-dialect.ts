@@ -1,6 +1,6 @@
 import type { StorageType } from '../field-codec.js';
 import type { ModelColumn, TableModel } from '../model.js';
-import type { ManyToManyRelation } from '../relation.js';
+import type { BelongsToRelation, ManyToManyRelation } from '../relation.js';
 
 /**
  * One statement as a dialect writes it, built once per model (or relation) and run many
@@ -185,4 +185,12 @@ export interface SqlDialect {
   createAssociationTable(relation: ManyToManyRelation): string[];
   /** Creates an index on one column, if it does not exist. */
   createIndex(table: string, column: string): string;
+  /**
+   * Adds a model's unique constraints (among live rows), indexes and checks to its table
+   * (never to its audit table, where versions repeat), each only if it is missing, under the
+   * names `model.constraints` gives: errors are told apart by those names.
+   */
+  createConstraints(model: TableModel): string[];
+  /** Adds a `belongsTo` relation's FOREIGN KEY (named `relation.constraint`) if it is missing. */
+  createForeignKey(relation: BelongsToRelation): string;
 }
