@@ -2,7 +2,7 @@ import type { BalancerCandidate, BalancerPolicy } from './balancer-policy.js';
 import type { CheckScheduler } from './check-scheduler.js';
 import type { ClusterState } from './cluster-state.js';
 import { HaConnection } from './ha-connection.js';
-import { managerClosed, noConnectionWithin } from './ha-errors.js';
+import { hostDropped, managerClosed, noConnectionWithin } from './ha-errors.js';
 import type { HostPool } from './host-pool.js';
 import {
   type AcquireOptions,
@@ -86,7 +86,10 @@ export class ConnectionAcquirer {
       const host = this.pick(options);
       if (host !== undefined) {
         try {
-          return new HaConnection(await host.connections.acquire(), host);
+          const taken = await this.#take(host, options);
+          if (taken instanceof HaConnection) return taken;
+          failure = taken; // dropped while this caller waited: try the new choice
+          continue;
         } catch (error) {
           // The host went away since its last check: check it now rather than at its turn.
           failure = error;
@@ -104,5 +107,34 @@ export class ConnectionAcquirer {
         relax();
       }
     }
+  }
+
+  /**
+   * A connection from `host`, or the reason the manager dropped the host while this caller
+   * was queued on its pool: the caller then stops waiting there (the connection it would
+   * have got goes back), instead of waiting out the acquire timeout on a host no longer used.
+   * A connection handed out just as its host changed role is given back the same way.
+   */
+  async #take(host: HostPool, options: AcquireOptions): Promise<HaConnection | Error> {
+    const pending = host.connections.acquire();
+    const outcome = await Promise.race([pending, host.dropped]);
+    if (outcome instanceof Error) {
+      pending.then(
+        (connection) => connection.release(),
+        () => {
+          // Nobody waits for it any more: its failure is no one's news.
+        },
+      );
+      return outcome;
+    }
+    const view = this.#state.view;
+    const serves =
+      view.masters.includes(host) || (options.readOnly === true && view.replicas.includes(host));
+    if (!serves) {
+      outcome.release();
+      const wanted = options.readOnly === true ? 'replica' : 'master';
+      return hostDropped(host.address, wanted, this.#state.roleOf(host));
+    }
+    return new HaConnection(outcome, host);
   }
 }

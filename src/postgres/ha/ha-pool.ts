@@ -37,14 +37,21 @@ export class HaPool implements ConnectionPool {
     });
   }
 
-  /** One statement on the chosen host's pool; waits for a suitable host only when none is up. */
+  /**
+   * One statement on the chosen host's pool; waits for a suitable host only when none is up.
+   * The pool's own fast path only while it has an idle connection: a caller that would queue
+   * on the host's pool goes through the manager's `acquire`, whose callers move to the new
+   * choice when the host is dropped (nothing was sent yet) instead of waiting there.
+   */
   query<R = Row>(
     text: string,
     values: readonly unknown[],
     options: QueryOptions = {},
   ): Promise<StatementResult<R>> {
     const host = this.manager.pick(options);
-    if (host === undefined) return this.#afterWaiting<R>(text, values, options);
+    if (host === undefined || host.connections.stats.idle === 0) {
+      return this.#afterWaiting<R>(text, values, options);
+    }
     const started = performance.now();
     return host.connections.query<R>(text, values).catch((error: unknown) => {
       // No connection from that host, so nothing was sent: wait for a suitable host for what

@@ -243,9 +243,15 @@ export class PoolManager {
     await Promise.all(this.#state.hosts.map((h) => h.close()));
   }
 
-  /** Closes at once: connections in use are retired and closed as they come back. */
+  /**
+   * Closes at once, as hasql's `terminate`: connections in use are closed under their users
+   * (a statement in flight fails; later ones, and waiting callers, get `HA_CLOSED`).
+   */
   async terminate(): Promise<void> {
-    for (const h of this.#state.hosts) h.connections.discardConnections();
+    for (const h of this.#state.hosts) {
+      h.connections.discardConnections();
+      h.terminateCheckedOut();
+    }
     await this.close();
   }
 }

@@ -52,6 +52,12 @@ export interface RoleEvaluationInput<H extends CheckedHost> {
   readonly timeline: number;
   /** The hosts that claimed master at the previous evaluation: a split brain is reported once. */
   readonly claimants: readonly string[];
+  /**
+   * Whether every host has been checked at least once. Until then no host is made master: a
+   * thawed old master that answers first must not win over a promoted one still to answer.
+   * Absent: true.
+   */
+  readonly settled?: boolean;
   /** A replica further behind the master than this many WAL bytes is lagging. */
   readonly maxLagBytes?: number | undefined;
   /** A replica whose replay is this many seconds behind is lagging. */
@@ -88,7 +94,9 @@ export const NO_HOSTS: RoleView<never> = Object.freeze({
  *   `replica`.
  * - Of the hosts that report master, those on the newest timeline seen (now or before) are
  *   candidates: one is the `master`; several are all `contested` (no master until one
- *   yields). A claimant on an older timeline is `fenced`.
+ *   yields). A claimant on an older timeline is `fenced`. Until every host has been checked
+ *   once (`settled`), the candidates stay `unavailable`: timelines are compared across the
+ *   whole cluster before a first master is chosen.
  * - Replicas within the lag bounds (bytes behind the master, seconds of replay delay) are
  *   `fresh`; when none is, the least-lagging ones are the `freshest`.
  *
@@ -110,6 +118,7 @@ export function evaluateRoles<H extends CheckedHost>(
     if (h.status === undefined) role = 'unavailable';
     else if (h.status.role === 'replica') role = 'replica';
     else if (!newest.includes(h)) role = 'fenced';
+    else if (input.settled === false) role = 'unavailable';
     else role = newest.length > 1 ? 'contested' : 'master';
     const from = input.roles[i] ?? 'unavailable';
     if (role !== from) events.push({ type: 'role-change', host: h.address, from, to: role });
