@@ -74,16 +74,19 @@ export class ConnectionAcquirer {
   /**
    * A connection from a host of the wanted role. With none there, waits for one to appear
    * until the timeout, then DependencyUnavailableError (`HA_NO_MASTER` / `HA_NO_REPLICA`)
-   * naming each host's state; `HA_CLOSED` once the manager is closed.
+   * naming each host's state; `HA_CLOSED` once the manager is closed. `picked`: the host a
+   * caller already chose with {@link pick} (tried first, so the balancer turns once).
    */
-  async acquire(options: AcquireOptions = {}): Promise<HaConnection> {
+  async acquire(options: AcquireOptions = {}, picked?: HostPool): Promise<HaConnection> {
     checkAcquireOptions(options);
     const timeout = options.timeout ?? this.#options.acquireTimeoutMs;
     const deadline = performance.now() + timeout;
     let failure: unknown;
+    let first = picked;
     for (;;) {
       if (this.#state.closed) throw managerClosed();
-      const host = this.pick(options);
+      const host = first ?? this.pick(options);
+      first = undefined;
       if (host !== undefined) {
         try {
           const taken = await this.#take(host, options);

@@ -49,8 +49,10 @@ export class HaPool implements ConnectionPool {
     options: QueryOptions = {},
   ): Promise<StatementResult<R>> {
     const host = this.manager.pick(options);
-    if (host === undefined || host.connections.stats.idle === 0) {
-      return this.#afterWaiting<R>(text, values, options);
+    if (host === undefined) return this.#afterWaiting<R>(text, values, options);
+    if (host.connections.stats.idle === 0) {
+      const acquiring = this.manager.acquireFrom(host, { readOnly: options.readOnly === true });
+      return acquiring.then((c) => queryOnConnection<R>(c, text, values));
     }
     const started = performance.now();
     return host.connections.query<R>(text, values).catch((error: unknown) => {

@@ -101,6 +101,11 @@ export class PoolManager {
     return this.#acquirer.acquire(options);
   }
 
+  /** @internal `HaPool.query`: `acquire`, trying first the host it already picked. */
+  acquireFrom(host: HostPool, options: AcquireOptions): Promise<HaConnection> {
+    return this.#acquirer.acquire(options, host);
+  }
+
   acquireMaster(options: Omit<AcquireOptions, 'readOnly'> = {}): Promise<HaConnection> {
     return this.#acquirer.acquire({ ...options, readOnly: false });
   }
