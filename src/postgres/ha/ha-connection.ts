@@ -7,7 +7,7 @@ import type { HostPool } from './host-pool.js';
  * `await using` to return it. Returned after its host changed role or went away, it is closed
  * rather than reused. Its statements fail with the typed errors `Database` gives
  * (`DB_UNIQUE_VIOLATION`, `DB_UNAVAILABLE`, …); after `terminate()` its server link is closed
- * (a statement in flight fails) and later statements fail with `HA_CLOSED`.
+ * (a statement in flight fails, as later ones do, with `HA_CLOSED`).
  */
 export class HaConnection implements PooledConnection, AsyncDisposable {
   readonly #untrack: () => void;
@@ -29,7 +29,8 @@ export class HaConnection implements PooledConnection, AsyncDisposable {
   query<R = Row>(text: string, values: readonly unknown[] = []): Promise<StatementResult<R>> {
     if (this.#terminated !== undefined) return Promise.reject(this.#terminated);
     return this.connection.query<R>(text, values).catch((error: unknown) => {
-      throw toLibrettoError(error, text);
+      // Cut by terminate(): that is the reason, not the closed socket pg reports.
+      throw this.#terminated ?? toLibrettoError(error, text);
     });
   }
 
