@@ -144,8 +144,6 @@ describe('HA manager: failures say why', () => {
     const m = await manager({});
     await m.ready(1, 0, 5_000);
     const conn = await m.acquireMaster();
-    const [{ pid }] = (await conn.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))
-      .rows as [{ pid: number }];
     const sleeping = conn.query('SELECT pg_sleep(5)', []).catch((e: unknown) => e);
     // Resolves at once: close() alone would wait for the connection to come back.
     await m.terminate();
