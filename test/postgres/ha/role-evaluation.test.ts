@@ -47,6 +47,26 @@ function evaluate(hosts: Host[], more: Partial<RoleEvaluationInput<Host>> = {}) 
 }
 
 describe('evaluateRoles', () => {
+  it('no first master before every host is checked once; then the older timeline is fenced', () => {
+    next = 0;
+    // h0 (a thawed old master) answered; h1 (the promoted one) not yet.
+    const oldOnly = [host(master(1)), host(undefined)];
+    const early = evaluate(oldOnly, { settled: false });
+    expect(early.roles).toEqual(['unavailable', 'unavailable']);
+    expect(early.view.masters).toEqual([]);
+    expect(early.events).toEqual([]);
+    // Both checked: the newer timeline wins, the old master is fenced — never chosen.
+    next = 0;
+    const both = [host(master(1)), host(master(2))];
+    const settled = evaluate(both, { settled: true, roles: early.roles });
+    expect(settled.roles).toEqual(['fenced', 'master']);
+    expect(settled.view.masters).toEqual([both[1]]);
+    // Replicas serve reads before: only the choice of a master waits.
+    next = 0;
+    const withReplica = evaluate([host(replica()), host(undefined)], { settled: false });
+    expect(withReplica.roles).toEqual(['replica', 'unavailable']);
+  });
+
   it('a single master and its replicas; every first role is reported as a change', () => {
     next = 0;
     const hosts = [host(master(1)), host(replica()), host(replica())];
