@@ -25,6 +25,20 @@ export interface SplitBrainEvent {
   readonly master?: string;
 }
 
+/**
+ * A host reporting master was refused the role: it is on an older timeline than another
+ * master seen (at start or later). `reason` says so in words, with the timelines and the
+ * newer master, e.g. `reports master on timeline 1, older than db2:5432 on timeline 2`.
+ */
+export interface FencingEvent {
+  readonly type: 'fencing';
+  readonly host: string;
+  readonly reason: string;
+}
+
+/** What role evaluation decides to tell: role changes, fencing, a new split brain. */
+export type RoleEvent = RoleChangeEvent | FencingEvent | SplitBrainEvent;
+
 /** What role evaluation needs of a host: its address and what its last check found. */
 export interface CheckedHost {
   readonly address: string;
@@ -73,8 +87,11 @@ export interface RoleEvaluation<H> {
   readonly timeline: number;
   /** The hosts claiming master now. */
   readonly claimants: readonly string[];
-  /** Role changes (host-list order), then a split brain when the claimants changed to several. */
-  readonly events: readonly (RoleChangeEvent | SplitBrainEvent)[];
+  /**
+   * Role changes (host-list order; a change to `fenced` followed by its `fencing` event),
+   * then a split brain when the claimants changed to several.
+   */
+  readonly events: readonly RoleEvent[];
 }
 
 /** No usable host (before the first check, after `close()`). */
@@ -112,7 +129,7 @@ export function evaluateRoles<H extends CheckedHost>(
   for (const h of claims) timeline = Math.max(timeline, h.status?.timeline ?? 0);
   const newest = claims.filter((h) => (h.status?.timeline ?? 0) >= timeline);
 
-  const events: (RoleChangeEvent | SplitBrainEvent)[] = [];
+  const events: RoleEvent[] = [];
   const roles = hosts.map((h, i): EffectiveRole => {
     let role: EffectiveRole;
     if (h.status === undefined) role = 'unavailable';
@@ -122,6 +139,9 @@ export function evaluateRoles<H extends CheckedHost>(
     else role = newest.length > 1 ? 'contested' : 'master';
     const from = input.roles[i] ?? 'unavailable';
     if (role !== from) events.push({ type: 'role-change', host: h.address, from, to: role });
+    if (role === 'fenced' && from !== 'fenced') {
+      events.push({ type: 'fencing', host: h.address, reason: fencedBecause(h, newest, timeline) });
+    }
     return role;
   });
 
@@ -136,6 +156,16 @@ export function evaluateRoles<H extends CheckedHost>(
     });
   }
   return { roles, view, timeline, claimants, events };
+}
+
+/** Why a claimant is fenced, in words: its timeline, and the newer master's (or that it was seen before). */
+function fencedBecause(h: CheckedHost, newest: readonly CheckedHost[], timeline: number): string {
+  const own = h.status?.timeline;
+  const at = own === undefined ? 'an older timeline' : `timeline ${own}`;
+  const newer = newest[0];
+  return newer === undefined
+    ? `reports master on ${at}, older than timeline ${timeline} seen before`
+    : `reports master on ${at}, older than ${newer.address} on timeline ${timeline}`;
 }
 
 /** The candidate lists acquisitions choose from, given each host's effective role. */

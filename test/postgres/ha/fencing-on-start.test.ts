@@ -1,5 +1,5 @@
 import { Database } from 'libretto/postgres';
-import { HaPool, PoolManager } from 'libretto/postgres/ha';
+import { HaPool, PoolManager, type PoolManagerEvent } from 'libretto/postgres/ha';
 import { type ClusterNode, type PostgresCluster, startPostgresCluster } from 'libretto/testing';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -52,6 +52,7 @@ describe('HA manager: a new instance does not write to a fenced master', () => {
     expect(claim?.recovery).toBe(false);
 
     const oldRoles: string[] = [];
+    const fencing: PoolManagerEvent[] = [];
     for (let i = 0; i < 20; i++) {
       const m = await PoolManager.create({
         dsn: c.dsn(),
@@ -59,6 +60,9 @@ describe('HA manager: a new instance does not write to a fenced master', () => {
         refreshTimeoutMs: 1_000,
       });
       managers.push(m);
+      m.onEvent((e) => {
+        if (e.type === 'fencing') fencing.push(e);
+      });
       await m.ready(1, 0, 10_000);
       const oldPool = m.pools.find((p) => p.address === old.address);
       oldRoles.push(oldPool === undefined ? 'missing' : m.roleOf(oldPool));
@@ -73,6 +77,14 @@ describe('HA manager: a new instance does not write to a fenced master', () => {
     expect(onNew.size).toBe(20);
     // ready() returned only once both were checked: the old master was already fenced.
     expect(new Set(oldRoles)).toEqual(new Set(['fenced']));
+    // Each manager said so once, with both timelines and the newer master.
+    expect(fencing).toEqual(
+      Array(20).fill({
+        type: 'fencing',
+        host: old.address,
+        reason: `reports master on timeline 1, older than ${replica.address} on timeline 2`,
+      }),
+    );
   });
 
   it('callers queued on a frozen master succeed on the new master within refresh + 1 s', async () => {

@@ -61,6 +61,11 @@ describe('evaluateRoles', () => {
     const settled = evaluate(both, { settled: true, roles: early.roles });
     expect(settled.roles).toEqual(['fenced', 'master']);
     expect(settled.view.masters).toEqual([both[1]]);
+    expect(settled.events).toContainEqual({
+      type: 'fencing',
+      host: 'h0:5432',
+      reason: 'reports master on timeline 1, older than h1:5432 on timeline 2',
+    });
     // Replicas serve reads before: only the choice of a master waits.
     next = 0;
     const withReplica = evaluate([host(replica()), host(undefined)], { settled: false });
@@ -106,6 +111,11 @@ describe('evaluateRoles', () => {
     expect(result.claimants).toEqual(['h0:5432', 'h1:5432']);
     expect(result.events).toEqual([
       { type: 'role-change', host: 'h0:5432', from: 'master', to: 'fenced' },
+      {
+        type: 'fencing',
+        host: 'h0:5432',
+        reason: 'reports master on timeline 1, older than h1:5432 on timeline 2',
+      },
       { type: 'role-change', host: 'h1:5432', from: 'replica', to: 'master' },
       { type: 'split-brain', hosts: ['h0:5432', 'h1:5432'], master: 'h1:5432' },
     ]);
@@ -122,9 +132,21 @@ describe('evaluateRoles', () => {
     next = 0;
     // The new master went away; the old one still claims the role on its old timeline.
     const hosts = [host(master(1)), host(undefined)];
-    const { roles, view } = evaluate(hosts, { roles: ['fenced', 'master'], timeline: 2 });
+    const { roles, view, events } = evaluate(hosts, { roles: ['fenced', 'master'], timeline: 2 });
+    expect(events.filter((e) => e.type === 'fencing')).toEqual([]); // fenced before: not news
     expect(roles).toEqual(['fenced', 'unavailable']);
     expect(view.masters).toEqual([]);
+    // Seen master before, now behind a timeline whose master is gone: fenced, and told why.
+    next = 0;
+    const alone = evaluate([host(master(1)), host(undefined)], {
+      roles: ['master', 'unavailable'],
+      timeline: 2,
+    });
+    expect(alone.events).toContainEqual({
+      type: 'fencing',
+      host: 'h0:5432',
+      reason: 'reports master on timeline 1, older than timeline 2 seen before',
+    });
     // Once it reports a timeline at least as new (rewound and promoted), it is the master.
     const back = evaluate([host(master(3))], { roles: ['fenced'], timeline: 2 });
     expect(back.roles).toEqual(['master']);
