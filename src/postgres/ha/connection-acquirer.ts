@@ -118,26 +118,40 @@ export class ConnectionAcquirer {
    * have got goes back), instead of waiting out the acquire timeout on a host no longer used.
    * A connection handed out just as its host changed role is given back the same way.
    */
-  async #take(host: HostPool, options: AcquireOptions): Promise<HaConnection | Error> {
-    const pending = host.connections.acquire();
-    const outcome = await Promise.race([pending, host.dropped]);
-    if (outcome instanceof Error) {
-      pending.then(
-        (connection) => connection.release(),
-        () => {
-          // Nobody waits for it any more: its failure is no one's news.
+  #take(host: HostPool, options: AcquireOptions): Promise<HaConnection | Error> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const stopListening = host.onDrop((reason) => {
+        settled = true;
+        resolve(reason);
+      });
+      host.connections.acquire().then(
+        (connection) => {
+          stopListening();
+          if (settled) {
+            connection.release(); // its caller moved on
+            return;
+          }
+          settled = true;
+          const view = this.#state.view;
+          const serves =
+            view.masters.includes(host) ||
+            (options.readOnly === true && view.replicas.includes(host));
+          if (serves) {
+            resolve(new HaConnection(connection, host));
+            return;
+          }
+          connection.release();
+          const wanted = options.readOnly === true ? 'replica' : 'master';
+          resolve(hostDropped(host.address, wanted, this.#state.roleOf(host)));
+        },
+        (error: unknown) => {
+          stopListening();
+          // Once the caller moved on, the failure is no one's news.
+          if (!settled) reject(error);
+          settled = true;
         },
       );
-      return outcome;
-    }
-    const view = this.#state.view;
-    const serves =
-      view.masters.includes(host) || (options.readOnly === true && view.replicas.includes(host));
-    if (!serves) {
-      outcome.release();
-      const wanted = options.readOnly === true ? 'replica' : 'master';
-      return hostDropped(host.address, wanted, this.#state.roleOf(host));
-    }
-    return new HaConnection(outcome, host);
+    });
   }
 }

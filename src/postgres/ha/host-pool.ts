@@ -64,8 +64,12 @@ export class HostPool implements BalancerCandidate {
   #check: { client: CheckClient; socket: Socket } | undefined;
   /** Why the last check failed (undefined once one succeeds): reported once, and shown in errors. */
   #lastFailure: string | undefined;
-  /** Settled when the manager stops using the host in its role: its queued callers move on. */
-  #dropped = dropSignal();
+  /**
+   * Told when the manager stops using the host in its role: its queued callers move on. A set
+   * of listeners rather than a promise: a promise never settled in a healthy cluster would
+   * keep a reaction per acquisition forever.
+   */
+  readonly #dropListeners = new Set<(reason: Error) => void>();
   /** Connections handed out and not returned, closed by {@link terminateCheckedOut}. */
   readonly #checkedOut = new Set<{ terminate(error: Error): void }>();
 
@@ -94,11 +98,13 @@ export class HostPool implements BalancerCandidate {
   }
 
   /**
-   * Resolves with the reason when the manager stops using this host in the role it had
-   * (see {@link drop}): callers waiting for one of its connections stop waiting.
+   * Calls `listener` with the reason when the manager stops using this host in the role it
+   * had (see {@link drop}); returns the function that stops listening.
    */
-  get dropped(): Promise<Error> {
-    return this.#dropped.promise;
+  onDrop(listener: (reason: Error) => void): () => void {
+    const listeners = this.#dropListeners;
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   /**
@@ -108,9 +114,9 @@ export class HostPool implements BalancerCandidate {
    */
   drop(reason: Error): void {
     this.connections.discardConnections();
-    const dropped = this.#dropped;
-    this.#dropped = dropSignal();
-    dropped.resolve(reason);
+    const listeners = [...this.#dropListeners];
+    this.#dropListeners.clear();
+    for (const listener of listeners) listener(reason);
   }
 
   /** @internal A connection handed out from this host, until returned. */
@@ -212,12 +218,4 @@ export class HostPool implements BalancerCandidate {
     });
     check.socket.destroy();
   }
-}
-
-function dropSignal(): { promise: Promise<Error>; resolve: (reason: Error) => void } {
-  let resolve: (reason: Error) => void = () => {};
-  const promise = new Promise<Error>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
 }
