@@ -18,6 +18,8 @@ export interface LagBounds {
 export class ClusterState {
   /** Every host pool, in host-list order. */
   readonly hosts: readonly HostPool[];
+  /** The database every host serves, when given (for messages; pg's default is the user's name). */
+  readonly database: string | undefined;
   readonly #bounds: LagBounds;
   #roles: readonly EffectiveRole[];
   readonly #roleChanges: number[];
@@ -30,8 +32,9 @@ export class ClusterState {
   #closed = false;
   readonly #listeners = new Set<PoolManagerListener>();
 
-  constructor(hosts: readonly HostPool[], bounds: LagBounds) {
+  constructor(hosts: readonly HostPool[], bounds: LagBounds, database?: string) {
     this.hosts = hosts;
+    this.database = database;
     this.#bounds = { maxLagBytes: bounds.maxLagBytes, maxLagSeconds: bounds.maxLagSeconds };
     this.#roles = hosts.map(() => 'unavailable');
     this.#roleChanges = hosts.map(() => 0);

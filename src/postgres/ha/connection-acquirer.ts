@@ -101,7 +101,9 @@ export class ConnectionAcquirer {
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
-        throw noConnectionWithin(options.readOnly === true, timeout, this.#state.states(), failure);
+        const states = this.#state.states();
+        const readOnly = options.readOnly === true;
+        throw noConnectionWithin(readOnly, timeout, states, failure, this.#state.database);
       }
       const relax = this.#scheduler.hurry();
       try {

@@ -30,17 +30,23 @@ function listed(hosts: readonly HostState[]): string {
     .join(', ');
 }
 
+/** ` to database app`, when the database is known (pg's default is the user's name). */
+function toDatabase(database: string | undefined): string {
+  return database === undefined ? '' : ` to database ${database}`;
+}
+
 /** `acquire` found no host of the wanted role with a free connection in time. */
 export function noConnectionWithin(
   readOnly: boolean,
   timeoutMs: number,
   hosts: readonly HostState[],
   cause: unknown,
+  database?: string,
 ): DependencyUnavailableError {
   const wanted = readOnly ? 'replica' : 'master';
   const code: ErrorCode = readOnly ? 'HA_NO_REPLICA' : 'HA_NO_MASTER';
   return new DependencyUnavailableError(
-    `No ${wanted} connection within ${timeoutMs} ms (${listed(hosts)})`,
+    `No ${wanted} connection${toDatabase(database)} within ${timeoutMs} ms (${listed(hosts)})`,
     { code, details: hosts, ...(cause === undefined ? {} : { cause }) },
   );
 }
@@ -50,9 +56,11 @@ export function notReadyWithin(
   timeoutMs: number,
   wanted: string,
   hosts: readonly HostState[],
+  database?: string,
 ): DependencyUnavailableError {
+  const of = database === undefined ? '' : ` of database ${database}`;
   return new DependencyUnavailableError(
-    `Database cluster not ready within ${timeoutMs} ms: wanted ${wanted}; ${listed(hosts)}`,
+    `Database cluster not ready within ${timeoutMs} ms: wanted ${wanted}${of}; ${listed(hosts)}`,
     { code: 'HA_NOT_READY', details: hosts },
   );
 }

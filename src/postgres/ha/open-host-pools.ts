@@ -15,13 +15,13 @@ const CHECK_APPLICATION_NAME = 'libretto-ha-check';
  * with the manager's acquire timeout unless `pool` sets one) and the settings of its check
  * connection (the pool's TLS settings; the check bounds connecting and asking together). Hosts come from
  * `hosts`, else the DSN; user, password and database given explicitly win over the DSN's.
- * Nothing connects yet.
+ * Nothing connects yet. Also returns the database, for messages.
  */
 export async function openHostPools(
   options: PoolManagerOptions,
   resolved: ResolvedPoolManagerOptions,
   onError: (host: string, error: LibrettoError) => void,
-): Promise<HostPool[]> {
+): Promise<{ hosts: HostPool[]; database: string | undefined }> {
   const fields = backfillFromDsn({
     dsn: options.dsn,
     hosts: options.hosts,
@@ -74,7 +74,7 @@ export async function openHostPools(
       }),
     );
   }
-  return hosts;
+  return { hosts, database };
 }
 
 /** `host:port`, the port 5432 when not given. */

@@ -71,10 +71,10 @@ export class PoolManager {
     const balancer = createBalancer(resolved.balancer);
     // The state exists only once the pools do; errors of a check cannot come before start().
     let state: ClusterState | undefined;
-    const hosts = await openHostPools(options, resolved, (host, error) =>
+    const { hosts, database } = await openHostPools(options, resolved, (host, error) =>
       state?.emit({ type: 'error', host, error }),
     );
-    state = new ClusterState(hosts, resolved);
+    state = new ClusterState(hosts, resolved, database);
     const scheduler = new CheckScheduler(hosts, {
       refreshDelayMs: resolved.refreshDelayMs,
       refreshTimeoutMs: resolved.refreshTimeoutMs,
@@ -147,6 +147,7 @@ export class PoolManager {
           timeout,
           every ? 'every host' : `${masters ?? 0} master(s) and ${replicas ?? 0} replica(s)`,
           state.states(),
+          state.database,
         ),
       managerClosed,
     );
