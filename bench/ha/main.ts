@@ -5,7 +5,12 @@
 // 2. The failover timeline of the load test: 16 writers with acknowledged inserts on a
 //    synchronous cluster, the primary killed, the most advanced replica promoted: time from
 //    promotion to the first successful write, errors seen by callers, writes lost.
-//   npm run bench:ha        BENCH_SECONDS (4 per contender and round), BENCH_ROUNDS (5)
+// 3. A frozen master (every server process SIGSTOPped) under 16 writers over pools of 8, so
+//    that half the callers are queued on its pool; a replica promoted: time from promotion
+//    to the first acknowledged write, the longest successful call (a caller that waited), errors.
+//   npm run bench:ha        BENCH_SECONDS (4 per contender and round), BENCH_ROUNDS (5),
+//                           BENCH_PARTS (throughput,failover,frozen)
+import { readdirSync, readFileSync } from 'node:fs';
 import { Database, PgPool } from 'libretto/postgres';
 import { HaPool, PoolManager } from 'libretto/postgres/ha';
 import { type ClusterNode, type PostgresCluster, startPostgresCluster } from 'libretto/testing';
@@ -239,5 +244,121 @@ async function failover(refreshDelayMs: number): Promise<void> {
   }
 }
 
-await throughput();
-for (const delay of [1_000, 200]) await failover(delay);
+/** A server's processes: the one started and every descendant (postmaster, backends, …). */
+function processTree(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [pid, parent] of parents) if (parent === tree[i]) tree.push(pid);
+  }
+  return tree;
+}
+
+/** SIGSTOP / SIGCONT a node's every process: a paused VM, as the outside checks did. */
+function signalNode(node: ClusterNode, signal: 'SIGSTOP' | 'SIGCONT'): void {
+  const pid = node.server.pid;
+  if (pid === undefined) throw new Error(`${node.name} is not running`);
+  for (const p of processTree(pid)) {
+    try {
+      process.kill(p, signal);
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
+/** A frozen master with callers queued on its pool: how soon they run on the new master. */
+async function frozenMaster(refreshDelayMs: number): Promise<void> {
+  const cluster = await startPostgresCluster({ replicas: 1 });
+  const old = cluster.primary;
+  try {
+    const setup = new pg.Client({ connectionString: old.server.dsn() });
+    await setup.connect();
+    await setup.query('CREATE TABLE acked (writer int, seq int, PRIMARY KEY (writer, seq))');
+    await setup.end();
+    await cluster.waitForReplication();
+    const manager = await PoolManager.create({
+      hosts: cluster.nodes.map(serverAddress),
+      user: 'postgres',
+      database: 'postgres',
+      refreshDelayMs,
+      // The default acquire timeout (5 s); statements sent into the freeze give up after 1 s.
+      pool: { maxSize: 8, queryTimeoutMs: 1_000 },
+    });
+    await manager.ready(1, 1, 15_000);
+    const db = new Database(new HaPool(manager));
+    const errors = new Map<string, number>();
+    let acked = 0;
+    let frozenAt = Number.POSITIVE_INFINITY;
+    let promotedAt = Number.POSITIVE_INFINITY;
+    let firstWrite = Number.POSITIVE_INFINITY;
+    let longest = 0;
+    let stop = false;
+    const writer = async (id: number) => {
+      for (let seq = 0; !stop; seq++) {
+        const started = performance.now();
+        try {
+          await db.execute('INSERT INTO acked (writer, seq) VALUES ($1, $2)', [id, seq]);
+          const now = performance.now();
+          if (now > promotedAt && now < firstWrite) firstWrite = now;
+          if (now > frozenAt) longest = Math.max(longest, now - started);
+          acked++;
+        } catch (error) {
+          const e = error as Error & { code?: string };
+          const name = `${e.constructor.name} ${e.code ?? ''}`.trim();
+          errors.set(name, (errors.get(name) ?? 0) + 1);
+          await sleep(10);
+        }
+      }
+    };
+    const writers = Array.from({ length: 16 }, (_, i) => writer(i));
+    try {
+      await sleep(1_000);
+      frozenAt = performance.now();
+      signalNode(old, 'SIGSTOP');
+      // pg_promote straight on the replica: cluster.promote() would re-point the frozen
+      // old primary too (ALTER SYSTEM on it), and wait for it.
+      const chosen = await cluster.mostAdvancedReplica();
+      const promoter = new pg.Client({ connectionString: chosen.server.dsn() });
+      await promoter.connect();
+      await promoter.query('SELECT pg_promote(true, 60)');
+      await promoter.end();
+      promotedAt = performance.now();
+      const deadline = promotedAt + 15_000;
+      while (firstWrite === Number.POSITIVE_INFINITY && performance.now() < deadline) {
+        await sleep(10);
+      }
+      await sleep(1_500);
+    } finally {
+      stop = true;
+      signalNode(old, 'SIGCONT');
+      await Promise.all(writers);
+      await manager.close();
+    }
+    const seen = [...errors].map(([name, n]) => `${n} ${name}`).join(', ') || 'none';
+    console.log(
+      `\nFrozen master, refreshDelay ${refreshDelayMs} ms (16 writers, pools of 8, queryTimeout 1 s)\n` +
+        `  freeze → promotion done:                  ${(promotedAt - frozenAt).toFixed(0)} ms\n` +
+        `  promotion → first acknowledged write:     ${(firstWrite - promotedAt).toFixed(0)} ms\n` +
+        `  freeze → first write on the new master:   ${(firstWrite - frozenAt).toFixed(0)} ms\n` +
+        `  longest successful call after the freeze: ${longest.toFixed(0)} ms\n` +
+        `  acknowledged: ${acked}; errors seen by callers: ${seen}`,
+    );
+  } finally {
+    await cluster.close();
+  }
+}
+
+const parts = (process.env.BENCH_PARTS ?? 'throughput,failover,frozen').split(',');
+if (parts.includes('throughput')) await throughput();
+if (parts.includes('failover')) for (const delay of [1_000, 200]) await failover(delay);
+if (parts.includes('frozen')) for (const delay of [1_000, 200]) await frozenMaster(delay);

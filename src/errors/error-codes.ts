@@ -168,6 +168,8 @@ export const ERROR_CODES = {
   HA_NOT_READY: 'The cluster did not show the masters and replicas `ready()` waited for in time.',
   HA_NO_POOL_CHECK: '`waitNextPoolCheck()`: not every host was checked once more in time.',
   HA_CLOSED: 'The HA pool manager was used or waited on after `close()`.',
+  HA_HOST_DROPPED:
+    'A host was dropped while callers waited for its connections and none took its role in time.',
   HA_UNKNOWN_BALANCER: 'The `balancer` option names no built-in balancer policy.',
   HA_CHECK_FAILED: 'A host check could not connect or its query failed (an `error` event).',
   HA_CHECK_TIMEOUT: 'A host did not answer its check within `refreshTimeoutMs` (an `error` event).',

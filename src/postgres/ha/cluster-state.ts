@@ -1,4 +1,4 @@
-import type { HostState } from './ha-errors.js';
+import { type HostState, hostDropped } from './ha-errors.js';
 import type { HostPool } from './host-pool.js';
 import type { PoolManagerEvent, PoolManagerListener } from './pool-manager-event.js';
 import { type EffectiveRole, evaluateRoles, NO_HOSTS, type RoleView } from './role-evaluation.js';
@@ -18,6 +18,8 @@ export interface LagBounds {
 export class ClusterState {
   /** Every host pool, in host-list order. */
   readonly hosts: readonly HostPool[];
+  /** The database every host serves, when given (for messages; pg's default is the user's name). */
+  readonly database: string | undefined;
   readonly #bounds: LagBounds;
   #roles: readonly EffectiveRole[];
   readonly #roleChanges: number[];
@@ -30,8 +32,9 @@ export class ClusterState {
   #closed = false;
   readonly #listeners = new Set<PoolManagerListener>();
 
-  constructor(hosts: readonly HostPool[], bounds: LagBounds) {
+  constructor(hosts: readonly HostPool[], bounds: LagBounds, database?: string) {
     this.hosts = hosts;
+    this.database = database;
     this.#bounds = { maxLagBytes: bounds.maxLagBytes, maxLagSeconds: bounds.maxLagSeconds };
     this.#roles = hosts.map(() => 'unavailable');
     this.#roleChanges = hosts.map(() => 0);
@@ -56,17 +59,30 @@ export class ClusterState {
     return this.#roleChanges[index] ?? 0;
   }
 
-  /** Each host and its effective role, for error messages (addresses only, never credentials). */
+  /**
+   * Each host and its effective role, for error messages (addresses only, never credentials);
+   * an unavailable host with the reason: its last check's failure, or that it claims master
+   * while the first check of another host is still awaited.
+   */
   states(): HostState[] {
-    return this.hosts.map((pool, i) => ({
-      host: pool.address,
-      role: this.#roles[i] ?? 'unavailable',
-    }));
+    return this.hosts.map((pool, i) => {
+      const role = this.#roles[i] ?? 'unavailable';
+      const reason =
+        role !== 'unavailable'
+          ? undefined
+          : pool.status?.role === 'master'
+            ? 'claims master, not chosen before every host is checked once'
+            : pool.checks === 0
+              ? 'not checked yet'
+              : pool.lastFailure;
+      return { host: pool.address, role, ...(reason === undefined ? {} : { reason }) };
+    });
   }
 
   /**
-   * After a check: derives every host's effective role, retires the connections of a host
-   * whose role changed (made under the old role, they must not serve the new one), emits
+   * After a check: derives every host's effective role, drops a host whose role changed (its
+   * connections, made under the old role, must not serve the new one; its queued callers move
+   * to the new choice), emits
    * the events and wakes the callers waiting for a change.
    */
   update(): void {
@@ -76,12 +92,15 @@ export class ClusterState {
       roles: this.#roles,
       timeline: this.#timeline,
       claimants: this.#claimants,
+      settled: this.hosts.every((h) => h.checks > 0),
       ...this.#bounds,
     });
     for (const [i, pool] of this.hosts.entries()) {
-      if (result.roles[i] === this.#roles[i]) continue;
+      const from = this.#roles[i] ?? 'unavailable';
+      const to = result.roles[i] ?? 'unavailable';
+      if (from === to) continue;
       this.#roleChanges[i] = (this.#roleChanges[i] ?? 0) + 1;
-      pool.connections.discardConnections();
+      pool.drop(hostDropped(pool.address, from, to));
     }
     this.#roles = result.roles;
     this.#view = result.view;

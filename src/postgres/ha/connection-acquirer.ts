@@ -2,7 +2,7 @@ import type { BalancerCandidate, BalancerPolicy } from './balancer-policy.js';
 import type { CheckScheduler } from './check-scheduler.js';
 import type { ClusterState } from './cluster-state.js';
 import { HaConnection } from './ha-connection.js';
-import { managerClosed, noConnectionWithin } from './ha-errors.js';
+import { hostDropped, managerClosed, noConnectionWithin } from './ha-errors.js';
 import type { HostPool } from './host-pool.js';
 import {
   type AcquireOptions,
@@ -74,19 +74,25 @@ export class ConnectionAcquirer {
   /**
    * A connection from a host of the wanted role. With none there, waits for one to appear
    * until the timeout, then DependencyUnavailableError (`HA_NO_MASTER` / `HA_NO_REPLICA`)
-   * naming each host's state; `HA_CLOSED` once the manager is closed.
+   * naming each host's state; `HA_CLOSED` once the manager is closed. `picked`: the host a
+   * caller already chose with {@link pick} (tried first, so the balancer turns once).
    */
-  async acquire(options: AcquireOptions = {}): Promise<HaConnection> {
+  async acquire(options: AcquireOptions = {}, picked?: HostPool): Promise<HaConnection> {
     checkAcquireOptions(options);
     const timeout = options.timeout ?? this.#options.acquireTimeoutMs;
     const deadline = performance.now() + timeout;
     let failure: unknown;
+    let first = picked;
     for (;;) {
       if (this.#state.closed) throw managerClosed();
-      const host = this.pick(options);
+      const host = first ?? this.pick(options);
+      first = undefined;
       if (host !== undefined) {
         try {
-          return new HaConnection(await host.connections.acquire(), host);
+          const taken = await this.#take(host, options);
+          if (taken instanceof HaConnection) return taken;
+          failure = taken; // dropped while this caller waited: try the new choice
+          continue;
         } catch (error) {
           // The host went away since its last check: check it now rather than at its turn.
           failure = error;
@@ -95,7 +101,9 @@ export class ConnectionAcquirer {
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
-        throw noConnectionWithin(options.readOnly === true, timeout, this.#state.states(), failure);
+        const states = this.#state.states();
+        const readOnly = options.readOnly === true;
+        throw noConnectionWithin(readOnly, timeout, states, failure, this.#state.database);
       }
       const relax = this.#scheduler.hurry();
       try {
@@ -104,5 +112,48 @@ export class ConnectionAcquirer {
         relax();
       }
     }
+  }
+
+  /**
+   * A connection from `host`, or the reason the manager dropped the host while this caller
+   * was queued on its pool: the caller then stops waiting there (the connection it would
+   * have got goes back), instead of waiting out the acquire timeout on a host no longer used.
+   * A connection handed out just as its host changed role is given back the same way.
+   */
+  #take(host: HostPool, options: AcquireOptions): Promise<HaConnection | Error> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const stopListening = host.onDrop((reason) => {
+        settled = true;
+        resolve(reason);
+      });
+      host.connections.acquire().then(
+        (connection) => {
+          stopListening();
+          if (settled) {
+            connection.release(); // its caller moved on
+            return;
+          }
+          settled = true;
+          const view = this.#state.view;
+          const serves =
+            view.masters.includes(host) ||
+            (options.readOnly === true && view.replicas.includes(host));
+          if (serves) {
+            resolve(new HaConnection(connection, host));
+            return;
+          }
+          connection.release();
+          const wanted = options.readOnly === true ? 'replica' : 'master';
+          resolve(hostDropped(host.address, wanted, this.#state.roleOf(host)));
+        },
+        (error: unknown) => {
+          stopListening();
+          // Once the caller moved on, the failure is no one's news.
+          if (!settled) reject(error);
+          settled = true;
+        },
+      );
+    });
   }
 }

@@ -46,6 +46,11 @@ export const haBackend: PostgresBackend<'ha'> = {
 function logEvent(logger: Logger, event: PoolManagerEvent): void {
   if (event.type === 'role-change') {
     logger.info({ host: event.host, from: event.from, to: event.to }, 'database host role changed');
+  } else if (event.type === 'fencing') {
+    logger.warn(
+      { host: event.host, reason: event.reason },
+      `database host ${event.host} fenced: ${event.reason}`,
+    );
   } else if (event.type === 'split-brain') {
     logger.warn(
       { hosts: event.hosts, master: event.master ?? null },

@@ -5,16 +5,34 @@ import {
 import type { ErrorCode } from '../../errors/error-codes.js';
 import { maskSecrets } from '../../internal/redaction.js';
 
-/** A host and its effective role, as the errors of a wait report them (never credentials). */
-export type HostState = Readonly<{ host: string; role: string }>;
+/**
+ * A host and its effective role, as the errors of a wait report them (never credentials);
+ * `reason`: why its last check failed, while it is unavailable.
+ */
+export type HostState = Readonly<{ host: string; role: string; reason?: string }>;
 
-/** The reason of an error from pg or the network, for a message: masked, should it quote a secret. */
-function reasonOf(cause: unknown): string {
-  return maskSecrets(cause instanceof Error ? cause.message : String(cause));
+/**
+ * The reason of an error from pg or the network, for a message: its SQLSTATE first when it
+ * has one (`28P01`, `3D000`: pg's text alone does not say which condition it is), masked
+ * should it quote a secret.
+ */
+export function reasonOf(cause: unknown): string {
+  const message = maskSecrets(cause instanceof Error ? cause.message : String(cause));
+  const code = (cause as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)
+    ? `SQLSTATE ${code} ${message}`
+    : message;
 }
 
 function listed(hosts: readonly HostState[]): string {
-  return hosts.map((h) => `${h.host} ${h.role}`).join(', ');
+  return hosts
+    .map((h) => `${h.host} ${h.role}${h.reason === undefined ? '' : ` (${h.reason})`}`)
+    .join(', ');
+}
+
+/** ` to database app`, when the database is known (pg's default is the user's name). */
+function toDatabase(database: string | undefined): string {
+  return database === undefined ? '' : ` to database ${database}`;
 }
 
 /** `acquire` found no host of the wanted role with a free connection in time. */
@@ -23,11 +41,12 @@ export function noConnectionWithin(
   timeoutMs: number,
   hosts: readonly HostState[],
   cause: unknown,
+  database?: string,
 ): DependencyUnavailableError {
   const wanted = readOnly ? 'replica' : 'master';
   const code: ErrorCode = readOnly ? 'HA_NO_REPLICA' : 'HA_NO_MASTER';
   return new DependencyUnavailableError(
-    `No ${wanted} connection within ${timeoutMs} ms (${listed(hosts)})`,
+    `No ${wanted} connection${toDatabase(database)} within ${timeoutMs} ms (${listed(hosts)})`,
     { code, details: hosts, ...(cause === undefined ? {} : { cause }) },
   );
 }
@@ -37,9 +56,11 @@ export function notReadyWithin(
   timeoutMs: number,
   wanted: string,
   hosts: readonly HostState[],
+  database?: string,
 ): DependencyUnavailableError {
+  const of = database === undefined ? '' : ` of database ${database}`;
   return new DependencyUnavailableError(
-    `Database cluster not ready within ${timeoutMs} ms: wanted ${wanted}; ${listed(hosts)}`,
+    `Database cluster not ready within ${timeoutMs} ms: wanted ${wanted}${of}; ${listed(hosts)}`,
     { code: 'HA_NOT_READY', details: hosts },
   );
 }
@@ -72,6 +93,26 @@ export function checkFailed(host: string, cause: unknown): DependencyUnavailable
     details: [{ host }],
     cause,
   });
+}
+
+/**
+ * The manager stopped using a host (its role changed, or its check failed) while callers
+ * waited for one of its connections: they are handed to the new choice; this is the cause
+ * of their error when there is none in time.
+ */
+export function hostDropped(host: string, from: string, to: string): DependencyUnavailableError {
+  return new DependencyUnavailableError(
+    `${host} was dropped as ${from} (now ${to}) while callers waited for its connections`,
+    { code: 'HA_HOST_DROPPED', details: [{ host, role: to }] },
+  );
+}
+
+/** A connection handed out before `terminate()`, used after it (its server link is closed). */
+export function connectionTerminated(host: string): DependencyUnavailableError {
+  return new DependencyUnavailableError(
+    `The connection to ${host} was closed by terminate(): the HA pool manager is closed`,
+    { code: 'HA_CLOSED', details: [{ host }] },
+  );
 }
 
 /** A host answered nothing within the check's limit (emitted, never thrown). */

@@ -37,7 +37,12 @@ export class HaPool implements ConnectionPool {
     });
   }
 
-  /** One statement on the chosen host's pool; waits for a suitable host only when none is up. */
+  /**
+   * One statement on the chosen host's pool; waits for a suitable host only when none is up.
+   * The pool's own fast path only while it has an idle connection: a caller that would queue
+   * on the host's pool goes through the manager's `acquire`, whose callers move to the new
+   * choice when the host is dropped (nothing was sent yet) instead of waiting there.
+   */
   query<R = Row>(
     text: string,
     values: readonly unknown[],
@@ -45,6 +50,10 @@ export class HaPool implements ConnectionPool {
   ): Promise<StatementResult<R>> {
     const host = this.manager.pick(options);
     if (host === undefined) return this.#afterWaiting<R>(text, values, options);
+    if (host.connections.stats.idle === 0) {
+      const acquiring = this.manager.acquireFrom(host, { readOnly: options.readOnly === true });
+      return acquiring.then((c) => queryOnConnection<R>(c, text, values));
+    }
     const started = performance.now();
     return host.connections.query<R>(text, values).catch((error: unknown) => {
       // No connection from that host, so nothing was sent: wait for a suitable host for what

@@ -2,7 +2,13 @@ import { Socket } from 'node:net';
 import type { LibrettoError } from '../../errors/libretto-error.js';
 import type { PgPool } from '../pg-pool.js';
 import type { BalancerCandidate } from './balancer-policy.js';
-import { checkConnectionLost, checkFailed, checkTimedOut } from './ha-errors.js';
+import {
+  checkConnectionLost,
+  checkFailed,
+  checkTimedOut,
+  connectionTerminated,
+  reasonOf,
+} from './ha-errors.js';
 import {
   CHECK_SQL,
   type CheckClient,
@@ -56,8 +62,16 @@ export class HostPool implements BalancerCandidate {
   readonly #Client: CheckClientClass;
   readonly #onError: (error: LibrettoError) => void;
   #check: { client: CheckClient; socket: Socket } | undefined;
-  /** The last check failure reported, so that a host down for long is reported once. */
+  /** Why the last check failed (undefined once one succeeds): reported once, and shown in errors. */
   #lastFailure: string | undefined;
+  /**
+   * Told when the manager stops using the host in its role: its queued callers move on. A set
+   * of listeners rather than a promise: a promise never settled in a healthy cluster would
+   * keep a reaction per acquisition forever.
+   */
+  readonly #dropListeners = new Set<(reason: Error) => void>();
+  /** Connections handed out and not returned, closed by {@link terminateCheckedOut}. */
+  readonly #checkedOut = new Set<{ terminate(error: Error): void }>();
 
   constructor(parts: HostPoolParts) {
     this.index = parts.index;
@@ -72,6 +86,50 @@ export class HostPool implements BalancerCandidate {
   /** Connections the host's pool can hand out now without waiting. */
   get freeSize(): number {
     return this.connections.freeSize;
+  }
+
+  /**
+   * Why the host's last check failed — `SQLSTATE 28P01 password authentication failed …`,
+   * `connect ECONNREFUSED …`, `no answer within 1000 ms` — or undefined once a check succeeds.
+   * Never credentials.
+   */
+  get lastFailure(): string | undefined {
+    return this.#lastFailure;
+  }
+
+  /**
+   * Calls `listener` with the reason when the manager stops using this host in the role it
+   * had (see {@link drop}); returns the function that stops listening.
+   */
+  onDrop(listener: (reason: Error) => void): () => void {
+    const listeners = this.#dropListeners;
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  /**
+   * The manager no longer uses the host in its role: its connections are retired (closed when
+   * returned, never reused) and the callers queued on its pool are told, to be handed to the
+   * new choice instead of waiting out the acquire timeout.
+   */
+  drop(reason: Error): void {
+    this.connections.discardConnections();
+    const listeners = [...this.#dropListeners];
+    this.#dropListeners.clear();
+    for (const listener of listeners) listener(reason);
+  }
+
+  /** @internal A connection handed out from this host, until returned. */
+  track(connection: { terminate(error: Error): void }): () => void {
+    this.#checkedOut.add(connection);
+    return () => this.#checkedOut.delete(connection);
+  }
+
+  /** Closes every connection handed out and not returned (`terminate()`). */
+  terminateCheckedOut(): void {
+    const error = connectionTerminated(this.address);
+    for (const connection of [...this.#checkedOut]) connection.terminate(error);
+    this.#checkedOut.clear();
   }
 
   /** Median response time of the checks (ms), once measured. */
@@ -93,7 +151,7 @@ export class HostPool implements BalancerCandidate {
       const status = await Promise.race([this.#ask(), expired]);
       if (status === undefined) {
         this.#closeCheckConnection();
-        this.#failed(checkTimedOut(this.address, timeoutMs));
+        this.#failed(checkTimedOut(this.address, timeoutMs), `no answer within ${timeoutMs} ms`);
       } else {
         this.#lastFailure = undefined;
       }
@@ -101,7 +159,7 @@ export class HostPool implements BalancerCandidate {
     } catch (error) {
       this.#closeCheckConnection();
       this.status = undefined;
-      this.#failed(checkFailed(this.address, error));
+      this.#failed(checkFailed(this.address, error), reasonOf(error));
     } finally {
       clearTimeout(timer);
       this.checks++;
@@ -140,9 +198,8 @@ export class HostPool implements BalancerCandidate {
     return statusOfCheckRow(rows[0]);
   }
 
-  /** Reports a failed check, unless it failed the same way last time. */
-  #failed(error: LibrettoError): void {
-    const reason = error.message;
+  /** Records why a check failed; reports it unless it failed the same way last time. */
+  #failed(error: LibrettoError, reason: string): void {
     if (reason === this.#lastFailure) return;
     this.#lastFailure = reason;
     this.#onError(error);

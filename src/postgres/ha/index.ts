@@ -20,6 +20,11 @@ export {
   type PoolManagerOptions,
 } from './pool-manager-options.js';
 export { RandomWeightedBalancer } from './random-weighted-balancer.js';
-export type { EffectiveRole, RoleChangeEvent, SplitBrainEvent } from './role-evaluation.js';
+export type {
+  EffectiveRole,
+  FencingEvent,
+  RoleChangeEvent,
+  SplitBrainEvent,
+} from './role-evaluation.js';
 export { RoundRobinBalancer } from './round-robin-balancer.js';
 export { Stopwatch } from './stopwatch.js';

@@ -15,13 +15,13 @@ const CHECK_APPLICATION_NAME = 'libretto-ha-check';
  * with the manager's acquire timeout unless `pool` sets one) and the settings of its check
  * connection (the pool's TLS settings; the check bounds connecting and asking together). Hosts come from
  * `hosts`, else the DSN; user, password and database given explicitly win over the DSN's.
- * Nothing connects yet.
+ * Nothing connects yet. Also returns the database, for messages.
  */
 export async function openHostPools(
   options: PoolManagerOptions,
   resolved: ResolvedPoolManagerOptions,
   onError: (host: string, error: LibrettoError) => void,
-): Promise<HostPool[]> {
+): Promise<{ hosts: HostPool[]; database: string | undefined }> {
   const fields = backfillFromDsn({
     dsn: options.dsn,
     hosts: options.hosts,
@@ -31,6 +31,7 @@ export async function openHostPools(
   });
   const addresses = (fields.hosts ?? []).map((h) => parseDsn(`postgresql://${h}`).hosts[0]);
   if (addresses.length === 0) invalidOption('PoolManager', 'hosts', 'name at least one host');
+  refuseDuplicates(addresses.map((a) => (a === undefined ? '' : addressOf(a))));
   let Client: CheckClientClass;
   try {
     Client = (await import('pg')).default.Client;
@@ -49,7 +50,7 @@ export async function openHostPools(
       ...(password === undefined ? {} : { password }),
       ...(database === undefined ? {} : { database }),
     };
-    const hostPort = `${address.host}:${address.port ?? 5432}`;
+    const hostPort = addressOf(address);
     const connections = await PgPool.create({
       acquireTimeoutMs: resolved.acquireTimeoutMs,
       // Unless the pool settings handle them, idle failures become the manager's `error` events.
@@ -73,5 +74,25 @@ export async function openHostPools(
       }),
     );
   }
-  return hosts;
+  return { hosts, database };
+}
+
+/** `host:port`, the port 5432 when not given. */
+function addressOf(address: { readonly host: string; readonly port?: number | undefined }): string {
+  return `${address.host}:${address.port ?? 5432}`;
+}
+
+/**
+ * A host listed twice would have two pools and two checks contesting each other forever (both
+ * claim master on the same timeline): refused when the manager is configured.
+ */
+function refuseDuplicates(addresses: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const address of addresses) {
+    const key = address.toLowerCase();
+    if (seen.has(key)) {
+      invalidOption('PoolManager', 'hosts', `list each host once (${address} is listed twice)`);
+    }
+    seen.add(key);
+  }
 }

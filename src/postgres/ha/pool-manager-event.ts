@@ -1,5 +1,5 @@
 import type { LibrettoError } from '../../errors/libretto-error.js';
-import type { RoleChangeEvent, SplitBrainEvent } from './role-evaluation.js';
+import type { FencingEvent, RoleChangeEvent, SplitBrainEvent } from './role-evaluation.js';
 
 /**
  * A check of a host went wrong, or its idle check connection failed: `error` is typed
@@ -14,15 +14,15 @@ export interface HostErrorEvent {
 }
 
 /**
- * What the manager reports as it happens (`manager.onEvent(listener)`): role changes, split
- * brains, and errors of the checks that would otherwise go unseen.
+ * What the manager reports as it happens (`manager.onEvent(listener)`): role changes, fencing,
+ * split brains, and errors of the checks that would otherwise go unseen.
  *
  * @example
  * manager.onEvent((event) => {
  *   if (event.type === 'error') logger.warn({ host: event.host, code: event.error.code }, event.error.message);
  * });
  */
-export type PoolManagerEvent = RoleChangeEvent | SplitBrainEvent | HostErrorEvent;
+export type PoolManagerEvent = RoleChangeEvent | FencingEvent | SplitBrainEvent | HostErrorEvent;
 
 /** Hears the manager's events. */
 export type PoolManagerListener = (event: PoolManagerEvent) => void;

@@ -71,10 +71,10 @@ export class PoolManager {
     const balancer = createBalancer(resolved.balancer);
     // The state exists only once the pools do; errors of a check cannot come before start().
     let state: ClusterState | undefined;
-    const hosts = await openHostPools(options, resolved, (host, error) =>
+    const { hosts, database } = await openHostPools(options, resolved, (host, error) =>
       state?.emit({ type: 'error', host, error }),
     );
-    state = new ClusterState(hosts, resolved);
+    state = new ClusterState(hosts, resolved, database);
     const scheduler = new CheckScheduler(hosts, {
       refreshDelayMs: resolved.refreshDelayMs,
       refreshTimeoutMs: resolved.refreshTimeoutMs,
@@ -99,6 +99,11 @@ export class PoolManager {
    */
   acquire(options: AcquireOptions = {}): Promise<HaConnection> {
     return this.#acquirer.acquire(options);
+  }
+
+  /** @internal `HaPool.query`: `acquire`, trying first the host it already picked. */
+  acquireFrom(host: HostPool, options: AcquireOptions): Promise<HaConnection> {
+    return this.#acquirer.acquire(options, host);
   }
 
   acquireMaster(options: Omit<AcquireOptions, 'readOnly'> = {}): Promise<HaConnection> {
@@ -142,6 +147,7 @@ export class PoolManager {
           timeout,
           every ? 'every host' : `${masters ?? 0} master(s) and ${replicas ?? 0} replica(s)`,
           state.states(),
+          state.database,
         ),
       managerClosed,
     );
@@ -243,9 +249,15 @@ export class PoolManager {
     await Promise.all(this.#state.hosts.map((h) => h.close()));
   }
 
-  /** Closes at once: connections in use are retired and closed as they come back. */
+  /**
+   * Closes at once, as hasql's `terminate`: connections in use are closed under their users
+   * (a statement in flight fails; later ones, and waiting callers, get `HA_CLOSED`).
+   */
   async terminate(): Promise<void> {
-    for (const h of this.#state.hosts) h.connections.discardConnections();
+    for (const h of this.#state.hosts) {
+      h.connections.discardConnections();
+      h.terminateCheckedOut();
+    }
     await this.close();
   }
 }

@@ -25,6 +25,20 @@ export interface SplitBrainEvent {
   readonly master?: string;
 }
 
+/**
+ * A host reporting master was refused the role: it is on an older timeline than another
+ * master seen (at start or later). `reason` says so in words, with the timelines and the
+ * newer master, e.g. `reports master on timeline 1, older than db2:5432 on timeline 2`.
+ */
+export interface FencingEvent {
+  readonly type: 'fencing';
+  readonly host: string;
+  readonly reason: string;
+}
+
+/** What role evaluation decides to tell: role changes, fencing, a new split brain. */
+export type RoleEvent = RoleChangeEvent | FencingEvent | SplitBrainEvent;
+
 /** What role evaluation needs of a host: its address and what its last check found. */
 export interface CheckedHost {
   readonly address: string;
@@ -52,6 +66,12 @@ export interface RoleEvaluationInput<H extends CheckedHost> {
   readonly timeline: number;
   /** The hosts that claimed master at the previous evaluation: a split brain is reported once. */
   readonly claimants: readonly string[];
+  /**
+   * Whether every host has been checked at least once. Until then no host is made master: a
+   * thawed old master that answers first must not win over a promoted one still to answer.
+   * Absent: true.
+   */
+  readonly settled?: boolean;
   /** A replica further behind the master than this many WAL bytes is lagging. */
   readonly maxLagBytes?: number | undefined;
   /** A replica whose replay is this many seconds behind is lagging. */
@@ -67,8 +87,11 @@ export interface RoleEvaluation<H> {
   readonly timeline: number;
   /** The hosts claiming master now. */
   readonly claimants: readonly string[];
-  /** Role changes (host-list order), then a split brain when the claimants changed to several. */
-  readonly events: readonly (RoleChangeEvent | SplitBrainEvent)[];
+  /**
+   * Role changes (host-list order; a change to `fenced` followed by its `fencing` event),
+   * then a split brain when the claimants changed to several.
+   */
+  readonly events: readonly RoleEvent[];
 }
 
 /** No usable host (before the first check, after `close()`). */
@@ -88,7 +111,9 @@ export const NO_HOSTS: RoleView<never> = Object.freeze({
  *   `replica`.
  * - Of the hosts that report master, those on the newest timeline seen (now or before) are
  *   candidates: one is the `master`; several are all `contested` (no master until one
- *   yields). A claimant on an older timeline is `fenced`.
+ *   yields). A claimant on an older timeline is `fenced`. Until every host has been checked
+ *   once (`settled`), the candidates stay `unavailable`: timelines are compared across the
+ *   whole cluster before a first master is chosen.
  * - Replicas within the lag bounds (bytes behind the master, seconds of replay delay) are
  *   `fresh`; when none is, the least-lagging ones are the `freshest`.
  *
@@ -104,15 +129,19 @@ export function evaluateRoles<H extends CheckedHost>(
   for (const h of claims) timeline = Math.max(timeline, h.status?.timeline ?? 0);
   const newest = claims.filter((h) => (h.status?.timeline ?? 0) >= timeline);
 
-  const events: (RoleChangeEvent | SplitBrainEvent)[] = [];
+  const events: RoleEvent[] = [];
   const roles = hosts.map((h, i): EffectiveRole => {
     let role: EffectiveRole;
     if (h.status === undefined) role = 'unavailable';
     else if (h.status.role === 'replica') role = 'replica';
     else if (!newest.includes(h)) role = 'fenced';
+    else if (input.settled === false) role = 'unavailable';
     else role = newest.length > 1 ? 'contested' : 'master';
     const from = input.roles[i] ?? 'unavailable';
     if (role !== from) events.push({ type: 'role-change', host: h.address, from, to: role });
+    if (role === 'fenced' && from !== 'fenced') {
+      events.push({ type: 'fencing', host: h.address, reason: fencedBecause(h, newest, timeline) });
+    }
     return role;
   });
 
@@ -127,6 +156,16 @@ export function evaluateRoles<H extends CheckedHost>(
     });
   }
   return { roles, view, timeline, claimants, events };
+}
+
+/** Why a claimant is fenced, in words: its timeline, and the newer master's (or that it was seen before). */
+function fencedBecause(h: CheckedHost, newest: readonly CheckedHost[], timeline: number): string {
+  const own = h.status?.timeline;
+  const at = own === undefined ? 'an older timeline' : `timeline ${own}`;
+  const newer = newest[0];
+  return newer === undefined
+    ? `reports master on ${at}, older than timeline ${timeline} seen before`
+    : `reports master on ${at}, older than ${newer.address} on timeline ${timeline}`;
 }
 
 /** The candidate lists acquisitions choose from, given each host's effective role. */

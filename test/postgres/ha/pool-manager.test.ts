@@ -76,7 +76,7 @@ describe('PoolManager on a real cluster', () => {
     expect(notReady).toBeInstanceOf(DependencyUnavailableError);
     expect(notReady).toMatchObject({
       code: 'HA_NOT_READY',
-      message: `Database cluster not ready within 300 ms: wanted 2 master(s) and 0 replica(s); ${p} master, ${a} replica, ${b} replica`,
+      message: `Database cluster not ready within 300 ms: wanted 2 master(s) and 0 replica(s) of database postgres; ${p} master, ${a} replica, ${b} replica`,
       details: [
         { host: p, role: 'master' },
         { host: a, role: 'replica' },
@@ -160,11 +160,16 @@ describe('PoolManager on a real cluster', () => {
     const started = performance.now();
     const failure = await m.acquireReplica({ timeout: 400 }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(DependencyUnavailableError);
-    expect((failure as Error).message).toMatch(/No replica connection within 400 ms/);
+    expect((failure as Error).message).toMatch(
+      /No replica connection to database postgres within 400 ms/,
+    );
     expect((failure as Error).message).toContain(`${r1!.address} unavailable`);
     expect(failure).toMatchObject({
       code: 'HA_NO_REPLICA',
-      details: expect.arrayContaining([{ host: r1!.address, role: 'unavailable' }]),
+      // The reason of the last failed check (the proxy's reset, or a refused connection).
+      details: expect.arrayContaining([
+        { host: r1!.address, role: 'unavailable', reason: expect.any(String) },
+      ]),
     });
     expect(performance.now() - started).toBeGreaterThanOrEqual(390);
 

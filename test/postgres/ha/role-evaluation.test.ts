@@ -47,6 +47,31 @@ function evaluate(hosts: Host[], more: Partial<RoleEvaluationInput<Host>> = {}) 
 }
 
 describe('evaluateRoles', () => {
+  it('no first master before every host is checked once; then the older timeline is fenced', () => {
+    next = 0;
+    // h0 (a thawed old master) answered; h1 (the promoted one) not yet.
+    const oldOnly = [host(master(1)), host(undefined)];
+    const early = evaluate(oldOnly, { settled: false });
+    expect(early.roles).toEqual(['unavailable', 'unavailable']);
+    expect(early.view.masters).toEqual([]);
+    expect(early.events).toEqual([]);
+    // Both checked: the newer timeline wins, the old master is fenced — never chosen.
+    next = 0;
+    const both = [host(master(1)), host(master(2))];
+    const settled = evaluate(both, { settled: true, roles: early.roles });
+    expect(settled.roles).toEqual(['fenced', 'master']);
+    expect(settled.view.masters).toEqual([both[1]]);
+    expect(settled.events).toContainEqual({
+      type: 'fencing',
+      host: 'h0:5432',
+      reason: 'reports master on timeline 1, older than h1:5432 on timeline 2',
+    });
+    // Replicas serve reads before: only the choice of a master waits.
+    next = 0;
+    const withReplica = evaluate([host(replica()), host(undefined)], { settled: false });
+    expect(withReplica.roles).toEqual(['replica', 'unavailable']);
+  });
+
   it('a single master and its replicas; every first role is reported as a change', () => {
     next = 0;
     const hosts = [host(master(1)), host(replica()), host(replica())];
@@ -86,6 +111,11 @@ describe('evaluateRoles', () => {
     expect(result.claimants).toEqual(['h0:5432', 'h1:5432']);
     expect(result.events).toEqual([
       { type: 'role-change', host: 'h0:5432', from: 'master', to: 'fenced' },
+      {
+        type: 'fencing',
+        host: 'h0:5432',
+        reason: 'reports master on timeline 1, older than h1:5432 on timeline 2',
+      },
       { type: 'role-change', host: 'h1:5432', from: 'replica', to: 'master' },
       { type: 'split-brain', hosts: ['h0:5432', 'h1:5432'], master: 'h1:5432' },
     ]);
@@ -102,9 +132,21 @@ describe('evaluateRoles', () => {
     next = 0;
     // The new master went away; the old one still claims the role on its old timeline.
     const hosts = [host(master(1)), host(undefined)];
-    const { roles, view } = evaluate(hosts, { roles: ['fenced', 'master'], timeline: 2 });
+    const { roles, view, events } = evaluate(hosts, { roles: ['fenced', 'master'], timeline: 2 });
+    expect(events.filter((e) => e.type === 'fencing')).toEqual([]); // fenced before: not news
     expect(roles).toEqual(['fenced', 'unavailable']);
     expect(view.masters).toEqual([]);
+    // Seen master before, now behind a timeline whose master is gone: fenced, and told why.
+    next = 0;
+    const alone = evaluate([host(master(1)), host(undefined)], {
+      roles: ['master', 'unavailable'],
+      timeline: 2,
+    });
+    expect(alone.events).toContainEqual({
+      type: 'fencing',
+      host: 'h0:5432',
+      reason: 'reports master on timeline 1, older than timeline 2 seen before',
+    });
     // Once it reports a timeline at least as new (rewound and promoted), it is the master.
     const back = evaluate([host(master(3))], { roles: ['fenced'], timeline: 2 });
     expect(back.roles).toEqual(['master']);

@@ -134,6 +134,17 @@ describe('split-brain guard', () => {
         master: c.primary.address,
       }),
     );
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'fencing',
+        host: old.address,
+        reason: expect.stringMatching(
+          new RegExp(
+            `^reports master on timeline 1, older than (${c.primary.address} on timeline 2|timeline 2 seen before)$`,
+          ),
+        ),
+      }),
+    );
     const oldMetrics = m.metrics().find((h) => h.host === old.address);
     expect(oldMetrics?.role).toBe('fenced');
     // Fenced as soon as a newer timeline shows, even before its own check times out.
