@@ -1,11 +1,9 @@
-import type { Logger } from '../../core/logger.js';
 import { invalidOption } from '../../errors/invalid-option.js';
 import type { PostgresBackend } from '../postgres-backend.js';
 import type { HaSettings } from '../postgres-settings.js';
 import { serverConnection, serverPoolOptions } from '../server-connection.js';
 import { HaPool } from './ha-pool.js';
 import type { PoolManagerOptions } from './pool-manager.js';
-import type { PoolManagerEvent } from './pool-manager-event.js';
 
 /**
  * The HA backend of `PostgresService`: a `PoolManager` over every host of the cluster (from
@@ -33,7 +31,8 @@ export const haBackend: PostgresBackend<'ha'> = {
       ...tuning(settings),
       pool: serverPoolOptions(settings, connection, context),
     });
-    pool.manager.onEvent((event) => logEvent(context.logger, event));
+    // The service logs them (one warn line each, with the hosts; a failover as such).
+    pool.manager.onEvent(context.onEvent);
     return pool;
   },
   ready(pool, settings, timeoutMs) {
@@ -41,25 +40,6 @@ export const haBackend: PostgresBackend<'ha'> = {
     return pool.manager.ready(settings.minMasters, settings.minReplicas, timeoutMs);
   },
 };
-
-/** The manager's events in the service's log: nothing it sees goes unreported. */
-function logEvent(logger: Logger, event: PoolManagerEvent): void {
-  if (event.type === 'role-change') {
-    logger.info({ host: event.host, from: event.from, to: event.to }, 'database host role changed');
-  } else if (event.type === 'fencing') {
-    logger.warn(
-      { host: event.host, reason: event.reason },
-      `database host ${event.host} fenced: ${event.reason}`,
-    );
-  } else if (event.type === 'split-brain') {
-    logger.warn(
-      { hosts: event.hosts, master: event.master ?? null },
-      'several database hosts report master',
-    );
-  } else {
-    logger.warn({ host: event.host, code: event.error.code }, event.error.message);
-  }
-}
 
 /** The cluster settings given, in the pool manager's units (milliseconds). */
 function tuning(s: HaSettings): Partial<PoolManagerOptions> {
