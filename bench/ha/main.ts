@@ -157,15 +157,23 @@ function print(title: string, rows: [string, Awaited<ReturnType<typeof drive>>][
   }
 }
 
+/** The table of acknowledged writes, created on the primary and replicated before the run. */
+async function createAckedTable(
+  cluster: { waitForReplication(): Promise<unknown> },
+  dsn: string,
+): Promise<void> {
+  const setup = new pg.Client({ connectionString: dsn });
+  await setup.connect();
+  await setup.query('CREATE TABLE acked (writer int, seq int, PRIMARY KEY (writer, seq))');
+  await setup.end();
+  await cluster.waitForReplication();
+}
+
 /** The load test's failover, timed: kill the primary under 16 writers, promote, watch. */
 async function failover(refreshDelayMs: number): Promise<void> {
   const cluster = await startPostgresCluster({ replicas: 2, synchronous: true });
   try {
-    const setup = new pg.Client({ connectionString: cluster.primary.server.dsn() });
-    await setup.connect();
-    await setup.query('CREATE TABLE acked (writer int, seq int, PRIMARY KEY (writer, seq))');
-    await setup.end();
-    await cluster.waitForReplication();
+    await createAckedTable(cluster, cluster.primary.server.dsn());
     const manager = await PoolManager.create({
       hosts: cluster.nodes.map(serverAddress),
       user: 'postgres',
@@ -281,11 +289,7 @@ async function frozenMaster(refreshDelayMs: number): Promise<void> {
   const cluster = await startPostgresCluster({ replicas: 1 });
   const old = cluster.primary;
   try {
-    const setup = new pg.Client({ connectionString: old.server.dsn() });
-    await setup.connect();
-    await setup.query('CREATE TABLE acked (writer int, seq int, PRIMARY KEY (writer, seq))');
-    await setup.end();
-    await cluster.waitForReplication();
+    await createAckedTable(cluster, old.server.dsn());
     const manager = await PoolManager.create({
       hosts: cluster.nodes.map(serverAddress),
       user: 'postgres',
