@@ -6,10 +6,7 @@ import { type Answer, logRefused, rawAnswer } from './raw-answer.js';
 /** Node's `clientError` listener: answers what its HTTP parser refused, then closes. */
 export type ClientErrorHandler = (error: Error, socket: Socket) => void;
 
-/**
- * llhttp's error codes (`HPE_*`, see llhttp's `api.h`) and Node's own, as answers. Every
- * code not listed is a `MALFORMED_REQUEST`.
- */
+// Answers several parser codes share.
 const AMBIGUOUS: Answer = [
   400,
   'AMBIGUOUS_BODY_LENGTH',

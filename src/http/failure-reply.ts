@@ -29,16 +29,7 @@ export function failureReply(log: Logger): FailureReply {
     let requestId: string | undefined;
     if (failure.internal) {
       requestId = request.id;
-      log.error(
-        {
-          err: error,
-          reqId: request.id,
-          code: error instanceof LibrettoError ? error.code : undefined,
-          method: request.method,
-          url: request.url,
-        },
-        'request failed',
-      );
+      logServerError(log, error, request, 'request failed');
     } else {
       logRefused(log, request.id, failure.status, failure.code, {
         method: request.method,
@@ -64,6 +55,25 @@ const QUOTED_PATH_LENGTH = 100;
 
 /** Methods a route can answer (`OPTIONS` with none): any other is `UNSUPPORTED_METHOD`. */
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** The `error` line of a failure that is the server's: the error, its code, the request id. */
+export function logServerError(
+  log: Logger,
+  error: unknown,
+  request: FastifyRequest,
+  message: string,
+): void {
+  log.error(
+    {
+      err: error,
+      reqId: request.id,
+      code: error instanceof LibrettoError ? error.code : undefined,
+      method: request.method,
+      url: request.url,
+    },
+    message,
+  );
+}
 
 /**
  * What Fastify reports when a route's serializer could not write the handler's data (a

@@ -2,9 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type * as z from 'zod';
 import type { Logger } from '../core/logger.js';
 import type { InjectionToken } from '../di/token.js';
-import { LibrettoError } from '../errors/libretto-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { successEnvelope } from './envelope.js';
+import { logServerError } from './failure-reply.js';
 import { inputParser } from './input-parser.js';
 import { RequestState, type ScopeOpener } from './request-state.js';
 import { Outcome, RawResponse } from './response.js';
@@ -61,17 +61,7 @@ function isStream(value: unknown): value is NodeJS.ReadableStream {
  */
 function logStreamFailure(body: NodeJS.ReadableStream, reply: FastifyReply, log: Logger): void {
   body.once('error', (error: unknown) => {
-    if (!reply.raw.headersSent) return;
-    log.error(
-      {
-        err: error,
-        reqId: reply.request.id,
-        code: error instanceof LibrettoError ? error.code : undefined,
-        method: reply.request.method,
-        url: reply.request.url,
-      },
-      'response stream failed',
-    );
+    if (reply.raw.headersSent) logServerError(log, error, reply.request, 'response stream failed');
   });
 }
 

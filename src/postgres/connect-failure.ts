@@ -1,4 +1,4 @@
-import { parseDsn } from '../config/dsn.js';
+import { backfillFromDsn } from '../config/dsn.js';
 import { DependencyUnavailableError } from '../errors/application-errors.js';
 import type { PgPoolOptions } from './pg-pool-options.js';
 
@@ -13,14 +13,10 @@ export interface ConnectTarget {
 /** The target of `options` (explicit fields over the connection string's). */
 export function connectTarget(options: PgPoolOptions, address: string): ConnectTarget {
   let { database, user } = options;
-  if (options.connectionString !== undefined && (database === undefined || user === undefined)) {
-    try {
-      const dsn = parseDsn(options.connectionString);
-      database ??= dsn.database;
-      user ??= dsn.user;
-    } catch {
-      // pg reads connection strings it accepts; the names are only labels.
-    }
+  try {
+    ({ database, user } = backfillFromDsn({ dsn: options.connectionString, database, user }));
+  } catch {
+    // pg reads connection strings it accepts; the names are only labels.
   }
   // pg's own default: the database named after the user.
   return { address, database: database ?? user, user };
