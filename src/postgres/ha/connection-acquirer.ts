@@ -76,84 +76,96 @@ export class ConnectionAcquirer {
    * until the timeout, then DependencyUnavailableError (`HA_NO_MASTER` / `HA_NO_REPLICA`)
    * naming each host's state; `HA_CLOSED` once the manager is closed. `picked`: the host a
    * caller already chose with {@link pick} (tried first, so the balancer turns once).
+   * Callbacks inside, one promise per call: this is every write's path.
    */
-  async acquire(options: AcquireOptions = {}, picked?: HostPool): Promise<HaConnection> {
-    checkAcquireOptions(options);
-    const timeout = options.timeout ?? this.#options.acquireTimeoutMs;
-    const deadline = performance.now() + timeout;
-    let failure: unknown;
-    let first = picked;
-    for (;;) {
-      if (this.#state.closed) throw managerClosed();
-      const host = first ?? this.pick(options);
-      first = undefined;
-      if (host !== undefined) {
-        try {
-          const taken = await this.#take(host, options);
-          if (taken instanceof HaConnection) return taken;
-          failure = taken; // dropped while this caller waited: try the new choice
-          continue;
-        } catch (error) {
-          // The host went away since its last check: check it now rather than at its turn.
-          failure = error;
-          this.#scheduler.checkNow(host);
+  acquire(options: AcquireOptions = {}, picked?: HostPool): Promise<HaConnection> {
+    return new Promise((resolve, reject) => {
+      checkAcquireOptions(options); // a throw here rejects
+      const timeout = options.timeout ?? this.#options.acquireTimeoutMs;
+      const deadline = performance.now() + timeout;
+      let failure: unknown;
+      const attempt = (host: HostPool | undefined): void => {
+        if (this.#state.closed) {
+          reject(managerClosed());
+          return;
         }
-      }
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) {
-        const states = this.#state.states();
-        const readOnly = options.readOnly === true;
-        throw noConnectionWithin(readOnly, timeout, states, failure, this.#state.database);
-      }
-      const relax = this.#scheduler.hurry();
-      try {
-        await this.#state.nextChange(remaining);
-      } finally {
-        relax();
-      }
-    }
+        if (host === undefined) {
+          wait();
+          return;
+        }
+        this.#take(host, options, (outcome, moved) => {
+          if (outcome instanceof HaConnection) resolve(outcome);
+          else if (moved) {
+            failure = outcome; // dropped while this caller waited: try the new choice
+            attempt(this.pick(options));
+          } else {
+            // The host went away since its last check: check it now rather than at its turn.
+            failure = outcome;
+            this.#scheduler.checkNow(host);
+            wait();
+          }
+        });
+      };
+      const wait = (): void => {
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) {
+          const states = this.#state.states();
+          const readOnly = options.readOnly === true;
+          reject(noConnectionWithin(readOnly, timeout, states, failure, this.#state.database));
+          return;
+        }
+        const relax = this.#scheduler.hurry();
+        void this.#state.nextChange(remaining).then(() => {
+          relax();
+          attempt(this.pick(options));
+        });
+      };
+      attempt(picked ?? this.pick(options));
+    });
   }
 
   /**
-   * A connection from `host`, or the reason the manager dropped the host while this caller
-   * was queued on its pool: the caller then stops waiting there (the connection it would
-   * have got goes back), instead of waiting out the acquire timeout on a host no longer used.
-   * A connection handed out just as its host changed role is given back the same way.
+   * A connection from `host`, or why there is none: `moved` when the manager dropped the host
+   * while this caller was queued on its pool (the caller stops waiting there and the
+   * connection it would have got goes back, instead of waiting out the acquire timeout on a
+   * host no longer used). A connection handed out just as its host changed role is given
+   * back the same way. Only a caller that really queues listens for the drop: a free
+   * connection is handed over synchronously.
    */
-  #take(host: HostPool, options: AcquireOptions): Promise<HaConnection | Error> {
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const stopListening = host.onDrop((reason) => {
-        settled = true;
-        resolve(reason);
-      });
-      host.connections.acquire().then(
-        (connection) => {
-          stopListening();
-          if (settled) {
-            connection.release(); // its caller moved on
-            return;
-          }
-          settled = true;
-          const view = this.#state.view;
-          const serves =
-            view.masters.includes(host) ||
-            (options.readOnly === true && view.replicas.includes(host));
-          if (serves) {
-            resolve(new HaConnection(connection, host));
-            return;
-          }
-          connection.release();
-          const wanted = options.readOnly === true ? 'replica' : 'master';
-          resolve(hostDropped(host.address, wanted, this.#state.roleOf(host)));
-        },
-        (error: unknown) => {
-          stopListening();
-          // Once the caller moved on, the failure is no one's news.
-          if (!settled) reject(error);
-          settled = true;
-        },
-      );
+  #take(
+    host: HostPool,
+    options: AcquireOptions,
+    done: (outcome: HaConnection | unknown, moved: boolean) => void,
+  ): void {
+    let settled = false;
+    let stopListening: (() => void) | undefined;
+    host.connections.connect(undefined, (error, connection) => {
+      stopListening?.();
+      if (settled) {
+        connection?.release(); // its caller moved on; a failure is no one's news
+        return;
+      }
+      settled = true;
+      if (connection === undefined) {
+        done(error, false);
+        return;
+      }
+      const view = this.#state.view;
+      if (
+        view.masters.includes(host) ||
+        (options.readOnly === true && view.replicas.includes(host))
+      ) {
+        done(new HaConnection(connection, host), false);
+        return;
+      }
+      connection.release();
+      const wanted = options.readOnly === true ? 'replica' : 'master';
+      done(hostDropped(host.address, wanted, this.#state.roleOf(host)), true);
+    });
+    if (settled) return;
+    stopListening = host.onDrop((reason) => {
+      settled = true;
+      done(reason, true);
     });
   }
 }

@@ -1,4 +1,9 @@
-import type { PooledConnection, Row, StatementResult } from '../connection-pool.js';
+import type {
+  PooledConnection,
+  Row,
+  StatementCallback,
+  StatementResult,
+} from '../connection-pool.js';
 import { toLibrettoError } from '../statement-runner.js';
 import type { HostPool } from './host-pool.js';
 
@@ -10,7 +15,6 @@ import type { HostPool } from './host-pool.js';
  * (a statement in flight fails, as later ones do, with `HA_CLOSED`).
  */
 export class HaConnection implements PooledConnection, AsyncDisposable {
-  readonly #untrack: () => void;
   /** Why the connection was closed under its user (`terminate()`); its release is then a no-op. */
   #terminated: Error | undefined;
 
@@ -18,7 +22,7 @@ export class HaConnection implements PooledConnection, AsyncDisposable {
     readonly connection: PooledConnection,
     readonly pool: HostPool,
   ) {
-    this.#untrack = pool.track(this);
+    pool.track(this);
   }
 
   /** `host:port` of the server. */
@@ -27,16 +31,31 @@ export class HaConnection implements PooledConnection, AsyncDisposable {
   }
 
   query<R = Row>(text: string, values: readonly unknown[] = []): Promise<StatementResult<R>> {
-    if (this.#terminated !== undefined) return Promise.reject(this.#terminated);
-    return this.connection.query<R>(text, values).catch((error: unknown) => {
+    return new Promise((resolve, reject) =>
+      this.run<R>(text, values, (error, result) =>
+        error === undefined ? resolve(result as StatementResult<R>) : reject(error),
+      ),
+    );
+  }
+
+  run<R = Row>(text: string, values: readonly unknown[], callback: StatementCallback<R>): void {
+    if (this.#terminated !== undefined) {
+      callback(this.#terminated);
+      return;
+    }
+    const answer: StatementCallback<R> = (error, result) => {
+      if (error === undefined) callback(undefined, result);
       // Cut by terminate(): that is the reason, not the closed socket pg reports.
-      throw this.#terminated ?? toLibrettoError(error, text);
-    });
+      else callback(this.#terminated ?? toLibrettoError(error, text));
+    };
+    const connection = this.connection;
+    if (connection.run !== undefined) connection.run<R>(text, values, answer);
+    else connection.query<R>(text, values).then((result) => answer(undefined, result), answer);
   }
 
   release(broken = false): void {
     if (this.#terminated !== undefined) return;
-    this.#untrack();
+    this.pool.untrack(this);
     this.connection.release(broken);
   }
 
@@ -47,7 +66,7 @@ export class HaConnection implements PooledConnection, AsyncDisposable {
   terminate(error: Error): void {
     if (this.#terminated !== undefined) return;
     this.#terminated = error;
-    this.#untrack();
+    this.pool.untrack(this);
     this.connection.release(true);
   }
 

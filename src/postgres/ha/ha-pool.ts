@@ -39,8 +39,8 @@ export class HaPool implements ConnectionPool {
 
   /**
    * One statement on the chosen host's pool; waits for a suitable host only when none is up.
-   * The pool's own fast path only while it has an idle connection: a caller that would queue
-   * on the host's pool goes through the manager's `acquire`, whose callers move to the new
+   * The pool's own fast path while it has a connection free (idle, or a slot to open one): a
+   * caller that would queue on the host's pool goes through the manager's `acquire`, whose callers move to the new
    * choice when the host is dropped (nothing was sent yet) instead of waiting there.
    */
   query<R = Row>(
@@ -50,7 +50,7 @@ export class HaPool implements ConnectionPool {
   ): Promise<StatementResult<R>> {
     const host = this.manager.pick(options);
     if (host === undefined) return this.#afterWaiting<R>(text, values, options);
-    if (host.connections.stats.idle === 0) {
+    if (host.connections.freeSize === 0) {
       const acquiring = this.manager.acquireFrom(host, { readOnly: options.readOnly === true });
       return acquiring.then((c) => queryOnConnection<R>(c, text, values));
     }

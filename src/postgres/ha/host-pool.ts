@@ -119,10 +119,14 @@ export class HostPool implements BalancerCandidate {
     for (const listener of listeners) listener(reason);
   }
 
-  /** @internal A connection handed out from this host, until returned. */
-  track(connection: { terminate(error: Error): void }): () => void {
+  /** @internal A connection handed out from this host, until returned ({@link untrack}). */
+  track(connection: { terminate(error: Error): void }): void {
     this.#checkedOut.add(connection);
-    return () => this.#checkedOut.delete(connection);
+  }
+
+  /** @internal The connection was returned. */
+  untrack(connection: { terminate(error: Error): void }): void {
+    this.#checkedOut.delete(connection);
   }
 
   /** Closes every connection handed out and not returned (`terminate()`). */
