@@ -1,5 +1,6 @@
 import { backfillFromDsn } from '../config/dsn.js';
 import { DependencyUnavailableError } from '../errors/application-errors.js';
+import { maskSecrets } from '../internal/redaction.js';
 import type { PgPoolOptions } from './pg-pool-options.js';
 
 /** Where a pool connects and as whom, for messages: never the password. */
@@ -40,21 +41,28 @@ const SOCKET_REASONS: Readonly<Record<string, string>> = {
  * unwrapped to see why. The server never repeats a password, and none is added here.
  */
 export function connectFailure(target: ConnectTarget, error: Error): DependencyUnavailableError {
-  const { code, severity } = error as { code?: unknown; severity?: unknown };
-  let reason: string;
-  if (typeof code === 'string' && severity !== undefined) {
-    // The server's answer (pg's DatabaseError carries its severity and SQLSTATE).
-    reason = `${error.message} (SQLSTATE ${code})`;
-  } else if (typeof code === 'string' && code.startsWith('E')) {
-    reason = `${SOCKET_REASONS[code] ?? error.message} (${code})`;
-  } else {
-    reason = error.message;
-  }
-  return new DependencyUnavailableError(`${cannotConnect(target)}: ${reason}`, {
+  const code = (error as { code?: unknown }).code;
+  return new DependencyUnavailableError(`${cannotConnect(target)}: ${failureReason(error)}`, {
     code: 'DATABASE_CONNECT_FAILED',
     details: [{ ...target, reason: typeof code === 'string' ? code : 'unknown' }],
     cause: error,
   });
+}
+
+/**
+ * Why a connection or a statement failed, in one form wherever a message quotes it: the
+ * server's words with the SQLSTATE (`… does not exist (SQLSTATE 3D000)`: pg's text alone
+ * does not say which condition it is), the socket error in words with its code
+ * (`connection refused (ECONNREFUSED)`), else the message — masked should it quote a secret.
+ */
+export function failureReason(error: unknown): string {
+  const message = maskSecrets(error instanceof Error ? error.message : String(error));
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return message;
+  // No SQLSTATE class starts with E; Node's socket errors (EPIPE, ECONNREFUSED) all do.
+  if (code.startsWith('E')) return `${SOCKET_REASONS[code] ?? message} (${code})`;
+  if (/^[0-9A-Z]{5}$/.test(code)) return `${message} (SQLSTATE ${code})`;
+  return message;
 }
 
 /** No connection opened within `timeoutMs`: the server accepted nothing, or never answered. */

@@ -3,7 +3,7 @@ import {
   DependencyUnavailableError,
 } from '../../errors/application-errors.js';
 import type { ErrorCode } from '../../errors/error-codes.js';
-import { maskSecrets } from '../../internal/redaction.js';
+import { failureReason } from '../connect-failure.js';
 
 /**
  * A host and its effective role, as the errors of a wait report them (never credentials);
@@ -11,22 +11,9 @@ import { maskSecrets } from '../../internal/redaction.js';
  */
 export type HostState = Readonly<{ host: string; role: string; reason?: string }>;
 
-/**
- * The reason of an error from pg or the network, for a message: its SQLSTATE first when it
- * has one (`28P01`, `3D000`: pg's text alone does not say which condition it is), masked
- * should it quote a secret.
- */
-export function reasonOf(cause: unknown): string {
-  const message = maskSecrets(cause instanceof Error ? cause.message : String(cause));
-  const code = (cause as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)
-    ? `SQLSTATE ${code} ${message}`
-    : message;
-}
-
 function listed(hosts: readonly HostState[]): string {
   return hosts
-    .map((h) => `${h.host} ${h.role}${h.reason === undefined ? '' : ` (${h.reason})`}`)
+    .map((h) => `${h.host} ${h.role}${h.reason === undefined ? '' : `: ${h.reason}`}`)
     .join(', ');
 }
 
@@ -87,7 +74,7 @@ export function pgMissing(cause: unknown): DependencyUnavailableError {
 
 /** A check could not connect, or its query failed (emitted, never thrown). */
 export function checkFailed(host: string, cause: unknown): DependencyUnavailableError {
-  const reason = reasonOf(cause);
+  const reason = failureReason(cause);
   return new DependencyUnavailableError(`Check of ${host} failed: ${reason}`, {
     code: 'HA_CHECK_FAILED',
     details: [{ host }],
@@ -125,7 +112,7 @@ export function checkTimedOut(host: string, timeoutMs: number): DependencyTimeou
 
 /** The idle check connection failed between checks (emitted, never thrown). */
 export function checkConnectionLost(host: string, cause: unknown): DependencyUnavailableError {
-  const reason = reasonOf(cause);
+  const reason = failureReason(cause);
   return new DependencyUnavailableError(`Check connection to ${host} lost: ${reason}`, {
     code: 'HA_CHECK_CONNECTION_LOST',
     details: [{ host }],
@@ -135,9 +122,12 @@ export function checkConnectionLost(host: string, cause: unknown): DependencyUna
 
 /** An idle pooled connection to a host failed and was dropped (emitted, never thrown). */
 export function idleConnectionFailed(host: string, cause: unknown): DependencyUnavailableError {
-  return new DependencyUnavailableError(`Idle connection to ${host} failed: ${reasonOf(cause)}`, {
-    code: 'HA_IDLE_CONNECTION_FAILED',
-    details: [{ host }],
-    cause,
-  });
+  return new DependencyUnavailableError(
+    `Idle connection to ${host} failed: ${failureReason(cause)}`,
+    {
+      code: 'HA_IDLE_CONNECTION_FAILED',
+      details: [{ host }],
+      cause,
+    },
+  );
 }

@@ -1,5 +1,6 @@
 import { Socket } from 'node:net';
 import type { LibrettoError } from '../../errors/libretto-error.js';
+import { failureReason } from '../connect-failure.js';
 import type { PgPool } from '../pg-pool.js';
 import type { BalancerCandidate } from './balancer-policy.js';
 import {
@@ -7,7 +8,6 @@ import {
   checkFailed,
   checkTimedOut,
   connectionTerminated,
-  reasonOf,
 } from './ha-errors.js';
 import {
   CHECK_SQL,
@@ -89,8 +89,8 @@ export class HostPool implements BalancerCandidate {
   }
 
   /**
-   * Why the host's last check failed — `SQLSTATE 28P01 password authentication failed …`,
-   * `connect ECONNREFUSED …`, `no answer within 1000 ms` — or undefined once a check succeeds.
+   * Why the host's last check failed — `password authentication failed … (SQLSTATE 28P01)`,
+   * `connection refused (ECONNREFUSED)`, `no answer within 1000 ms (timeout)` — or undefined once a check succeeds.
    * Never credentials.
    */
   get lastFailure(): string | undefined {
@@ -155,7 +155,10 @@ export class HostPool implements BalancerCandidate {
       const status = await Promise.race([this.#ask(), expired]);
       if (status === undefined) {
         this.#closeCheckConnection();
-        this.#failed(checkTimedOut(this.address, timeoutMs), `no answer within ${timeoutMs} ms`);
+        this.#failed(
+          checkTimedOut(this.address, timeoutMs),
+          `no answer within ${timeoutMs} ms (timeout)`,
+        );
       } else {
         this.#lastFailure = undefined;
       }
@@ -163,7 +166,7 @@ export class HostPool implements BalancerCandidate {
     } catch (error) {
       this.#closeCheckConnection();
       this.status = undefined;
-      this.#failed(checkFailed(this.address, error), reasonOf(error));
+      this.#failed(checkFailed(this.address, error), failureReason(error));
     } finally {
       clearTimeout(timer);
       this.checks++;

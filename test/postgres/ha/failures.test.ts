@@ -83,13 +83,13 @@ describe('HA manager: failures say why', () => {
     expect(failure).toBeInstanceOf(DependencyUnavailableError);
     expect(failure).toMatchObject({
       code: 'HA_NOT_READY',
-      message: `Database cluster not ready within 400 ms: wanted 1 master(s) and 0 replica(s) of database postgres; ${host} unavailable (connect ECONNREFUSED ${host})`,
-      details: [{ host, role: 'unavailable', reason: `connect ECONNREFUSED ${host}` }],
+      message: `Database cluster not ready within 400 ms: wanted 1 master(s) and 0 replica(s) of database postgres; ${host} unavailable: connection refused (ECONNREFUSED)`,
+      details: [{ host, role: 'unavailable', reason: 'connection refused (ECONNREFUSED)' }],
     });
     const write = await m.acquireMaster({ timeout: 300 }).catch((e: unknown) => e);
     expect(write).toMatchObject({
       code: 'HA_NO_MASTER',
-      message: `No master connection to database postgres within 300 ms (${host} unavailable (connect ECONNREFUSED ${host}))`,
+      message: `No master connection to database postgres within 300 ms (${host} unavailable: connection refused (ECONNREFUSED))`,
     });
   });
 
@@ -97,11 +97,11 @@ describe('HA manager: failures say why', () => {
     const host = `127.0.0.1:${server.port}`;
     const noDb = await notReady(await manager({ database: 'no_such_db' }));
     expect((noDb as Error).message).toBe(
-      `Database cluster not ready within 400 ms: wanted 1 master(s) and 0 replica(s) of database no_such_db; ${host} unavailable (SQLSTATE 3D000 database "no_such_db" does not exist)`,
+      `Database cluster not ready within 400 ms: wanted 1 master(s) and 0 replica(s) of database no_such_db; ${host} unavailable: database "no_such_db" does not exist (SQLSTATE 3D000)`,
     );
     const noUser = await notReady(await manager({ user: 'nobody' }));
     expect((noUser as Error).message).toBe(
-      `Database cluster not ready within 400 ms: wanted 1 master(s) and 0 replica(s) of database postgres; ${host} unavailable (SQLSTATE 28000 role "nobody" does not exist)`,
+      `Database cluster not ready within 400 ms: wanted 1 master(s) and 0 replica(s) of database postgres; ${host} unavailable: role "nobody" does not exist (SQLSTATE 28000)`,
     );
   });
 
@@ -115,7 +115,7 @@ describe('HA manager: failures say why', () => {
       await m.waitNextPoolCheck(2_000);
       const failure = await notReady(m);
       expect((failure as Error).message).toBe(
-        `Database cluster not ready within 400 ms: wanted 1 master(s) and 0 replica(s) of database postgres; ${host} unavailable (no answer within 200 ms)`,
+        `Database cluster not ready within 400 ms: wanted 1 master(s) and 0 replica(s) of database postgres; ${host} unavailable: no answer within 200 ms (timeout)`,
       );
       await m.close();
     } finally {
@@ -169,7 +169,7 @@ describe('HA manager: failures say why', () => {
     const failure = await notReady(m);
     const message = (failure as Error).message;
     expect(message).toBe(
-      `Database cluster not ready within 400 ms: wanted 1 master(s) and 0 replica(s) of database postgres; ${host} unavailable (SQLSTATE 28P01 password authentication failed for user "app")`,
+      `Database cluster not ready within 400 ms: wanted 1 master(s) and 0 replica(s) of database postgres; ${host} unavailable: password authentication failed for user "app" (SQLSTATE 28P01)`,
     );
     expect(JSON.stringify(failure)).not.toContain('secret');
     const right = await manager({ user: 'app', password: 'right-secret-1' });
