@@ -209,6 +209,22 @@ export const ERROR_CODES = {
   DUPLICATE_RELATION: 'A model was given two relations of the same name.',
   UNREGISTERED_MODEL: 'A relation names a model the schema registry does not hold.',
 
+  // ——— migrations ———
+  MIGRATIONS_DIR_NOT_FOUND:
+    'No migrations directory: the one named does not exist, or none of the standard locations does.',
+  MIGRATION_FILE_INVALID:
+    'A migration file cannot be used: its name, its `-- libretto:` markers, or what it exports.',
+  DUPLICATE_MIGRATION_ID: 'Two migration files have the same id.',
+  UNKNOWN_MIGRATION: 'An id given to `up --to` or `repair` names no migration.',
+  MIGRATION_EDITED:
+    'An applied migration file was changed since it was applied: `up` stops until it is restored or repaired.',
+  MIGRATION_MISSING:
+    'An applied migration has no file any more: `up` stops until it is restored or repaired.',
+  MIGRATION_FAILED:
+    'A migration failed: rolled back (or, outside a transaction, applied up to the failing statement).',
+  MIGRATION_NO_DOWN: '`down` reached a migration with no down part.',
+  MIGRATION_LOCK_TIMEOUT: 'Another runner held the migration lock for longer than the wait allowed.',
+
   // ——— testing ———
   TEST_BINARIES_MISSING: 'No PostgreSQL binaries for a throwaway server.',
   TEST_NO_UNPRIVILEGED_USER: 'Running as root, with no user to run PostgreSQL as.',

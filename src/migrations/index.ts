@@ -1,0 +1,26 @@
+// libretto/migrations: migration files applied and reverted under a lock, checksummed.
+export {
+  compareIds,
+  createMigrationFile,
+  findMigrationsDirectory,
+  type NewMigrationOptions,
+  readMigrationFiles,
+  STANDARD_MIGRATION_DIRS,
+} from './migration-directory.js';
+export {
+  checksumOf,
+  type MigrationFile,
+  type MigrationModule,
+  parseSqlMigration,
+  type SqlMigration,
+  type SqlPart,
+} from './migration-file.js';
+export { type AppliedMigration, MIGRATIONS_TABLE } from './migration-history.js';
+export {
+  type MigrationEvent,
+  type MigrationState,
+  type MigrationStatus,
+  Migrator,
+  type MigratorOptions,
+} from './migrator.js';
+export { type ScriptStatement, splitStatements } from './sql-script.js';

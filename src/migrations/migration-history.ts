@@ -1,0 +1,92 @@
+import { UsageError } from '../errors/usage-error.js';
+import type { DatabaseAdapter } from '../postgres/database-adapter.js';
+
+/** A migration recorded as applied. */
+export interface AppliedMigration {
+  readonly id: string;
+  readonly name: string;
+  readonly checksum: string;
+  readonly appliedAt: Date;
+  readonly durationMs: number;
+}
+
+/** The default name of the table that records applied migrations. */
+export const MIGRATIONS_TABLE = 'libretto_migrations';
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * The table of applied migrations, one row per migration, written in the migration's own
+ * transaction (so a migration and its record commit together or not at all). `seq` keeps
+ * the order they were applied in, which `down` reverts.
+ */
+export class MigrationHistory {
+  readonly #table: string;
+  readonly #name: string;
+
+  /** `table`: a lower-case identifier, optionally schema-qualified (`ops.migrations`). */
+  constructor(table: string = MIGRATIONS_TABLE) {
+    const parts = table.split('.');
+    if (parts.length > 2 || !parts.every((p) => IDENTIFIER.test(p))) {
+      throw new UsageError(
+        `Migrations table "${table}": lower-case letters, digits and _, optionally schema.table`,
+        { code: 'INVALID_OPTION', details: [{ path: 'table', message: 'not a plain identifier' }] },
+      );
+    }
+    this.#name = table;
+    this.#table = parts.map((p) => `"${p}"`).join('.');
+  }
+
+  /** The table's name as given. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** Creates the table unless it exists (run under the migration lock). */
+  async ensure(db: DatabaseAdapter): Promise<void> {
+    await db.execute(
+      `CREATE TABLE IF NOT EXISTS ${this.#table} (id text PRIMARY KEY, name text NOT NULL, ` +
+        'checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), ' +
+        'duration_ms integer NOT NULL, seq bigint GENERATED ALWAYS AS IDENTITY)',
+    );
+  }
+
+  /** The applied migrations in the order they were applied; none while the table is absent. */
+  async read(db: DatabaseAdapter): Promise<AppliedMigration[]> {
+    const exists = await db.fetchVal<boolean>('SELECT to_regclass($1) IS NOT NULL', [this.#table]);
+    if (exists !== true) return [];
+    const rows = await db.fetch<{
+      id: string;
+      name: string;
+      checksum: string;
+      applied_at: Date | string;
+      duration_ms: number;
+    }>(`SELECT id, name, checksum, applied_at, duration_ms FROM ${this.#table} ORDER BY seq`);
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      checksum: r.checksum,
+      appliedAt: r.applied_at instanceof Date ? r.applied_at : new Date(r.applied_at),
+      durationMs: r.duration_ms,
+    }));
+  }
+
+  async record(
+    db: DatabaseAdapter,
+    m: { id: string; name: string; checksum: string },
+    durationMs: number,
+  ): Promise<void> {
+    await db.execute(
+      `INSERT INTO ${this.#table} (id, name, checksum, duration_ms) VALUES ($1, $2, $3, $4)`,
+      [m.id, m.name, m.checksum, Math.round(durationMs)],
+    );
+  }
+
+  async remove(db: DatabaseAdapter, id: string): Promise<void> {
+    await db.execute(`DELETE FROM ${this.#table} WHERE id = $1`, [id]);
+  }
+
+  async updateChecksum(db: DatabaseAdapter, id: string, checksum: string): Promise<void> {
+    await db.execute(`UPDATE ${this.#table} SET checksum = $2 WHERE id = $1`, [id, checksum]);
+  }
+}
