@@ -223,7 +223,8 @@ export const ERROR_CODES = {
   MIGRATION_FAILED:
     'A migration failed: rolled back (or, outside a transaction, applied up to the failing statement).',
   MIGRATION_NO_DOWN: '`down` reached a migration with no down part.',
-  MIGRATION_LOCK_TIMEOUT: 'Another runner held the migration lock for longer than the wait allowed.',
+  MIGRATION_LOCK_TIMEOUT:
+    'Another runner held the migration lock for longer than the wait allowed.',
 
   // ——— testing ———
   TEST_BINARIES_MISSING: 'No PostgreSQL binaries for a throwaway server.',
