@@ -2,7 +2,7 @@
 // link only to what it holds, and that every TypeScript block of the README and docs
 // compiles in a user's project against the installed package (`import … from 'libretto'`).
 
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -128,6 +128,110 @@ describe('TypeScript blocks in the README and docs', () => {
     expect(errors.get(name(block)) ?? []).toEqual([]);
   });
 });
+
+describe('README blocks run as a user runs them', () => {
+  // The block under a heading, written into the project as it stands: a block that runs
+  // needs no prelude.
+  const blockFile = (heading: string) => {
+    const text = read('README.md');
+    const at = text.indexOf(`\n${heading}\n`);
+    if (at < 0) throw new Error(`README.md has no heading "${heading}"`);
+    const line = text.slice(0, at).split('\n').length + 1;
+    const block = codeBlocks('README.md', text).find((b) => b.line > line) as CodeBlock;
+    expect(block.directives).toEqual([]);
+    const file = join(packed.project, `readme-${block.line}.ts`);
+    writeFileSync(file, block.code);
+    return file;
+  };
+
+  it('"An application of services" runs its periodic service until SIGTERM, then exits 0', async () => {
+    const app = runInProject(packed.project, blockFile('### An application of services'));
+    await app.waitFor(/"service":"Greeter".*"msg":"hello"/);
+    const { code, output } = await app.stop();
+    expect(code, output).toBe(0);
+  });
+
+  it('"An HTTP API" creates and reads users over HTTP on the embedded database', async () => {
+    const app = runInProject(packed.project, blockFile('### An HTTP API'));
+    try {
+      const url = (await app.waitFor(/"url":"([^"]+)","msg":"listening"/))[1] as string;
+      const post = (body: unknown) =>
+        fetch(`${url}/users`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const created = await post({ name: 'Ada' });
+      expect(created.status).toBe(201);
+      const { data } = (await created.json()) as { data: { entityId: string; name: string } };
+      expect(data.name).toBe('Ada');
+
+      const read = await fetch(`${url}/users/${data.entityId}`);
+      expect(read.status).toBe(200);
+      expect(await read.json()).toMatchObject({ success: true, data: { name: 'Ada' } });
+      const missing = await fetch(`${url}/users/${crypto.randomUUID()}`);
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toMatchObject({
+        success: false,
+        error: { code: 'RESOURCE_NOT_FOUND' },
+      });
+      const invalid = await post({ name: '' });
+      expect(invalid.status).toBe(422);
+    } finally {
+      const { code, output } = await app.stop();
+      expect(code, output).toBe(0);
+    }
+  });
+});
+
+interface RunningBlock {
+  /** Resolves with the match once a line of the output matches. */
+  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
+  /** SIGTERM, then the exit code and everything the process printed (shown on a failure). */
+  stop(): Promise<{ code: number | null; output: string }>;
+}
+
+/** Runs a block with tsx in the project, as `node --import tsx app.ts` would. */
+function runInProject(project: string, file: string): RunningBlock {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', file], {
+    cwd: project,
+    env: { ...process.env, LIBRETTO_API__PORT: '0', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const waiters = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const waiter of waiters) waiter();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  void exited.then(() => {
+    for (const waiter of waiters) waiter();
+  });
+  return {
+    waitFor: (pattern) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const match = pattern.exec(output);
+          if (match) {
+            waiters.delete(check);
+            resolve(match);
+          } else if (child.exitCode !== null) {
+            waiters.delete(check);
+            reject(new Error(`${file} exited ${child.exitCode} before ${pattern}:\n${output}`));
+          }
+        };
+        waiters.add(check);
+        check();
+      }),
+    stop: () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited.then((code) => ({ code, output }));
+    },
+  };
+}
 
 interface Origin {
   readonly block: string;
