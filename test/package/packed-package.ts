@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Checkout-only folders: build output, caches and dependencies are not part of the source. */
+/** Checkout-only folders: build output, caches, data and dependencies are not the source. */
 const NOT_COPIED = new Set([
   '.git',
   'node_modules',
@@ -25,6 +25,7 @@ const NOT_COPIED = new Set([
   'coverage',
   'test-artifacts',
   '.ci/.cache',
+  '.data',
 ]);
 
 export interface PackedPackage {
