@@ -305,14 +305,8 @@ function typecheck(project: string, blocks: readonly CodeBlock[]): Map<string, s
       if (entry.trim() !== '') unplaced.push(entry.trim());
       continue;
     }
-    const [, file, line, code, message] = match as unknown as [
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
-    const origin = origins.get(file as string)?.[Number(line) - 1];
+    const [, file = '', line = '0', code = '', message = ''] = match;
+    const origin = origins.get(file)?.[Number(line) - 1];
     if (origin === undefined) continue; // in a block this one continues: reported there
     const at =
       origin.line === 0
