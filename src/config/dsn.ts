@@ -38,6 +38,7 @@ const DEFAULT_PORTS: Readonly<Record<string, number>> = {
   mongodb: 27017,
 };
 
+/** Options of `parseDsn`. */
 export interface ParseDsnOptions {
   /** Port for hosts that give none; default by scheme (5432 for postgresql). */
   readonly defaultPort?: number;

@@ -19,7 +19,10 @@ export class Token<T> {
   }
 }
 
-/** Creates a typed token. */
+/**
+ * Creates a typed DI key for a value that has no class of its own (a string, a config
+ * object, an interface): `token<string>('Greeting')`. The name appears in DI errors.
+ */
 export function token<T>(name: string): Token<T> {
   return new Token<T>(name);
 }

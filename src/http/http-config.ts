@@ -71,6 +71,10 @@ export interface HttpSettings {
   readonly shutdownTimeout: number;
 }
 
+/**
+ * The HTTP settings in effect where neither the constructor nor the `api:` section gives
+ * one: port 8080 on every interface, Swagger UI at `/docs`, the client timeouts below.
+ */
 export const HTTP_DEFAULTS: HttpSettings = {
   address: '0.0.0.0',
   port: 8080,
