@@ -1,15 +1,20 @@
 // The migration runner on every backend: a libretto/testing server, PostgreSQL on :5432,
 // PGlite and the HA pool. Each test gets a fresh database and a directory of its own.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type MigrationEvent, Migrator } from 'libretto/migrations';
 import { Database, PgPool } from 'libretto/postgres';
 import { HaPool } from 'libretto/postgres/ha';
+import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrationLockKey } from '../../src/migrations/migration-lock.js';
 import { type Backend, backends, type Opened } from '../postgres/backends.js';
 
 const list: Backend[] = await backends();
+const fixture = fileURLToPath(new URL('./fixtures/runner.ts', import.meta.url));
 afterAll(async () => {
   for (const b of list) await b.close();
 });
@@ -220,7 +225,7 @@ export async function down(db) {
 const servers = list.filter((b) => b.name !== 'PGlite');
 
 describe.each(servers.map((b) => [b.name, b] as const))(
-  'Migrator under concurrency on %s',
+  'Migrator with other sessions on %s',
   (_name, backend) => {
     let opened: Opened;
     let dir: string;
@@ -263,6 +268,99 @@ describe.each(servers.map((b) => [b.name, b] as const))(
       } finally {
         await second.close();
       }
+    });
+    it('a runner killed mid-migration leaves nothing of it and the lock free', async () => {
+      writeFileSync(
+        join(dir, '1_slow.sql'),
+        'CREATE TABLE half (x int);\nINSERT INTO half VALUES (1);\nSELECT pg_sleep(60);\n',
+      );
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', fixture, opened.dsn as string, dir],
+        { stdio: 'ignore' },
+      );
+      try {
+        // Until the runner is inside its migration, holding the lock.
+        for (let i = 0; ; i++) {
+          const sleeping = await opened.db.fetchVal<number>(
+            "SELECT count(*)::int FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'",
+          );
+          if (sleeping === 1) break;
+          if (i > 300) throw new Error('the runner never reached its migration');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        child.kill('SIGKILL');
+      }
+      writeFileSync(join(dir, '1_slow.sql'), 'CREATE TABLE half (x int);\n');
+      // The server notices the dead client within its check interval, rolls back, frees the lock.
+      const applied = await new Migrator({
+        database: opened.db,
+        directory: dir,
+        lockTimeoutMs: 10_000,
+      }).up();
+      expect(applied.map((m) => m.id)).toEqual(['1']);
+      expect(await opened.db.fetchVal('SELECT count(*)::int FROM half')).toBe(0);
+    });
+
+    it('waits for a runner holding the lock, then says who holds it', async () => {
+      writeFileSync(join(dir, '1_a.sql'), 'CREATE TABLE a (x int);');
+      const holder = new pg.Client({
+        connectionString: opened.dsn as string,
+        application_name: 'other-runner',
+      });
+      await holder.connect();
+      try {
+        const key = migrationLockKey('libretto_migrations');
+        await holder.query('SELECT pg_advisory_lock($1, $2)', [key.classId, key.objectId]);
+        const events: MigrationEvent[] = [];
+        const m = new Migrator({
+          database: opened.db,
+          directory: dir,
+          lockTimeoutMs: 600,
+          onEvent: (e) => events.push(e),
+        });
+        const error = await failure(m.up());
+        expect(error).toMatchObject({ code: 'MIGRATION_LOCK_TIMEOUT' });
+        const database = await opened.db.fetchVal<string>('SELECT current_database()');
+        expect(error.message).toMatch(
+          new RegExp(
+            `^Migrations of ${database} are locked by pid \\d+ \\(other-runner, 127\\.0\\.0\\.1\\) since \\S+: not free within 600 ms; try again when it is done$`,
+          ),
+        );
+        expect(events).toEqual([
+          { type: 'waiting-for-lock', holder: expect.stringMatching(/^pid \d+ \(other-runner/) },
+        ]);
+        // Freed: the waiting runner goes on.
+        const waiting = new Migrator({
+          database: opened.db,
+          directory: dir,
+          lockTimeoutMs: 10_000,
+        }).up();
+        await new Promise((r) => setTimeout(r, 300));
+        await holder.query('SELECT pg_advisory_unlock($1, $2)', [key.classId, key.objectId]);
+        expect((await waiting).map((s) => s.id)).toEqual(['1']);
+      } finally {
+        await holder.end();
+      }
+    });
+
+    it('a no-transaction migration runs CREATE INDEX CONCURRENTLY, recorded after it succeeds', async () => {
+      writeFileSync(join(dir, '1_people.sql'), 'CREATE TABLE people (id int, name text);');
+      writeFileSync(
+        join(dir, '2_index.sql'),
+        '-- libretto:no-transaction\n-- libretto:up\nCREATE INDEX CONCURRENTLY people_name ON people (name);\nCREATE INDEX CONCURRENTLY people_nope ON nowhere (name);\n-- libretto:down\nDROP INDEX CONCURRENTLY people_name;\n',
+      );
+      const error = await failure(new Migrator({ database: opened.db, directory: dir }).up());
+      expect(error.message).toBe(
+        `Migration ${join(dir, '2_index.sql')} (up) failed at line 4: relation "nowhere" does not exist (SQLSTATE 42P01); it ran outside a transaction: the statements before that line stay applied`,
+      );
+      const indexes = () =>
+        opened.db.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'people'");
+      expect(await indexes()).toEqual([{ indexname: 'people_name' }]);
+      expect(
+        (await new Migrator({ database: opened.db, directory: dir }).status()).map((s) => s.state),
+      ).toEqual(['applied', 'pending']);
     });
   },
 );
