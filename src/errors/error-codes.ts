@@ -223,6 +223,8 @@ export const ERROR_CODES = {
   MIGRATION_FAILED:
     'A migration failed: rolled back (or, outside a transaction, applied up to the failing statement).',
   MIGRATION_NO_DOWN: '`down` reached a migration with no down part.',
+  MIGRATIONS_PENDING:
+    '`MigrationService` with `on_start: check` found migrations not applied (pending, edited or missing).',
   MIGRATION_LOCK_TIMEOUT:
     'Another runner held the migration lock for longer than the wait allowed.',
 

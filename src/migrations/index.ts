@@ -16,6 +16,8 @@ export {
   type SqlPart,
 } from './migration-file.js';
 export { type AppliedMigration, MIGRATIONS_TABLE } from './migration-history.js';
+export { MigrationService, type MigrationServiceOptions } from './migration-service.js';
+export { MigrationsConfig } from './migrations-config.js';
 export {
   type MigrationEvent,
   type MigrationState,
