@@ -115,10 +115,41 @@ describe('loadConfig', () => {
     expect(error.message).toContain(`worker.interval_ms (${path}:2)`);
   });
 
-  it('reports a missing section', async () => {
+  it('reports a missing section, naming the keys it needs', async () => {
     const error = await configError(loadConfig([Worker], { path: yamlFile('{}\n'), ...noEnv }));
     expect(error.issues).toEqual([
-      expect.objectContaining({ path: 'worker', message: 'section is missing' }),
+      expect.objectContaining({
+        path: 'worker',
+        message: 'section is missing (needs interval_ms)',
+      }),
+    ]);
+    expect(error.message).toContain('worker (');
+  });
+
+  it('fills an absent section from its defaults when its schema accepts {}', async () => {
+    const Cache = configSection(
+      'cache',
+      z.strictObject({
+        ttl_s: z.number().default(60),
+        backend: z.enum(['memory']).default('memory'),
+      }),
+    );
+    const Optional = configSection('extras', z.object({ note: z.string().optional() }));
+    const loaded = await loadConfig([Cache, Optional], { path: yamlFile('{}\n'), ...noEnv });
+    expect(loaded.sections.get(Cache)).toEqual({ ttl_s: 60, backend: 'memory' });
+    expect(loaded.sections.get(Optional)).toEqual({});
+    // With no file at all, too; a variable for one key still merges over the defaults.
+    const fromEnv = await loadConfig([Cache], { env: { LIBRETTO_CACHE__TTL_S: '5' }, argv: [] });
+    expect(fromEnv.sections.get(Cache)).toEqual({ ttl_s: 5, backend: 'memory' });
+  });
+
+  it('a section that needs a value still fails when absent, beside one filled from defaults', async () => {
+    const Cache = configSection('cache', z.strictObject({ ttl_s: z.number().default(60) }));
+    const error = await configError(
+      loadConfig([Cache, Db], { path: yamlFile('cache:\n  ttl_s: 1\n'), ...noEnv }),
+    );
+    expect(error.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'db: section is missing (needs host, port, password)',
     ]);
   });
 
