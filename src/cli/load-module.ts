@@ -44,7 +44,8 @@ function origin(error: Error): string | undefined {
   const frame = error.stack
     ?.split('\n')
     .find((l) => /^\s+at /.test(l) && !/node:internal|\(node:|node_modules/.test(l));
-  return frame?.trim().replace(/^at /, '');
+  // `at fn (file:line:col)` or `at file:line:col`: the place is what helps.
+  return frame?.trim().replace(/^at (?:.* \((.*)\)|(.*))$/, '$1$2');
 }
 
 /** A message's first line; with the next one when it only announces it ("…with 1 error:"). */
