@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod';
+import { LOGGER_VARIABLES } from '../core/logger.js';
 import { ConfigError, type ConfigIssue } from './config-errors.js';
 import type { ConfigSection } from './config-section.js';
 import { readEnvConfig } from './env-config.js';
@@ -178,7 +179,7 @@ export async function loadConfig(
   const envConfig =
     prefix === false
       ? { tree: {}, origins: new Map<string, string>() }
-      : readEnvConfig(sources.env ?? process.env, prefix, [pathEnv]);
+      : readEnvConfig(sources.env ?? process.env, prefix, [pathEnv, ...LOGGER_VARIABLES]);
 
   // Coerce the environment's strings where a section's schema says what they are.
   let envTree: Record<string, unknown> = envConfig.tree;

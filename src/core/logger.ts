@@ -37,6 +37,9 @@ export interface LoggerOptions {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The variables the logger reads itself; configuration leaves them out of its document. */
+export const LOGGER_VARIABLES = ['LIBRETTO_LOG_LEVEL', 'LIBRETTO_LOG_FORMAT'] as const;
+
 // Loggers whose level nobody chose (no option, no variable): the configuration file may set it.
 const defaultLevel = new WeakSet<Logger>();
 

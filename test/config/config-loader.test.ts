@@ -255,10 +255,19 @@ describe('loadConfig: environment edge cases', () => {
   it('ignores prefixed variables that belong to no section', async () => {
     const loaded = await loadConfig([Worker], {
       argv: [],
-      env: { LIBRETTO_WORKER__INTERVAL_MS: '5', LIBRETTO_LOG_LEVEL: 'debug' },
+      env: { LIBRETTO_WORKER__INTERVAL_MS: '5', LIBRETTO_OTHER_TOOL: 'x' },
     });
     expect(loaded.sections.get(Worker)).toMatchObject({ interval_ms: 5 });
-    expect(loaded.raw).toMatchObject({ log_level: 'debug' });
+    expect(loaded.raw).toMatchObject({ other_tool: 'x' });
+  });
+
+  it('leaves out the variables the logger reads itself, as it does LIBRETTO_CONFIG', async () => {
+    const Root = configSection(z.strictObject({ name: z.string().default('x') }));
+    const loaded = await loadConfig([Root], {
+      argv: [],
+      env: { LIBRETTO_LOG_LEVEL: 'debug', LIBRETTO_LOG_FORMAT: 'pretty', LIBRETTO_CONFIG: '' },
+    });
+    expect(loaded.raw).toEqual({});
   });
 
   it('rejects an empty prefix, which would read the whole environment', async () => {
