@@ -69,7 +69,13 @@ export function applyConfiguredLevel(logger: Logger, level: Level | 'silent' | u
 /**
  * A pino logger that never writes a secret: properties named like secrets (`password`,
  * `token`, `apiKey`, …) become `***`, and credentials inside strings (DSN passwords,
- * `password=` pairs) are masked in messages, bound fields and serialized errors.
+ * `password=` pairs) are masked in messages, bound fields and serialized errors — in JSON
+ * lines and in the pretty format alike (written from the masked JSON, in-process: no
+ * transport thread to start). `env` is where `LIBRETTO_LOG_LEVEL`, `LIBRETTO_LOG_FORMAT` and
+ * `NO_COLOR` are read; default `process.env`.
+ *
+ * @example
+ * const logger = createLogger({ format: 'pretty', level: 'debug' });
  */
 export function createLogger(options: LoggerOptions = {}, env: Env = process.env): Logger {
   const notes: string[] = [];
