@@ -57,7 +57,7 @@ async function start(c: Contender): Promise<Server> {
         ...process.env,
         // Production settings for every contender: no response validation, no access log.
         NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
+        LIBRETTO_LOG_LEVEL: 'warn',
         // Libretto from dist/ (as users run it), not its sources through tsx.
         TSX_TSCONFIG_PATH: fileURLToPath(new URL('../tsconfig.dist.json', import.meta.url)),
         ...c.env,

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { maskSecrets } from '../internal/redaction.js';
+import { CliError } from './cli-error.js';
 
-/** A `libretto <name>` subcommand. Later areas (openapi, migrate) add theirs here. */
+/** A `libretto <name>` subcommand. Later areas (migrate) add theirs here. */
 interface Command {
   readonly summary: string;
+  /** Resolves to the exit code; a mistake in the call throws a `CliError`. */
   readonly run: (args: readonly string[]) => Promise<number>;
 }
 
@@ -25,19 +28,26 @@ function version(): string {
 function usage(): string {
   const names = Object.keys(commands);
   const width = Math.max(10, ...names.map((n) => n.length));
-  const list =
-    names.length === 0
-      ? '  (none yet)'
-      : names.map((n) => `  ${n.padEnd(width)}  ${commands[n]?.summary}`).join('\n');
+  const list = names.map((n) => `  ${n.padEnd(width)}  ${commands[n]?.summary}`).join('\n');
   return `Usage: libretto <command> [options]
 
 Commands:
 ${list}
 
 Options:
-  -h, --help     Show this help
+  -h, --help     Show this help (libretto <command> --help for a command's)
   -v, --version  Show the version
+
+Configuration: --config <file>, else the LIBRETTO_CONFIG variable, else ./config.yaml
+when it exists; LIBRETTO_* variables override it (LIBRETTO_API__PORT=8080).
+TypeScript modules (.ts) are loaded with tsx when it is installed (npm install -D tsx).
 `;
+}
+
+/** One line for stderr: a `CliError` as it is, anything else by its first line, masked. */
+function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return maskSecrets(message.split('\n')[0] as string);
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
@@ -51,12 +61,27 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  const command = commands[first];
-  if (command === undefined) {
-    process.stderr.write(`libretto: unknown command "${first}"\n\n${usage()}`);
+  if (first.startsWith('-')) {
+    process.stderr.write(`libretto: unknown option ${first} (libretto --help lists them)\n`);
     return 2;
   }
-  return command.run(rest);
+  const command = Object.hasOwn(commands, first) ? commands[first] : undefined;
+  if (command === undefined) {
+    const known = Object.keys(commands).join(', ');
+    process.stderr.write(`libretto: unknown command "${first}" (commands: ${known})\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    process.stderr.write(`libretto ${first}: ${oneLine(error)}\n`);
+    if (error instanceof CliError) return error.exitCode;
+    // Not a mistake in the call: say where, for a bug report, when asked.
+    if (process.env.LIBRETTO_LOG_LEVEL === 'debug' && error instanceof Error) {
+      process.stderr.write(`${maskSecrets(error.stack ?? '')}\n`);
+    }
+    return 1;
+  }
 }
 
 process.exitCode = await main(process.argv.slice(2));

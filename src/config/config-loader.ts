@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod';
+import { LOGGER_VARIABLES } from '../core/logger.js';
 import { ConfigError, type ConfigIssue } from './config-errors.js';
 import type { ConfigSection } from './config-section.js';
 import { readEnvConfig } from './env-config.js';
@@ -140,6 +141,14 @@ function keyOffset(doc: Document, segments: readonly PropertyKey[]): number | un
   return offset;
 }
 
+/** "section is missing", naming the keys it needs when an empty section says which. */
+function missingSection(issues: readonly z.core.$ZodIssue[]): string {
+  const keys = issues
+    .filter((i) => i.code === 'invalid_type' && i.path.length === 1)
+    .map((i) => String(i.path[0]));
+  return keys.length === 0 ? 'section is missing' : `section is missing (needs ${keys.join(', ')})`;
+}
+
 /**
  * Loads configuration: the YAML file, overlaid by prefixed environment variables (coerced
  * to each section's schema), then validates every section at once. Throws one
@@ -170,7 +179,7 @@ export async function loadConfig(
   const envConfig =
     prefix === false
       ? { tree: {}, origins: new Map<string, string>() }
-      : readEnvConfig(sources.env ?? process.env, prefix, [pathEnv]);
+      : readEnvConfig(sources.env ?? process.env, prefix, [pathEnv, ...LOGGER_VARIABLES]);
 
   // Coerce the environment's strings where a section's schema says what they are.
   let envTree: Record<string, unknown> = envConfig.tree;
@@ -213,17 +222,26 @@ export async function loadConfig(
   for (const section of sections) {
     const base: readonly PropertyKey[] = section.key === undefined ? [] : [section.key];
     const input = section.key === undefined ? raw : raw[section.key];
-    const result = (section.schema as z.ZodType).safeParse(input);
+    const schema = section.schema as z.ZodType;
+    const result = schema.safeParse(input);
     if (result.success) {
       values.set(section, result.data);
+      continue;
+    }
+    if (input === undefined) {
+      // An absent section is an empty one when its schema fills every key from defaults.
+      const empty = schema.safeParse({});
+      if (empty.success) {
+        values.set(section, empty.data);
+        continue;
+      }
+      report(base, missingSection(empty.error.issues));
       continue;
     }
     for (const issue of result.error.issues) {
       const at = [...base, ...issue.path];
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) report([...at, key], 'unknown key');
-      } else if (issue.code === 'invalid_type' && input === undefined && issue.path.length === 0) {
-        report(at, 'section is missing');
       } else {
         report(at, issue.message);
       }

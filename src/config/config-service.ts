@@ -1,3 +1,5 @@
+import type * as z from 'zod';
+import { applyConfiguredLevel, Logger } from '../core/logger.js';
 import { Service } from '../core/service.js';
 import { type Provider, provide } from '../di/provider.js';
 import { token } from '../di/token.js';
@@ -9,6 +11,7 @@ import {
   loadConfig,
 } from './config-loader.js';
 import { ConfigSection } from './config-section.js';
+import { LogConfig } from './log-config.js';
 
 const OPTION_KEYS = new Set([
   'sections',
@@ -34,6 +37,8 @@ export interface ConfigServiceOptions extends ConfigSources {
  * Loads configuration and provides it in DI: `RawConfig` (the merged document) and every
  * listed `ConfigSection`, typed. Sources: a YAML file (`--config PATH`, or the
  * `LIBRETTO_CONFIG` variable) overlaid by `LIBRETTO_`-prefixed variables with `__` nesting.
+ * The built-in `log:` section ({@link LogConfig}) is always read; its `level` applies to the
+ * application's logger when no variable or option chose one.
  * Every section is validated at once, at start; a bad value fails the start with each key
  * path and its source. Put it first among the application's services.
  *
@@ -55,7 +60,8 @@ export class ConfigService extends Service {
         invalidOption('ConfigService', `sections[${i}]`, 'is not a configSection(...)');
       }
     }
-    this.#sections = sections;
+    // `log:` is everyone's: it is read (and checked) even when not listed.
+    this.#sections = sections.includes(LogConfig) ? sections : [LogConfig, ...sections];
     this.#sources = sources;
   }
 
@@ -72,6 +78,9 @@ export class ConfigService extends Service {
 
   override async start(): Promise<void> {
     const config = await this.getDependency(this.#loaded);
+    const root = await this.getOptionalDependency(Logger);
+    const log = config.sections.get(LogConfig) as z.output<typeof LogConfig.schema> | undefined;
+    if (root !== undefined) applyConfiguredLevel(root, log?.level);
     this.logger.info({ path: config.path ?? null }, 'configuration loaded');
   }
 }

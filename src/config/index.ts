@@ -18,5 +18,6 @@ export {
   parseDsn,
 } from './dsn.js';
 export { type EnvConfig, readEnvConfig } from './env-config.js';
+export { LogConfig } from './log-config.js';
 export { coerceToSchema } from './schema-coercion.js';
 export { resolveSettings, type SettingsLayer } from './settings.js';

@@ -8,6 +8,7 @@ import { Health } from './health.js';
 import { ShutdownError, StartupError } from './lifecycle-errors.js';
 import { createLogger, Logger, type LoggerOptions } from './logger.js';
 import { attachService, Service } from './service.js';
+import { reportStartupFailure } from './startup-failure.js';
 
 /** Options of an {@link Application}, given after its services. */
 export interface ApplicationOptions {
@@ -374,7 +375,7 @@ export class Application {
     try {
       await this.start();
     } catch (error) {
-      this.logger.fatal({ err: error }, describe(error));
+      reportStartupFailure(this.logger, error);
       process.exit(1);
     }
     const { error } = await stopRequested;

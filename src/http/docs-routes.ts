@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { stringify as toYaml } from 'yaml';
 import type { Logger } from '../core/logger.js';
+import { peerMissingMessage } from '../internal/optional-peer.js';
 import {
   DOCS_CONTENT_SECURITY_POLICY,
   type PackageAsset,
@@ -88,7 +89,7 @@ export function registerDocsRoutes(
   const available = new Set<string>();
   for (const page of pages) {
     if (Object.values(page.assets).some((a) => a === undefined)) {
-      log.warn({ page: page.path }, `${page.package} is not installed: ${page.path} is not served`);
+      log.warn({ page: page.path }, peerMissingMessage(page.package, `The docs page ${page.path}`));
       continue;
     }
     available.add(page.type);

@@ -7,6 +7,7 @@ import { type Provider, supplied } from '../di/provider.js';
 import type { Requirement } from '../di/requirement.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { UsageError } from '../errors/usage-error.js';
+import { importOptionalPeer } from '../internal/optional-peer.js';
 import { clientErrorHandler } from './client-error.js';
 import { ConnectionDrain } from './connection-drain.js';
 import { registerDocsRoutes } from './docs-routes.js';
@@ -180,7 +181,15 @@ export class HttpService extends Service {
     registerMethodNotAllowed(app, this.#routes);
     const staticRoot = settings.staticFilesRoot;
     const fastifyStatic =
-      staticRoot === undefined ? undefined : (await import('@fastify/static')).default;
+      staticRoot === undefined
+        ? undefined
+        : (
+            await importOptionalPeer(
+              '@fastify/static',
+              'Serving api.static_files_root',
+              () => import('@fastify/static'),
+            )
+          ).default;
     await app.register(async (builtIn) => {
       builtIn.addHook('onRequest', (request, reply, done) => {
         reply.header('x-request-id', request.id);
@@ -208,7 +217,11 @@ export class HttpService extends Service {
    * log, the client timeouts and a server that drains at stop.
    */
   async #createFastify(settings: HttpSettings): Promise<FastifyInstance> {
-    const { default: Fastify } = await import('fastify');
+    const { default: Fastify } = await importOptionalPeer(
+      'fastify',
+      'HttpService',
+      () => import('fastify'),
+    );
     const nextRequestId = requestIdGenerator();
     const sendFailure: FailureReply = failureReply(this.logger);
     const drain = new ConnectionDrain();

@@ -1,4 +1,5 @@
 import { DependencyUnavailableError } from '../errors/application-errors.js';
+import { importOptionalPeer } from '../internal/optional-peer.js';
 import { type Checkout, CheckoutTimer } from './checkout-timer.js';
 import {
   type ConnectTarget,
@@ -49,15 +50,13 @@ export class PgDriver implements PoolDriver {
   }
 
   async init(): Promise<void> {
-    let pg: PgModule;
-    try {
-      pg = ((await import('pg')) as unknown as { default: PgModule }).default;
-    } catch (error) {
-      throw new DependencyUnavailableError('The pg backend needs the pg package (npm install pg)', {
-        code: 'PACKAGE_NOT_INSTALLED',
-        cause: error,
-      });
-    }
+    const pg = (
+      (await importOptionalPeer(
+        'pg',
+        'The PostgreSQL server backend',
+        () => import('pg'),
+      )) as unknown as { default: PgModule }
+    ).default;
     // Opening a connection is limited by the client itself; waiting for one, by #checkouts.
     const timeout = this.options.acquireTimeoutMs;
     const Client = pg.Client;

@@ -1,6 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { DependencyUnavailableError } from '../errors/application-errors.js';
 import { rejectUnknownKeys } from '../errors/invalid-option.js';
+import { importOptionalPeer } from '../internal/optional-peer.js';
 import type { PooledConnection, Row, StatementResult } from './connection-pool.js';
 import { POOL_DEFAULTS } from './pool-defaults.js';
 import { type PoolDriver, RuntimePool } from './runtime-pool.js';
@@ -67,15 +68,11 @@ class PgliteDriver implements PoolDriver {
   constructor(readonly options: ResolvedPglitePoolOptions) {}
 
   async init(): Promise<void> {
-    let mod: typeof import('@electric-sql/pglite');
-    try {
-      mod = await import('@electric-sql/pglite');
-    } catch (error) {
-      throw new DependencyUnavailableError(
-        'The embedded database needs @electric-sql/pglite (npm install @electric-sql/pglite)',
-        { code: 'PACKAGE_NOT_INSTALLED', cause: error },
-      );
-    }
+    const mod = await importOptionalPeer(
+      '@electric-sql/pglite',
+      'The embedded database (PGlite)',
+      () => import('@electric-sql/pglite'),
+    );
     const dataDir = this.options.dataDir;
     this.#db = await mod.PGlite.create(dataDir === undefined ? {} : { dataDir });
   }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,24 +56,85 @@ describe('libretto CLI', () => {
     rmSync(dirname(out), { recursive: true, force: true });
   });
 
-  it('openapi refuses bad arguments with exit code 2', () => {
-    expect(cli('openapi').status).toBe(2);
-    expect(cli('openapi').stderr).toContain('--app is required');
-    expect(cli('openapi', '--app', 'x.ts', '--format', 'xml').stderr).toContain(
-      '--format must be yaml or json',
-    );
-    expect(cli('openapi', '--bogus').status).toBe(2);
-  });
-
-  it('openapi says so when the module exports no HTTP service', () => {
-    const result = cli('openapi', '--app', 'src/errors/index.ts');
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain('exports no Application with an HttpService');
-  });
-
-  it('an unknown command exits 2 naming it', () => {
-    const result = cli('frobnicate');
+  /** A user mistake: one line on stderr, exit 2, no stack. */
+  function mistake(args: string[], line: string | RegExp): void {
+    const result = cli(...args);
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('libretto: unknown command "frobnicate"');
+    expect(result.stdout).toBe('');
+    expect(result.stderr.split('\n')).toEqual([expect.stringMatching(line), '']);
+  }
+
+  it('every mistake in a call is one readable line on stderr and exit 2', () => {
+    mistake(['frobnicate'], /^libretto: unknown command "frobnicate" \(commands: openapi\)$/);
+    mistake(['--bogus'], /^libretto: unknown option --bogus/);
+    mistake(['openapi'], /^libretto openapi: --app <module> is required$/);
+    mistake(['openapi', '--bogus'], /^libretto openapi: unknown option --bogus$/);
+    mistake(['openapi', '--app'], /^libretto openapi: --app needs a value$/);
+    mistake(
+      ['openapi', '--app', 'x.ts', 'extra'],
+      /^libretto openapi: unexpected argument "extra"$/,
+    );
+    mistake(
+      ['openapi', '--app', 'x.ts', '--format', 'xml'],
+      /^libretto openapi: --format must be yaml or json, not "xml"$/,
+    );
+    mistake(
+      ['openapi', '--app', 'no/such/app.ts'],
+      /^libretto openapi: cannot find module no\/such\/app\.ts \(no file at .*\)$/,
+    );
+    mistake(
+      ['openapi', '--app', 'src/errors/index.ts'],
+      /^libretto openapi: src\/errors\/index\.ts exports no Application with an HttpService/,
+    );
+  });
+
+  it('a bad --config file is one line naming the file (and line)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'libretto-cli-config-'));
+    try {
+      const app = 'examples/http-api/app.ts';
+      mistake(
+        ['openapi', '--app', app, '--config', join(dir, 'missing.yaml')],
+        /^libretto openapi: .*missing\.yaml: config file not found$/,
+      );
+      writeFileSync(join(dir, 'broken.yaml'), 'api:\n  port: [\n');
+      mistake(
+        ['openapi', '--app', app, '--config', join(dir, 'broken.yaml')],
+        /^libretto openapi: .*broken\.yaml:3:1: malformed YAML: /,
+      );
+      writeFileSync(join(dir, 'wrong.yaml'), 'api:\n  port: eighty\n  prot: 1\n');
+      mistake(
+        ['openapi', '--app', app, '--config', join(dir, 'wrong.yaml')],
+        /^libretto openapi: invalid configuration: .*wrong\.yaml:2: api\.port: Invalid input: expected number, received string; .*wrong\.yaml:3: api\.prot: unknown key$/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a module that fails while loading is one line with where it threw, exit 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'libretto-cli-module-'));
+    try {
+      writeFileSync(join(dir, 'throws.ts'), "throw new Error('no DATABASE_URL set');\n");
+      writeFileSync(join(dir, 'imports.ts'), "import 'libretto-no-such-package';\nexport {};\n");
+      const throws = cli('openapi', '--app', join(dir, 'throws.ts'));
+      expect(throws.status).toBe(1);
+      expect(throws.stderr).toMatch(
+        /^libretto openapi: .*throws\.ts failed to load: no DATABASE_URL set \(at .*throws\.ts:1:7\)\n$/,
+      );
+      const imports = cli('openapi', '--app', join(dir, 'imports.ts'));
+      expect(imports.status).toBe(2);
+      expect(imports.stderr).toMatch(
+        /^libretto openapi: .*imports\.ts cannot be loaded: Cannot find (module|package) 'libretto-no-such-package'\n$/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--help says where configuration and TypeScript modules come from', () => {
+    const help = cli('--help').stdout;
+    expect(help).toContain('else ./config.yaml');
+    expect(help).toContain('loaded with tsx');
+    expect(cli('openapi', '--help').stdout).toContain('else ./config.yaml when it exists');
   });
 });

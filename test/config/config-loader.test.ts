@@ -115,10 +115,41 @@ describe('loadConfig', () => {
     expect(error.message).toContain(`worker.interval_ms (${path}:2)`);
   });
 
-  it('reports a missing section', async () => {
+  it('reports a missing section, naming the keys it needs', async () => {
     const error = await configError(loadConfig([Worker], { path: yamlFile('{}\n'), ...noEnv }));
     expect(error.issues).toEqual([
-      expect.objectContaining({ path: 'worker', message: 'section is missing' }),
+      expect.objectContaining({
+        path: 'worker',
+        message: 'section is missing (needs interval_ms)',
+      }),
+    ]);
+    expect(error.message).toContain('worker (');
+  });
+
+  it('fills an absent section from its defaults when its schema accepts {}', async () => {
+    const Cache = configSection(
+      'cache',
+      z.strictObject({
+        ttl_s: z.number().default(60),
+        backend: z.enum(['memory']).default('memory'),
+      }),
+    );
+    const Optional = configSection('extras', z.object({ note: z.string().optional() }));
+    const loaded = await loadConfig([Cache, Optional], { path: yamlFile('{}\n'), ...noEnv });
+    expect(loaded.sections.get(Cache)).toEqual({ ttl_s: 60, backend: 'memory' });
+    expect(loaded.sections.get(Optional)).toEqual({});
+    // With no file at all, too; a variable for one key still merges over the defaults.
+    const fromEnv = await loadConfig([Cache], { env: { LIBRETTO_CACHE__TTL_S: '5' }, argv: [] });
+    expect(fromEnv.sections.get(Cache)).toEqual({ ttl_s: 5, backend: 'memory' });
+  });
+
+  it('a section that needs a value still fails when absent, beside one filled from defaults', async () => {
+    const Cache = configSection('cache', z.strictObject({ ttl_s: z.number().default(60) }));
+    const error = await configError(
+      loadConfig([Cache, Db], { path: yamlFile('cache:\n  ttl_s: 1\n'), ...noEnv }),
+    );
+    expect(error.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'db: section is missing (needs host, port, password)',
     ]);
   });
 
@@ -224,10 +255,19 @@ describe('loadConfig: environment edge cases', () => {
   it('ignores prefixed variables that belong to no section', async () => {
     const loaded = await loadConfig([Worker], {
       argv: [],
-      env: { LIBRETTO_WORKER__INTERVAL_MS: '5', LIBRETTO_LOG_LEVEL: 'debug' },
+      env: { LIBRETTO_WORKER__INTERVAL_MS: '5', LIBRETTO_OTHER_TOOL: 'x' },
     });
     expect(loaded.sections.get(Worker)).toMatchObject({ interval_ms: 5 });
-    expect(loaded.raw).toMatchObject({ log_level: 'debug' });
+    expect(loaded.raw).toMatchObject({ other_tool: 'x' });
+  });
+
+  it('leaves out the variables the logger reads itself, as it does LIBRETTO_CONFIG', async () => {
+    const Root = configSection(z.strictObject({ name: z.string().default('x') }));
+    const loaded = await loadConfig([Root], {
+      argv: [],
+      env: { LIBRETTO_LOG_LEVEL: 'debug', LIBRETTO_LOG_FORMAT: 'pretty', LIBRETTO_CONFIG: '' },
+    });
+    expect(loaded.raw).toEqual({});
   });
 
   it('rejects an empty prefix, which would read the whole environment', async () => {

@@ -30,7 +30,7 @@ function runApp(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', fixture, ...(options.args ?? [])], {
       cwd: root,
-      env: { ...process.env, FIXTURE_MODE: mode, LOG_LEVEL: 'info', ...options.env },
+      env: { ...process.env, FIXTURE_MODE: mode, LIBRETTO_LOG_LEVEL: 'info', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -81,7 +81,27 @@ describe('Application.run() as a process (APP-1, APP-2, APP-5)', () => {
       'start A',
       'stop A error=Service B failed to start: B cannot bind its port',
     ]);
-    expect(output).toContain('"msg":"Service B failed to start: B cannot bind its port"');
+    const failure = output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .find((l) => l.level === 60);
+    expect(failure).toMatchObject({
+      msg: 'B failed to start',
+      service: 'B',
+      why: 'B cannot bind its port',
+      hint: expect.stringContaining('LIBRETTO_LOG_LEVEL=debug'),
+      at: expect.stringContaining('lifecycle-app.ts'),
+    });
+  });
+
+  it('with LIBRETTO_LOG_FORMAT=pretty a failing start is a short readable block', async () => {
+    const { code, output } = await runApp('fail-start', { env: { LIBRETTO_LOG_FORMAT: 'pretty' } });
+    expect(code).toBe(1);
+    const block = output.slice(output.indexOf('FATAL'));
+    expect(block).toMatch(/^FATAL B failed to start\n {2}why +B cannot bind its port\n {2}hint +/);
+    expect(output).not.toContain('{"level"');
+    expect(output).not.toContain('\\n');
   });
 
   it('a service that requests a stop with an error stops everything with it and exits 1', async () => {

@@ -33,7 +33,7 @@ async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
     cwd: root,
     env: {
       ...process.env,
-      LOG_LEVEL: 'debug',
+      LIBRETTO_LOG_LEVEL: 'debug',
       LIBRETTO_API__ADDRESS: '127.0.0.1',
       LIBRETTO_API__PORT: '0',
       LIBRETTO_POSTGRES__DSN: pg.dsn,

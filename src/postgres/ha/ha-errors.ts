@@ -64,14 +64,6 @@ export function managerClosed(): DependencyUnavailableError {
   return new DependencyUnavailableError('The HA pool manager is closed', { code: 'HA_CLOSED' });
 }
 
-/** `pg` is a peer dependency: the HA manager cannot work without it. */
-export function pgMissing(cause: unknown): DependencyUnavailableError {
-  return new DependencyUnavailableError('The HA pool needs the pg package (npm install pg)', {
-    code: 'PACKAGE_NOT_INSTALLED',
-    cause,
-  });
-}
-
 /** A check could not connect, or its query failed (emitted, never thrown). */
 export function checkFailed(host: string, cause: unknown): DependencyUnavailableError {
   const reason = failureReason(cause);

@@ -1,8 +1,9 @@
 import { backfillFromDsn, parseDsn } from '../../config/dsn.js';
 import { invalidOption } from '../../errors/invalid-option.js';
 import type { LibrettoError } from '../../errors/libretto-error.js';
+import { importOptionalPeer } from '../../internal/optional-peer.js';
 import { PgPool } from '../pg-pool.js';
-import { idleConnectionFailed, pgMissing } from './ha-errors.js';
+import { idleConnectionFailed } from './ha-errors.js';
 import type { CheckClientClass } from './host-check.js';
 import { HostPool } from './host-pool.js';
 import type { PoolManagerOptions, ResolvedPoolManagerOptions } from './pool-manager-options.js';
@@ -32,12 +33,9 @@ export async function openHostPools(
   const addresses = (fields.hosts ?? []).map((h) => parseDsn(`postgresql://${h}`).hosts[0]);
   if (addresses.length === 0) invalidOption('PoolManager', 'hosts', 'name at least one host');
   refuseDuplicates(addresses.map((a) => (a === undefined ? '' : addressOf(a))));
-  let Client: CheckClientClass;
-  try {
-    Client = (await import('pg')).default.Client;
-  } catch (error) {
-    throw pgMissing(error);
-  }
+  const Client: CheckClientClass = (
+    await importOptionalPeer('pg', 'The HA pool (libretto/postgres/ha)', () => import('pg'))
+  ).default.Client;
   const { user, password, database } = fields;
   const ssl = options.pool?.ssl;
   const hosts: HostPool[] = [];
