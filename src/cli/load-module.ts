@@ -25,7 +25,8 @@ function findTsx(): string | undefined {
 
 let tsxRegistered = false;
 
-async function registerTypeScript(file: string): Promise<void> {
+/** Makes `.ts` modules importable (tsx), once; a CliError naming `file` when tsx is missing. */
+export async function registerTypeScript(file: string): Promise<void> {
   if (tsxRegistered) return;
   const tsx = findTsx();
   if (tsx === undefined) {

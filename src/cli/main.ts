@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { maskSecrets } from '../internal/redaction.js';
 import { CliError } from './cli-error.js';
 
-/** A `libretto <name>` subcommand. Later areas (migrate) add theirs here. */
+/** A `libretto <name>` subcommand. */
 interface Command {
   readonly summary: string;
   /** Resolves to the exit code; a mistake in the call throws a `CliError`. */
@@ -15,6 +15,10 @@ const commands: Readonly<Record<string, Command>> = {
     summary: 'Write the OpenAPI document of an app without starting it',
     // Loaded on use, so `--help` does not load the HTTP stack.
     run: async (args) => (await import('./openapi-command.js')).openapiCommand(args),
+  },
+  migrate: {
+    summary: 'Apply, revert and write database migrations (libretto migrate --help)',
+    run: async (args) => (await import('./migrate-command.js')).migrateCommand(args),
   },
 };
 

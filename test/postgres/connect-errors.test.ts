@@ -3,8 +3,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { DependencyUnavailableError, StartupError } from 'libretto';
 import { startPostgres, type TestPostgres } from 'libretto/testing';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requirePassword } from './password-auth.js';
 import { startService } from './service-harness.js';
 
 const PASSWORD = 'r1ght-s3cret';
@@ -17,43 +17,12 @@ const sockets: Socket[] = [];
 /** A port nothing listens on. */
 let closedPort: number;
 
-/** Password authentication for `app`, trust for everyone else (so unknown roles say so). */
-async function requirePasswordFor(app: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: server.dsn });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE ROLE ${app} LOGIN PASSWORD '${PASSWORD}'`);
-    const file = (await admin.query('SHOW hba_file')).rows[0].hba_file as string;
-    const rules = [
-      'local all all trust',
-      `host all ${app} 127.0.0.1/32 scram-sha-256`,
-      'host all all 127.0.0.1/32 trust',
-    ];
-    const values = rules.map((r) => `('${r}')`).join(', ');
-    await admin.query(`COPY (VALUES ${values}) TO '${file}'`);
-    await admin.query('SELECT pg_reload_conf()');
-  } finally {
-    await admin.end();
-  }
-  // The reload is a signal: wait until a wrong password is refused.
-  for (let i = 0; i < 100; i++) {
-    const probe = new pg.Client({ connectionString: dsn(`${app}:${WRONG}`, 'postgres') });
-    const refused = await probe.connect().then(
-      () => probe.end().then(() => false),
-      () => true,
-    );
-    if (refused) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('pg_hba.conf was not reloaded');
-}
-
 const dsn = (credentials: string, database: string, port = server.port) =>
   `postgresql://${credentials}@127.0.0.1:${port}/${database}`;
 
 beforeAll(async () => {
   server = await startPostgres();
-  await requirePasswordFor('app');
+  await requirePassword(server, 'app', PASSWORD);
   silent = createServer((socket) => sockets.push(socket));
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   const probe = createServer();

@@ -1,0 +1,301 @@
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/config-errors.js';
+import { Application } from '../core/application.js';
+import { createLogger } from '../core/logger.js';
+import { provide } from '../di/provider.js';
+import { LibrettoError } from '../errors/libretto-error.js';
+import { UsageError } from '../errors/usage-error.js';
+import {
+  createMigrationFile,
+  findMigrationsDirectory,
+  readMigrationFiles,
+} from '../migrations/migration-directory.js';
+import { type MigrationEvent, type MigrationStatus, Migrator } from '../migrations/migrator.js';
+import { Database } from '../postgres/database.js';
+import { haBackend } from '../postgres/ha/ha-backend.js';
+import { PostgresConfig, type PostgresSection } from '../postgres/postgres-config.js';
+import { PostgresService } from '../postgres/postgres-service.js';
+import { cliConfigPath, DEFAULT_CONFIG_FILE, loadCliConfig } from './cli-config.js';
+import { CliError } from './cli-error.js';
+import { registerTypeScript } from './load-module.js';
+
+const USAGE = `Usage: libretto migrate <command> [options]
+
+Commands:
+  new <name>        Write a new migration file: <UTC timestamp>_<name>.sql (--format ts: a module)
+  up                Apply the pending migrations (alias: rf)     --to <id>: up to and including it
+  down              Revert the last applied migration (alias: rb) --steps <n>: the last n
+  status            Every migration: applied, pending, edited or missing, with dates
+  version           The id of the migration applied last
+  repair <id>       Accept an applied migration as it is now (edited: new checksum; missing: forget it)
+
+Options:
+  --migrations-dir <dir>  Default: the first of migrations, db/migrations, src/migrations, app/migrations
+  --env-files <files>     Comma-separated .env files to load first. Default: .env.secrets and
+                          <APP_ENV>.env when present (variables already set win)
+  --config <file>         The configuration (its postgres: section). Default: LIBRETTO_CONFIG,
+                          else ./${DEFAULT_CONFIG_FILE} when it exists
+  --dsn <dsn>             The database, instead of the configuration's
+  --table <name>          The table recording applied migrations. Default: libretto_migrations
+  --lock-timeout <s>      Seconds to wait for another runner. Default: 60
+  -h, --help              Show this help
+
+The database: --dsn, else the postgres: section (with LIBRETTO_POSTGRES__* variables), else
+the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, else the embedded default.
+On an HA cluster the migrations run on the master.
+Exit codes: 0 done; 1 a migration (or the database) failed; 2 a mistake in the call or the configuration.
+`;
+
+const ALIASES: Readonly<Record<string, string>> = { rf: 'up', rb: 'down' };
+const COMMANDS = new Set(['new', 'up', 'down', 'status', 'version', 'repair']);
+
+/** `libretto migrate …`: resolves to the exit code; a mistake throws a `CliError`. */
+export async function migrateCommand(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(args);
+  if (values.help === true || positionals.length === 0) {
+    process.stdout.write(USAGE);
+    return positionals.length === 0 && values.help !== true ? 2 : 0;
+  }
+  const [given, ...rest] = positionals as [string, ...string[]];
+  const command = ALIASES[given] ?? given;
+  if (!COMMANDS.has(command)) {
+    throw new CliError(
+      `unknown migrate command "${given}" (new, up, down, status, version, repair)`,
+    );
+  }
+  const wantsArgument = command === 'new' || command === 'repair';
+  if (wantsArgument && rest.length !== 1) {
+    throw new CliError(
+      `migrate ${command} takes one argument: ${command === 'new' ? '<name>' : '<id>'}`,
+    );
+  }
+  if (!wantsArgument && rest.length > 0) throw new CliError(`unexpected argument "${rest[0]}"`);
+  loadEnvFiles(values['env-files']);
+  try {
+    return await run(command, rest[0], values);
+  } catch (error) {
+    // Mistakes in the call, the files or the configuration: exit 2, one line.
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      throw new CliError(error.message.split('\n')[0] as string);
+    }
+    throw error;
+  }
+}
+
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(args: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: true,
+      options: {
+        'migrations-dir': { type: 'string' },
+        'env-files': { type: 'string' },
+        config: { type: 'string' },
+        dsn: { type: 'string' },
+        table: { type: 'string' },
+        'lock-timeout': { type: 'string' },
+        to: { type: 'string' },
+        steps: { type: 'string' },
+        format: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    const message = (error as Error).message;
+    const quoted = /'([^']+)'/.exec(message)?.[1];
+    if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      throw new CliError(
+        `unknown option ${quoted ?? message} (libretto migrate --help lists them)`,
+      );
+    }
+    throw new CliError(
+      /argument missing/.test(message)
+        ? `${quoted?.split(' ')[0] ?? 'an option'} needs a value`
+        : (message.split('\n')[0] as string),
+    );
+  }
+}
+
+/** The named files, or `.env.secrets` and `<APP_ENV>.env` when present; set variables win. */
+function loadEnvFiles(named: string | undefined): void {
+  const files =
+    named === undefined
+      ? ['.env.secrets', ...(process.env.APP_ENV ? [`${process.env.APP_ENV}.env`] : [])].filter(
+          (f) => existsSync(f),
+        )
+      : named
+          .split(',')
+          .map((f) => f.trim())
+          .filter((f) => f !== '');
+  for (const file of files) {
+    if (!existsSync(file)) throw new CliError(`--env-files: ${file} does not exist`);
+    try {
+      process.loadEnvFile(file);
+    } catch (error) {
+      throw new CliError(`--env-files: ${file} cannot be read: ${(error as Error).message}`);
+    }
+  }
+}
+
+function number(values: Values, key: 'steps' | 'lock-timeout'): number | undefined {
+  const text = values[key];
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (
+    text.trim() === '' ||
+    !Number.isFinite(n) ||
+    n < 0 ||
+    (key === 'steps' && !Number.isInteger(n))
+  ) {
+    throw new CliError(
+      `--${key} must be a ${key === 'steps' ? 'whole number' : 'number of seconds'}, not "${text}"`,
+    );
+  }
+  return n;
+}
+
+async function run(command: string, argument: string | undefined, values: Values): Promise<number> {
+  const directoryOption = values['migrations-dir'];
+  if (command === 'new') {
+    const format = values.format ?? 'sql';
+    if (format !== 'sql' && format !== 'ts')
+      throw new CliError(`--format must be sql or ts, not "${format}"`);
+    const dir = findMigrationsDirectory(directoryOption, process.cwd(), true);
+    const path = createMigrationFile(dir, argument as string, { format });
+    process.stdout.write(`created ${path}\n`);
+    return 0;
+  }
+  const steps = number(values, 'steps');
+  const lockTimeout = number(values, 'lock-timeout');
+  const directory = findMigrationsDirectory(directoryOption, process.cwd());
+  if (readMigrationFiles(directory).some((f) => f.format === 'module')) {
+    await registerTypeScript(directory);
+  }
+  return withDatabase(values, async (database) => {
+    const migrator = new Migrator({
+      database,
+      directory,
+      ...(values.table === undefined ? {} : { table: values.table }),
+      ...(lockTimeout === undefined ? {} : { lockTimeoutMs: lockTimeout * 1000 }),
+      onEvent: report,
+    });
+    switch (command) {
+      case 'up': {
+        const applied = await migrator.up(values.to === undefined ? {} : { to: values.to });
+        if (applied.length === 0) process.stdout.write('nothing to apply: up to date\n');
+        return 0;
+      }
+      case 'down': {
+        const reverted = await migrator.down(steps === undefined ? {} : { steps });
+        if (reverted.length === 0) process.stdout.write('nothing to revert\n');
+        return 0;
+      }
+      case 'status':
+        process.stdout.write(statusTable(await migrator.status()));
+        return 0;
+      case 'version':
+        process.stdout.write(`${(await migrator.version()) ?? 'none'}\n`);
+        return 0;
+      default: {
+        const state = await migrator.repair(argument as string);
+        const done =
+          state === 'edited'
+            ? 'its new checksum recorded'
+            : state === 'missing'
+              ? 'forgotten (its file is gone)'
+              : `nothing to repair (${state})`;
+        process.stdout.write(`${argument}: ${done}\n`);
+        return 0;
+      }
+    }
+  });
+}
+
+function report(event: MigrationEvent): void {
+  if (event.type === 'waiting-for-lock') {
+    process.stderr.write(
+      `waiting for the migration lock, held by ${event.holder ?? 'another runner'}\n`,
+    );
+  } else {
+    process.stdout.write(
+      `${event.type} ${event.id}_${event.name} (${Math.round(event.durationMs)} ms)\n`,
+    );
+  }
+}
+
+function statusTable(rows: readonly MigrationStatus[]): string {
+  if (rows.length === 0) return 'no migrations\n';
+  const name = (r: MigrationStatus) => `${r.id}_${r.name}`;
+  const width = Math.max(...rows.map((r) => name(r).length));
+  return rows
+    .map((r) => {
+      const when = r.appliedAt === undefined ? '' : `  ${r.appliedAt.toISOString()}`;
+      return `${name(r).padEnd(width)}  ${r.state.padEnd(7)}${when}`.trimEnd();
+    })
+    .join('\n')
+    .concat('\n');
+}
+
+const CONNECTION_KEYS = ['dsn', 'host', 'hosts', 'port', 'user', 'password', 'database'];
+
+/**
+ * Opens the database as the app would (the `postgres:` section, its variables, the embedded
+ * default), with `--dsn` or the libpq variables in place of the section's connection.
+ */
+async function withDatabase(
+  values: Values,
+  work: (db: Database) => Promise<number>,
+): Promise<number> {
+  const loaded = await loadCliConfig([PostgresConfig], cliConfigPath(values.config));
+  let section = (loaded.sections.get(PostgresConfig) ?? {}) as PostgresSection;
+  const connection = values.dsn !== undefined ? { dsn: values.dsn } : fromLibpq(section);
+  if (connection !== undefined) {
+    section = Object.fromEntries(
+      Object.entries(section).filter(([k]) => !CONNECTION_KEYS.includes(k)),
+    ) as PostgresSection;
+  }
+  const postgres = new PostgresService({ backends: [haBackend], ...(connection ?? {}) });
+  const app = new Application(postgres, {
+    logger: createLogger({ level: 'warn', destination: process.stderr, format: 'pretty' }),
+    providers: [provide(PostgresConfig, { value: section })],
+  });
+  try {
+    await app.start();
+  } catch (error) {
+    // Why the database could not be opened, without the "failed to start" wrapping.
+    throw error instanceof LibrettoError && error.cause instanceof Error ? error.cause : error;
+  }
+  try {
+    return await work(await postgres.getDependency(Database));
+  } finally {
+    await app.stop();
+  }
+}
+
+/** The libpq variables, when the section names no server and one of them is set. */
+function fromLibpq(section: PostgresSection): Record<string, string | number> | undefined {
+  const s = section as Record<string, unknown>;
+  if (s.dsn !== undefined || s.host !== undefined || s.hosts !== undefined) return undefined;
+  const env = process.env;
+  if (
+    [env.PGHOST, env.PGDATABASE, env.PGUSER, env.PGPORT].every((v) => v === undefined || v === '')
+  ) {
+    return undefined;
+  }
+  const out: Record<string, string | number> = { host: env.PGHOST || 'localhost' };
+  if (env.PGPORT) {
+    const port = Number(env.PGPORT);
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+      throw new CliError(`PGPORT must be a port number, not "${env.PGPORT}"`);
+    }
+    out.port = port;
+  }
+  if (env.PGUSER) out.user = env.PGUSER;
+  if (env.PGPASSWORD) out.password = env.PGPASSWORD;
+  if (env.PGDATABASE) out.database = env.PGDATABASE;
+  return out;
+}

@@ -1,0 +1,172 @@
+// `libretto migrate` as a process, as a user runs it: on a libretto/testing server whose user
+// needs a password, connected through --dsn, the libpq variables, --env-files or config.yaml.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startPostgres, type TestPostgres } from 'libretto/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { requirePassword } from '../postgres/password-auth.js';
+
+const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+// tsx from this checkout: the command runs in an empty directory of its own.
+const tsx = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+const PASSWORD = 'mig-s3cret-pw';
+
+let server: TestPostgres;
+let cwd: string;
+let database: string;
+let count = 0;
+
+const dsn = (password = PASSWORD) =>
+  `postgresql://app:${password}@127.0.0.1:${server.port}/${database}`;
+
+function migrate(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, ['--import', tsx, main, 'migrate', ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+  });
+  // No password in anything the command prints, whatever happened.
+  expect(result.stdout + result.stderr).not.toContain(PASSWORD);
+  return result;
+}
+
+async function admin(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: server.dsn });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  server = await startPostgres();
+  await requirePassword(server, 'app', PASSWORD);
+});
+afterAll(() => server?.stop());
+
+beforeEach(async () => {
+  database = `cli_${++count}`;
+  await admin(`CREATE DATABASE ${database} OWNER app`);
+  cwd = mkdtempSync(join(tmpdir(), 'lb-migrate-cli-'));
+  return () => rmSync(cwd, { recursive: true, force: true });
+});
+
+describe('libretto migrate', () => {
+  it('new, up, status, version, down, with --dsn', () => {
+    const created = migrate(['new', 'create_people']);
+    expect(created.status).toBe(0);
+    const [file] = readdirSync(join(cwd, 'migrations'));
+    expect(file).toMatch(/^\d{14}_create_people\.sql$/);
+    expect(created.stdout).toBe(`created ${join(cwd, 'migrations', file as string)}\n`);
+    const id = (file as string).slice(0, 14);
+    writeFileSync(
+      join(cwd, 'migrations', file as string),
+      '-- libretto:up\nCREATE TABLE people (id int);\n-- libretto:down\nDROP TABLE people;\n',
+    );
+
+    const up = migrate(['up', '--dsn', dsn()]);
+    expect(up.stdout).toMatch(new RegExp(`^applied ${id}_create_people \\(\\d+ ms\\)\\n$`));
+    expect(up.status).toBe(0);
+    expect(migrate(['rf', '--dsn', dsn()]).stdout).toBe('nothing to apply: up to date\n');
+
+    const status = migrate(['status', '--dsn', dsn()]);
+    expect(status.stdout).toMatch(
+      new RegExp(`^${id}_create_people  applied  \\d{4}-\\d\\d-\\d\\dT\\S+Z\\n$`),
+    );
+    expect(migrate(['version', '--dsn', dsn()]).stdout).toBe(`${id}\n`);
+
+    const down = migrate(['rb', '--dsn', dsn()]);
+    expect(down.stdout).toMatch(/^reverted \d{14}_create_people \(\d+ ms\)\n$/);
+    expect(migrate(['status', '--dsn', dsn()]).stdout).toBe(`${id}_create_people  pending\n`);
+  });
+
+  it('the libpq variables, --env-files, and config.yaml give the connection', () => {
+    mkdirSync(join(cwd, 'db', 'migrations'), { recursive: true });
+    writeFileSync(join(cwd, 'db', 'migrations', '1_a.sql'), 'CREATE TABLE a (id int);');
+    const libpq = {
+      PGHOST: '127.0.0.1',
+      PGPORT: String(server.port),
+      PGUSER: 'app',
+      PGPASSWORD: PASSWORD,
+      PGDATABASE: database,
+    };
+    expect(migrate(['up'], libpq).stdout).toMatch(/^applied 1_a /);
+
+    writeFileSync(join(cwd, 'db', 'migrations', '2_b.sql'), 'CREATE TABLE b (id int);');
+    writeFileSync(join(cwd, 'staging.env'), `LIBRETTO_POSTGRES__DSN=${dsn()}\n`);
+    expect(migrate(['up', '--env-files', 'staging.env']).stdout).toMatch(/^applied 2_b /);
+
+    writeFileSync(join(cwd, 'db', 'migrations', '3_c.sql'), 'CREATE TABLE c (id int);');
+    writeFileSync(join(cwd, '.env.secrets'), `LIBRETTO_POSTGRES__PASSWORD=${PASSWORD}\n`);
+    writeFileSync(
+      join(cwd, 'config.yaml'),
+      `postgres:\n  host: 127.0.0.1\n  port: ${server.port}\n  user: app\n  database: ${database}\n`,
+    );
+    const viaConfig = migrate(['up']);
+    expect(viaConfig.stderr).toBe('');
+    expect(viaConfig.stdout).toMatch(/^applied 3_c /);
+  });
+
+  it('exit 1 for a failed migration, named; 2 for mistakes in the call', () => {
+    mkdirSync(join(cwd, 'migrations'));
+    writeFileSync(join(cwd, 'migrations', '1_bad.sql'), 'CREATE TABLE x (id int);\nSELECT nope;');
+    const failed = migrate(['up', '--dsn', dsn()]);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toBe(
+      `libretto migrate: Migration ${join(cwd, 'migrations', '1_bad.sql')} (up) failed at line 2: column "nope" does not exist (SQLSTATE 42703); rolled back, nothing of it applied\n`,
+    );
+
+    const wrongPassword = migrate(['status', '--dsn', dsn('wrong-pw')]);
+    expect(wrongPassword.status).toBe(1);
+    expect(wrongPassword.stderr).toBe(
+      `libretto migrate: Cannot connect to database "${database}" at 127.0.0.1:${server.port} as user "app": password authentication failed for user "app" (SQLSTATE 28P01)\n`,
+    );
+
+    const mistakes: [string[], string][] = [
+      [['sideways'], 'unknown migrate command "sideways" (new, up, down, status, version, repair)'],
+      [['up', '--steps'], '--steps needs a value'],
+      [['up', '--nope'], 'unknown option --nope (libretto migrate --help lists them)'],
+      [['down', '--steps', 'two', '--dsn', dsn()], '--steps must be a whole number, not "two"'],
+      [['new'], 'migrate new takes one argument: <name>'],
+      [
+        ['new', 'bad name!'],
+        'Migration name "bad name!": letters, digits, _ and - only, starting with a letter or digit',
+      ],
+      [['up', '--env-files', 'none.env'], '--env-files: none.env does not exist'],
+      [['up', '--to', '7', '--dsn', dsn()], 'No migration has the id 7'],
+      [
+        ['up', '--migrations-dir', 'nowhere'],
+        `No migrations directory: ${join(cwd, 'nowhere')} does not exist; create one with \`libretto migrate new <name>\` or name it with --migrations-dir`,
+      ],
+    ];
+    for (const [args, message] of mistakes) {
+      const result = migrate(args);
+      expect({ args, stderr: result.stderr, status: result.status }).toEqual({
+        args,
+        stderr: `libretto migrate: ${message}\n`,
+        status: 2,
+      });
+    }
+    const bare = migrate([]);
+    expect(bare.status).toBe(2);
+    expect(bare.stdout).toContain('Usage: libretto migrate <command>');
+  });
+
+  it('a TypeScript migration runs through tsx', () => {
+    mkdirSync(join(cwd, 'migrations'));
+    writeFileSync(
+      join(cwd, 'migrations', '1_seed.ts'),
+      "export async function up(db: { execute(sql: string): Promise<number> }): Promise<void> {\n  await db.execute('CREATE TABLE seeded (id int)');\n}\n",
+    );
+    const result = migrate(['up', '--dsn', dsn()]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^applied 1_seed /);
+    expect(readFileSync(join(cwd, 'migrations', '1_seed.ts'), 'utf8')).toContain('seeded');
+  });
+});
