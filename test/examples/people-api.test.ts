@@ -59,6 +59,19 @@ describe('the example People API (README walkthrough)', () => {
     const stale = await call('PUT', `/people/${id}`, { ...person, lastName: 'Byron', version: v1 });
     expect(stale.status).toBe(409);
     expect(stale.body.error?.code).toBe('CONFLICT');
+    const twin = await call('POST', '/people', {
+      firstName: 'Augusta',
+      lastName: 'King',
+      email: 'ada@example.com',
+    });
+    expect([twin.status, twin.body.error?.code]).toEqual([409, 'DUPLICATE_RESOURCE']);
+    const orphan = await call('POST', '/people', {
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      email: 'grace@example.com',
+      organizationId: '5f0c6a43-3f8e-4c47-9d51-0b7f4a1e2c9d',
+    });
+    expect([orphan.status, orphan.body.error?.code]).toEqual([422, 'UNPROCESSABLE_ENTITY']);
 
     const found = await call<{ items: { lastName: string }[]; total: number }>(
       'GET',
