@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPostgres, type TestPostgres } from 'libretto/testing';
-import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { admin } from '../postgres/backends.js';
 import { requirePassword } from '../postgres/password-auth.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -34,16 +34,6 @@ function migrate(args: string[], env: Record<string, string> = {}) {
   return result;
 }
 
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: server.dsn });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 beforeAll(async () => {
   server = await startPostgres();
   await requirePassword(server, 'app', PASSWORD);
@@ -52,12 +42,13 @@ afterAll(() => server?.stop());
 
 beforeEach(async () => {
   database = `cli_${++count}`;
-  await admin(`CREATE DATABASE ${database} OWNER app`);
+  await admin(server.dsn, `CREATE DATABASE ${database} OWNER app`);
   cwd = mkdtempSync(join(tmpdir(), 'lb-migrate-cli-'));
   return () => rmSync(cwd, { recursive: true, force: true });
 });
 
-describe('libretto migrate', () => {
+// Each call is a process (Node + tsx): slow on a loaded machine.
+describe('libretto migrate', { timeout: 120_000 }, () => {
   it('new, up, status, version, down, with --dsn', () => {
     const created = migrate(['new', 'create_people']);
     expect(created.status).toBe(0);

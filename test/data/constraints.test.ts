@@ -14,6 +14,7 @@ import {
 } from 'libretto/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { failure } from '../failure.js';
 import { type Backend, backends, type Opened } from '../postgres/backends.js';
 
 // Constraints the database enforces, declared on models and relations, and the errors a
@@ -51,15 +52,6 @@ const list: Backend[] = await backends();
 afterAll(async () => {
   for (const b of list) await b.close();
 });
-
-async function failure(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof Error)) throw new Error('expected a failure');
-  return error as Error & Record<string, unknown>;
-}
 
 describe.each(list.map((b) => [b.name, b] as const))('constraints on %s', (_name, backend) => {
   let opened: Opened;

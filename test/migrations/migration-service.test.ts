@@ -7,9 +7,9 @@ import { Application, ConfigService } from 'libretto';
 import { MigrationService, MigrationsConfig } from 'libretto/migrations';
 import { Database, PostgresConfig, PostgresService } from 'libretto/postgres';
 import { startPostgres, type TestPostgres } from 'libretto/testing';
-import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { capturedLogger } from '../core/log-capture.js';
+import { admin } from '../postgres/backends.js';
 
 let server: TestPostgres;
 let dsn: string;
@@ -23,10 +23,7 @@ afterAll(() => server?.stop());
 
 beforeEach(async () => {
   const database = `svc_${++count}`;
-  const admin = new pg.Client({ connectionString: server.dsn });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  await admin.end();
+  await admin(server.dsn, `CREATE DATABASE ${database}`);
   dsn = server.dsn.replace(/\/postgres$/, `/${database}`);
   dir = mkdtempSync(join(tmpdir(), 'lb-migration-service-'));
   writeFileSync(join(dir, '1_people.sql'), 'CREATE TABLE people (id int);');

@@ -11,6 +11,7 @@ import { HaPool } from 'libretto/postgres/ha';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrationLockKey } from '../../src/migrations/migration-lock.js';
+import { failure } from '../failure.js';
 import { type Backend, backends, type Opened } from '../postgres/backends.js';
 
 const list: Backend[] = await backends();
@@ -18,15 +19,6 @@ const fixture = fileURLToPath(new URL('./fixtures/runner.ts', import.meta.url));
 afterAll(async () => {
   for (const b of list) await b.close();
 });
-
-async function failure(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof Error)) throw new Error('expected a failure');
-  return error as Error & Record<string, unknown>;
-}
 
 const PEOPLE = `-- libretto:up
 CREATE TABLE people (id serial PRIMARY KEY, name text NOT NULL);

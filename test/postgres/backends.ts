@@ -47,7 +47,8 @@ function reachable(port: number): Promise<boolean> {
   });
 }
 
-async function admin(dsn: string, text: string): Promise<void> {
+/** Runs one statement on `dsn` over a connection of its own (CREATE / DROP DATABASE). */
+export async function admin(dsn: string, text: string): Promise<void> {
   const c = new pg.Client({ connectionString: dsn });
   await c.connect();
   try {
