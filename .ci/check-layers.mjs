@@ -21,7 +21,9 @@ const LAYERS = [
   ['core'],
   ['config'],
   ['http', 'postgres'],
-  ['postgres/ha', 'data', 'migrations', 'messaging', 'testing'],
+  ['postgres/ha', 'data', 'messaging', 'testing'],
+  // Above data: migrations are generated from the schema registry's definitions.
+  ['migrations'],
   ['cli'],
   ['.'],
 ];

@@ -54,6 +54,14 @@ export type {
   SaveOptions,
   SearchOptions,
 } from './repository-options.js';
+export type {
+  CheckDefinition,
+  ColumnDefinition,
+  ForeignKeyDefinition,
+  IndexDefinition,
+  SchemaObject,
+  TableDefinition,
+} from './schema-definition.js';
 export {
   type RegisteredTable,
   SchemaRegistry,

@@ -5,6 +5,7 @@ import { postgresDialect } from './dialect/postgres-dialect.js';
 import type { SqlDialect } from './dialect/sql-dialect.js';
 import type { TableModel } from './model.js';
 import { checkRelation, type Relation } from './relation.js';
+import type { SchemaObject } from './schema-definition.js';
 
 const OPTION_KEYS = new Set(['relations', 'dialect']);
 
@@ -31,7 +32,9 @@ export interface SchemaRegistryOptions {
  * tableDdl(Person); // ['CREATE TABLE IF NOT EXISTS "person" (…)', 'CREATE TABLE … "person_audit" …']
  */
 export function tableDdl(model: TableModel, dialect: SqlDialect = postgresDialect): string[] {
-  return [...dialect.createTables(model), ...dialect.createConstraints(model)];
+  return [...dialect.tableDefinitions(model), ...dialect.constraintDefinitions(model)].map((o) =>
+    dialect.createStatement(o),
+  );
 }
 
 /**
@@ -112,39 +115,46 @@ export class SchemaRegistry {
   }
 
   /**
-   * The DDL for every table, in registration order; then each model's unique constraints,
-   * indexes and checks; then the association tables, an index on every foreign-key field and
-   * the FOREIGN KEY of every `belongsTo` not opted out — added after every table exists, so
-   * that tables need no creation order. Audit tables get no constraints: versions repeat
-   * there, and a key in history may name an entity long gone.
+   * Every object the DDL creates, in its order: each model's table and audit table, in
+   * registration order; then each model's unique indexes, indexes and checks; then the
+   * association tables, an index on every foreign-key field and the FOREIGN KEY of every
+   * `belongsTo` not opted out — added after every table exists, so that tables need no
+   * creation order. Audit tables get no constraints: versions repeat there, and a key in
+   * history may name an entity long gone. Names are unique (an index declared by the model
+   * and the one a relation asks for on the same field are one).
    */
-  ddl(): string[] {
+  definitions(): SchemaObject[] {
     const dialect = this.#dialect;
-    const statements = this.models.flatMap((m) => dialect.createTables(m));
-    for (const m of this.models) statements.push(...dialect.createConstraints(m));
-    const seen = new Set<string>();
-    const foreignKeys: string[] = [];
+    const objects: SchemaObject[] = this.models.flatMap((m) => dialect.tableDefinitions(m));
+    for (const m of this.models) objects.push(...dialect.constraintDefinitions(m));
+    const seen = new Set(objects.map((o) => `${o.kind}:${o.name}`));
+    const add = (o: SchemaObject, to: SchemaObject[] = objects) => {
+      const key = `${o.kind}:${o.name}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      to.push(o);
+    };
+    const foreignKeys: SchemaObject[] = [];
     for (const byName of this.#relations.values()) {
       for (const r of byName.values()) {
         if (r.kind === 'manyToMany') {
-          if (seen.has(r.through)) continue;
-          seen.add(r.through);
-          statements.push(...dialect.createAssociationTable(r));
+          if (seen.has(`table:${r.through}`)) continue;
+          for (const o of dialect.associationDefinitions(r)) add(o);
           continue;
         }
         const table = r.kind === 'belongsTo' ? r.from.table : r.target.table;
-        const key = `${table}.${r.foreignKey.column}`;
-        if (!seen.has(key)) {
-          seen.add(key);
-          statements.push(dialect.createIndex(table, r.foreignKey.column));
-        }
-        if (r.kind === 'belongsTo' && r.constraint !== undefined && !seen.has(r.constraint)) {
-          seen.add(r.constraint);
-          foreignKeys.push(dialect.createForeignKey(r));
+        add(dialect.columnIndexDefinition(table, r.foreignKey.column));
+        if (r.kind === 'belongsTo' && r.constraint !== undefined) {
+          add(dialect.foreignKeyDefinition(r), foreignKeys);
         }
       }
     }
-    return [...statements, ...foreignKeys];
+    return [...objects, ...foreignKeys];
+  }
+
+  /** The DDL of {@link definitions}: each statement creates its object unless it exists. */
+  ddl(): string[] {
+    return this.definitions().map((o) => this.#dialect.createStatement(o));
   }
 
   /** Creates the tables that do not exist yet, in one transaction. */

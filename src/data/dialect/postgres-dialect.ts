@@ -1,6 +1,13 @@
 import type { StorageType } from '../field-codec.js';
 import type { ModelColumn, TableModel } from '../model.js';
 import type { BelongsToRelation, ManyToManyRelation } from '../relation.js';
+import type {
+  CheckDefinition,
+  ForeignKeyDefinition,
+  IndexDefinition,
+  SchemaObject,
+  TableDefinition,
+} from '../schema-definition.js';
 import {
   keyCondition,
   liveCondition,
@@ -10,11 +17,12 @@ import {
   whereText,
 } from './postgres-conditions.js';
 import {
-  createAssociationTable,
-  createConstraints,
-  createForeignKey,
-  createIndex,
-  createTables,
+  associationDefinitions,
+  columnIndexDefinition,
+  constraintDefinitions,
+  createStatement,
+  foreignKeyDefinition,
+  tableDefinitions,
 } from './postgres-schema.js';
 import {
   type DialectStatement,
@@ -242,24 +250,28 @@ export class PostgresDialect implements SqlDialect {
 
   // ——— schema ———
 
-  createTables(model: TableModel): string[] {
-    return createTables(model);
+  tableDefinitions(model: TableModel): TableDefinition[] {
+    return tableDefinitions(model);
   }
 
-  createAssociationTable(relation: ManyToManyRelation): string[] {
-    return createAssociationTable(relation);
+  constraintDefinitions(model: TableModel): (IndexDefinition | CheckDefinition)[] {
+    return constraintDefinitions(model);
   }
 
-  createIndex(table: string, column: string): string {
-    return createIndex(table, column);
+  associationDefinitions(relation: ManyToManyRelation): [TableDefinition, IndexDefinition] {
+    return associationDefinitions(relation);
   }
 
-  createConstraints(model: TableModel): string[] {
-    return createConstraints(model);
+  columnIndexDefinition(table: string, column: string): IndexDefinition {
+    return columnIndexDefinition(table, column);
   }
 
-  createForeignKey(relation: BelongsToRelation): string {
-    return createForeignKey(relation);
+  foreignKeyDefinition(relation: BelongsToRelation): ForeignKeyDefinition {
+    return foreignKeyDefinition(relation);
+  }
+
+  createStatement(object: SchemaObject): string {
+    return createStatement(object);
   }
 }
 

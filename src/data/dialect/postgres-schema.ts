@@ -1,12 +1,23 @@
 import type { ModelColumn, TableModel } from '../model.js';
-import type { ColumnConstraint } from '../model-constraints.js';
 import type { BelongsToRelation, ManyToManyRelation } from '../relation.js';
+import type {
+  CheckDefinition,
+  ColumnDefinition,
+  ForeignKeyDefinition,
+  IndexDefinition,
+  SchemaObject,
+  TableDefinition,
+} from '../schema-definition.js';
 import { liveCondition, POSTGRES_TYPES, quote } from './postgres-conditions.js';
 
-function columnLine(c: ModelColumn, audit: boolean): string {
-  const notNull = c.codec.nullable || c.role === 'computed' ? '' : ' NOT NULL';
-  const fallback = c.role === 'extra' && !audit ? " DEFAULT '{}'::jsonb" : '';
-  return `  ${quote(c.column)} ${POSTGRES_TYPES[c.codec.storage]}${notNull}${fallback}`;
+function columnOf(c: ModelColumn, audit: boolean): ColumnDefinition {
+  return {
+    name: c.column,
+    type: POSTGRES_TYPES[c.codec.storage],
+    notNull: !c.codec.nullable && c.role !== 'computed',
+    // Rows written before `extra` existed read back as no extra fields.
+    default: c.role === 'extra' && !audit ? "'{}'::jsonb" : undefined,
+  };
 }
 
 function keyType(model: TableModel): string {
@@ -14,84 +25,157 @@ function keyType(model: TableModel): string {
   return key === undefined ? 'uuid' : POSTGRES_TYPES[key.codec.storage];
 }
 
-/** `CREATE INDEX IF NOT EXISTS "<table>_<column>_idx"` (the name cut to PostgreSQL's 63 bytes). */
-export function createIndex(table: string, column: string): string {
+/** An index on one column, `"<table>_<column>_idx"` (the name cut to PostgreSQL's 63 bytes). */
+export function columnIndexDefinition(table: string, column: string): IndexDefinition {
   const name = `${table}_${column}`.slice(0, 59);
-  return `CREATE INDEX IF NOT EXISTS ${quote(`${name}_idx`)} ON ${quote(table)} (${quote(column)})`;
+  return {
+    kind: 'index',
+    name: `${name}_idx`,
+    table,
+    columns: [column],
+    unique: false,
+    where: undefined,
+  };
 }
 
-/** `CREATE TABLE IF NOT EXISTS` for a model's table, then its audit table. */
-export function createTables(model: TableModel): string[] {
-  const keys = model.primaryKey.map((p) => quote(model.column(p)?.column ?? p)).join(', ');
-  const lines = model.columns.map((c) => columnLine(c, false));
-  const statements = [
-    `CREATE TABLE IF NOT EXISTS ${quote(model.table)} (\n${lines.join(',\n')},\n  PRIMARY KEY (${keys})\n)`,
+/** A model's table, then its audit table. */
+export function tableDefinitions(model: TableModel): TableDefinition[] {
+  const tables: TableDefinition[] = [
+    {
+      kind: 'table',
+      name: model.table,
+      columns: model.columns.map((c) => columnOf(c, false)),
+      primaryKey: model.primaryKey.map((p) => model.column(p)?.column ?? p),
+    },
   ];
   if (model.auditTable !== undefined) {
     // Every replaced version: the same columns, keyed by entity and version.
-    const auditLines = model.columns.map((c) => columnLine(c, true));
-    statements.push(
-      `CREATE TABLE IF NOT EXISTS ${quote(model.auditTable)} (\n${auditLines.join(',\n')},\n  PRIMARY KEY ("entity_id", "version")\n)`,
-    );
+    tables.push({
+      kind: 'table',
+      name: model.auditTable,
+      columns: model.columns.map((c) => columnOf(c, true)),
+      primaryKey: ['entity_id', 'version'],
+    });
   }
-  return statements;
+  return tables;
 }
 
 /** The association table of a many-to-many relation and the index on its second column. */
-export function createAssociationTable(r: ManyToManyRelation): string[] {
-  const from = quote(r.fromColumn);
-  const target = quote(r.targetColumn);
+export function associationDefinitions(r: ManyToManyRelation): [TableDefinition, IndexDefinition] {
   return [
-    `CREATE TABLE IF NOT EXISTS ${quote(r.through)} (${from} ${keyType(r.from)} NOT NULL, ${target} ${keyType(r.target)} NOT NULL, PRIMARY KEY (${from}, ${target}))`,
-    createIndex(r.through, r.targetColumn),
+    {
+      kind: 'table',
+      name: r.through,
+      columns: [
+        { name: r.fromColumn, type: keyType(r.from), notNull: true, default: undefined },
+        { name: r.targetColumn, type: keyType(r.target), notNull: true, default: undefined },
+      ],
+      primaryKey: [r.fromColumn, r.targetColumn],
+    },
+    columnIndexDefinition(r.through, r.targetColumn),
   ];
-}
-
-const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
-const columnList = (c: ColumnConstraint): string =>
-  c.columns.map((x) => quote(x.column)).join(', ');
-
-/**
- * `ALTER TABLE … ADD CONSTRAINT` unless a constraint of that name is on the table: PostgreSQL
- * has no `ADD CONSTRAINT IF NOT EXISTS`, and `ensureSchema` runs on tables that exist.
- */
-function addConstraint(table: string, name: string, definition: string): string {
-  return (
-    `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = ${literal(name)} ` +
-    `AND conrelid = ${literal(quote(table))}::regclass) THEN ` +
-    `ALTER TABLE ${quote(table)} ADD CONSTRAINT ${quote(name)} ${definition}; END IF; END $$`
-  );
 }
 
 /**
  * Unique indexes (partial: among live rows, so that a deleted entity frees its values),
  * indexes and checks of a model's table.
  */
-export function createConstraints(model: TableModel): string[] {
-  const table = quote(model.table);
+export function constraintDefinitions(model: TableModel): (IndexDefinition | CheckDefinition)[] {
   const live = liveCondition(model);
-  const where = live === '' ? '' : ` WHERE ${live}`;
+  const table = model.table;
+  const columns = (c: { columns: readonly { column: string }[] }) => c.columns.map((x) => x.column);
   return [
     ...model.constraints.unique.map(
-      (u) =>
-        `CREATE UNIQUE INDEX IF NOT EXISTS ${quote(u.name)} ON ${table} (${columnList(u)})${where}`,
+      (u): IndexDefinition => ({
+        kind: 'index',
+        name: u.name,
+        table,
+        columns: columns(u),
+        unique: true,
+        where: live === '' ? undefined : live,
+      }),
     ),
     ...model.constraints.indexes.map(
-      (i) => `CREATE INDEX IF NOT EXISTS ${quote(i.name)} ON ${table} (${columnList(i)})`,
+      (i): IndexDefinition => ({
+        kind: 'index',
+        name: i.name,
+        table,
+        columns: columns(i),
+        unique: false,
+        where: undefined,
+      }),
     ),
-    ...model.constraints.checks.map((c) =>
-      addConstraint(model.table, c.name, `CHECK (${c.expression})`),
+    ...model.constraints.checks.map(
+      (c): CheckDefinition => ({ kind: 'check', name: c.name, table, expression: c.expression }),
     ),
   ];
 }
 
 /** The FOREIGN KEY of a belongs-to relation, to the target's key. */
-export function createForeignKey(r: BelongsToRelation): string {
+export function foreignKeyDefinition(r: BelongsToRelation): ForeignKeyDefinition {
   const key = r.target.column(r.target.primaryKey[0] as string);
-  const target = `${quote(r.target.table)} (${quote(key?.column ?? 'entity_id')})`;
-  return addConstraint(
-    r.from.table,
-    r.constraint ?? '',
-    `FOREIGN KEY (${quote(r.foreignKey.column)}) REFERENCES ${target}`,
+  return {
+    kind: 'foreignKey',
+    name: r.constraint ?? '',
+    table: r.from.table,
+    columns: [r.foreignKey.column],
+    references: { table: r.target.table, columns: [key?.column ?? 'entity_id'] },
+  };
+}
+
+const names = (columns: readonly string[]): string => columns.map(quote).join(', ');
+
+/** `"name" type NOT NULL DEFAULT …`: a column as CREATE TABLE and ADD COLUMN write it. */
+export function columnSql(c: ColumnDefinition): string {
+  const notNull = c.notNull ? ' NOT NULL' : '';
+  const fallback = c.default === undefined ? '' : ` DEFAULT ${c.default}`;
+  return `${quote(c.name)} ${c.type}${notNull}${fallback}`;
+}
+
+/** `CREATE TABLE [IF NOT EXISTS] …`, a column a line. */
+export function createTableSql(t: TableDefinition, ifNotExists: boolean): string {
+  const lines = [...t.columns.map(columnSql), `PRIMARY KEY (${names(t.primaryKey)})`];
+  const guard = ifNotExists ? 'IF NOT EXISTS ' : '';
+  return `CREATE TABLE ${guard}${quote(t.name)} (\n${lines.map((l) => `  ${l}`).join(',\n')}\n)`;
+}
+
+/** `CREATE [UNIQUE] INDEX [IF NOT EXISTS] … [WHERE …]`. */
+export function createIndexSql(i: IndexDefinition, ifNotExists: boolean): string {
+  const unique = i.unique ? 'UNIQUE ' : '';
+  const guard = ifNotExists ? 'IF NOT EXISTS ' : '';
+  const where = i.where === undefined ? '' : ` WHERE ${i.where}`;
+  return `CREATE ${unique}INDEX ${guard}${quote(i.name)} ON ${quote(i.table)} (${names(i.columns)})${where}`;
+}
+
+/** What follows `ADD CONSTRAINT "name"`: `CHECK (…)` or `FOREIGN KEY (…) REFERENCES …`. */
+export function constraintSql(c: CheckDefinition | ForeignKeyDefinition): string {
+  if (c.kind === 'check') return `CHECK (${c.expression})`;
+  const target = `${quote(c.references.table)} (${names(c.references.columns)})`;
+  return `FOREIGN KEY (${names(c.columns)}) REFERENCES ${target}`;
+}
+
+const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+
+/**
+ * `ALTER TABLE … ADD CONSTRAINT` unless a constraint of that name is on the table: PostgreSQL
+ * has no `ADD CONSTRAINT IF NOT EXISTS`, and `ensureSchema` runs on tables that exist.
+ */
+function addConstraintIfMissing(c: CheckDefinition | ForeignKeyDefinition): string {
+  return (
+    `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = ${literal(c.name)} ` +
+    `AND conrelid = ${literal(quote(c.table))}::regclass) THEN ` +
+    `ALTER TABLE ${quote(c.table)} ADD CONSTRAINT ${quote(c.name)} ${constraintSql(c)}; END IF; END $$`
   );
+}
+
+/** The statement that creates an object unless it exists. */
+export function createStatement(object: SchemaObject): string {
+  switch (object.kind) {
+    case 'table':
+      return createTableSql(object, true);
+    case 'index':
+      return createIndexSql(object, true);
+    default:
+      return addConstraintIfMissing(object);
+  }
 }

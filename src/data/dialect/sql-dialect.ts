@@ -1,6 +1,13 @@
 import type { StorageType } from '../field-codec.js';
 import type { ModelColumn, TableModel } from '../model.js';
 import type { BelongsToRelation, ManyToManyRelation } from '../relation.js';
+import type {
+  CheckDefinition,
+  ForeignKeyDefinition,
+  IndexDefinition,
+  SchemaObject,
+  TableDefinition,
+} from '../schema-definition.js';
 
 /**
  * One statement as a dialect writes it, built once per model (or relation) and run many
@@ -179,18 +186,23 @@ export interface SqlDialect {
   hardDelete(model: TableModel): DialectStatement;
 
   // ——— schema ———
-  /** Creates a model's table, then its audit table, if they do not exist. */
-  createTables(model: TableModel): string[];
-  /** Creates an association table and the index on its second column, if they do not exist. */
-  createAssociationTable(relation: ManyToManyRelation): string[];
-  /** Creates an index on one column, if it does not exist. */
-  createIndex(table: string, column: string): string;
+  /** A model's table, then its audit table (same columns, keyed by entity and version). */
+  tableDefinitions(model: TableModel): TableDefinition[];
   /**
-   * Adds a model's unique constraints (among live rows), indexes and checks to its table
-   * (never to its audit table, where versions repeat), each only if it is missing, under the
-   * names `model.constraints` gives: errors are told apart by those names.
+   * A model's unique indexes (among live rows), indexes and checks — never on its audit
+   * table, where versions repeat — under the names `model.constraints` gives: errors are
+   * told apart by those names.
    */
-  createConstraints(model: TableModel): string[];
-  /** Adds a `belongsTo` relation's FOREIGN KEY (named `relation.constraint`) if it is missing. */
-  createForeignKey(relation: BelongsToRelation): string;
+  constraintDefinitions(model: TableModel): (IndexDefinition | CheckDefinition)[];
+  /** An association table and the index on its second column. */
+  associationDefinitions(relation: ManyToManyRelation): [TableDefinition, IndexDefinition];
+  /** An index on one column (a relation's foreign-key field). */
+  columnIndexDefinition(table: string, column: string): IndexDefinition;
+  /** A `belongsTo` relation's FOREIGN KEY, named `relation.constraint`. */
+  foreignKeyDefinition(relation: BelongsToRelation): ForeignKeyDefinition;
+  /**
+   * The statement creating an object unless it exists (`ensureSchema` runs on databases
+   * that have some of them already).
+   */
+  createStatement(object: SchemaObject): string;
 }
