@@ -25,4 +25,19 @@ export {
   Migrator,
   type MigratorOptions,
 } from './migrator.js';
+export {
+  type IntrospectOptions,
+  introspectSchema,
+  type LiveColumn,
+  type LiveConstraint,
+  type LiveIndex,
+  type LiveSchema,
+  type LiveTable,
+} from './schema-introspection.js';
+export {
+  generateSchemaMigration,
+  type SchemaMigration,
+  type SchemaMigrationOptions,
+  type SchemaSource,
+} from './schema-migration.js';
 export { type ScriptStatement, splitStatements } from './sql-script.js';
