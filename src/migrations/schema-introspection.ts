@@ -119,6 +119,18 @@ function list(value: unknown): string[] {
   return (typeof value === 'string' ? JSON.parse(value) : value) as string[];
 }
 
+/**
+ * A definition with the schema's own name taken out (`ON public.person` → `ON person`): the
+ * generated SQL names tables without a schema, and two schemas with the same tables read the
+ * same.
+ */
+function relative(definition: string, schema: string): string {
+  const name = /^[a-z_][a-z0-9_]*$/.test(schema) ? schema : `"${schema.replaceAll('"', '""')}"`;
+  return definition
+    .replaceAll(` ON ${name}.`, ' ON ')
+    .replaceAll(`REFERENCES ${name}.`, 'REFERENCES ');
+}
+
 /** Whether the migrations table option names a table of `schema`, and which. */
 function skippedTable(migrationsTable: string, schema: string): string | undefined {
   const parts = migrationsTable.split('.');
@@ -204,7 +216,7 @@ export async function introspectSchema(
               columns: list(i.columns),
               unique: i.unique,
               where: i.where ?? undefined,
-              definition: i.definition,
+              definition: relative(i.definition, schema),
               constraint: i.constraint,
             }))
             .sort(byName),
@@ -214,7 +226,7 @@ export async function introspectSchema(
               name: c.name,
               kind: KINDS[c.type as keyof typeof KINDS],
               columns: list(c.columns),
-              definition: c.definition,
+              definition: relative(c.definition, schema),
               references:
                 c.refTable === null
                   ? undefined

@@ -222,12 +222,33 @@ describe.each(list.map((b) => [b.name, b] as const))(
           '-- NOTE: the values of person.phone are not restored',
           'ALTER TABLE "person" ADD COLUMN "phone" text;',
           '',
-          'CREATE UNIQUE INDEX person_phone_key ON public.person USING btree (phone) WHERE active;',
+          'CREATE UNIQUE INDEX person_phone_key ON person USING btree (phone) WHERE active;',
         ].join('\n'),
       );
       await apply(allowed.text, 'v3');
       expect((await generateSchemaMigration(schemaV3, opened.db)).empty).toBe(true);
       expect(await introspectSchema(opened.db)).toEqual(await ensured(schemaV3));
+    });
+
+    it('drops a model no longer registered when allowed, and its down part restores the tables', async () => {
+      await apply((await generateSchemaMigration(schemaV2, opened.db)).text, 'v2');
+      const onlyOrganizations = new SchemaRegistry([Organization]);
+      const m = await generateSchemaMigration(onlyOrganizations, opened.db, {
+        allowDestructive: true,
+      });
+      expect(m.up.split('\n\n').map((s) => s.split('\n')[1])).toEqual([
+        'ALTER TABLE "person" DROP CONSTRAINT "person_mentor_id_fkey";',
+        'ALTER TABLE "person" DROP CONSTRAINT "person_organization_id_fkey";',
+        'DROP TABLE "person";',
+        'DROP TABLE "person_audit";',
+      ]);
+      expect(m.warnings).toContain(
+        'destructive: the table person is not in the registry: dropping it deletes its rows',
+      );
+      await apply(m.text, 'drop_people');
+      expect(await introspectSchema(opened.db)).toEqual(await ensured(onlyOrganizations));
+      await new Migrator({ database: opened.db, directory: dir }).down();
+      expect(await introspectSchema(opened.db)).toEqual(await ensured(schemaV2));
     });
 
     it('tells widening from narrowing type changes, and NOT NULL added from dropped', async () => {
@@ -285,6 +306,7 @@ describe.each(list.map((b) => [b.name, b] as const))(
       );
     });
   },
+  120_000, // several PGlite instances a test: slow to start on a busy machine
 );
 
 describe('generateSchemaMigration input', () => {
