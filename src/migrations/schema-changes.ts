@@ -1,3 +1,4 @@
+import { quote } from '../data/dialect/postgres-conditions.js';
 import {
   columnSql,
   constraintSql,
@@ -26,7 +27,6 @@ export interface SchemaChange {
   readonly note?: string;
 }
 
-const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 const alter = (table: string, what: string): string => `ALTER TABLE ${quote(table)} ${what}`;
 const byName = <T extends { readonly name: string }>(a: T, b: T): number =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
@@ -69,12 +69,10 @@ const liveColumn = (c: LiveColumn): ColumnDefinition => ({
 
 function createLiveTable(t: LiveTable): string {
   const primaryKey = t.primaryKey?.columns ?? [];
-  const create = createTableSql(
+  return createTableSql(
     { kind: 'table', name: t.name, columns: t.columns.map(liveColumn), primaryKey },
     false,
   );
-  // A table without a key: drop the PRIMARY KEY line the writer adds.
-  return primaryKey.length > 0 ? create : create.replace(/,\n {2}PRIMARY KEY \(\)/, '');
 }
 
 /** What the registry wants of the database: its definitions, with types PostgreSQL's way. */

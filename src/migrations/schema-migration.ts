@@ -33,7 +33,7 @@ export interface SchemaMigration {
   readonly down: string;
   /** Each destructive change (whether written to run or commented out) and each note. */
   readonly warnings: readonly string[];
-  /** Whether the database already has everything the registry wants. */
+  /** Whether there is nothing to run: the database has what the registry defines (notes may remain in `warnings`). */
   readonly empty: boolean;
   /** The whole migration file: a header, `-- libretto:up`, the up part, `-- libretto:down`, the down part. */
   readonly text: string;

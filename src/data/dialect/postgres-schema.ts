@@ -132,9 +132,10 @@ export function columnSql(c: ColumnDefinition): string {
   return `${quote(c.name)} ${c.type}${notNull}${fallback}`;
 }
 
-/** `CREATE TABLE [IF NOT EXISTS] …`, a column a line. */
+/** `CREATE TABLE [IF NOT EXISTS] …`, a column a line, then the primary key (if any). */
 export function createTableSql(t: TableDefinition, ifNotExists: boolean): string {
-  const lines = [...t.columns.map(columnSql), `PRIMARY KEY (${names(t.primaryKey)})`];
+  const key = t.primaryKey.length === 0 ? [] : [`PRIMARY KEY (${names(t.primaryKey)})`];
+  const lines = [...t.columns.map(columnSql), ...key];
   const guard = ifNotExists ? 'IF NOT EXISTS ' : '';
   return `CREATE TABLE ${guard}${quote(t.name)} (\n${lines.map((l) => `  ${l}`).join(',\n')}\n)`;
 }
