@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-errors.js';
 import { Application } from '../core/application.js';
 import { createLogger } from '../core/logger.js';
+import { SchemaRegistry } from '../data/schema-registry.js';
 import { provide } from '../di/provider.js';
 import { LibrettoError } from '../errors/libretto-error.js';
 import { UsageError } from '../errors/usage-error.js';
@@ -12,18 +13,21 @@ import {
   readMigrationFiles,
 } from '../migrations/migration-directory.js';
 import { type MigrationEvent, type MigrationStatus, Migrator } from '../migrations/migrator.js';
+import { generateSchemaMigration } from '../migrations/schema-migration.js';
 import { Database } from '../postgres/database.js';
 import { haBackend } from '../postgres/ha/ha-backend.js';
 import { PostgresConfig, type PostgresSection } from '../postgres/postgres-config.js';
 import { PostgresService } from '../postgres/postgres-service.js';
 import { cliConfigPath, DEFAULT_CONFIG_FILE, loadCliConfig } from './cli-config.js';
 import { CliError } from './cli-error.js';
-import { registerTypeScript } from './load-module.js';
+import { loadModule, registerTypeScript } from './load-module.js';
 
 const USAGE = `Usage: libretto migrate <command> [options]
 
 Commands:
-  new <name>        Write a new migration file: <UTC timestamp>_<name>.sql (--format ts: a module)
+  new <name>        Write a new migration file: <UTC timestamp>_<name>.sql (--format ts: a module);
+                    --from-schema <module>: the SQL that takes the database to the module's
+                    SchemaRegistry (destructive changes commented out unless --allow-destructive)
   up                Apply the pending migrations (alias: rf)     --to <id>: up to and including it
   down              Revert the last applied migration (alias: rb) --steps <n>: the last n
   status            Every migration: applied, pending, edited or missing, with dates
@@ -101,6 +105,8 @@ function parse(args: readonly string[]) {
         to: { type: 'string' },
         steps: { type: 'string' },
         format: { type: 'string' },
+        'from-schema': { type: 'string' },
+        'allow-destructive': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -164,10 +170,19 @@ async function run(command: string, argument: string | undefined, values: Values
     const format = values.format ?? 'sql';
     if (format !== 'sql' && format !== 'ts')
       throw new CliError(`--format must be sql or ts, not "${format}"`);
-    const dir = findMigrationsDirectory(directoryOption, process.cwd(), true);
-    const path = createMigrationFile(dir, argument as string, { format });
-    process.stdout.write(`created ${path}\n`);
-    return 0;
+    const fromSchema = values['from-schema'];
+    if (fromSchema === undefined) {
+      const dir = findMigrationsDirectory(directoryOption, process.cwd(), true);
+      const path = createMigrationFile(dir, argument as string, { format });
+      process.stdout.write(`created ${path}\n`);
+      return 0;
+    }
+    if (values.format === 'ts')
+      throw new CliError('--from-schema writes SQL: leave out --format ts');
+    return fromSchemaRegistry(argument as string, fromSchema, values);
+  }
+  if (values['from-schema'] !== undefined || values['allow-destructive'] === true) {
+    throw new CliError('--from-schema and --allow-destructive go with migrate new');
   }
   const steps = number(values, 'steps');
   const lockTimeout = number(values, 'lock-timeout');
@@ -212,6 +227,45 @@ async function run(command: string, argument: string | undefined, values: Values
         return 0;
       }
     }
+  });
+}
+
+/**
+ * `new <name> --from-schema <module>`: the difference between the database and the module's
+ * schema registry, as a migration file (none when there is no difference).
+ */
+async function fromSchemaRegistry(
+  name: string,
+  modulePath: string,
+  values: Values,
+): Promise<number> {
+  const loaded = await loadModule(modulePath);
+  const nested =
+    typeof loaded.default === 'object' && loaded.default !== null
+      ? Object.values(loaded.default)
+      : [];
+  const registry = [loaded.schema, loaded.default, ...Object.values(loaded), ...nested].find(
+    (x): x is SchemaRegistry => x instanceof SchemaRegistry,
+  );
+  if (registry === undefined) {
+    throw new CliError(
+      `${modulePath} exports no SchemaRegistry (export one as \`schema\` or default)`,
+    );
+  }
+  const dir = findMigrationsDirectory(values['migrations-dir'], process.cwd(), true);
+  return withDatabase(values, async (database) => {
+    const generated = await generateSchemaMigration(registry, database, {
+      allowDestructive: values['allow-destructive'] === true,
+      ...(values.table === undefined ? {} : { migrationsTable: values.table }),
+    });
+    for (const warning of generated.warnings) process.stderr.write(`warning: ${warning}\n`);
+    if (generated.empty) {
+      process.stdout.write('nothing to write: the database already matches the schema registry\n');
+      return 0;
+    }
+    const path = createMigrationFile(dir, name, { sql: generated.text });
+    process.stdout.write(`created ${path}\n`);
+    return 0;
   });
 }
 
