@@ -24,7 +24,9 @@ function reachable(port: number): Promise<boolean> {
 export async function rabbitAvailable(): Promise<boolean> {
   if (await reachable(RABBIT_PORT)) return true;
   if (process.env.CI === 'true') {
-    throw new Error(`RabbitMQ on ${RABBIT_HOST}:${RABBIT_PORT} is not reachable (required under CI=true)`);
+    throw new Error(
+      `RabbitMQ on ${RABBIT_HOST}:${RABBIT_PORT} is not reachable (required under CI=true)`,
+    );
   }
   console.warn(`\n*** SKIPPED: RabbitMQ on ${RABBIT_HOST}:${RABBIT_PORT} is not reachable ***\n`);
   return false;
@@ -37,20 +39,17 @@ export function uniquePrefix(file: string): string {
 
 /** Settings for the test broker, short timeouts so that faults show quickly. */
 export function testSettings(overrides: Partial<Record<keyof RabbitMqSettings, unknown>> = {}) {
-  return resolveRabbitMqSettings(
-    {},
-    {
-      host: RABBIT_HOST,
-      port: RABBIT_PORT,
-      heartbeat: 1,
-      connectTimeout: 3,
-      sendTimeout: 10,
-      stopTimeout: 3,
-      reconnectDelay: 0.1,
-      reconnectMaxDelay: 0.5,
-      ...overrides,
-    } as Parameters<typeof resolveRabbitMqSettings>[1],
-  );
+  return resolveRabbitMqSettings({}, {
+    host: RABBIT_HOST,
+    port: RABBIT_PORT,
+    heartbeat: 1,
+    connectTimeout: 3,
+    sendTimeout: 10,
+    stopTimeout: 3,
+    reconnectDelay: 0.1,
+    reconnectMaxDelay: 0.5,
+    ...overrides,
+  } as Parameters<typeof resolveRabbitMqSettings>[1]);
 }
 
 /** A plain amqplib connection for looking at queues from outside the broker under test. */
@@ -111,7 +110,10 @@ export class QueueInspector {
 }
 
 /** Polls `check` until it holds, or fails after `ms`. */
-export async function eventually(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  ms = 10_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
