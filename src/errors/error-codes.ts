@@ -228,6 +228,18 @@ export const ERROR_CODES = {
   MIGRATION_LOCK_TIMEOUT:
     'Another runner held the migration lock for longer than the wait allowed.',
 
+  // ——— messaging ———
+  BROKER_UNAVAILABLE:
+    'The message broker cannot be reached, refused the connection, or was closed; names the host, the vhost and why.',
+  BROKER_SEND_TIMEOUT:
+    'A send was not confirmed by the broker within the send timeout (the message may still arrive).',
+  BROKER_SEND_REJECTED:
+    'The broker refused a message (a nack), or it was unroutable even after its queue was declared again.',
+  BROKER_TOPOLOGY:
+    'The broker refused to declare a queue (it exists with other arguments, no permission).',
+  MESSAGE_MALFORMED:
+    'A delivered message is not JSON or not a message envelope: it is dead-lettered.',
+
   // ——— testing ———
   TEST_BINARIES_MISSING: 'No PostgreSQL binaries for a throwaway server.',
   TEST_NO_UNPRIVILEGED_USER: 'Running as root, with no user to run PostgreSQL as.',

@@ -1,0 +1,220 @@
+import type { Logger } from '../core/logger.js';
+import { invalidOption } from '../errors/invalid-option.js';
+import type { Broker, ConsumeOptions, Consumer, MessageHandler, SendOptions } from './broker.js';
+import { ConfirmPublisher, type QueueSpec } from './confirm-publisher.js';
+import { createEnvelope, encodeEnvelope, type MessageEnvelope } from './message-envelope.js';
+import { RabbitMqConnection } from './rabbitmq-connection.js';
+import { RabbitMqConsumer, retryQueue } from './rabbitmq-consumer.js';
+import { describeBroker, type RabbitMqSettings } from './rabbitmq-settings.js';
+import { retryPolicy } from './retry-policy.js';
+
+const SEND_KEYS = new Set(['id', 'key', 'type', 'headers', 'createdAt', 'delay']);
+// Longer than AMQP's 255-byte queue names leave room for.
+const MAX_QUEUE_NAME = 200;
+// A delay queue outlives its last declaration by its delay plus this margin.
+const DELAY_QUEUE_MARGIN_MS = 60_000;
+
+/** Options of {@link RabbitMqBroker.connect} beside the settings. */
+export interface RabbitMqBrokerOptions {
+  /** Where connection losses, retries and dead letters are logged (none by default). */
+  readonly logger?: Logger;
+}
+
+/**
+ * The {@link Broker} on RabbitMQ (amqplib, an optional peer loaded on first use). Sends use
+ * publisher confirms over a bounded pool of channels and survive reconnects: a message not
+ * yet confirmed when the connection drops is published again once it is back, and a send
+ * rejects only after `sendTimeout`. Every queue name gets `queuePrefix`; queues are durable,
+ * messages persistent. Retries go through one TTL queue per backoff delay
+ * (`<queue>.retry.<ms>`) that dead-letters back to the queue; dead messages go to
+ * `<queue>.dead-letter` with the reason in their headers.
+ *
+ * @example
+ * const broker = await RabbitMqBroker.connect(resolveRabbitMqSettings({}, { url: 'amqp://localhost' }));
+ * await broker.send('orders', { orderId: 42 });
+ * await broker.close();
+ */
+export class RabbitMqBroker implements Broker {
+  readonly #settings: RabbitMqSettings;
+  readonly #connection: RabbitMqConnection;
+  readonly #publisher: ConfirmPublisher;
+  readonly #consumers = new Set<RabbitMqConsumer>();
+  readonly #logger: Logger | undefined;
+  readonly #ready: Promise<void>;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Starts connecting in the background; sends and consumers wait for the connection
+   * (within their timeouts). {@link RabbitMqBroker.connect} also waits for the first one.
+   */
+  constructor(settings: RabbitMqSettings, options: RabbitMqBrokerOptions = {}) {
+    this.#settings = settings;
+    this.#logger = options.logger;
+    this.#connection = new RabbitMqConnection(settings, options.logger);
+    this.#publisher = new ConfirmPublisher(
+      this.#connection,
+      settings.channelPoolSize,
+      settings.sendTimeout * 1000,
+    );
+    this.#ready = this.#connection.open();
+    this.#ready.catch(() => {}); // reported by `ready()`, or by the sends that wait
+  }
+
+  /**
+   * Connects to the broker; rejects with `DependencyUnavailableError` (`BROKER_UNAVAILABLE`,
+   * naming host, port and vhost and why) when no connection opens within `connectTimeout`,
+   * or at once when the broker refuses the credentials or the vhost.
+   */
+  static async connect(
+    settings: RabbitMqSettings,
+    options: RabbitMqBrokerOptions = {},
+  ): Promise<RabbitMqBroker> {
+    const broker = new RabbitMqBroker(settings, options);
+    try {
+      await broker.ready();
+    } catch (error) {
+      await broker.close();
+      throw error;
+    }
+    return broker;
+  }
+
+  /**
+   * Resolves once the first connection is open; rejects with `DependencyUnavailableError`
+   * (`BROKER_UNAVAILABLE`) when none opens within `connectTimeout`, or at once when the
+   * broker refuses the credentials or the vhost.
+   */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** The settings in effect (the password is not enumerable). */
+  get settings(): RabbitMqSettings {
+    return this.#settings;
+  }
+
+  /** Whether a connection is open now. */
+  get connected(): boolean {
+    return this.#connection.model !== undefined;
+  }
+
+  /** Sends not yet confirmed by the broker. */
+  get pendingSends(): number {
+    return this.#publisher.pending;
+  }
+
+  /** The name of `queue` on the broker: the prefix, then the name. */
+  queueName(queue: string): string {
+    return `${this.#settings.queuePrefix}${queue}`;
+  }
+
+  async send<T>(queue: string, data: T, options: SendOptions = {}): Promise<MessageEnvelope<T>> {
+    this.#checkQueue('send', queue);
+    for (const key of Object.keys(options)) {
+      if (!SEND_KEYS.has(key)) invalidOption(`send(${queue})`, key, 'unknown option');
+    }
+    const delay = options.delay ?? 0;
+    if (!Number.isInteger(delay) || delay < 0) {
+      invalidOption(`send(${queue})`, 'delay', 'must be a whole number of milliseconds, 0 or more');
+    }
+    const envelope = createEnvelope(data, options);
+    const name = this.queueName(queue);
+    const main: QueueSpec = { name, options: { durable: true }, once: true };
+    let target = main;
+    if (delay > 0) {
+      // The queue the delayed message expires into must exist when it does.
+      await this.#publisher.declare(main);
+      target = retryQueue(name, delay, delay + DELAY_QUEUE_MARGIN_MS);
+    }
+    await this.#publisher.publish(
+      target,
+      encodeEnvelope(envelope),
+      {
+        messageId: envelope.id,
+        contentType: 'application/json',
+        timestamp: Math.floor(Date.parse(envelope.createdAt) / 1000),
+        ...(envelope.type === null ? {} : { type: envelope.type }),
+      },
+      envelope.key,
+    );
+    return envelope;
+  }
+
+  async consume<T = unknown>(
+    queue: string,
+    handler: MessageHandler<T>,
+    options: ConsumeOptions<T> = {},
+  ): Promise<Consumer> {
+    this.#checkQueue('consume', queue);
+    if (typeof handler !== 'function')
+      invalidOption(`consume(${queue})`, 'handler', 'must be a function');
+    const policy = retryPolicy(queue, options as ConsumeOptions<unknown>, this.#settings.prefetch);
+    this.#checkQueue('consume', policy.deadLetter);
+    if (this.#closing !== undefined)
+      throw this.#connection.unavailable('the broker is closed', queue);
+    const consumer = new RabbitMqConsumer(
+      {
+        connection: this.#connection,
+        publisher: this.#publisher,
+        fullName: (q) => this.queueName(q),
+        stopTimeoutMs: this.#settings.stopTimeout * 1000,
+        logger: this.#logger,
+        onStopped: (c) => this.#consumers.delete(c),
+      },
+      queue,
+      handler as MessageHandler<unknown>,
+      policy,
+      options.schema,
+    );
+    this.#consumers.add(consumer);
+    try {
+      await consumer.start(this.#settings.sendTimeout * 1000);
+    } catch (error) {
+      await consumer.stop();
+      throw error;
+    }
+    return consumer;
+  }
+
+  async sendMessage(queue: string, data: unknown): Promise<void> {
+    await this.send(queue, data);
+  }
+
+  consumeMessages<T = unknown>(queue: string, handler: (data: T) => unknown): Promise<Consumer> {
+    if (typeof handler !== 'function')
+      invalidOption(`consumeMessages(${queue})`, 'handler', 'must be a function');
+    return this.consume<T>(queue, (message) => handler(message.data));
+  }
+
+  checkHealth(): void {
+    if (this.#closing !== undefined) throw this.#connection.unavailable('the broker is closed');
+    if (this.#connection.model === undefined) throw this.#connection.unavailable('not connected');
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const bound = this.#settings.stopTimeout * 1000;
+    const deadline = Date.now() + bound;
+    // Consumers first: their retries and dead letters still need the publisher.
+    await Promise.all([...this.#consumers].map((c) => c.stop()));
+    await this.#publisher.close(Math.max(0, deadline - Date.now()));
+    await this.#connection.close(Math.max(1000, deadline - Date.now()));
+    this.#logger?.info({ broker: describeBroker(this.#settings) }, 'RabbitMQ connection closed');
+  }
+
+  #checkQueue(where: string, queue: string): void {
+    if (typeof queue !== 'string' || queue === '' || queue.length > MAX_QUEUE_NAME) {
+      invalidOption(
+        where,
+        'queue',
+        `must be a non-empty name of at most ${MAX_QUEUE_NAME} characters`,
+      );
+    }
+    if (queue.startsWith('amq.'))
+      invalidOption(where, 'queue', `"${queue}": names starting with amq. are the broker's`);
+  }
+}
