@@ -8,7 +8,7 @@ const SCRIPT = `read _
 kill -INT "$1" 2>/dev/null
 n=0
 while kill -0 "$1" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done
-kill -9 -- "-$1" 2>/dev/null
+kill -9 "-$1" 2>/dev/null
 [ -n "$2" ] && rm -rf -- "$2"
 exit 0`;
 
