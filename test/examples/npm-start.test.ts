@@ -21,7 +21,12 @@ describe('npm start (issue 13.6)', () => {
     async (signal) => {
       const npm = spawn('npm', ['start'], {
         cwd: root,
-        env: { ...process.env, LIBRETTO_API__PORT: '0', LOG_LEVEL: 'info' },
+        env: {
+          ...process.env,
+          LIBRETTO_API__PORT: '0',
+          LIBRETTO_POSTGRES__DATA_DIR: ':memory:',
+          LOG_LEVEL: 'info',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
