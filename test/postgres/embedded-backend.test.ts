@@ -127,8 +127,8 @@ describe('the embedded backend (issue 15)', () => {
   it('with data_dir :memory: nothing lasts, and nothing is left behind', async () => {
     const first = await started({ dataDir: ':memory:' });
     await first.db.execute('CREATE TABLE gone (v text)');
-    const server = await first.db.fetchVal<number>('SELECT pg_backend_pid()');
     const dataDir = String(await first.db.fetchVal('SHOW data_directory'));
+    const server = postmasterPid(dataDir);
     await first.app.stop();
     expect(existsSync(dataDir)).toBe(false);
     expect(alive(server)).toBe(false);
