@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../core/logger.js';
 import { DependencyUnavailableError } from '../errors/application-errors.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { freshDataDir } from './data-dir-template.js';
 import { initdbCommand } from './initdb-command.js';
 import { binariesMajorVersion, type PostgresBinaries } from './postgres-binaries.js';
 import { commandLine, processAlive } from './process-liveness.js';
@@ -136,7 +137,7 @@ export class EmbeddedServer {
       let created = false;
       if (memory) {
         dataDir = join(socketDir, 'data');
-        await initdb(options, dataDir, false);
+        await freshDataDir(options.binaries, dataDir, (dir) => initdb(options, dir, false));
         created = true;
       } else {
         dataDir = resolve(options.dataDir);

@@ -7,8 +7,10 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,6 +141,20 @@ describe('the embedded backend (issue 15)', () => {
     } finally {
       await second.app.stop();
     }
+  });
+
+  it(':memory: copies a template made once; one writable by others is made anew, not copied', async () => {
+    await (await started({ dataDir: ':memory:' })).app.stop();
+    const prefix = `libretto-pg-template-${process.getuid?.() ?? 0}-`;
+    const templates = readdirSync(tmpdir()).filter((name) => name.startsWith(prefix));
+    expect(templates.length).toBeGreaterThan(0);
+    const template = join(tmpdir(), templates[0] as string);
+    chmodSync(template, 0o777);
+    writeFileSync(join(template, 'planted'), '');
+    const next = await started({ dataDir: ':memory:' });
+    await next.app.stop();
+    expect(statSync(template).mode & 0o777).toBe(0o711);
+    expect(existsSync(join(template, 'planted'))).toBe(false);
   });
 
   it('a second app on the same directory gets an error naming it; a killed app’s server is stopped by its watchdog', async () => {
