@@ -444,7 +444,7 @@ async function startFailure(
   const binaries = binariesMajorVersion(options.binaries);
   if (binaries !== major) {
     return new DependencyUnavailableError(
-      `The embedded PostgreSQL data directory ${dataDir} holds PostgreSQL ${major} data, but the server binaries (${options.binaries.binDir}) are PostgreSQL ${binaries}: dump it with PostgreSQL ${major} and restore it, or remove the directory to start empty`,
+      `The embedded PostgreSQL data directory ${dataDir} holds PostgreSQL ${major} data, but the server binaries (${options.binaries.binDir}) are PostgreSQL ${binaries}: dump it with PostgreSQL ${major} and restore it, or remove the directory to start empty (PGlite's data? set postgres.backend: pglite to keep using it)`,
       { code: 'EMBEDDED_DATA_DIR_INVALID', details: [{ dataDir, data: major, binaries }] },
     );
   }
