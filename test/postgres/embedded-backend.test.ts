@@ -215,6 +215,17 @@ describe('the embedded backend (issue 15)', () => {
     }
   });
 
+  it('data of another major version is refused, saying what to do', async () => {
+    const dataDir = newDir();
+    await (await started({ dataDir })).app.stop();
+    writeFileSync(join(dataDir, 'PG_VERSION'), '17\n');
+    const { line, code } = await startFailure({ dataDir });
+    expect(code).toBe('EMBEDDED_DATA_DIR_INVALID');
+    expect(line).toContain(`${dataDir} holds PostgreSQL 17 data, but the server binaries`);
+    expect(line).toContain('dump it with PostgreSQL 17 and restore it');
+    expect(existsSync(join(dataDir, 'libretto.lock'))).toBe(false);
+  });
+
   it('a directory with other files is refused, naming it', async () => {
     const dataDir = newDir();
     mkdirSync(dataDir);
