@@ -1,7 +1,8 @@
 // Start-up: how long from launching a process to its first answered HTTP request, and how
 // much memory everything it runs holds then (RSS summed over the process tree: node, the
 // embedded PostgreSQL server and its backends, the watchdog). Each contender is launched N
-// times (`STARTUP_RUNS`, 5); medians are printed, with ratios to a bare Fastify app.
+// times (`STARTUP_RUNS`, 5), the contenders taking turns; medians are printed, with ratios
+// to a bare Fastify app.
 //
 //   npm run bench:startup            # the machine's PostgreSQL at 127.0.0.1:5432 for the server row
 //
@@ -170,22 +171,29 @@ console.log(
 );
 const rows: { name: string; ms: number; rss: number }[] = [];
 try {
+  const ready: Contender[] = [];
   for (const c of contenders) {
     try {
       await c.prepare?.();
+      ready.push(c);
     } catch (error) {
       console.log(`${c.name}: skipped (${(error as Error).message.split('\n')[0]})`);
-      continue;
     }
-    const ms: number[] = [];
-    const rss: number[] = [];
-    for (let run = 1; run <= runs; run++) {
+  }
+  // Round-robin, so that a change of the machine's load meanwhile touches every contender.
+  const ms = new Map<Contender, number[]>(ready.map((c) => [c, []]));
+  const rss = new Map<Contender, number[]>(ready.map((c) => [c, []]));
+  for (let run = 1; run <= runs; run++) {
+    for (const c of ready) {
       const r = await launch(c, run);
-      ms.push(r.ms);
-      rss.push(r.rss);
+      ms.get(c)?.push(r.ms);
+      rss.get(c)?.push(r.rss);
     }
-    rows.push({ name: c.name, ms: median(ms), rss: median(rss) });
-    console.log(`  ${c.name}: ${ms.map((m) => Math.round(m)).join(', ')} ms`);
+  }
+  for (const c of ready) {
+    const times = ms.get(c) ?? [];
+    rows.push({ name: c.name, ms: median(times), rss: median(rss.get(c) ?? []) });
+    console.log(`  ${c.name}: ${times.map((m) => Math.round(m)).join(', ')} ms`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
