@@ -41,6 +41,8 @@ export const embeddedBackend: PostgresBackend<'embedded'> = {
         acquireTimeoutMs: settings.acquireTimeout * 1000,
       });
     }
+    // The driver loads while the server starts (this process mostly waits on it meanwhile).
+    const driver = import('pg').catch(() => undefined);
     const server = await EmbeddedServer.start({
       dataDir: settings.dataDir ?? DEFAULT_DATA_DIR,
       binaries,
@@ -55,6 +57,7 @@ export const embeddedBackend: PostgresBackend<'embedded'> = {
         : 'embedded PostgreSQL started',
     );
     try {
+      await driver; // a missing `pg` is reported by PgPool.create, with the install command
       const pool = await PgPool.create({
         host: server.socketDir,
         port: server.port,
