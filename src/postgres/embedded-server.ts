@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../core/logger.js';
 import { DependencyUnavailableError } from '../errors/application-errors.js';
@@ -82,7 +82,6 @@ export class EmbeddedServer {
   readonly #watchdog: ServerWatchdog;
   readonly #lock: DataDirLock | undefined;
   readonly #stopTimeoutMs: number;
-  readonly #removeOnStop: string | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(
@@ -100,7 +99,6 @@ export class EmbeddedServer {
       watchdog: ServerWatchdog;
       lock: DataDirLock | undefined;
       stopTimeoutMs: number;
-      removeOnStop: string | undefined;
     },
   ) {
     this.#child = parts.child;
@@ -108,7 +106,6 @@ export class EmbeddedServer {
     this.#watchdog = parts.watchdog;
     this.#lock = parts.lock;
     this.#stopTimeoutMs = parts.stopTimeoutMs;
-    this.#removeOnStop = parts.removeOnStop;
   }
 
   /** The postmaster's process id while it runs. */
@@ -130,7 +127,7 @@ export class EmbeddedServer {
   static async start(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
     const memory = options.dataDir === MEMORY;
     const { runAs } = options;
-    const socketDir = privateTempDir('libretto-pg-', runAs);
+    const socketDir = privateTempDir('libretto-embedded-', runAs);
     let dataDir = '';
     let lock: DataDirLock | undefined;
     try {
@@ -149,7 +146,6 @@ export class EmbeddedServer {
         await stopOrphan(dataDir, lock, options);
       }
       const major = Number.parseInt(readFileSync(join(dataDir, 'PG_VERSION'), 'utf8'), 10);
-      // A throwaway database lives in the socket directory: removed with it.
       const { child, exited, watchdog, port } = await launch(options, {
         dataDir,
         socketDir,
@@ -162,7 +158,6 @@ export class EmbeddedServer {
         watchdog,
         lock,
         stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
-        removeOnStop: socketDir,
       });
     } catch (error) {
       lock?.release();
@@ -194,9 +189,8 @@ export class EmbeddedServer {
     } finally {
       child.unref();
       this.#lock?.release();
-      if (this.#removeOnStop !== undefined) {
-        rmSync(this.#removeOnStop, { recursive: true, force: true });
-      }
+      // The socket's directory, and a throwaway database's data with it.
+      rmSync(this.socketDir, { recursive: true, force: true });
     }
   }
 }
@@ -268,10 +262,6 @@ async function createDataDir(options: EmbeddedServerOptions, dataDir: string): P
     if (existsSync(join(dataDir, 'PG_VERSION'))) return false; // another app made it first
     throw error;
   }
-}
-
-function basename(path: string): string {
-  return path.slice(dirname(path).length + 1);
 }
 
 /**
