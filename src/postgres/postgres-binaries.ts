@@ -68,8 +68,9 @@ export function binariesMajorVersion(binaries: PostgresBinaries): number {
 }
 
 function check(binDir: string, source: string): PostgresBinaries {
-  const initdb = join(binDir, 'initdb');
-  const postgres = join(binDir, 'postgres');
+  const exe = process.platform === 'win32' ? '.exe' : '';
+  const initdb = join(binDir, `initdb${exe}`);
+  const postgres = join(binDir, `postgres${exe}`);
   for (const file of [initdb, postgres]) {
     if (!existsSync(file)) {
       throw new DependencyUnavailableError(
