@@ -27,6 +27,9 @@ import { commandLine, processAlive } from './process-liveness.js';
 import { ServerWatchdog } from './server-watchdog.js';
 import type { RunAs } from './unprivileged-user.js';
 
+/** The temporary directory of each server's socket (and of a throwaway database). */
+const SOCKET_DIR_PREFIX = 'libretto-embedded-';
+
 /** The `data_dir` value of a throwaway database. */
 export const MEMORY = ':memory:';
 
@@ -127,7 +130,7 @@ export class EmbeddedServer {
   static async start(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
     const memory = options.dataDir === MEMORY;
     const { runAs } = options;
-    const socketDir = privateTempDir('libretto-embedded-', runAs);
+    const socketDir = privateTempDir(SOCKET_DIR_PREFIX, runAs);
     let dataDir = '';
     let lock: DataDirLock | undefined;
     try {
@@ -302,26 +305,33 @@ async function stopOrphan(
   options: EmbeddedServerOptions,
 ): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
-  let pid: number;
+  let lines: string[];
   try {
-    pid = Number.parseInt(readFileSync(pidFile, 'utf8'), 10);
+    lines = readFileSync(pidFile, 'utf8').split('\n');
   } catch {
     return;
   }
-  if (!Number.isInteger(pid) || !processAlive(pid)) return;
-  if (!commandLine(pid).includes(dataDir)) {
-    rmSync(pidFile, { force: true });
-    return;
+  const pid = Number.parseInt(lines[0] ?? '', 10);
+  if (Number.isInteger(pid) && processAlive(pid)) {
+    if (!commandLine(pid).includes(dataDir)) {
+      rmSync(pidFile, { force: true });
+    } else {
+      options.logger?.warn(
+        { dataDir, pid, previousOwner: lock.previousOwner ?? null },
+        'stopping an embedded PostgreSQL server left running by an app that ended',
+      );
+      signal(pid, 'SIGINT');
+      const deadline = Date.now() + (options.stopTimeoutMs ?? 10_000);
+      while (processAlive(pid) && Date.now() < deadline) await sleep(20);
+      if (processAlive(pid)) killGroup(pid);
+      while (processAlive(pid)) await sleep(20);
+    }
   }
-  options.logger?.warn(
-    { dataDir, pid, previousOwner: lock.previousOwner ?? null },
-    'stopping an embedded PostgreSQL server left running by an app that ended',
-  );
-  signal(pid, 'SIGINT');
-  const deadline = Date.now() + (options.stopTimeoutMs ?? 10_000);
-  while (processAlive(pid) && Date.now() < deadline) await sleep(20);
-  if (processAlive(pid)) killGroup(pid);
-  while (processAlive(pid)) await sleep(20);
+  // The socket directory of that server (line 5), which no watchdog removed: ours only.
+  const socketDir = lines[4]?.trim() ?? '';
+  if (dirname(socketDir) === tmpdir() && basename(socketDir).startsWith(SOCKET_DIR_PREFIX)) {
+    rmSync(socketDir, { recursive: true, force: true });
+  }
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {

@@ -187,9 +187,14 @@ describe('the embedded backend (issue 15)', () => {
     await new Promise((resolve) => other.child.once('exit', resolve));
     expect(alive(other.server)).toBe(true); // nothing left to stop it
 
+    const socketDir = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split(
+      '\n',
+    )[4] as string;
+    expect(existsSync(socketDir)).toBe(true);
     const next = await started({ dataDir });
     try {
       expect(alive(other.server)).toBe(false);
+      expect(existsSync(socketDir)).toBe(false); // its temporary directory is gone too
       expect(await next.db.fetchVal('SELECT count(*)::int FROM note')).toBe(1);
     } finally {
       await next.app.stop();
