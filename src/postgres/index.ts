@@ -20,6 +20,8 @@ export type {
   TransactionDatabaseAdapter,
   TransactionOptions,
 } from './database-adapter.js';
+export { DEFAULT_DATA_DIR, EmbeddedPool } from './embedded-backend.js';
+export { EmbeddedServer, type EmbeddedServerOptions, MEMORY } from './embedded-server.js';
 export { mapDatabaseError, statementName } from './error-mapping.js';
 export {
   PgPool,
@@ -34,7 +36,15 @@ export {
 export { POOL_DEFAULTS } from './pool-defaults.js';
 export type { BackendContext, BackendOf, PostgresBackend } from './postgres-backend.js';
 export {
+  binaryPackage,
+  findPostgresBinaries,
+  installedPostgresBinaries,
+  PG_BIN_ENV,
+  type PostgresBinaries,
+} from './postgres-binaries.js';
+export {
   type BackendName,
+  type EmbeddedSection,
   type HaSection,
   type PgliteSection,
   type PgSection,
@@ -42,6 +52,7 @@ export {
   type PostgresSection,
 } from './postgres-config.js';
 export {
+  type EmbeddedServiceSettings,
   type HaServiceSettings,
   type PgliteServiceSettings,
   type PgServiceSettings,
@@ -50,10 +61,12 @@ export {
   type PostgresServiceOptions,
 } from './postgres-service.js';
 export {
+  type EmbeddedSettings,
   type HaSettings,
   type PgliteSettings,
   type PgSettings,
   POSTGRES_DEFAULTS,
+  type PoolSettings,
   type PostgresSettings,
   type ServerSettings,
   type SettingsOf,

@@ -9,19 +9,23 @@ export const ISOLATION_LEVELS = ['read committed', 'repeatable read', 'serializa
 
 /** Keys every backend takes. */
 const SHARED = {
-  backend: z.enum(['pg', 'pglite', 'ha']).optional(),
+  backend: z.enum(['embedded', 'pg', 'pglite', 'ha']).optional(),
   acquire_timeout: seconds(),
   log_statements: z.boolean().optional(),
   log_parameters: z.boolean().optional(),
   isolation_level: z.enum(ISOLATION_LEVELS).optional(),
 };
 
-/** Keys of the backends with a server (`pg`, `ha`): credentials and the pool per server. */
+/** Keys of the backends with a server of the user's (`pg`, `ha`): where and as whom. */
 const SERVER = {
   dsn: z.string().optional(),
   user: z.string().optional(),
   password: z.string().optional(),
   database: z.string().optional(),
+};
+
+/** Keys of the backends that run a `pg` pool (`pg`, `ha`, `embedded`): the pool per server. */
+const POOL = {
   min_size: z.number().int().min(0).optional(),
   max_size: z.number().int().min(1).optional(),
   max_queries: z.number().int().min(1).optional(),
@@ -55,41 +59,50 @@ const HA = {
   max_lag_seconds: z.number().min(0).optional(),
 };
 
-const PGLITE = { data_dir: z.string().optional() };
+/** Where the embedded database keeps its data (`:memory:`: nowhere that lasts). */
+const LOCAL = { data_dir: z.string().min(1).optional() };
 
 /** The backends `backend:` names. */
-export type BackendName = 'pg' | 'pglite' | 'ha';
+export type BackendName = 'embedded' | 'pg' | 'pglite' | 'ha';
 
-/** Which backends take each `postgres:` key (the shared ones: all three). */
+/** Which backends take each `postgres:` key (the shared ones: all four). */
 export const KEY_BACKENDS: Readonly<Record<string, readonly BackendName[]>> = Object.fromEntries([
-  ...Object.keys(SHARED).map((k) => [k, ['pg', 'pglite', 'ha']]),
+  ...Object.keys(SHARED).map((k) => [k, ['embedded', 'pg', 'pglite', 'ha']]),
   ...Object.keys(SERVER).map((k) => [k, ['pg', 'ha']]),
+  ...Object.keys(POOL).map((k) => [k, ['embedded', 'pg', 'ha']]),
   ...Object.keys(PG).map((k) => [k, ['pg']]),
   ...Object.keys(HA).map((k) => [k, ['ha']]),
-  ...Object.keys(PGLITE).map((k) => [k, ['pglite']]),
+  ...Object.keys(LOCAL).map((k) => [k, ['embedded', 'pglite']]),
 ]);
 
 type Shape<T extends Record<string, z.ZodType>> = { -readonly [K in keyof T]?: z.output<T[K]> };
 type Never<T> = { readonly [K in keyof T]?: undefined };
 type Shared = Shape<typeof SHARED>;
-type Server = Shape<typeof SERVER>;
+type Server = Shape<typeof SERVER> & Shape<typeof POOL>;
 
-/** The `postgres:` section selecting the `pg` backend (or selecting none). */
+/** The `postgres:` section of the embedded PostgreSQL server (or selecting none). */
+export type EmbeddedSection = Omit<Shared, 'backend'> &
+  Shape<typeof POOL> &
+  Shape<typeof LOCAL> &
+  Never<typeof SERVER & typeof PG & typeof HA> & { readonly backend?: 'embedded' | undefined };
+/** The `postgres:` section selecting the `pg` backend. */
 export type PgSection = Omit<Shared, 'backend'> &
   Server &
   Shape<typeof PG> &
-  Never<typeof HA & typeof PGLITE> & { readonly backend?: 'pg' | undefined };
-/** The `postgres:` section of the embedded database. */
+  Never<typeof HA & typeof LOCAL> & { readonly backend?: 'pg' | undefined };
+/** The `postgres:` section of the in-process PGlite. */
 export type PgliteSection = Omit<Shared, 'backend'> &
-  Shape<typeof PGLITE> &
-  Never<typeof SERVER & typeof PG & typeof HA> & { readonly backend?: 'pglite' | undefined };
+  Shape<typeof LOCAL> &
+  Never<typeof SERVER & typeof POOL & typeof PG & typeof HA> & {
+    readonly backend?: 'pglite' | undefined;
+  };
 /** The `postgres:` section of an HA cluster. */
 export type HaSection = Omit<Shared, 'backend'> &
   Server &
   Shape<typeof HA> &
-  Never<typeof PG & typeof PGLITE> & { readonly backend?: 'ha' | undefined };
+  Never<typeof PG & typeof LOCAL> & { readonly backend?: 'ha' | undefined };
 /** The `postgres:` section: its keys depend on the backend it selects. */
-export type PostgresSection = PgSection | PgliteSection | HaSection;
+export type PostgresSection = EmbeddedSection | PgSection | PgliteSection | HaSection;
 
 /** What selects a backend: `backend` itself, or the way the server is named. */
 export interface BackendSelection {
@@ -110,9 +123,9 @@ export function inferBackend(s: BackendSelection): BackendName | undefined {
   return s.host === undefined ? undefined : 'pg';
 }
 
-/** The backend settings select: {@link inferBackend}, else the embedded `pglite`. */
+/** The backend settings select: {@link inferBackend}, else the `embedded` server. */
 export function selectedBackend(s: BackendSelection): BackendName {
-  return inferBackend(s) ?? 'pglite';
+  return inferBackend(s) ?? 'embedded';
 }
 
 /** Reports each key the selected backend does not take, naming the backend it belongs to. */
@@ -138,14 +151,15 @@ function keysOfOtherBackends(section: Record<string, unknown>, ctx: z.Refinement
 
 /**
  * The `postgres:` configuration section, also the DI token of database settings. Durations
- * are in seconds. Without `dsn`, `host` or `hosts` the embedded database (PGlite) is used.
+ * are in seconds. Without `dsn`, `host` or `hosts` the embedded PostgreSQL server is used,
+ * its data in `data_dir` (`.data/postgres`; PGlite where no server binaries exist).
  * A key of another backend than the one selected (`min_masters` with a single server) is a
  * ConfigError naming the key and its backend. The section may be left out (all defaults).
  */
 export const PostgresConfig = configSection(
   'postgres',
   z
-    .strictObject({ ...SHARED, ...SERVER, ...PG, ...HA, ...PGLITE })
+    .strictObject({ ...SHARED, ...SERVER, ...POOL, ...PG, ...HA, ...LOCAL })
     .superRefine(keysOfOtherBackends)
     .transform((section) => section as PostgresSection)
     .default({}),

@@ -6,10 +6,12 @@ import { BackendEventLog } from './backend-event-log.js';
 import { pgBackend, pgliteBackend } from './builtin-backends.js';
 import type { ConnectionPool, PooledConnection } from './connection-pool.js';
 import { Database } from './database.js';
+import { embeddedBackend } from './embedded-backend.js';
 import type { PostgresBackend } from './postgres-backend.js';
 import { PostgresConfig } from './postgres-config.js';
 import {
   checkBackendKeys,
+  type EmbeddedSettings,
   type HaSettings,
   type PgliteSettings,
   type PgSettings,
@@ -23,23 +25,19 @@ import { setDefaultDatabase } from './transactional.js';
 
 type Optional<T> = { readonly [K in keyof T]?: T[K] | undefined };
 type Refused<K extends PropertyKey> = { readonly [P in K]?: undefined };
-type PgOnly = Exclude<keyof PgSettings, keyof HaSettings>;
-type HaOnly = Exclude<keyof HaSettings, keyof PgSettings>;
-type ServerOnly = Exclude<keyof PgSettings | keyof HaSettings, keyof PgliteSettings>;
-type PgliteOnly = Exclude<keyof PgliteSettings, keyof PgSettings>;
+type AnyKey = keyof PgSettings | keyof HaSettings | keyof PgliteSettings | keyof EmbeddedSettings;
+/** The settings of one backend; a key of another one fails to compile. */
+type Only<S extends { backend: string }> = Optional<Omit<S, 'backend'>> &
+  Refused<Exclude<AnyKey, keyof S>>;
 
+/** Settings of the embedded server; `backend` may be left out (nothing names a server). */
+export type EmbeddedServiceSettings = Only<EmbeddedSettings> & { readonly backend?: 'embedded' };
 /** Settings of a single server; `backend` may be left out (a DSN or `host` selects `pg`). */
-export type PgServiceSettings = Optional<Omit<PgSettings, 'backend'>> & {
-  readonly backend?: 'pg';
-} & Refused<HaOnly | PgliteOnly>;
-/** Settings of the embedded database. */
-export type PgliteServiceSettings = Optional<Omit<PgliteSettings, 'backend'>> & {
-  readonly backend: 'pglite';
-} & Refused<ServerOnly>;
+export type PgServiceSettings = Only<PgSettings> & { readonly backend?: 'pg' };
+/** Settings of the in-process PGlite. */
+export type PgliteServiceSettings = Only<PgliteSettings> & { readonly backend: 'pglite' };
 /** Settings of an HA cluster (needs `backends: [haBackend]`). */
-export type HaServiceSettings = Optional<Omit<HaSettings, 'backend'>> & {
-  readonly backend: 'ha';
-} & Refused<PgOnly | PgliteOnly>;
+export type HaServiceSettings = Only<HaSettings> & { readonly backend: 'ha' };
 
 /** Hooks and backends of a {@link PostgresService}, beside its settings. */
 export interface PostgresServiceHooks {
@@ -47,7 +45,7 @@ export interface PostgresServiceHooks {
   readonly onConnect?: (connection: PooledConnection) => Promise<void> | void;
   /** A connection pool of your own; settings then only shape logging. */
   readonly pool?: (settings: PostgresSettings) => Promise<ConnectionPool>;
-  /** Backends beyond the built-in `pg` and `pglite`, e.g. `haBackend` from `libretto/postgres/ha`. */
+  /** Backends beyond the built-in `embedded`, `pg` and `pglite`, e.g. `haBackend` from `libretto/postgres/ha`. */
   readonly backends?: readonly PostgresBackend[];
 }
 
@@ -56,17 +54,18 @@ export interface PostgresServiceHooks {
  * backend they select — a key of another backend fails to compile — plus hooks.
  */
 export type PostgresServiceOptions = PostgresServiceHooks &
-  (PgServiceSettings | PgliteServiceSettings | HaServiceSettings);
+  (EmbeddedServiceSettings | PgServiceSettings | PgliteServiceSettings | HaServiceSettings);
 
 const HOOK_KEYS = ['onConnect', 'pool', 'backends'];
 const OPTION_KEYS = new Set([...SETTING_KEYS, ...HOOK_KEYS]);
-const BUILT_IN: readonly PostgresBackend[] = [pgBackend, pgliteBackend];
+const BUILT_IN: readonly PostgresBackend[] = [embeddedBackend, pgBackend, pgliteBackend];
 
 /**
  * The database of an application: owns the pool (or the embedded database) and provides
  * `Database` (APP scope) and `RequestTransaction` (REQUEST scope). Settings: constructor >
  * `PostgresConfig` from DI (`postgres:` in YAML, `LIBRETTO_POSTGRES__*`) > defaults; with
- * neither a DSN nor a host it runs the embedded PGlite, so switching is configuration only.
+ * neither a DSN nor a host it starts the embedded PostgreSQL server (data in `.data/postgres`,
+ * stopped with the service), so switching is configuration only.
  * While it runs, `transactional()` uses its database by default; `/ready` checks it. Errors
  * of idle connections, and what the backend reports (HA: role changes, failovers, fencing,
  * split brains), are logged as warnings with the hosts.
@@ -122,7 +121,7 @@ export class PostgresService extends Service {
     await this.#backend?.ready?.(db.pool, s as never, s.acquireTimeout * 1000);
     await db.fetchVal('SELECT 1');
     setDefaultDatabase(db);
-    const database = s.backend === 'pglite' ? null : (s.database ?? null);
+    const database = s.backend === 'pg' || s.backend === 'ha' ? (s.database ?? null) : null;
     this.logger.info({ backend: db.pool.kind, database }, 'database ready');
   }
 

@@ -30,13 +30,8 @@ export interface SharedSettings {
 /** An isolation level, as `transactional({ isolation })` names it. */
 export type IsolationLevel = (typeof ISOLATION_LEVELS)[number];
 
-/** Settings of the backends with a server (`pg`, `ha`): credentials and each server's pool. */
-export interface ServerSettings extends SharedSettings {
-  /** `postgresql://user:password@host:port/database?sslmode=…`; the explicit fields win over it. */
-  readonly dsn: string | undefined;
-  readonly user: string | undefined;
-  readonly password: string | undefined;
-  readonly database: string | undefined;
+/** Settings of the backends that run a `pg` pool (`pg`, `ha`, `embedded`): each server's pool. */
+export interface PoolSettings extends SharedSettings {
   /** Connections kept open at least / opened at most, per server (0, 10). */
   readonly minSize: number;
   readonly maxSize: number;
@@ -62,6 +57,25 @@ export interface ServerSettings extends SharedSettings {
   readonly prepare: boolean;
 }
 
+/** Settings of the backends with a server of the user's (`pg`, `ha`): where and as whom. */
+export interface ServerSettings extends PoolSettings {
+  /** `postgresql://user:password@host:port/database?sslmode=…`; the explicit fields win over it. */
+  readonly dsn: string | undefined;
+  readonly user: string | undefined;
+  readonly password: string | undefined;
+  readonly database: string | undefined;
+}
+
+/** The embedded PostgreSQL server, started and stopped with the service. */
+export interface EmbeddedSettings extends PoolSettings {
+  readonly backend: 'embedded';
+  /**
+   * Where the server keeps its data (`.data/postgres` under the working directory;
+   * `.data/pglite` when PGlite stands in); `:memory:` for a throwaway database.
+   */
+  readonly dataDir: string | undefined;
+}
+
 /** One PostgreSQL server through `pg`. */
 export interface PgSettings extends ServerSettings {
   readonly backend: 'pg';
@@ -71,10 +85,10 @@ export interface PgSettings extends ServerSettings {
   readonly port: number | undefined;
 }
 
-/** The embedded PGlite database. */
+/** The in-process PGlite database. */
 export interface PgliteSettings extends SharedSettings {
   readonly backend: 'pglite';
-  /** Where to keep the data; in memory when unset. */
+  /** Where to keep the data; in memory when unset or `:memory:`. */
   readonly dataDir: string | undefined;
 }
 
@@ -101,7 +115,7 @@ export interface HaSettings extends ServerSettings {
 }
 
 /** The database settings in effect: their shape depends on the backend. */
-export type PostgresSettings = PgSettings | PgliteSettings | HaSettings;
+export type PostgresSettings = EmbeddedSettings | PgSettings | PgliteSettings | HaSettings;
 
 /** The settings of backend `N`. */
 export type SettingsOf<N extends BackendName> = Extract<PostgresSettings, { backend: N }>;

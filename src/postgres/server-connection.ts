@@ -3,7 +3,7 @@ import { invalidOption } from '../errors/invalid-option.js';
 import type { PgPoolOptions } from './pg-pool-options.js';
 import { POOL_DEFAULTS } from './pool-defaults.js';
 import type { BackendContext } from './postgres-backend.js';
-import type { ServerSettings } from './postgres-settings.js';
+import type { PoolSettings, ServerSettings } from './postgres-settings.js';
 
 /** Where and as whom to connect, from the settings: explicit fields over the DSN's. */
 export interface ServerConnection {
@@ -97,8 +97,8 @@ function sslOf(mode: string | undefined): PgPoolOptions['ssl'] {
 
 /** The pool options of each server, from the settings (seconds become milliseconds). */
 export function serverPoolOptions(
-  s: ServerSettings,
-  connection: ServerConnection,
+  s: PoolSettings,
+  connection: Pick<ServerConnection, 'ssl' | 'applicationName'>,
   context: BackendContext,
 ): PgPoolOptions {
   return {

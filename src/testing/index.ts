@@ -1,4 +1,8 @@
-export { findPostgresBinaries, PG_BIN_ENV, type PostgresBinaries } from './postgres-binaries.js';
+export {
+  findPostgresBinaries,
+  PG_BIN_ENV,
+  type PostgresBinaries,
+} from '../postgres/postgres-binaries.js';
 export {
   type ClusterNode,
   PostgresCluster,

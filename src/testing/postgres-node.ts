@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DependencyUnavailableError } from '../errors/application-errors.js';
 import { UsageError } from '../errors/usage-error.js';
-import type { PostgresBinaries } from './postgres-binaries.js';
+import { initdbCommand } from '../postgres/initdb-command.js';
+import type { PostgresBinaries } from '../postgres/postgres-binaries.js';
+import type { RunAs } from '../postgres/unprivileged-user.js';
 import { onProcessExit } from './process-cleanup.js';
-import type { RunAs } from './unprivileged-user.js';
 
 /** How to stop a server: PostgreSQL's smart, fast and immediate shutdown modes. */
 export type StopMode = 'smart' | 'fast' | 'immediate';
@@ -76,22 +77,8 @@ export class PostgresNode {
 
   /** Creates the data directory with initdb (trust auth, user `postgres`, UTF8, C locale). */
   initdb(): void {
-    const result = spawnSync(
-      this.binaries.initdb,
-      [
-        '-D',
-        this.dataDir,
-        '-A',
-        'trust',
-        '-U',
-        'postgres',
-        '--no-sync',
-        '-E',
-        'UTF8',
-        '--locale=C',
-      ],
-      { ...this.#identity(), encoding: 'utf8' },
-    );
+    const [file, args] = initdbCommand(this.binaries, this.dataDir, { sync: false });
+    const result = spawnSync(file, args, { ...this.#identity(), encoding: 'utf8' });
     if (result.status !== 0) {
       throw new DependencyUnavailableError(
         `initdb failed for ${this.name}: ${result.stderr || result.error?.message}`,

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DependencyUnavailableError } from '../errors/application-errors.js';
 import { invalidOption } from '../errors/invalid-option.js';
+import { findPostgresBinaries } from '../postgres/postgres-binaries.js';
+import { unprivilegedUser } from '../postgres/unprivileged-user.js';
 import { freePort } from './free-port.js';
-import { findPostgresBinaries } from './postgres-binaries.js';
 import {
   type ClusterNode,
   PostgresCluster,
@@ -14,7 +15,6 @@ import {
 import { PostgresNode } from './postgres-node.js';
 import { querySql } from './sql-client.js';
 import { TcpProxy } from './tcp-proxy.js';
-import { unprivilegedUser } from './unprivileged-user.js';
 import { WorkDir } from './work-dir.js';
 
 /**

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
+import { findPostgresBinaries } from '../postgres/postgres-binaries.js';
+import { unprivilegedUser } from '../postgres/unprivileged-user.js';
 import { freePort } from './free-port.js';
-import { findPostgresBinaries } from './postgres-binaries.js';
 import { PostgresNode } from './postgres-node.js';
-import { unprivilegedUser } from './unprivileged-user.js';
 import { WorkDir } from './work-dir.js';
 
 /** A throwaway PostgreSQL server for tests. */

@@ -1,8 +1,8 @@
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunAs } from '../postgres/unprivileged-user.js';
 import { onProcessExit } from './process-cleanup.js';
-import type { RunAs } from './unprivileged-user.js';
 
 /** A temporary directory owned by the server's user, removed on `remove()` or at exit. */
 export class WorkDir {

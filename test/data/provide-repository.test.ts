@@ -9,7 +9,7 @@ const Notes = token<RepositoryOf<typeof Note>>('Notes');
 
 describe('provideRepository', () => {
   it('resolves a model repository from DI over the application database', async () => {
-    const app = new Application(new PostgresService(), {
+    const app = new Application(new PostgresService({ dataDir: ':memory:' }), {
       providers: [provideRepository(Notes, Note)],
     });
     await app.start();

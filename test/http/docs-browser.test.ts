@@ -36,6 +36,7 @@ describe.skipIf(!available)('docs pages in Chromium', () => {
     // The example exactly as `npm start` runs it, on a free port and quiet.
     process.env.LIBRETTO_CONFIG = join(root, 'examples/http-api/config.yaml');
     process.env.LIBRETTO_API__PORT = '0';
+    process.env.LIBRETTO_POSTGRES__DATA_DIR = ':memory:'; // not the project's .data/postgres
     process.env.LIBRETTO_LOG_LEVEL = 'warn';
     const example = await import('../../examples/http-api/app.js');
     app = example.app;

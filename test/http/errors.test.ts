@@ -348,7 +348,7 @@ const misuseServer = await startHttp(
   ],
   {
     http: { validateResponses: true },
-    services: [new PostgresService()],
+    services: [new PostgresService({ dataDir: ':memory:' })],
     app: {
       providers: [
         provideRepository(Notes, Note),

@@ -13,10 +13,11 @@ afterAll(() => server?.stop());
 const run = startService;
 
 describe('PostgresService', () => {
-  it('runs the embedded database when no server is configured', async () => {
-    const { app, db, postgres } = await run({});
-    expect(db.pool.kind).toBe('pglite');
-    expect(postgres.settings?.backend).toBe('pglite');
+  it('runs the embedded server when no server is configured', async () => {
+    // Its own throwaway directory: the default .data/postgres is the example's, checked there.
+    const { app, db, postgres } = await run({ dataDir: ':memory:' });
+    expect(db.pool.kind).toBe('embedded');
+    expect(postgres.settings?.backend).toBe('embedded');
     expect(await db.fetchVal('SELECT 20 + 22')).toBe(42);
     await app.stop();
   });

@@ -134,8 +134,8 @@ describe('one default and one value per setting, whatever the entry point', () =
     }
   });
 
-  it('the embedded database: the same acquire timeout through the service and directly', async () => {
-    const viaService = await service({});
+  it('PGlite: the same acquire timeout through the service and directly', async () => {
+    const viaService = await service({ backend: 'pglite' });
     const direct = await PglitePool.create();
     try {
       expect(effective(viaService.pool)).toEqual(effective(direct));
@@ -339,7 +339,7 @@ describe('settings are shaped by the backend they select', () => {
       }),
       expect.objectContaining({
         path: 'postgres.data_dir',
-        message: 'belongs to backend pglite, but this section selects backend pg',
+        message: 'belongs to backend embedded or pglite, but this section selects backend pg',
       }),
     ]);
   });
@@ -351,7 +351,7 @@ describe('settings are shaped by the backend they select', () => {
     );
     // @ts-expect-error a server's keys do not apply to the embedded database
     expect(() => new PostgresService({ backend: 'pglite', maxSize: 3 })).toThrow(UsageError);
-    // @ts-expect-error a DSN selects pg: dataDir is PGlite's
+    // @ts-expect-error a DSN selects pg: dataDir is the embedded database's
     expect(() => new PostgresService({ dsn: server.dsn, dataDir: '/tmp/x' })).toThrow(UsageError);
   });
 
@@ -361,7 +361,7 @@ describe('settings are shaped by the backend they select', () => {
       { yaml: 'postgres:\n  max_size: 3\n' },
     ).catch((e: unknown) => e);
     expect(findCause(error, ConfigError)?.message).toMatch(
-      /postgres\.max_size: belongs to backend pg or ha, but the settings select backend pglite/,
+      /postgres\.max_size: belongs to backend embedded or pg or ha, but the settings select backend pglite/,
     );
   });
 

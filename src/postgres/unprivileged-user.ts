@@ -20,6 +20,6 @@ export function unprivilegedUser(env: NodeJS.ProcessEnv = process.env): RunAs | 
   }
   throw new DependencyUnavailableError(
     `Running as root and there is no user "${name}" to run PostgreSQL as`,
-    { code: 'TEST_NO_UNPRIVILEGED_USER' },
+    { code: 'POSTGRES_NO_UNPRIVILEGED_USER' },
   );
 }
