@@ -86,7 +86,7 @@ async function launch(c: Contender, run: number): Promise<{ ms: number; rss: num
       ...process.env,
       PORT: String(port),
       LIBRETTO_API__PORT: String(port),
-      LOG_LEVEL: 'warn',
+      LIBRETTO_LOG_LEVEL: 'warn',
       ...c.env?.(run),
     },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -65,7 +65,10 @@ describe('libretto CLI', () => {
   }
 
   it('every mistake in a call is one readable line on stderr and exit 2', () => {
-    mistake(['frobnicate'], /^libretto: unknown command "frobnicate" \(commands: openapi, migrate\)$/);
+    mistake(
+      ['frobnicate'],
+      /^libretto: unknown command "frobnicate" \(commands: openapi, migrate\)$/,
+    );
     mistake(['--bogus'], /^libretto: unknown option --bogus/);
     mistake(['openapi'], /^libretto openapi: --app <module> is required$/);
     mistake(['openapi', '--bogus'], /^libretto openapi: unknown option --bogus$/);

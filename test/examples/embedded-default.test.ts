@@ -38,7 +38,7 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
         ...process.env,
         TSX_TSCONFIG_PATH: join(root, 'tsconfig.json'),
         LIBRETTO_API__PORT: '0',
-        LOG_LEVEL: 'info',
+        LIBRETTO_LOG_LEVEL: 'info',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -15,12 +15,8 @@ export async function startExample(
 ): Promise<{ base: string; stop: () => Promise<void> }> {
   process.env.LIBRETTO_CONFIG = join(root, 'examples/http-api/config.yaml');
   process.env.LIBRETTO_API__PORT = '0';
-<<<<<<< HEAD
-  process.env.LIBRETTO_LOG_LEVEL = 'warn';
-=======
   process.env.LIBRETTO_POSTGRES__DATA_DIR = dataDir;
-  process.env.LOG_LEVEL = 'warn';
->>>>>>> wt-embed
+  process.env.LIBRETTO_LOG_LEVEL = 'warn';
   const example = (await import('../../examples/http-api/app.js')) as {
     app: Application;
     http: HttpService;

@@ -21,16 +21,12 @@ describe('npm start (issue 13.6)', () => {
     async (signal) => {
       const npm = spawn('npm', ['start'], {
         cwd: root,
-<<<<<<< HEAD
-        env: { ...process.env, LIBRETTO_API__PORT: '0', LIBRETTO_LOG_LEVEL: 'info' },
-=======
         env: {
           ...process.env,
           LIBRETTO_API__PORT: '0',
           LIBRETTO_POSTGRES__DATA_DIR: ':memory:',
-          LOG_LEVEL: 'info',
+          LIBRETTO_LOG_LEVEL: 'info',
         },
->>>>>>> wt-embed
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';

@@ -195,7 +195,7 @@ interface RunningBlock {
 function runInProject(project: string, file: string): RunningBlock {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', file], {
     cwd: project,
-    env: { ...process.env, LIBRETTO_API__PORT: '0', LOG_LEVEL: 'info' },
+    env: { ...process.env, LIBRETTO_API__PORT: '0', LIBRETTO_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

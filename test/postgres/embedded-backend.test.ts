@@ -80,7 +80,7 @@ async function holder(
 ): Promise<{ child: ChildProcess; pid: number; server: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture, dataDir], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn' },
+    env: { ...process.env, LIBRETTO_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
