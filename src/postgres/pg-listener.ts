@@ -9,7 +9,10 @@ interface PgListenClient {
   connect(): Promise<void>;
   query(text: string): Promise<unknown>;
   end(): Promise<void>;
-  on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): unknown;
+  on(
+    event: 'notification',
+    listener: (message: { channel: string; payload?: string }) => void,
+  ): unknown;
   on(event: 'error' | 'end', listener: (error?: Error) => void): unknown;
 }
 

@@ -65,7 +65,10 @@ export class PgPool extends RuntimePool<PgDriver> {
    * `LISTEN channel` on a connection of its own (not one of the pool's), reopened with
    * backoff when lost — then `onNotify('')`, for what was missed. Closed with the pool.
    */
-  async listen(channel: string, onNotify: (payload: string) => void): Promise<NotificationListener> {
+  async listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+  ): Promise<NotificationListener> {
     if (this.closed) {
       throw new DependencyUnavailableError('The pg connection pool is closed', {
         code: 'POOL_CLOSED',

@@ -64,7 +64,10 @@ export class PglitePool extends RuntimePool<PgliteDriver> {
   }
 
   /** `LISTEN channel` on the session: notifications arrive when their transaction commits. */
-  async listen(channel: string, onNotify: (payload: string) => void): Promise<NotificationListener> {
+  async listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+  ): Promise<NotificationListener> {
     listenStatement('listen', channel);
     await this.init();
     return this.driver.listen(channel, onNotify);
@@ -97,7 +100,10 @@ class PgliteDriver implements PoolDriver {
   }
 
   /** Between transactions, not inside another caller's: the session is taken first. */
-  async listen(channel: string, onNotify: (payload: string) => void): Promise<NotificationListener> {
+  async listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+  ): Promise<NotificationListener> {
     const db = this.#db as PGlite;
     const unlisten = await this.#exclusive(() =>
       db.listen(`"${channel}"`, (payload) => onNotify(payload ?? '')),

@@ -19,11 +19,7 @@ export class HaListener implements NotificationListener {
   #unsubscribe: (() => void) | undefined;
   #closed = false;
 
-  private constructor(
-    manager: PoolManager,
-    channel: string,
-    onNotify: (payload: string) => void,
-  ) {
+  private constructor(manager: PoolManager, channel: string, onNotify: (payload: string) => void) {
     this.#manager = manager;
     this.#channel = channel;
     this.#onNotify = onNotify;
@@ -53,10 +49,12 @@ export class HaListener implements NotificationListener {
   }
 
   #schedule(): void {
-    this.#moving = this.#moving.then(() => this.#follow(true)).catch(() => {
-      // The new master refused the listen: the next event (or check) tries again.
-      this.#host = undefined;
-    });
+    this.#moving = this.#moving
+      .then(() => this.#follow(true))
+      .catch(() => {
+        // The new master refused the listen: the next event (or check) tries again.
+        this.#host = undefined;
+      });
   }
 
   async #follow(moved: boolean): Promise<void> {
