@@ -139,6 +139,7 @@ export const ERROR_CODES = {
     'Two nested transactions of one transaction ran at once (they share its connection).',
   NO_DEFAULT_DATABASE:
     '`transactional()` found no database: no running `PostgresService` and no `{ database }`.',
+  LISTEN_UNSUPPORTED: '`listen()` was called on a database whose backend cannot LISTEN.',
   UNKNOWN_ISOLATION_LEVEL: 'A transaction asked for an isolation level PostgreSQL does not have.',
   INVALID_BATCH_SIZE: '`stream()` was given a batch size that is not a positive integer.',
   UNSAFE_IDENTIFIER: '`sql.identifier()` was given a name that is not a plain SQL identifier.',
@@ -246,6 +247,8 @@ export const ERROR_CODES = {
     'The broker refused to declare a queue (it exists with other arguments, no permission).',
   MESSAGE_MALFORMED:
     'A delivered message is not JSON or not a message envelope: it is dead-lettered.',
+  OUTBOX_TABLE_MISSING:
+    'The outbox table does not exist: create it with a migration (`outboxTableStatements()`) or `Outbox.ensureTable()`.',
 
   // ——— testing ———
   TEST_SERVER_START_FAILED: 'A throwaway PostgreSQL server could not be created or started.',

@@ -15,6 +15,20 @@ export {
   type MessageEnvelope,
 } from './message-envelope.js';
 export { HEADERS } from './message-headers.js';
+export { Outbox, type OutboxAddOptions, type OutboxOptions } from './outbox.js';
+export { OutboxRelay, type OutboxRelayStats } from './outbox-relay.js';
+export {
+  OUTBOX_RELAY_DEFAULTS,
+  type OutboxRelayOptions,
+  type ResolvedOutboxRelayOptions,
+} from './outbox-relay-options.js';
+export { OutboxService, type OutboxServiceOptions } from './outbox-service.js';
+export {
+  ensureOutboxTable,
+  OUTBOX_TABLE,
+  outboxChannel,
+  outboxTableStatements,
+} from './outbox-table.js';
 export { RabbitMqBroker, type RabbitMqBrokerOptions } from './rabbitmq-broker.js';
 export { RabbitMqConfig, type RabbitMqSection } from './rabbitmq-config.js';
 export { RabbitMqService, type RabbitMqServiceOptions } from './rabbitmq-service.js';

@@ -46,6 +46,18 @@ export interface ConnectionPool {
     values: readonly unknown[],
     options?: QueryOptions,
   ): Promise<StatementResult<R>>;
+  /**
+   * Optional: `LISTEN channel` on a connection of its own, calling `onNotify` with each
+   * notification's payload — and with `''` after the listen was lost and re-established,
+   * since notifications sent meanwhile are gone. Resolves once listening.
+   */
+  listen?(channel: string, onNotify: (payload: string) => void): Promise<NotificationListener>;
   /** Closes every connection. */
+  close(): Promise<void>;
+}
+
+/** A `LISTEN` held open by {@link ConnectionPool.listen}. */
+export interface NotificationListener {
+  /** Stops listening and closes its connection. Idempotent. */
   close(): Promise<void>;
 }

@@ -1,7 +1,13 @@
 import { setProviderHint } from '../di/provider-hint.js';
 import { UsageError } from '../errors/usage-error.js';
 import { type AmbientTransaction, ambientTransaction } from './ambient-transaction.js';
-import type { ConnectionPool, QueryOptions, Row, StatementResult } from './connection-pool.js';
+import type {
+  ConnectionPool,
+  NotificationListener,
+  QueryOptions,
+  Row,
+  StatementResult,
+} from './connection-pool.js';
 import type { DatabaseAdapter, Query, TransactionOptions } from './database-adapter.js';
 import { readYourWritesScope } from './read-your-writes.js';
 import { RuntimePool } from './runtime-pool.js';
@@ -76,6 +82,28 @@ export class Database implements DatabaseAdapter {
     if (this.options.readFromReplicas === true) return this;
     this.#replica ??= new Database(this.pool, { ...this.options, readFromReplicas: true });
     return this.#replica;
+  }
+
+  /** Whether the backend can `listen` (pg, PGlite and HA can). */
+  get canListen(): boolean {
+    return typeof this.pool.listen === 'function';
+  }
+
+  /**
+   * `LISTEN channel` on a connection of its own (on HA, the master's, following failovers):
+   * `onNotify` gets each payload, and `''` after a lost listen was re-established. A pool
+   * without `listen` throws UsageError `LISTEN_UNSUPPORTED`.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<NotificationListener> {
+    const pool = this.pool;
+    if (pool.listen === undefined) {
+      return Promise.reject(
+        new UsageError(`listen: the ${pool.kind} backend cannot LISTEN; poll instead`, {
+          code: 'LISTEN_UNSUPPORTED',
+        }),
+      );
+    }
+    return pool.listen(channel, onNotify);
   }
 
   /** Closes the pool: later calls fail at once (`POOL_CLOSED`). */

@@ -8,6 +8,7 @@ export type {
 } from './backend-event.js';
 export type {
   ConnectionPool,
+  NotificationListener,
   PooledConnection,
   QueryOptions,
   Row,

@@ -1,4 +1,7 @@
+import { DependencyUnavailableError } from '../errors/application-errors.js';
+import type { NotificationListener } from './connection-pool.js';
 import { PgDriver } from './pg-driver.js';
+import { PgListener } from './pg-listener.js';
 import type { PgPoolOptions, ResolvedPgPoolOptions } from './pg-pool-options.js';
 import { addressOf, resolvePgPoolOptions } from './pg-pool-options.js';
 import { RuntimePool } from './runtime-pool.js';
@@ -15,6 +18,9 @@ export type { PgPoolOptions, ResolvedPgPoolOptions } from './pg-pool-options.js'
  * const db = new Database(pool);
  */
 export class PgPool extends RuntimePool<PgDriver> {
+  /** Listeners open now: closed with the pool. */
+  readonly #listeners = new Set<NotificationListener>();
+
   private constructor(driver: PgDriver) {
     super(driver);
   }
@@ -53,5 +59,35 @@ export class PgPool extends RuntimePool<PgDriver> {
    */
   discardConnections(): void {
     this.driver.discardConnections();
+  }
+
+  /**
+   * `LISTEN channel` on a connection of its own (not one of the pool's), reopened with
+   * backoff when lost — then `onNotify('')`, for what was missed. Closed with the pool.
+   */
+  async listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+  ): Promise<NotificationListener> {
+    if (this.closed) {
+      throw new DependencyUnavailableError('The pg connection pool is closed', {
+        code: 'POOL_CLOSED',
+      });
+    }
+    const listener = await PgListener.open(this.options, this.address, channel, onNotify);
+    const listeners = this.#listeners;
+    listeners.add(listener);
+    return {
+      close: () => {
+        listeners.delete(listener);
+        return listener.close();
+      },
+    };
+  }
+
+  override async close(): Promise<void> {
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
+    await Promise.all([super.close(), ...listeners.map((l) => l.close())]);
   }
 }

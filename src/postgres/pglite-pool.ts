@@ -2,7 +2,13 @@ import type { PGlite } from '@electric-sql/pglite';
 import { DependencyUnavailableError } from '../errors/application-errors.js';
 import { rejectUnknownKeys } from '../errors/invalid-option.js';
 import { importOptionalPeer } from '../internal/optional-peer.js';
-import type { PooledConnection, Row, StatementResult } from './connection-pool.js';
+import type {
+  NotificationListener,
+  PooledConnection,
+  Row,
+  StatementResult,
+} from './connection-pool.js';
+import { listenStatement } from './notification-channel.js';
 import { POOL_DEFAULTS } from './pool-defaults.js';
 import { type PoolDriver, RuntimePool } from './runtime-pool.js';
 
@@ -56,6 +62,16 @@ export class PglitePool extends RuntimePool<PgliteDriver> {
   get options(): ResolvedPglitePoolOptions {
     return this.driver.options;
   }
+
+  /** `LISTEN channel` on the session: notifications arrive when their transaction commits. */
+  async listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+  ): Promise<NotificationListener> {
+    listenStatement('listen', channel);
+    await this.init();
+    return this.driver.listen(channel, onNotify);
+  }
 }
 
 /** The single PGlite session, lent to one caller at a time. */
@@ -81,6 +97,34 @@ class PgliteDriver implements PoolDriver {
     if (this.#busy) await this.#wait();
     this.#busy = true;
     return new PgliteConnection(this.#db as PGlite, () => this.#release());
+  }
+
+  /** Between transactions, not inside another caller's: the session is taken first. */
+  async listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+  ): Promise<NotificationListener> {
+    const db = this.#db as PGlite;
+    const unlisten = await this.#exclusive(() =>
+      db.listen(`"${channel}"`, (payload) => onNotify(payload ?? '')),
+    );
+    let closed = false;
+    return {
+      close: async () => {
+        if (closed || db.closed) return;
+        closed = true;
+        await this.#exclusive(() => unlisten());
+      },
+    };
+  }
+
+  async #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const connection = await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      connection.release();
+    }
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,14 @@
 import { DependencyUnavailableError } from '../../errors/application-errors.js';
 import type {
   ConnectionPool,
+  NotificationListener,
   PooledConnection,
   QueryOptions,
   Row,
   StatementResult,
 } from '../connection-pool.js';
 import { queryOnConnection } from '../query-on-connection.js';
+import { HaListener } from './ha-listener.js';
 import { PoolManager, type PoolManagerOptions } from './pool-manager.js';
 
 /**
@@ -63,6 +65,11 @@ export class HaPool implements ConnectionPool {
       if (left <= 0) throw error;
       return this.#afterWaiting<R>(text, values, options, left);
     });
+  }
+
+  /** `LISTEN channel` on the master, following it to the new one after a failover. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<NotificationListener> {
+    return HaListener.open(this.manager, channel, onNotify);
   }
 
   close(): Promise<void> {
