@@ -3,7 +3,7 @@
 // with audit history, optimistic locking, search and relations; repositories shared through
 // DI, validated routes, DDD errors mapped to HTTP, generated docs. `main.ts` runs it;
 // `libretto openapi --app` reads it without starting a server.
-import { Application, ConfigService, provide, Service, token } from 'libretto';
+import { Application, ConfigService, provide, token } from 'libretto';
 import {
   belongsTo,
   hasMany,
@@ -13,7 +13,8 @@ import {
   SchemaRegistry,
 } from 'libretto/data';
 import { created, HttpConfig, HttpRequest, HttpService, route } from 'libretto/http';
-import { Database, PostgresConfig, PostgresService } from 'libretto/postgres';
+import { MigrationService, MigrationsConfig } from 'libretto/migrations';
+import { PostgresConfig, PostgresService } from 'libretto/postgres';
 import * as z from 'zod';
 
 export const Organization = model(
@@ -230,23 +231,15 @@ export const routes = [
   ),
 ];
 
-/** Creates the tables at start (a real service would use migrations). */
-class Schema extends Service {
-  constructor() {
-    super('Schema');
-  }
-  override async start(): Promise<void> {
-    await schema.ensureSchema(await this.getDependency(Database));
-  }
-}
-
 /** The HTTP service; its `url` tells where it listens once started. */
 export const http = new HttpService({ routes });
 
 export const app = new Application(
-  new ConfigService({ sections: [HttpConfig, PostgresConfig] }),
+  new ConfigService({ sections: [HttpConfig, PostgresConfig, MigrationsConfig] }),
   new PostgresService(),
-  new Schema(),
+  // The tables come from migrations/ (the first one generated from `schema` below with
+  // `libretto migrate new initial --from-schema`): applied at start, one instance at a time.
+  new MigrationService(),
   http,
   {
     providers: [

@@ -82,6 +82,24 @@ export class MigrationHistory {
     );
   }
 
+  /**
+   * `record` as SQL text, for a migration's one-round-trip script: the duration is the
+   * transaction's (`clock_timestamp() - now()`). The values are an id of digits, a name of
+   * letters, digits, _ and -, and a hex checksum, quoted all the same.
+   */
+  recordStatement(m: { id: string; name: string; checksum: string }): string {
+    return (
+      `INSERT INTO ${this.#table} (id, name, checksum, duration_ms) VALUES ` +
+      `(${literal(m.id)}, ${literal(m.name)}, ${literal(m.checksum)}, ` +
+      '(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer)'
+    );
+  }
+
+  /** `remove` as SQL text. */
+  removeStatement(id: string): string {
+    return `DELETE FROM ${this.#table} WHERE id = ${literal(id)}`;
+  }
+
   async remove(db: DatabaseAdapter, id: string): Promise<void> {
     await db.execute(`DELETE FROM ${this.#table} WHERE id = $1`, [id]);
   }
@@ -90,3 +108,5 @@ export class MigrationHistory {
     await db.execute(`UPDATE ${this.#table} SET checksum = $2 WHERE id = $1`, [id, checksum]);
   }
 }
+
+const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;

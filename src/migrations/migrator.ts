@@ -6,6 +6,7 @@ import { mustDiscard } from '../postgres/error-mapping.js';
 import { compareIds, findMigrationsDirectory, readMigrationFiles } from './migration-directory.js';
 import {
   appliedChanged,
+  invalidMigrationFile,
   migrationFailed,
   noDownPart,
   unknownMigration,
@@ -19,7 +20,7 @@ import {
 import { type AppliedMigration, MigrationHistory } from './migration-history.js';
 import { migrationLockKey, releaseMigrationLock, takeMigrationLock } from './migration-lock.js';
 import { SessionPool } from './session-pool.js';
-import { lineAt, splitStatements } from './sql-script.js';
+import { lineAt, type ScriptStatement, splitStatements } from './sql-script.js';
 
 /** Where a migration stands: applied, pending, or applied and then edited or deleted. */
 export type MigrationState = 'applied' | 'pending' | 'edited' | 'missing';
@@ -232,9 +233,10 @@ export class Migrator {
     const started = performance.now();
     if (file.format === 'sql') {
       const sql = parseSqlMigration(file.path, file.text);
-      await this.#runSql(db, file, sql.up, sql.transaction, 'up', (tx) =>
-        this.#history.record(tx, file, performance.now() - started),
-      );
+      await this.#runSql(db, file, sql.up, sql.transaction, 'up', {
+        sql: this.#history.recordStatement(file),
+        run: (on) => this.#history.record(on, file, performance.now() - started),
+      });
     } else {
       const module = await loadMigrationModule(file.path);
       await this.#runModule(
@@ -256,7 +258,10 @@ export class Migrator {
     if (file.format === 'sql') {
       const sql = parseSqlMigration(file.path, file.text);
       if (sql.down === undefined) throw noDownPart(file.path);
-      await this.#runSql(db, file, sql.down, sql.transaction, 'down', forget);
+      await this.#runSql(db, file, sql.down, sql.transaction, 'down', {
+        sql: this.#history.removeStatement(file.id),
+        run: forget,
+      });
     } else {
       const module = await loadMigrationModule(file.path);
       const down = module.down;
@@ -274,8 +279,11 @@ export class Migrator {
   }
 
   /**
-   * A SQL part, statement by statement (so a failure names its statement's line): in a
-   * transaction with its bookkeeping, or outside one and then the bookkeeping.
+   * A SQL part. In a transaction: one round trip — `BEGIN`, the part, its bookkeeping and
+   * `COMMIT` as one script; a failure the server gives no position for (most DDL) is located
+   * by replaying the statements one by one in a transaction rolled back at once. Outside a
+   * transaction: statement by statement (PostgreSQL would wrap a script in an implicit
+   * transaction), then the bookkeeping.
    */
   async #runSql(
     db: Database,
@@ -283,34 +291,62 @@ export class Migrator {
     part: SqlPart,
     transaction: boolean,
     direction: 'up' | 'down',
-    bookkeeping: (db: DatabaseAdapter) => Promise<void>,
+    bookkeeping: { readonly sql: string; readonly run: (db: DatabaseAdapter) => Promise<void> },
   ): Promise<void> {
     const statements = splitStatements(part.sql);
+    refuseTransactionControl(file, part, statements, transaction);
+    if (transaction) {
+      const head = 'BEGIN;\n';
+      try {
+        await db.execute(`${head}${part.sql}\n;\n${bookkeeping.sql};\nCOMMIT;`);
+      } catch (error) {
+        await db.execute('ROLLBACK').catch(() => undefined);
+        const offset = positionOf(error) - 1 - head.length;
+        const line =
+          offset >= 0 && offset < part.sql.length
+            ? part.line + lineAt(part.sql, offset) - 1
+            : await this.#locate(db, part, statements);
+        throw migrationFailed(file.path, direction, line, reasonOf(error), false, error);
+      }
+      return;
+    }
     let done = 0;
-    const run = async (on: DatabaseAdapter) => {
+    try {
       for (const statement of statements) {
-        await on.execute(statement.text);
+        await db.execute(statement.text);
         done++;
       }
-      await bookkeeping(on);
-    };
-    try {
-      if (transaction) await db.transaction(run);
-      else await run(db);
+      await bookkeeping.run(db);
     } catch (error) {
       const statement = statements[done];
       const line =
         statement === undefined
           ? undefined
           : part.line + statement.line - 1 + lineOfError(statement.text, error) - 1;
-      throw migrationFailed(
-        file.path,
-        direction,
-        line,
-        reasonOf(error),
-        !transaction && done > 0,
-        error,
-      );
+      throw migrationFailed(file.path, direction, line, reasonOf(error), done > 0, error);
+    }
+  }
+
+  /** The line of the first statement that fails when replayed alone, in a transaction rolled back. */
+  async #locate(
+    db: Database,
+    part: SqlPart,
+    statements: readonly ScriptStatement[],
+  ): Promise<number | undefined> {
+    try {
+      await db.execute('BEGIN');
+      for (const statement of statements) {
+        try {
+          await db.execute(statement.text);
+        } catch (error) {
+          return part.line + statement.line - 1 + lineOfError(statement.text, error) - 1;
+        }
+      }
+      return undefined; // it passed alone: a failure of the moment (a lock, a conflict)
+    } catch {
+      return undefined;
+    } finally {
+      await db.execute('ROLLBACK').catch(() => undefined);
     }
   }
 
@@ -390,8 +426,42 @@ function reasonOf(error: unknown): string {
   return failureReason(driverError(error)).split('\n')[0] as string;
 }
 
+/** The server's error position (1-based, in the text it was sent), or 0. */
+function positionOf(error: unknown): number {
+  const position = Number((driverError(error) as { position?: unknown } | null)?.position);
+  return Number.isInteger(position) && position > 0 ? position : 0;
+}
+
 /** The line of `text` the server's error position points at (1 when it gives none). */
 function lineOfError(text: string, error: unknown): number {
-  const position = Number((driverError(error) as { position?: unknown } | null)?.position);
-  return Number.isInteger(position) && position > 0 ? lineAt(text, position - 1) : 1;
+  const position = positionOf(error);
+  return position > 0 ? lineAt(text, position - 1) : 1;
+}
+
+const TRANSACTION_CONTROL = /^(begin|start\s+transaction|commit|end|rollback|abort)\b/i;
+
+/**
+ * A migration that runs in a transaction must not end or start one itself: its record would
+ * land outside it. (`-- libretto:no-transaction` leaves transactions to the file.)
+ */
+function refuseTransactionControl(
+  file: MigrationFile,
+  part: SqlPart,
+  statements: readonly ScriptStatement[],
+  transaction: boolean,
+): void {
+  if (!transaction) return;
+  const control = statements.find((s) => TRANSACTION_CONTROL.test(stripLeadingComments(s.text)));
+  if (control === undefined) return;
+  const bare = stripLeadingComments(control.text);
+  const word = bare.split(/\s+/)[0]?.toUpperCase();
+  const skipped = control.text.slice(0, control.text.length - bare.length).split('\n').length - 1;
+  throw invalidMigrationFile(
+    file.path,
+    `${word} at line ${part.line + control.line - 1 + skipped}: each migration already runs in a transaction of its own (with \`-- libretto:no-transaction\` the file manages its own)`,
+  );
+}
+
+function stripLeadingComments(text: string): string {
+  return text.replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*\s*/, '');
 }

@@ -39,6 +39,8 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
         TSX_TSCONFIG_PATH: join(root, 'tsconfig.json'),
         LIBRETTO_API__PORT: '0',
         LIBRETTO_LOG_LEVEL: 'info',
+        // The example's config names its migrations relative to the repository.
+        LIBRETTO_MIGRATIONS__DIRECTORY: join(root, 'examples/http-api/migrations'),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -186,6 +186,38 @@ export async function down(db) {
     expect(await opened.db.fetchVal('SELECT count(*)::int FROM people')).toBe(1);
   });
 
+  it('a migration that ends its own transaction is refused before it runs', async () => {
+    write(
+      '1_people.sql',
+      '-- libretto:up\nCREATE TABLE people (id int);\n-- a comment\nCOMMIT;\nCREATE TABLE more (id int);\n',
+    );
+    const error = await failure(migrator().up());
+    expect(error).toMatchObject({ code: 'MIGRATION_FILE_INVALID' });
+    expect(error.message).toBe(
+      `Migration file ${join(dir, '1_people.sql')}: COMMIT at line 4: each migration already runs in a transaction of its own (with \`-- libretto:no-transaction\` the file manages its own)`,
+    );
+    expect(await tables()).toEqual(['libretto_migrations']);
+  });
+
+  it('a failure the server places is named by its line too', async () => {
+    write(
+      '1_people.sql',
+      '-- libretto:up\nCREATE TABLE people (id int);\nINSERT INTO people\n  VALUES (nope);\n',
+    );
+    const error = await failure(migrator().up());
+    expect(error).toMatchObject({ details: [{ line: 4 }] });
+    expect(error.message).toContain(
+      'failed at line 4: column "nope" does not exist (SQLSTATE 42703)',
+    );
+    expect(await tables()).toEqual(['libretto_migrations']);
+    // The session is usable afterwards: the transaction was rolled back.
+    write('1_people.sql', '-- libretto:up\nCREATE TABLE people (id int);\n');
+    await migrator()
+      .repair('1')
+      .catch(() => undefined);
+    expect((await migrator().up()).map((m) => m.id)).toEqual(['1']);
+  });
+
   it('down past a migration with no down part stops there, naming it', async () => {
     write('1_people.sql', 'CREATE TABLE people (id int);');
     await migrator().up();
@@ -275,7 +307,7 @@ describe.each(servers.map((b) => [b.name, b] as const))(
         // Until the runner is inside its migration, holding the lock.
         for (let i = 0; ; i++) {
           const sleeping = await opened.db.fetchVal<number>(
-            "SELECT count(*)::int FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'",
+            "SELECT count(*)::int FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()",
           );
           if (sleeping === 1) break;
           if (i > 300) throw new Error('the runner never reached its migration');
