@@ -1,7 +1,16 @@
 // `libretto migrate` as a process, as a user runs it: on a libretto/testing server whose user
 // needs a password, connected through --dsn, the libpq variables, --env-files or config.yaml.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -194,5 +203,17 @@ describe('libretto migrate', { timeout: 120_000 }, () => {
     expect(migrate(['up', '--allow-destructive']).stderr).toBe(
       'libretto migrate: --from-schema and --allow-destructive go with migrate new\n',
     );
+  });
+
+  it('with no database named, migrates the embedded default in the project directory', () => {
+    chmodSync(cwd, 0o755); // as root the embedded server runs as `nobody`, which must reach .data/
+    mkdirSync(join(cwd, 'migrations'));
+    writeFileSync(join(cwd, 'migrations', '1_notes.sql'), 'CREATE TABLE notes (id int);');
+    const up = migrate(['up']);
+    expect(up.stderr).toBe('');
+    expect(up.stdout).toMatch(/^applied 1_notes /);
+    expect(existsSync(join(cwd, '.data', 'postgres', 'PG_VERSION'))).toBe(true);
+    // A second process finds what the first one left.
+    expect(migrate(['status']).stdout).toMatch(/^1_notes {2}applied {2}\S+\n$/);
   });
 });
