@@ -9,7 +9,7 @@ import type { PostgresBinaries } from './postgres-binaries.js';
  * Where the template of throwaway data directories lives: one per binaries (path and
  * build) and user, in the system's temporary directory.
  */
-function templatePath(binaries: PostgresBinaries): string {
+export function templatePath(binaries: PostgresBinaries): string {
   const built = statSync(binaries.postgres).mtimeMs;
   const key = createHash('sha256').update(`${binaries.postgres}\0${built}`).digest('hex');
   return join(tmpdir(), `libretto-pg-template-${process.getuid?.() ?? 0}-${key.slice(0, 12)}`);

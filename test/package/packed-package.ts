@@ -3,6 +3,7 @@
 // `npm pack`, and unpacked into node_modules/libretto of a scratch project.
 import { execFileSync } from 'node:child_process';
 import {
+  chmodSync,
   cpSync,
   mkdirSync,
   mkdtempSync,
@@ -49,6 +50,8 @@ function npmEnv(): NodeJS.ProcessEnv {
 
 export function packPackage(): PackedPackage {
   const scratch = mkdtempSync(join(tmpdir(), 'libretto-package-'));
+  // As root the embedded server of the README's blocks runs as `nobody`: it must reach .data/.
+  chmodSync(scratch, 0o755);
   const checkout = join(scratch, 'checkout');
   cpSync(root, checkout, {
     recursive: true,

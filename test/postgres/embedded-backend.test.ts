@@ -7,7 +7,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -20,6 +19,11 @@ import { fileURLToPath } from 'node:url';
 import { Application, DependencyUnavailableError } from 'libretto';
 import { Database, PostgresService, type PostgresServiceOptions } from 'libretto/postgres';
 import { afterAll, describe, expect, it } from 'vitest';
+import { templatePath } from '../../src/postgres/data-dir-template.js';
+import {
+  installedPostgresBinaries,
+  type PostgresBinaries,
+} from '../../src/postgres/postgres-binaries.js';
 import { startService } from './service-harness.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -146,10 +150,9 @@ describe('the embedded backend (issue 15)', () => {
 
   it(':memory: copies a template made once; one writable by others is made anew, not copied', async () => {
     await (await started({ dataDir: ':memory:' })).app.stop();
-    const prefix = `libretto-pg-template-${process.getuid?.() ?? 0}-`;
-    const templates = readdirSync(tmpdir()).filter((name) => name.startsWith(prefix));
-    expect(templates.length).toBeGreaterThan(0);
-    const template = join(tmpdir(), templates[0] as string);
+    // The template of these binaries (another checkout's binaries have one of their own).
+    const template = templatePath(installedPostgresBinaries() as PostgresBinaries);
+    expect(existsSync(template)).toBe(true);
     chmodSync(template, 0o777);
     writeFileSync(join(template, 'planted'), '');
     const next = await started({ dataDir: ':memory:' });
