@@ -86,12 +86,17 @@ function consumerOf<T = { n: number }>(
   queue: string,
   options: MessageConsumerOptions<T, Record<never, never>>,
 ): MessageConsumer<T, Record<never, never>> {
+  track(queue);
+  return new MessageConsumer<T, Record<never, never>>(queue, options);
+}
+
+/** Deletes `queue`, its dead letters and its retry queues at the end. */
+function track(queue: string): void {
   inspector.track(
     broker.queueName(queue),
     broker.queueName(`${queue}.dead-letter`),
-    ...[50, 100, 200, 400].map((ms) => broker.queueName(`${queue}.retry.${ms}`)),
+    ...[50, 100, 1000, 2000, 4000].map((ms) => broker.queueName(`${queue}.retry.${ms}`)),
   );
-  return new MessageConsumer<T, Record<never, never>>(queue, options);
 }
 
 function effects(messageId: string): Promise<string[]> {
@@ -258,7 +263,7 @@ describe.skipIf(!available)('MessageConsumer on PostgreSQL and RabbitMQ', () => 
       },
       inbox: false,
     });
-    inspector.track(broker.queueName(queue));
+    track(queue);
     await run(consumer, [
       provide(Unit, {
         deps: [CurrentMessage],
@@ -304,11 +309,11 @@ describe.skipIf(!available)('MessageConsumer on PostgreSQL and RabbitMQ', () => 
         logger: createLogger({ level: 'silent' }),
       },
     );
-    await expect(app.start()).rejects.toMatchObject({
-      code: 'INBOX_TABLE_MISSING',
-      message: expect.stringMatching(/^The inbox table "nowhere_inbox" does not exist/),
-    });
-    await app.stop();
+    const error = await app.start().catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      /^Service MessageConsumer\(never\) failed to start: The inbox table "nowhere_inbox" does not exist/,
+    );
+    expect((error as Error).cause).toMatchObject({ code: 'INBOX_TABLE_MISSING' });
   });
 
   it('graceful stop: a running handler finishes and is acknowledged; none is taken after', async () => {
@@ -397,7 +402,7 @@ function spawnFixture(
   queue: string,
   mode: 'after-commit' | 'in-handler',
 ): { child: ChildProcess; line: (text: string) => Promise<void> } {
-  inspector.track(broker.queueName(queue), broker.queueName(`${queue}.dead-letter`));
+  track(queue);
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', fixture, server.dsn, prefix, queue, mode],

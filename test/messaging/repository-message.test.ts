@@ -146,6 +146,8 @@ describe.skipIf(!available)('repository messages published by the relay', () => 
   beforeAll(async () => {
     broker = await Broker_.connect(testSettings({ queuePrefix: prefix }));
     inspector = await QueueInspector.open();
+    // The rows of the tests above are not for this relay.
+    await db.execute('DELETE FROM libretto_outbox');
   });
   afterAll(async () => {
     await broker?.close();
@@ -154,7 +156,13 @@ describe.skipIf(!available)('repository messages published by the relay', () => 
 
   it('through DI: published after the commit, never after a rollback', async () => {
     const queue = 'parcels';
-    inspector.track(broker.queueName(queue));
+    inspector.track(
+      ...[
+        queue,
+        `${queue}.dead-letter`,
+        ...[1000, 2000, 4000].map((ms) => `${queue}.retry.${ms}`),
+      ].map((q) => broker.queueName(q)),
+    );
     const Parcels = token<RepositoryOf<typeof Parcel>>('Parcels');
     const app = new Application(new OutboxService(), new OutboxRelay({ pollInterval: 50 }), {
       providers: [
