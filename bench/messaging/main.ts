@@ -12,7 +12,8 @@
 //     (ack per message) vs `broker.consume` and a `MessageConsumer` (no inbox, then with the
 //     inbox: a transaction per message), same prefetch; each handler does no work.
 //   npm run bench:messaging   BENCH_MESSAGES (5000), BENCH_KEYS (100), BENCH_CONCURRENCY (50),
-//                             BENCH_RATE (1000), BENCH_SECONDS (5), BENCH_PREFETCH (50)
+//                             BENCH_RATE (1000), BENCH_SECONDS (5), BENCH_PREFETCH (50),
+//                             BENCH_ROUNDS (3: rotating order, the median)
 import { randomUUID } from 'node:crypto';
 import { Socket } from 'node:net';
 import amqp, { type ConfirmChannel } from 'amqplib';
@@ -56,8 +57,11 @@ const model = await amqp.connect(URL);
 const admin = await model.createChannel();
 const queues: string[] = [];
 
-/** A fresh durable queue (with the prefix), deleted at the end. */
-async function freshQueue(name: string): Promise<string> {
+let made = 0;
+
+/** A fresh durable queue (with the prefix and a number), deleted at the end. */
+async function freshQueue(base: string): Promise<string> {
+  const name = `${base}.${++made}`;
   const full = `${PREFIX}${name}`;
   await admin.assertQueue(full, { durable: true });
   queues.push(full);
@@ -121,9 +125,13 @@ async function barePublish(): Promise<number> {
   return N / seconds;
 }
 
+/** The name given to `send`/`add` for a fresh queue (without the prefix). */
+async function fresh(base: string): Promise<string> {
+  return (await freshQueue(base)).slice(PREFIX.length);
+}
+
 async function relayDrain(): Promise<number> {
-  const queue = 'relay-drain';
-  await freshQueue(queue);
+  const queue = await fresh('relay-drain');
   await db.execute(
     `INSERT INTO libretto_outbox (message_id, queue, key, payload)
      SELECT gen_random_uuid()::text, $1, 'k' || (g % $2), jsonb_build_object('seq', g, 'note', repeat('x', 100))
@@ -137,23 +145,38 @@ async function relayDrain(): Promise<number> {
   });
 }
 
+/** C writers committing N business transactions, each a row and its outbox message. */
+async function commitAll(queue: string): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: C }, async () => {
+      for (let i = next++; i < N; i = next++) {
+        const key = `k${i % KEYS}`;
+        await db.transaction(async () => {
+          await db.execute('INSERT INTO business (key, n) VALUES ($1, $2)', [key, i]);
+          await outbox.add(queue, payload(i), { key });
+        });
+      }
+    }),
+  );
+}
+
+/** The commits alone (no relay running): what the whole path cannot beat. */
+async function commitsAlone(): Promise<number> {
+  const queue = await fresh('commits-alone');
+  const t0 = performance.now();
+  await commitAll(queue);
+  const rate = N / ((performance.now() - t0) / 1000);
+  // Not for the next relay: published rows are what a relay leaves, so mark them so.
+  await db.execute('UPDATE libretto_outbox SET published_at = now() WHERE queue = $1', [queue]);
+  return rate;
+}
+
 async function commitAndRelay(): Promise<number> {
-  const queue = 'commit-relay';
-  await freshQueue(queue);
+  const queue = await fresh('commit-relay');
   return withRelay(async (relay) => {
-    let next = 0;
     const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: C }, async () => {
-        for (let i = next++; i < N; i = next++) {
-          const key = `k${i % KEYS}`;
-          await db.transaction(async () => {
-            await db.execute('INSERT INTO business (key, n) VALUES ($1, $2)', [key, i]);
-            await outbox.add(queue, payload(i), { key });
-          });
-        }
-      }),
-    );
+    await commitAll(queue);
     await settle(() => (relay.stats.published >= N ? true : undefined));
     return N / ((performance.now() - t0) / 1000);
   });
@@ -162,8 +185,8 @@ async function commitAndRelay(): Promise<number> {
 // ——— 2. commit-to-publish latency at a steady rate ———
 
 async function latency(): Promise<{ p50: number; p99: number; max: number; sent: number }> {
-  const queue = 'latency';
-  const full = await freshQueue(queue);
+  const full = await freshQueue('latency');
+  const queue = full.slice(PREFIX.length);
   const committed = new Map<number, number>();
   const arrived = new Map<number, number>();
   const consumer = await model.createChannel();
@@ -250,12 +273,15 @@ async function bareConsumer(): Promise<number> {
 }
 
 async function brokerConsumer(): Promise<number> {
-  const name = 'broker-consume';
-  await fill(name);
+  const name = (await fill('broker-consume')).slice(PREFIX.length);
   const broker = await RabbitMqBroker.connect(
     resolveRabbitMqSettings({}, { url: URL, queuePrefix: PREFIX }),
   );
-  queues.push(broker.queueName(`${name}.dead-letter`));
+  queues.push(
+    ...[`${name}.dead-letter`, ...[1000, 2000, 4000].map((ms) => `${name}.retry.${ms}`)].map((q) =>
+      broker.queueName(q),
+    ),
+  );
   let done = 0;
   let t0 = 0;
   const consumer = await broker.consume(
@@ -274,12 +300,15 @@ async function brokerConsumer(): Promise<number> {
 }
 
 async function serviceConsumer(inbox: boolean): Promise<number> {
-  const name = inbox ? 'service-inbox' : 'service-consume';
-  await fill(name);
+  const name = (await fill(inbox ? 'service-inbox' : 'service-consume')).slice(PREFIX.length);
   const broker = await RabbitMqBroker.connect(
     resolveRabbitMqSettings({}, { url: URL, queuePrefix: PREFIX }),
   );
-  queues.push(broker.queueName(`${name}.dead-letter`));
+  queues.push(
+    ...[`${name}.dead-letter`, ...[1000, 2000, 4000].map((ms) => `${name}.retry.${ms}`)].map((q) =>
+      broker.queueName(q),
+    ),
+  );
   let t0 = 0;
   let done = 0;
   const service = new MessageConsumer(name, {
@@ -303,22 +332,36 @@ async function serviceConsumer(inbox: boolean): Promise<number> {
 
 // ——— run ———
 
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/** Each contender `ROUNDS` times, each round starting with the next one; the median of each. */
+async function rounds(contenders: (() => Promise<number>)[]): Promise<number[]> {
+  const results = contenders.map(() => [] as number[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const i = (k + round) % contenders.length;
+      results[i]?.push(await (contenders[i] as () => Promise<number>)());
+    }
+  }
+  return results.map((r) => r.sort((a, b) => a - b)[Math.floor(r.length / 2)] as number);
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(8);
 const pct = (a: number, b: number) => `${Math.round((a / b) * 100)}%`;
 try {
   console.log(
-    `messaging bench: ${N} messages, ${KEYS} keys, ${C} publishers/writers, prefetch ${PREFETCH}`,
+    `messaging bench: ${N} messages, ${KEYS} keys, ${C} publishers/writers, prefetch ${PREFETCH}, median of ${ROUNDS} rounds`,
   );
-  const bare = await barePublish();
-  const drain = await relayDrain();
-  const pipeline = await commitAndRelay();
+  const [bare = 0, drain = 0] = await rounds([barePublish, relayDrain]);
+  const [alone = 0, pipeline = 0] = await rounds([commitsAlone, commitAndRelay]);
   console.log('\npublishing (msgs/s)');
-  console.log(`  bare amqplib, confirmed                 ${fmt(bare)}`);
+  console.log(`  bare amqplib, confirmed                   ${fmt(bare)}`);
   console.log(
-    `  outbox relay, committed rows → confirmed ${fmt(drain)}  ${pct(drain, bare)} of bare`,
+    `  outbox relay: committed rows → confirmed  ${fmt(drain)}  ${pct(drain, bare)} of bare`,
   );
+  console.log(`  business commits alone (row + outbox)     ${fmt(alone)}`);
   console.log(
-    `  commit + relay + confirmed publish      ${fmt(pipeline)}  ${pct(pipeline, bare)} of bare`,
+    `  commits + relay + confirmed publish       ${fmt(pipeline)}  ${pct(pipeline, alone)} of the commits alone`,
   );
 
   const l = await latency();
@@ -329,20 +372,22 @@ try {
     `  p50 ${l.p50.toFixed(1)} ms   p99 ${l.p99.toFixed(1)} ms   max ${l.max.toFixed(1)} ms`,
   );
 
-  const bareC = await bareConsumer();
-  const brokerC = await brokerConsumer();
-  const serviceC = await serviceConsumer(false);
+  const [bareC = 0, brokerC = 0, serviceC = 0] = await rounds([
+    bareConsumer,
+    brokerConsumer,
+    () => serviceConsumer(false),
+  ]);
   const inboxC = await serviceConsumer(true);
   console.log(`\nconsuming (msgs/s, prefetch ${PREFETCH})`);
-  console.log(`  bare amqplib, ack each                  ${fmt(bareC)}`);
+  console.log(`  bare amqplib, ack each                    ${fmt(bareC)}`);
   console.log(
-    `  broker.consume                          ${fmt(brokerC)}  ${pct(brokerC, bareC)} of bare`,
+    `  broker.consume                            ${fmt(brokerC)}  ${pct(brokerC, bareC)} of bare`,
   );
   console.log(
-    `  MessageConsumer, no inbox               ${fmt(serviceC)}  ${pct(serviceC, bareC)} of bare`,
+    `  MessageConsumer, no inbox                 ${fmt(serviceC)}  ${pct(serviceC, bareC)} of bare`,
   );
   console.log(
-    `  MessageConsumer, inbox (a tx/message)   ${fmt(inboxC)}  ${pct(inboxC, bareC)} of bare`,
+    `  MessageConsumer, inbox (a tx per message) ${fmt(inboxC)}  ${pct(inboxC, bareC)} of bare`,
   );
 } finally {
   for (const q of queues) await admin.deleteQueue(q).catch(() => {});
