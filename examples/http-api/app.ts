@@ -2,7 +2,9 @@
 // PostgreSQL (an embedded server, data in .data/postgres, unless a server is configured),
 // with audit history, optimistic locking, search and relations; repositories shared through
 // DI, validated routes, DDD errors mapped to HTTP, generated docs. `main.ts` runs it;
-// `libretto openapi --app` reads it without starting a server.
+// `libretto openapi --app` reads it without starting a server. With a broker configured
+// (`RABBITMQ_HOST=127.0.0.1 npm start`) a created person is also announced: a PersonCreated
+// message through the transactional outbox, which `npm run start:people-worker` consumes.
 import { Application, ConfigService, provide, token } from 'libretto';
 import {
   belongsTo,
@@ -13,6 +15,13 @@ import {
   SchemaRegistry,
 } from 'libretto/data';
 import { created, HttpConfig, HttpRequest, HttpService, route } from 'libretto/http';
+import {
+  Outbox,
+  OutboxRelay,
+  OutboxService,
+  RabbitMqConfig,
+  RabbitMqService,
+} from 'libretto/messaging';
 import { MigrationService, MigrationsConfig } from 'libretto/migrations';
 import { PostgresConfig, PostgresService } from 'libretto/postgres';
 import * as z from 'zod';
@@ -44,6 +53,16 @@ export const schema = new SchemaRegistry([Organization, Person], {
     hasMany(Organization, 'members', Person, 'organizationId'),
   ],
 });
+
+/**
+ * Whether a broker is configured (`RABBITMQ_HOST`, `LIBRETTO_RABBITMQ__URL`, …): only then
+ * are people announced, so that `npm start` needs no RabbitMQ.
+ */
+export const messaging = Object.keys(process.env).some(
+  (name) => name.startsWith('RABBITMQ_') || name.startsWith('LIBRETTO_RABBITMQ__'),
+);
+/** The queue PersonCreated messages go to. */
+export const PEOPLE_QUEUE = 'people';
 
 const Organizations = token<RepositoryOf<typeof Organization>>('Organizations');
 const People = token<RepositoryOf<typeof Person>>('People');
@@ -132,8 +151,21 @@ export const routes = [
       errors: [409, 422],
     },
     async ({ body, people, caller }) => {
-      const person = await people.save(Person.create(body), { changedById: caller.name });
-      return created(person, `/people/${person.entityId}`);
+      const person = Person.create(body);
+      // With a broker, the message is committed with the person (the outbox) and published
+      // by the relay afterwards: never lost, never sent for a person that was not saved.
+      const saved = await people.save(person, {
+        changedById: caller.name,
+        ...(messaging && {
+          message: {
+            queue: PEOPLE_QUEUE,
+            type: 'PersonCreated',
+            key: person.entityId,
+            data: { entityId: person.entityId, email: person.email, firstName: person.firstName },
+          },
+        }),
+      });
+      return created(saved, `/people/${saved.entityId}`);
     },
   ),
   route.get(
@@ -235,16 +267,19 @@ export const routes = [
 export const http = new HttpService({ routes });
 
 export const app = new Application(
-  new ConfigService({ sections: [HttpConfig, PostgresConfig, MigrationsConfig] }),
+  new ConfigService({ sections: [HttpConfig, PostgresConfig, MigrationsConfig, RabbitMqConfig] }),
   new PostgresService(),
   // The tables come from migrations/ (the first one generated from `schema` below with
   // `libretto migrate new initial --from-schema`): applied at start, one instance at a time.
   new MigrationService(),
+  // The broker, the outbox and its relay (here, in the process that writes: LISTEN/NOTIFY
+  // wakes it at each commit), only when a broker is configured.
+  ...(messaging ? [new RabbitMqService(), new OutboxService(), new OutboxRelay()] : []),
   http,
   {
     providers: [
       provideRepository(Organizations, Organization, { schema }),
-      provideRepository(People, Person, { schema }),
+      provideRepository(People, Person, { schema, ...(messaging && { outbox: Outbox }) }),
       provide(Caller, {
         deps: [HttpRequest],
         use: (request) => ({ name: String(request.headers['x-caller'] ?? 'anonymous') }),

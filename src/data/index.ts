@@ -35,7 +35,11 @@ export type {
   TimestampFields,
   VersionFields,
 } from './model-types.js';
-export { provideRepository, type RepositoryOf } from './provide-repository.js';
+export {
+  type ProvideRepositoryOptions,
+  provideRepository,
+  type RepositoryOf,
+} from './provide-repository.js';
 export {
   type BelongsToOptions,
   type BelongsToRelation,
@@ -54,6 +58,7 @@ export type {
   SaveOptions,
   SearchOptions,
 } from './repository-options.js';
+export type { RepositoryMessage, RepositoryOutbox } from './repository-outbox.js';
 export type {
   CheckDefinition,
   ColumnDefinition,

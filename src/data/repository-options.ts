@@ -1,4 +1,5 @@
 import type { SqlDialect } from './dialect/sql-dialect.js';
+import type { RepositoryMessage, RepositoryOutbox } from './repository-outbox.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import type { SortKey, Where } from './where-clause.js';
 
@@ -12,6 +13,11 @@ export interface RepositoryOptions {
   readonly schema?: SchemaRegistry;
   /** The SQL the repository writes; default `postgresDialect` (PostgreSQL, PGlite). */
   readonly dialect?: SqlDialect;
+  /**
+   * Where the `message` of a write goes (`libretto/messaging`'s `Outbox`); writes with a
+   * `message` fail without one.
+   */
+  readonly outbox?: RepositoryOutbox;
 }
 
 /** Per-call options of reads. */
@@ -55,4 +61,10 @@ export interface Page<E> {
 export interface SaveOptions {
   /** `changedById` of the new version (versioned models). */
   readonly changedById?: string | null;
+  /**
+   * A message added to the outbox in the write's transaction (one opened when none is
+   * ambient): published after the commit, never after a rollback. Needs the repository's
+   * `outbox`. One message per call, also for `saveAll`, `deleteAll` and `bulkCreate`.
+   */
+  readonly message?: RepositoryMessage;
 }

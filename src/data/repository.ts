@@ -21,6 +21,7 @@ import type {
   SaveOptions,
   SearchOptions,
 } from './repository-options.js';
+import type { RepositoryMessage, RepositoryOutbox } from './repository-outbox.js';
 import { RowValues } from './row-values.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import { VersionedSave } from './versioned-save.js';
@@ -30,7 +31,8 @@ import type { Where } from './where-clause.js';
 type Related = Record<never, never>;
 type Row = Record<string, unknown>;
 
-const OPTION_KEYS = new Set(['readFromReplicas', 'changedBy', 'schema', 'dialect']);
+const OPTION_KEYS = new Set(['readFromReplicas', 'changedBy', 'schema', 'dialect', 'outbox']);
+const MESSAGE_KEYS = new Set(['queue', 'data', 'key', 'type', 'headers', 'id']);
 
 /**
  * The generic repository of a model: reads by key, by conditions and by page, writes, soft
@@ -53,6 +55,7 @@ export class Repository<
   readonly #versions: VersionedSave | undefined;
   readonly #pairs: AssociationWrites;
   readonly #violations: ConstraintErrors;
+  readonly #outbox: RepositoryOutbox | undefined;
   #upsert: DialectStatement | undefined;
   #softDelete: DialectStatement | undefined;
   #hardDelete: DialectStatement | undefined;
@@ -74,6 +77,13 @@ export class Repository<
     this.#db = db;
     this.#dialect = dialect;
     this.#changedBy = options.changedBy;
+    if (
+      options.outbox !== undefined &&
+      typeof (options.outbox as Partial<RepositoryOutbox>)?.addMessage !== 'function'
+    ) {
+      invalidOption('repository', 'outbox', 'must have an addMessage method (an Outbox)');
+    }
+    this.#outbox = options.outbox;
     this.#reads = new ReadStatements(model, dialect, db, options.readFromReplicas === true, schema);
     this.#rows = new RowValues(loose, schema);
     this.#violations = new ConstraintErrors(model, schema);
@@ -168,7 +178,11 @@ export class Repository<
    * (the replaced one moves to the audit table); a version other than the stored one is a
    * ConflictError and nothing is written.
    */
-  async save(entity: EntityOf<F, O>, options: SaveOptions = {}): Promise<EntityOf<F, O>> {
+  save(entity: EntityOf<F, O>, options: SaveOptions = {}): Promise<EntityOf<F, O>> {
+    return this.#withMessage('save', options, () => this.#save(entity, options));
+  }
+
+  async #save(entity: EntityOf<F, O>, options: SaveOptions): Promise<EntityOf<F, O>> {
     checkEntity(entity, 'entity');
     if (this.#versions !== undefined) {
       return (await this.#versions.save(entity as Row, this.#by(options))) as EntityOf<F, O>;
@@ -187,11 +201,13 @@ export class Repository<
     entities: readonly EntityOf<F, O>[],
     options: SaveOptions = {},
   ): Promise<EntityOf<F, O>[]> {
-    return this.#db.transaction(async () => {
-      const saved: EntityOf<F, O>[] = [];
-      for (const entity of entities) saved.push(await this.save(entity, options));
-      return saved;
-    });
+    return this.#withMessage('saveAll', options, () =>
+      this.#db.transaction(async () => {
+        const saved: EntityOf<F, O>[] = [];
+        for (const entity of entities) saved.push(await this.#save(entity, options));
+        return saved;
+      }),
+    );
   }
 
   /**
@@ -199,10 +215,11 @@ export class Repository<
    * with `softDelete` gets `deletedAt`; any other row is removed. Returns what was saved, or
    * undefined for a removed row.
    */
-  async delete(
-    entity: EntityOf<F, O>,
-    options: SaveOptions = {},
-  ): Promise<EntityOf<F, O> | undefined> {
+  delete(entity: EntityOf<F, O>, options: SaveOptions = {}): Promise<EntityOf<F, O> | undefined> {
+    return this.#withMessage('delete', options, () => this.#delete(entity, options));
+  }
+
+  async #delete(entity: EntityOf<F, O>, options: SaveOptions): Promise<EntityOf<F, O> | undefined> {
     checkEntity(entity, 'entity');
     if (this.#versions !== undefined) {
       const inactive = { ...(entity as Row), active: false };
@@ -224,9 +241,11 @@ export class Repository<
 
   /** Deletes each, in one transaction. */
   async deleteAll(entities: readonly EntityOf<F, O>[], options: SaveOptions = {}): Promise<void> {
-    await this.#db.transaction(async () => {
-      for (const entity of entities) await this.delete(entity, options);
-    });
+    await this.#withMessage('deleteAll', options, () =>
+      this.#db.transaction(async () => {
+        for (const entity of entities) await this.#delete(entity, options);
+      }),
+    );
   }
 
   /**
@@ -246,9 +265,16 @@ export class Repository<
    * Inserts new entities in one statement, whatever their number; a duplicate key is an
    * AlreadyExistsError and nothing is inserted.
    */
-  async bulkCreate(
+  bulkCreate(
     entities: readonly EntityOf<F, O>[],
     options: SaveOptions = {},
+  ): Promise<EntityOf<F, O>[]> {
+    return this.#withMessage('bulkCreate', options, () => this.#bulkCreate(entities, options));
+  }
+
+  async #bulkCreate(
+    entities: readonly EntityOf<F, O>[],
+    options: SaveOptions,
   ): Promise<EntityOf<F, O>[]> {
     if (entities.length === 0) return [];
     const now = new Date();
@@ -274,6 +300,47 @@ export class Repository<
   }
 
   // ——— internals ———
+
+  /**
+   * Runs `write`, and with `options.message` adds the message to the outbox in the same
+   * transaction (a savepoint inside an ambient one, so the pair stays whole even when the
+   * caller catches a failure and goes on).
+   */
+  #withMessage<T>(method: string, options: SaveOptions, write: () => Promise<T>): Promise<T> {
+    const message = options?.message;
+    if (message === undefined) return write();
+    try {
+      this.#checkMessage(method, message);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const outbox = this.#outbox as RepositoryOutbox;
+    return this.#db.transaction(async (tx) => {
+      const result = await write();
+      await outbox.addMessage(tx, message);
+      return result;
+    });
+  }
+
+  #checkMessage(method: string, message: RepositoryMessage): void {
+    const where = `${this.model.name} repository.${method}`;
+    if (this.#outbox === undefined) {
+      misuse(
+        'NO_OUTBOX',
+        where,
+        'options.message needs an outbox: repository(model, db, { outbox }) or provideRepository(token, model, { outbox: Outbox })',
+      );
+    }
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+      invalidOption(
+        where,
+        'message',
+        'must be an object { queue, data, key?, type?, headers?, id? }',
+      );
+    }
+    rejectUnknownKeys(where, message, MESSAGE_KEYS, 'message.');
+    if (!('data' in message)) invalidOption(where, 'message.data', 'is missing');
+  }
 
   #notFound(id: unknown): NotFoundError {
     return new NotFoundError(`${this.model.name} not found`, {

@@ -205,6 +205,8 @@ export const ERROR_CODES = {
   INVALID_DATE: 'A date-time text in a dict is not ISO 8601.',
   MODEL_NOT_VERSIONED: 'A versioned-only operation (`prepareForSave`) on an unversioned model.',
   NO_HISTORY: '`history()` on a model that keeps none (not versioned, or `audit: false`).',
+  NO_OUTBOX:
+    'A repository write was given a `message` but the repository has no `outbox` to add it to.',
   UNKNOWN_FIELD: 'Server code named a field the model lacks (in `where`).',
   UNKNOWN_OPERATOR: 'Server code named a condition operator that does not exist.',
   UNKNOWN_SORT_KEY:
@@ -249,6 +251,8 @@ export const ERROR_CODES = {
     'A delivered message is not JSON or not a message envelope: it is dead-lettered.',
   OUTBOX_TABLE_MISSING:
     'The outbox table does not exist: create it with a migration (`outboxTableStatements()`) or `Outbox.ensureTable()`.',
+  INBOX_TABLE_MISSING:
+    'The inbox table does not exist: create it with a migration (`inboxTableStatements()`) or `ensureInboxTable()`.',
 
   // ——— testing ———
   TEST_SERVER_START_FAILED: 'A throwaway PostgreSQL server could not be created or started.',

@@ -7,6 +7,21 @@ export {
   type ReceivedMessage,
   type SendOptions,
 } from './broker.js';
+export { CurrentMessage } from './current-message.js';
+export { Inbox } from './inbox.js';
+export {
+  ensureInboxTable,
+  INBOX_TABLE,
+  inboxTableStatements,
+} from './inbox-table.js';
+export { MessageConsumer, type MessageConsumerStats } from './message-consumer.js';
+export {
+  INBOX_DEFAULTS,
+  type InboxOptions,
+  type Injected,
+  type Injections,
+  type MessageConsumerOptions,
+} from './message-consumer-options.js';
 export {
   createEnvelope,
   decodeEnvelope,
@@ -15,7 +30,12 @@ export {
   type MessageEnvelope,
 } from './message-envelope.js';
 export { HEADERS } from './message-headers.js';
-export { Outbox, type OutboxAddOptions, type OutboxOptions } from './outbox.js';
+export {
+  Outbox,
+  type OutboxAddOptions,
+  type OutboxMessage,
+  type OutboxOptions,
+} from './outbox.js';
 export { OutboxRelay, type OutboxRelayStats } from './outbox-relay.js';
 export {
   OUTBOX_RELAY_DEFAULTS,

@@ -1,5 +1,6 @@
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import type { Database } from '../postgres/database.js';
+import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 import { createEnvelope } from './message-envelope.js';
 import {
   ensureOutboxTable,
@@ -19,6 +20,15 @@ export interface OutboxAddOptions {
   readonly headers?: Readonly<Record<string, string>> | undefined;
   /** The message id (a new UUID by default): a consumer's inbox dedupes on it. */
   readonly id?: string | undefined;
+}
+
+/**
+ * A message as a repository write gives it (`repository.save(entity, { message })`): the
+ * queue and payload with the options of `add`.
+ */
+export interface OutboxMessage extends OutboxAddOptions {
+  readonly queue: string;
+  readonly data: unknown;
 }
 
 /** Where an {@link Outbox} writes. */
@@ -84,14 +94,36 @@ export class Outbox {
    * resolves with its id. Bad input is a `UsageError` (`INVALID_OPTION`) naming the field;
    * a missing table `OUTBOX_TABLE_MISSING`.
    */
-  async add<T>(queue: string, data: T, options: OutboxAddOptions = {}): Promise<string> {
-    const where = `outbox.add(${String(queue)})`;
+  add<T>(queue: string, data: T, options: OutboxAddOptions = {}): Promise<string> {
+    return this.#add(this.#db, `outbox.add(${String(queue)})`, queue, data, options);
+  }
+
+  /**
+   * Adds `message` through `db` — the transaction of a repository write — and resolves with
+   * its id. What `repository.save(entity, { message })` calls: `Outbox` is the repository's
+   * `outbox` (`provideRepository(People, Person, { outbox: Outbox })`).
+   */
+  async addMessage(db: DatabaseAdapter, message: OutboxMessage): Promise<string> {
+    if (typeof message !== 'object' || message === null) {
+      invalidOption('outbox.addMessage', 'message', 'must be an object { queue, data, … }');
+    }
+    const { queue, data, ...options } = message;
+    return this.#add(db, `outbox.addMessage(${String(queue)})`, queue, data, options);
+  }
+
+  async #add(
+    db: DatabaseAdapter,
+    where: string,
+    queue: string,
+    data: unknown,
+    options: OutboxAddOptions,
+  ): Promise<string> {
     checkQueue(where, queue);
     checkOptions(where, options);
     const payload = toJson(where, data);
     const e = createEnvelope(data, options);
     try {
-      await this.#db.execute(this.#insert, [
+      await db.execute(this.#insert, [
         e.id,
         queue,
         e.key,

@@ -1,0 +1,411 @@
+// Messaging benchmark, side by side in one run, on a throwaway libretto/testing PostgreSQL and
+// the RabbitMQ on 127.0.0.1:5672:
+//  1. Publishing N messages over K keys with confirms. Bare amqplib: C publishers on one
+//     confirm channel, each awaiting its confirm. Outbox: the same messages already committed
+//     in libretto_outbox, drained by one OutboxRelay (claim, confirmed publish, mark, commit);
+//     and the whole path — C writers each committing a business row and its outbox message,
+//     the relay publishing as they commit — from the first commit to the last confirm.
+//  2. Commit-to-publish latency at a steady rate (1,000 msgs/s): a transaction (row + outbox
+//     message) every 1 ms; a bare amqplib consumer notes each arrival; latency = arrival -
+//     commit resolved (so it includes the delivery to a consumer: an upper bound).
+//  3. Consumer throughput: N messages waiting in a queue, drained by a bare amqplib consumer
+//     (ack per message) vs `broker.consume` and a `MessageConsumer` (no inbox, then with the
+//     inbox: a transaction per message), same prefetch; each handler does no work.
+//   npm run bench:messaging   BENCH_MESSAGES (5000), BENCH_KEYS (100), BENCH_CONCURRENCY (50),
+//                             BENCH_RATE (1000), BENCH_SECONDS (5), BENCH_PREFETCH (50),
+//                             BENCH_ROUNDS (3: rotating order, the median)
+import { randomUUID } from 'node:crypto';
+import { Socket } from 'node:net';
+import amqp, { type ConfirmChannel } from 'amqplib';
+import { Application, createLogger, provide } from 'libretto';
+import {
+  Broker,
+  ensureInboxTable,
+  MessageConsumer,
+  Outbox,
+  OutboxRelay,
+  RabbitMqBroker,
+  resolveRabbitMqSettings,
+} from 'libretto/messaging';
+import { Database, PgPool } from 'libretto/postgres';
+import { startPostgres } from 'libretto/testing';
+
+const N = Number(process.env.BENCH_MESSAGES ?? 5000);
+const KEYS = Number(process.env.BENCH_KEYS ?? 100);
+const C = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 50);
+const URL = 'amqp://guest:guest@127.0.0.1:5672';
+const PREFIX = `bench-messaging.${randomUUID().slice(0, 8)}.`;
+
+if (!(await reachable(5672))) {
+  console.error('RabbitMQ on 127.0.0.1:5672 is not reachable: nothing to measure');
+  process.exit(1);
+}
+
+const silent = createLogger({ level: 'silent' });
+const server = await startPostgres();
+const db = new Database(await PgPool.create({ connectionString: server.dsn, maxSize: C + 5 }));
+await Outbox.ensureTable(db);
+await ensureInboxTable(db);
+await db.execute(
+  'CREATE TABLE business (id serial PRIMARY KEY, key text NOT NULL, n int NOT NULL)',
+);
+const outbox = new Outbox(db);
+const model = await amqp.connect(URL);
+const admin = await model.createChannel();
+const queues: string[] = [];
+
+let made = 0;
+
+/** A fresh durable queue (with the prefix and a number), deleted at the end. */
+async function freshQueue(base: string): Promise<string> {
+  const name = `${base}.${++made}`;
+  const full = `${PREFIX}${name}`;
+  await admin.assertQueue(full, { durable: true });
+  queues.push(full);
+  return full;
+}
+
+function payload(i: number) {
+  return { seq: i, at: new Date().toISOString(), note: 'x'.repeat(100) };
+}
+
+/** Polls `check` until it gives a value; fails after a minute (something was lost). */
+async function settle<T>(check: () => T | undefined, everyMs = 2): Promise<T> {
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error('not done within 60 s');
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+async function withRelay<T>(work: (relay: OutboxRelay) => Promise<T>): Promise<T> {
+  const broker = await RabbitMqBroker.connect(
+    resolveRabbitMqSettings({}, { url: URL, queuePrefix: PREFIX }),
+  );
+  const relay = new OutboxRelay();
+  const app = new Application(relay, {
+    providers: [provide(Database, { value: db }), provide(Broker, { value: broker })],
+    logger: silent,
+  });
+  await app.start();
+  try {
+    return await work(relay);
+  } finally {
+    await app.stop();
+    await broker.close();
+  }
+}
+
+// ——— 1. publishing ———
+
+async function barePublish(): Promise<number> {
+  const queue = await freshQueue('bare-publish');
+  const channel: ConfirmChannel = await model.createConfirmChannel();
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: C }, async () => {
+      for (let i = next++; i < N; i = next++) {
+        const body = Buffer.from(JSON.stringify({ id: randomUUID(), data: payload(i) }));
+        await new Promise<void>((resolve, reject) =>
+          channel.sendToQueue(queue, body, { persistent: true, messageId: String(i) }, (err) =>
+            err ? reject(err) : resolve(),
+          ),
+        );
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  await channel.close();
+  return N / seconds;
+}
+
+/** The name given to `send`/`add` for a fresh queue (without the prefix). */
+async function fresh(base: string): Promise<string> {
+  return (await freshQueue(base)).slice(PREFIX.length);
+}
+
+async function relayDrain(): Promise<number> {
+  const queue = await fresh('relay-drain');
+  await db.execute(
+    `INSERT INTO libretto_outbox (message_id, queue, key, payload)
+     SELECT gen_random_uuid()::text, $1, 'k' || (g % $2), jsonb_build_object('seq', g, 'note', repeat('x', 100))
+     FROM generate_series(0, $3 - 1) g`,
+    [queue, KEYS, N],
+  );
+  return withRelay(async (relay) => {
+    const t0 = performance.now();
+    await settle(() => (relay.stats.published >= N ? true : undefined));
+    return N / ((performance.now() - t0) / 1000);
+  });
+}
+
+/** C writers committing N business transactions, each a row and its outbox message. */
+async function commitAll(queue: string): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: C }, async () => {
+      for (let i = next++; i < N; i = next++) {
+        const key = `k${i % KEYS}`;
+        await db.transaction(async () => {
+          await db.execute('INSERT INTO business (key, n) VALUES ($1, $2)', [key, i]);
+          await outbox.add(queue, payload(i), { key });
+        });
+      }
+    }),
+  );
+}
+
+/** The commits alone (no relay running): what the whole path cannot beat. */
+async function commitsAlone(): Promise<number> {
+  const queue = await fresh('commits-alone');
+  const t0 = performance.now();
+  await commitAll(queue);
+  const rate = N / ((performance.now() - t0) / 1000);
+  // Not for the next relay: published rows are what a relay leaves, so mark them so.
+  await db.execute('UPDATE libretto_outbox SET published_at = now() WHERE queue = $1', [queue]);
+  return rate;
+}
+
+async function commitAndRelay(): Promise<number> {
+  const queue = await fresh('commit-relay');
+  return withRelay(async (relay) => {
+    const t0 = performance.now();
+    await commitAll(queue);
+    await settle(() => (relay.stats.published >= N ? true : undefined));
+    return N / ((performance.now() - t0) / 1000);
+  });
+}
+
+// ——— 2. commit-to-publish latency at a steady rate ———
+
+async function latency(): Promise<{ p50: number; p99: number; max: number; sent: number }> {
+  const full = await freshQueue('latency');
+  const queue = full.slice(PREFIX.length);
+  const committed = new Map<number, number>();
+  const arrived = new Map<number, number>();
+  const consumer = await model.createChannel();
+  await consumer.consume(
+    full,
+    (m) => {
+      if (m !== null) arrived.set(JSON.parse(m.content.toString()).data.seq, performance.now());
+    },
+    { noAck: true },
+  );
+  return withRelay(async () => {
+    const total = RATE * SECONDS;
+    const writes: Promise<void>[] = [];
+    const t0 = performance.now();
+    // A tick every 10 ms starts the transactions due by then: a steady rate, not a burst.
+    let started = 0;
+    while (started < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * RATE));
+      for (; started < due; started++) {
+        const i = started;
+        writes.push(
+          db
+            .transaction(async () => {
+              await db.execute('INSERT INTO business (key, n) VALUES ($1, $2)', [
+                `l${i % KEYS}`,
+                i,
+              ]);
+              await outbox.add(queue, payload(i), { key: `l${i % KEYS}` });
+            })
+            .then(() => void committed.set(i, performance.now())),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await Promise.all(writes);
+    await settle(() => (arrived.size >= total ? true : undefined), 10);
+    await consumer.close();
+    const lat = [...committed]
+      .map(([i, t]) => (arrived.get(i) as number) - t)
+      .sort((a, b) => a - b);
+    const at = (q: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * q))] as number;
+    return { p50: at(0.5), p99: at(0.99), max: lat.at(-1) as number, sent: total };
+  });
+}
+
+// ——— 3. consumers ———
+
+async function fill(name: string): Promise<string> {
+  const full = await freshQueue(name);
+  const channel = await model.createConfirmChannel();
+  for (let i = 0; i < N; i++) {
+    const body = JSON.stringify({
+      id: randomUUID(),
+      key: null,
+      type: null,
+      headers: {},
+      createdAt: new Date().toISOString(),
+      data: payload(i),
+    });
+    channel.sendToQueue(full, Buffer.from(body), { persistent: true });
+  }
+  await channel.waitForConfirms();
+  await channel.close();
+  return full;
+}
+
+async function bareConsumer(): Promise<number> {
+  const queue = await fill('bare-consume');
+  const channel = await model.createChannel();
+  await channel.prefetch(PREFETCH);
+  let done = 0;
+  let t0 = 0;
+  await channel.consume(queue, (m) => {
+    if (m === null) return;
+    if (done === 0) t0 = performance.now();
+    JSON.parse(m.content.toString());
+    channel.ack(m);
+    done++;
+  });
+  await settle(() => (done >= N ? true : undefined));
+  const rate = N / ((performance.now() - t0) / 1000);
+  await channel.close();
+  return rate;
+}
+
+async function brokerConsumer(): Promise<number> {
+  const name = (await fill('broker-consume')).slice(PREFIX.length);
+  const broker = await RabbitMqBroker.connect(
+    resolveRabbitMqSettings({}, { url: URL, queuePrefix: PREFIX }),
+  );
+  queues.push(
+    ...[`${name}.dead-letter`, ...[1000, 2000, 4000].map((ms) => `${name}.retry.${ms}`)].map((q) =>
+      broker.queueName(q),
+    ),
+  );
+  let done = 0;
+  let t0 = 0;
+  const consumer = await broker.consume(
+    name,
+    () => {
+      if (done === 0) t0 = performance.now();
+      done++;
+    },
+    { prefetch: PREFETCH },
+  );
+  await settle(() => (done >= N ? true : undefined));
+  const rate = N / ((performance.now() - t0) / 1000);
+  await consumer.stop();
+  await broker.close();
+  return rate;
+}
+
+async function serviceConsumer(inbox: boolean): Promise<number> {
+  const name = (await fill(inbox ? 'service-inbox' : 'service-consume')).slice(PREFIX.length);
+  const broker = await RabbitMqBroker.connect(
+    resolveRabbitMqSettings({}, { url: URL, queuePrefix: PREFIX }),
+  );
+  queues.push(
+    ...[`${name}.dead-letter`, ...[1000, 2000, 4000].map((ms) => `${name}.retry.${ms}`)].map((q) =>
+      broker.queueName(q),
+    ),
+  );
+  let t0 = 0;
+  let done = 0;
+  const service = new MessageConsumer(name, {
+    handle: () => {
+      if (done++ === 0) t0 = performance.now();
+    },
+    prefetch: PREFETCH,
+    inbox,
+  });
+  const app = new Application(service, {
+    providers: [provide(Database, { value: db }), provide(Broker, { value: broker })],
+    logger: silent,
+  });
+  await app.start();
+  await settle(() => (service.stats.handled >= N ? true : undefined));
+  const rate = N / ((performance.now() - t0) / 1000);
+  await app.stop();
+  await broker.close();
+  return rate;
+}
+
+// ——— run ———
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/** Each contender `ROUNDS` times, each round starting with the next one; the median of each. */
+async function rounds(contenders: (() => Promise<number>)[]): Promise<number[]> {
+  const results = contenders.map(() => [] as number[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const i = (k + round) % contenders.length;
+      results[i]?.push(await (contenders[i] as () => Promise<number>)());
+    }
+  }
+  return results.map((r) => r.sort((a, b) => a - b)[Math.floor(r.length / 2)] as number);
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(8);
+const pct = (a: number, b: number) => `${Math.round((a / b) * 100)}%`;
+try {
+  console.log(
+    `messaging bench: ${N} messages, ${KEYS} keys, ${C} publishers/writers, prefetch ${PREFETCH}, median of ${ROUNDS} rounds`,
+  );
+  const [bare = 0, drain = 0] = await rounds([barePublish, relayDrain]);
+  const [alone = 0, pipeline = 0] = await rounds([commitsAlone, commitAndRelay]);
+  console.log('\npublishing (msgs/s)');
+  console.log(`  bare amqplib, confirmed                   ${fmt(bare)}`);
+  console.log(
+    `  outbox relay: committed rows → confirmed  ${fmt(drain)}  ${pct(drain, bare)} of bare`,
+  );
+  console.log(`  business commits alone (row + outbox)     ${fmt(alone)}`);
+  console.log(
+    `  commits + relay + confirmed publish       ${fmt(pipeline)}  ${pct(pipeline, alone)} of the commits alone`,
+  );
+
+  const l = await latency();
+  console.log(
+    `\ncommit → consumer arrival at ${RATE} msgs/s for ${SECONDS} s (${l.sent} messages)`,
+  );
+  console.log(
+    `  p50 ${l.p50.toFixed(1)} ms   p99 ${l.p99.toFixed(1)} ms   max ${l.max.toFixed(1)} ms`,
+  );
+
+  const [bareC = 0, brokerC = 0, serviceC = 0] = await rounds([
+    bareConsumer,
+    brokerConsumer,
+    () => serviceConsumer(false),
+  ]);
+  const inboxC = await serviceConsumer(true);
+  console.log(`\nconsuming (msgs/s, prefetch ${PREFETCH})`);
+  console.log(`  bare amqplib, ack each                    ${fmt(bareC)}`);
+  console.log(
+    `  broker.consume                            ${fmt(brokerC)}  ${pct(brokerC, bareC)} of bare`,
+  );
+  console.log(
+    `  MessageConsumer, no inbox                 ${fmt(serviceC)}  ${pct(serviceC, bareC)} of bare`,
+  );
+  console.log(
+    `  MessageConsumer, inbox (a tx per message) ${fmt(inboxC)}  ${pct(inboxC, bareC)} of bare`,
+  );
+} finally {
+  for (const q of queues) await admin.deleteQueue(q).catch(() => {});
+  await model.close();
+  await db.close();
+  await server.stop();
+}
+
+function reachable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => resolve(false));
+    socket.connect(port, '127.0.0.1');
+  });
+}
