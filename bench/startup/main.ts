@@ -11,11 +11,11 @@
 // through `node --import tsx`, to show what the TypeScript loader costs.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort } from 'libretto/testing';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const runs = Number(process.env.STARTUP_RUNS ?? 5);
@@ -34,18 +34,6 @@ interface Contender {
 
 const example = ['examples/http-api/main.ts', '--config', 'examples/http-api/config.yaml'];
 const warmDir = join(work, 'warm');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** RSS in bytes of `pid` and every process below it (Linux /proc). */
 function treeRss(pid: number): number {

@@ -9,6 +9,7 @@ import {
   outboxTableError,
   quoteOutboxTable,
 } from './outbox-table.js';
+import { checkQueueName } from './queue-name.js';
 
 /** What travels with an outbox message beside its payload (as `Broker.send` takes it). */
 export interface OutboxAddOptions {
@@ -40,7 +41,6 @@ export interface OutboxOptions {
 const ADD_KEYS = new Set(['key', 'type', 'headers', 'id']);
 const OPTION_KEYS = new Set(['table']);
 // As `RabbitMqBroker` accepts: the relay must be able to send what was added.
-const MAX_QUEUE_NAME = 200;
 
 /**
  * The transactional outbox: `add` writes a message into the outbox table through the
@@ -118,7 +118,7 @@ export class Outbox {
     data: unknown,
     options: OutboxAddOptions,
   ): Promise<string> {
-    checkQueue(where, queue);
+    checkQueueName(where, queue);
     checkOptions(where, options);
     const payload = toJson(where, data);
     const e = createEnvelope(data, options);
@@ -139,18 +139,6 @@ export class Outbox {
     }
     return e.id;
   }
-}
-
-function checkQueue(where: string, queue: unknown): void {
-  if (typeof queue !== 'string' || queue === '' || queue.length > MAX_QUEUE_NAME) {
-    invalidOption(
-      where,
-      'queue',
-      `must be a non-empty name of at most ${MAX_QUEUE_NAME} characters`,
-    );
-  }
-  if (queue.startsWith('amq.'))
-    invalidOption(where, 'queue', `"${queue}": names starting with amq. are the broker's`);
 }
 
 function checkOptions(where: string, options: OutboxAddOptions): void {

@@ -3,6 +3,7 @@ import { invalidOption } from '../errors/invalid-option.js';
 import type { Broker, ConsumeOptions, Consumer, MessageHandler, SendOptions } from './broker.js';
 import { ConfirmPublisher, type QueueSpec } from './confirm-publisher.js';
 import { createEnvelope, encodeEnvelope, type MessageEnvelope } from './message-envelope.js';
+import { checkQueueName } from './queue-name.js';
 import { RabbitMqConnection } from './rabbitmq-connection.js';
 import { RabbitMqConsumer, retryQueue } from './rabbitmq-consumer.js';
 import { describeBroker, type RabbitMqSettings } from './rabbitmq-settings.js';
@@ -10,7 +11,6 @@ import { retryPolicy } from './retry-policy.js';
 
 const SEND_KEYS = new Set(['id', 'key', 'type', 'headers', 'createdAt', 'delay']);
 // Longer than AMQP's 255-byte queue names leave room for.
-const MAX_QUEUE_NAME = 200;
 // A delay queue outlives its last declaration by its delay plus this margin.
 const DELAY_QUEUE_MARGIN_MS = 60_000;
 
@@ -109,7 +109,7 @@ export class RabbitMqBroker implements Broker {
   }
 
   async send<T>(queue: string, data: T, options: SendOptions = {}): Promise<MessageEnvelope<T>> {
-    this.#checkQueue('send', queue);
+    checkQueueName('send', queue);
     for (const key of Object.keys(options)) {
       if (!SEND_KEYS.has(key)) invalidOption(`send(${queue})`, key, 'unknown option');
     }
@@ -145,11 +145,11 @@ export class RabbitMqBroker implements Broker {
     handler: MessageHandler<T>,
     options: ConsumeOptions<T> = {},
   ): Promise<Consumer> {
-    this.#checkQueue('consume', queue);
+    checkQueueName('consume', queue);
     if (typeof handler !== 'function')
       invalidOption(`consume(${queue})`, 'handler', 'must be a function');
     const policy = retryPolicy(queue, options as ConsumeOptions<unknown>, this.#settings.prefetch);
-    this.#checkQueue('consume', policy.deadLetter);
+    checkQueueName('consume', policy.deadLetter);
     if (this.#closing !== undefined)
       throw this.#connection.unavailable('the broker is closed', queue);
     const consumer = new RabbitMqConsumer(
@@ -204,17 +204,5 @@ export class RabbitMqBroker implements Broker {
     await this.#publisher.close(Math.max(0, deadline - Date.now()));
     await this.#connection.close(Math.max(1000, deadline - Date.now()));
     this.#logger?.info({ broker: describeBroker(this.#settings) }, 'RabbitMQ connection closed');
-  }
-
-  #checkQueue(where: string, queue: string): void {
-    if (typeof queue !== 'string' || queue === '' || queue.length > MAX_QUEUE_NAME) {
-      invalidOption(
-        where,
-        'queue',
-        `must be a non-empty name of at most ${MAX_QUEUE_NAME} characters`,
-      );
-    }
-    if (queue.startsWith('amq.'))
-      invalidOption(where, 'queue', `"${queue}": names starting with amq. are the broker's`);
   }
 }

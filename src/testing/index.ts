@@ -3,6 +3,7 @@ export {
   PG_BIN_ENV,
   type PostgresBinaries,
 } from '../postgres/postgres-binaries.js';
+export { freePort } from './free-port.js';
 export {
   type ClusterNode,
   PostgresCluster,
