@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -14,6 +15,11 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
+    // The files mostly wait on servers (PostgreSQL, RabbitMQ, child processes), each on
+    // databases and queues of its own: one worker per core, at least two (vitest's default
+    // leaves a core idle, which on a 2-core machine means one file at a time).
+    maxWorkers: Math.max(2, availableParallelism()),
+    minWorkers: 1,
     hookTimeout: 60_000,
   },
 });
