@@ -1,15 +1,12 @@
-import { InvalidOperationError } from '../errors/application-errors.js';
 import type { Database } from '../postgres/database.js';
-import { sqlState } from '../postgres/error-mapping.js';
-import { quoteOutboxTable } from './outbox-table.js';
+import { createTable, missingTableError, quoteTableName } from './message-table.js';
 
 /** The inbox table's name unless one is given. */
 export const INBOX_TABLE = 'libretto_inbox';
 
 /** The inbox table's name checked (`UsageError` `INVALID_OPTION` naming `where`), and quoted. */
 export function quoteInboxTable(where: string, table: string): string {
-  // The same rule as the outbox's: plain identifiers, optionally schema-qualified.
-  return quoteOutboxTable(where, table);
+  return quoteTableName(where, table);
 }
 
 /**
@@ -37,20 +34,14 @@ export function inboxTableStatements(table: string = INBOX_TABLE): string[] {
 }
 
 /** Creates the inbox table unless it exists (tests, small apps; else a migration). */
-export async function ensureInboxTable(db: Database, table: string = INBOX_TABLE): Promise<void> {
-  const statements = inboxTableStatements(table);
-  await db.transaction(async () => {
-    for (const statement of statements) await db.execute(statement);
-  });
+export function ensureInboxTable(db: Database, table: string = INBOX_TABLE): Promise<void> {
+  return createTable(db, inboxTableStatements(table));
 }
 
 /** `error` as `INBOX_TABLE_MISSING` when it says the table does not exist; else itself. */
 export function inboxTableError(error: unknown, table: string): unknown {
-  if (sqlState(error) !== '42P01' && sqlState((error as { cause?: unknown })?.cause) !== '42P01') {
-    return error;
-  }
-  return new InvalidOperationError(
-    `The inbox table "${table}" does not exist: create it with a migration (inboxTableStatements()) or ensureInboxTable()`,
-    { code: 'INBOX_TABLE_MISSING', details: [{ table }], cause: error },
-  );
+  return missingTableError(error, table, 'INBOX_TABLE_MISSING', 'inbox', {
+    statements: 'inboxTableStatements()',
+    ensure: 'ensureInboxTable()',
+  });
 }

@@ -1,27 +1,12 @@
-import { InvalidOperationError } from '../errors/application-errors.js';
-import { invalidOption } from '../errors/invalid-option.js';
 import type { Database } from '../postgres/database.js';
-import { sqlState } from '../postgres/error-mapping.js';
+import { createTable, missingTableError, quoteTableName } from './message-table.js';
 
 /** The outbox table's name unless one is given. */
 export const OUTBOX_TABLE = 'libretto_outbox';
 
-// `table` or `schema.table`, plain identifiers only: the name is spliced into statements.
-const NAME = /^(?:[a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/;
-
 /** The outbox table's name checked (`UsageError` `INVALID_OPTION` naming `where`), and quoted. */
 export function quoteOutboxTable(where: string, table: string): string {
-  if (typeof table !== 'string' || !NAME.test(table)) {
-    invalidOption(
-      where,
-      'table',
-      `"${String(table)}" must be a lower-case identifier, optionally schema-qualified`,
-    );
-  }
-  return table
-    .split('.')
-    .map((part) => `"${part}"`)
-    .join('.');
+  return quoteTableName(where, table);
 }
 
 /** The channel the outbox of `table` notifies on: its name with `_` for the dot. */
@@ -65,20 +50,14 @@ export function outboxTableStatements(table: string = OUTBOX_TABLE): string[] {
 }
 
 /** Creates the outbox table unless it exists (tests, small apps; else a migration). */
-export async function ensureOutboxTable(db: Database, table: string = OUTBOX_TABLE): Promise<void> {
-  const statements = outboxTableStatements(table);
-  await db.transaction(async () => {
-    for (const statement of statements) await db.execute(statement);
-  });
+export function ensureOutboxTable(db: Database, table: string = OUTBOX_TABLE): Promise<void> {
+  return createTable(db, outboxTableStatements(table));
 }
 
 /** `error` as `OUTBOX_TABLE_MISSING` when it says the table does not exist; else itself. */
 export function outboxTableError(error: unknown, table: string): unknown {
-  if (sqlState(error) !== '42P01' && sqlState((error as { cause?: unknown })?.cause) !== '42P01') {
-    return error;
-  }
-  return new InvalidOperationError(
-    `The outbox table "${table}" does not exist: create it with a migration (outboxTableStatements()) or Outbox.ensureTable()`,
-    { code: 'OUTBOX_TABLE_MISSING', details: [{ table }], cause: error },
-  );
+  return missingTableError(error, table, 'OUTBOX_TABLE_MISSING', 'outbox', {
+    statements: 'outboxTableStatements()',
+    ensure: 'Outbox.ensureTable()',
+  });
 }
