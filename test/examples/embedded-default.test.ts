@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { processAlive } from '../../src/postgres/process-liveness.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // Resolved here: the project directory has no node_modules.
@@ -66,15 +67,6 @@ async function stop({ child }: Running): Promise<number | null> {
   return exited;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 const post = (url: string, body: unknown) =>
   fetch(url, {
     method: 'POST',
@@ -90,9 +82,9 @@ describe('the example on the embedded default (issue 15)', () => {
     const { data } = (await created.json()) as { data: { entityId: string } };
     const dataDir = join(project, '.data/postgres');
     const server = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    expect(alive(server)).toBe(true);
+    expect(processAlive(server)).toBe(true);
     expect(await stop(first)).toBe(0);
-    expect(alive(server)).toBe(false);
+    expect(processAlive(server)).toBe(false);
 
     const second = await start();
     try {

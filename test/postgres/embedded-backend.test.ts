@@ -24,6 +24,7 @@ import {
   installedPostgresBinaries,
   type PostgresBinaries,
 } from '../../src/postgres/postgres-binaries.js';
+import { processAlive } from '../../src/postgres/process-liveness.js';
 import { startService } from './service-harness.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -36,19 +37,10 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 let n = 0;
 const newDir = () => join(base, `data-${++n}`);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Waits (up to 30 s) for a process to end; whether it did. */
 async function ended(pid: number): Promise<boolean> {
-  for (let i = 0; i < 1500 && alive(pid); i++) await sleep(20);
-  return !alive(pid);
+  for (let i = 0; i < 1500 && processAlive(pid); i++) await sleep(20);
+  return !processAlive(pid);
 }
 
 function postmasterPid(dataDir: string): number {
@@ -115,9 +107,9 @@ describe('the embedded backend (issue 15)', () => {
     await first.db.execute('CREATE TABLE kept (v text)');
     await first.db.execute("INSERT INTO kept VALUES ('x')");
     const server = postmasterPid(dataDir);
-    expect(alive(server)).toBe(true);
+    expect(processAlive(server)).toBe(true);
     await first.app.stop();
-    expect(alive(server)).toBe(false);
+    expect(processAlive(server)).toBe(false);
     expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
     expect(existsSync(join(dataDir, 'libretto.lock'))).toBe(false);
 
@@ -138,7 +130,7 @@ describe('the embedded backend (issue 15)', () => {
     const server = postmasterPid(dataDir);
     await first.app.stop();
     expect(existsSync(dataDir)).toBe(false);
-    expect(alive(server)).toBe(false);
+    expect(processAlive(server)).toBe(false);
 
     const second = await started({ dataDir: ':memory:' });
     try {
@@ -188,7 +180,7 @@ describe('the embedded backend (issue 15)', () => {
     process.kill(watchdogOf(other.pid), 'SIGKILL');
     other.child.kill('SIGKILL');
     await new Promise((resolve) => other.child.once('exit', resolve));
-    expect(alive(other.server)).toBe(true); // nothing left to stop it
+    expect(processAlive(other.server)).toBe(true); // nothing left to stop it
 
     const socketDir = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split(
       '\n',
@@ -196,7 +188,7 @@ describe('the embedded backend (issue 15)', () => {
     expect(existsSync(socketDir)).toBe(true);
     const next = await started({ dataDir });
     try {
-      expect(alive(other.server)).toBe(false);
+      expect(processAlive(other.server)).toBe(false);
       expect(existsSync(socketDir)).toBe(false); // its temporary directory is gone too
       expect(await next.db.fetchVal('SELECT count(*)::int FROM note')).toBe(1);
     } finally {
