@@ -13,7 +13,9 @@
 //     inbox: a transaction per message), same prefetch; each handler does no work.
 //   npm run bench:messaging   BENCH_MESSAGES (5000), BENCH_KEYS (100), BENCH_CONCURRENCY (50),
 //                             BENCH_RATE (1000), BENCH_SECONDS (5), BENCH_PREFETCH (50),
-//                             BENCH_ROUNDS (3: rotating order, the median)
+//                             BENCH_ROUNDS (3: rotating order, the median),
+//                             BENCH_ONLY (publish | latency | consume: one part), BENCH_BATCH
+//                             (the relay's batchSize; its default unless set)
 import { randomUUID } from 'node:crypto';
 import { Socket } from 'node:net';
 import amqp, { type ConfirmChannel } from 'amqplib';
@@ -36,6 +38,8 @@ const C = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 50);
+const ONLY = process.env.BENCH_ONLY;
+const BATCH = process.env.BENCH_BATCH === undefined ? undefined : Number(process.env.BENCH_BATCH);
 const URL = 'amqp://guest:guest@127.0.0.1:5672';
 const PREFIX = `bench-messaging.${randomUUID().slice(0, 8)}.`;
 
@@ -87,7 +91,7 @@ async function withRelay<T>(work: (relay: OutboxRelay) => Promise<T>): Promise<T
   const broker = await RabbitMqBroker.connect(
     resolveRabbitMqSettings({}, { url: URL, queuePrefix: PREFIX }),
   );
-  const relay = new OutboxRelay();
+  const relay = new OutboxRelay(BATCH === undefined ? {} : { batchSize: BATCH });
   const app = new Application(relay, {
     providers: [provide(Database, { value: db }), provide(Broker, { value: broker })],
     logger: silent,
@@ -334,61 +338,77 @@ async function serviceConsumer(inbox: boolean): Promise<number> {
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
+/** A rate and the CPU time this process spent per message meanwhile (µs). */
+interface Measure {
+  readonly rate: number;
+  readonly cpu: number;
+}
+
+/** Runs a contender (which returns its rate over N messages) and notes the CPU it took. */
+async function measured(contender: () => Promise<number>): Promise<Measure> {
+  const before = process.cpuUsage();
+  const rate = await contender();
+  const used = process.cpuUsage(before);
+  return { rate, cpu: (used.user + used.system) / N };
+}
+
 /** Each contender `ROUNDS` times, each round starting with the next one; the median of each. */
-async function rounds(contenders: (() => Promise<number>)[]): Promise<number[]> {
-  const results = contenders.map(() => [] as number[]);
+async function rounds(contenders: (() => Promise<number>)[]): Promise<Measure[]> {
+  const results = contenders.map(() => [] as Measure[]);
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < contenders.length; k++) {
       const i = (k + round) % contenders.length;
-      results[i]?.push(await (contenders[i] as () => Promise<number>)());
+      results[i]?.push(await measured(contenders[i] as () => Promise<number>));
     }
   }
-  return results.map((r) => r.sort((a, b) => a - b)[Math.floor(r.length / 2)] as number);
+  return results.map((r) => r.sort((a, b) => a.rate - b.rate)[Math.floor(r.length / 2)] as Measure);
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(8);
-const pct = (a: number, b: number) => `${Math.round((a / b) * 100)}%`;
+
+/** One result: the rate, the CPU per message, and the ratio to a reference. */
+function line(name: string, m: Measure | undefined, ref?: Measure, of?: string): void {
+  if (m === undefined) return;
+  const ratio = ref === undefined ? '' : `  ${Math.round((m.rate / ref.rate) * 100)}% ${of}`;
+  console.log(
+    `  ${name.padEnd(42)} ${fmt(m.rate)}/s  ${m.cpu.toFixed(1).padStart(6)} µs CPU${ratio}`,
+  );
+}
 try {
   console.log(
     `messaging bench: ${N} messages, ${KEYS} keys, ${C} publishers/writers, prefetch ${PREFETCH}, median of ${ROUNDS} rounds`,
   );
-  const [bare = 0, drain = 0] = await rounds([barePublish, relayDrain]);
-  const [alone = 0, pipeline = 0] = await rounds([commitsAlone, commitAndRelay]);
-  console.log('\npublishing (msgs/s)');
-  console.log(`  bare amqplib, confirmed                   ${fmt(bare)}`);
-  console.log(
-    `  outbox relay: committed rows → confirmed  ${fmt(drain)}  ${pct(drain, bare)} of bare`,
-  );
-  console.log(`  business commits alone (row + outbox)     ${fmt(alone)}`);
-  console.log(
-    `  commits + relay + confirmed publish       ${fmt(pipeline)}  ${pct(pipeline, alone)} of the commits alone`,
-  );
-
-  const l = await latency();
-  console.log(
-    `\ncommit → consumer arrival at ${RATE} msgs/s for ${SECONDS} s (${l.sent} messages)`,
-  );
-  console.log(
-    `  p50 ${l.p50.toFixed(1)} ms   p99 ${l.p99.toFixed(1)} ms   max ${l.max.toFixed(1)} ms`,
-  );
-
-  const [bareC = 0, brokerC = 0, serviceC = 0] = await rounds([
-    bareConsumer,
-    brokerConsumer,
-    () => serviceConsumer(false),
-  ]);
-  const inboxC = await serviceConsumer(true);
-  console.log(`\nconsuming (msgs/s, prefetch ${PREFETCH})`);
-  console.log(`  bare amqplib, ack each                    ${fmt(bareC)}`);
-  console.log(
-    `  broker.consume                            ${fmt(brokerC)}  ${pct(brokerC, bareC)} of bare`,
-  );
-  console.log(
-    `  MessageConsumer, no inbox                 ${fmt(serviceC)}  ${pct(serviceC, bareC)} of bare`,
-  );
-  console.log(
-    `  MessageConsumer, inbox (a tx per message) ${fmt(inboxC)}  ${pct(inboxC, bareC)} of bare`,
-  );
+  if (ONLY === undefined || ONLY === 'publish') {
+    const [bare, drain] = await rounds([barePublish, relayDrain]);
+    const [alone, pipeline] = await rounds([commitsAlone, commitAndRelay]);
+    console.log('\npublishing (msgs/s, CPU of this process per message)');
+    line('bare amqplib, confirmed', bare);
+    line('outbox relay: committed rows → confirmed', drain, bare, 'of bare');
+    line('business commits alone (row + outbox)', alone);
+    line('commits + relay + confirmed publish', pipeline, alone, 'of the commits alone');
+  }
+  if (ONLY === undefined || ONLY === 'latency') {
+    const l = await latency();
+    console.log(
+      `\ncommit → consumer arrival at ${RATE} msgs/s for ${SECONDS} s (${l.sent} messages)`,
+    );
+    console.log(
+      `  p50 ${l.p50.toFixed(1)} ms   p99 ${l.p99.toFixed(1)} ms   max ${l.max.toFixed(1)} ms`,
+    );
+  }
+  if (ONLY === undefined || ONLY === 'consume') {
+    const [bareC, brokerC, serviceC] = await rounds([
+      bareConsumer,
+      brokerConsumer,
+      () => serviceConsumer(false),
+    ]);
+    const inboxC = await measured(() => serviceConsumer(true));
+    console.log(`\nconsuming (msgs/s, prefetch ${PREFETCH}, CPU of this process per message)`);
+    line('bare amqplib, ack each', bareC);
+    line('broker.consume', brokerC, bareC, 'of bare');
+    line('MessageConsumer, no inbox', serviceC, bareC, 'of bare');
+    line('MessageConsumer, inbox (a tx per message)', inboxC, bareC, 'of bare');
+  }
 } finally {
   for (const q of queues) await admin.deleteQueue(q).catch(() => {});
   await model.close();

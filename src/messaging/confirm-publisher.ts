@@ -5,6 +5,7 @@ import {
   type DependencyUnavailableError,
 } from '../errors/application-errors.js';
 import { type RabbitMqConnection, reasonOf } from './rabbitmq-connection.js';
+import { writeCoalescer } from './write-coalescing.js';
 
 /** A queue as it is declared: its name and arguments. */
 export interface QueueSpec {
@@ -231,6 +232,8 @@ export class ConfirmPublisher {
           flowing = channel.publish('', first.target.name, first.content, first.options, (err) =>
             this.#confirmed(slot, first, err),
           );
+          // After the publish: its frames' flush must be scheduled before the uncork.
+          writeCoalescer(model)();
         } catch {
           // The channel died under us (its close event is on its way): publish again later.
           slot.unconfirmed.delete(id);

@@ -6,7 +6,7 @@ import { OUTBOX_TABLE, quoteOutboxTable } from './outbox-table.js';
 export interface OutboxRelayOptions {
   /** The outbox table (`libretto_outbox`). */
   readonly table?: string;
-  /** Rows claimed per transaction (100). */
+  /** Rows claimed per transaction (500). */
   readonly batchSize?: number;
   /** How often the table is looked at when no notification came (1000): the fallback of LISTEN. */
   readonly pollInterval?: number;
@@ -43,7 +43,7 @@ export interface ResolvedOutboxRelayOptions {
 /** Every default of {@link OutboxRelayOptions}. */
 export const OUTBOX_RELAY_DEFAULTS = Object.freeze({
   table: OUTBOX_TABLE,
-  batchSize: 100,
+  batchSize: 500,
   pollInterval: 1000,
   listen: true,
   retention: 86_400_000,

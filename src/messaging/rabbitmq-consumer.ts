@@ -9,6 +9,7 @@ import { decodeEnvelope, type MessageEnvelope } from './message-envelope.js';
 import { HEADERS } from './message-headers.js';
 import type { RabbitMqConnection } from './rabbitmq-connection.js';
 import type { RetryPolicy } from './retry-policy.js';
+import { writeCoalescer } from './write-coalescing.js';
 
 /** What a consumer needs of its broker. */
 export interface ConsumerContext {
@@ -45,6 +46,8 @@ export class RabbitMqConsumer implements Consumer {
   readonly #running = new Set<AbortController>();
   readonly #unsubscribe: () => void;
   #channel: Channel | undefined;
+  /** Sends this turn's acks in one write (see write-coalescing.ts). */
+  #coalesce: () => void = () => {};
   #tag: string | undefined;
   #stopping: Promise<void> | undefined;
   #abandoned = false;
@@ -108,6 +111,7 @@ export class RabbitMqConsumer implements Consumer {
     });
     await channel.prefetch(this.#policy.prefetch);
     this.#channel = channel;
+    this.#coalesce = writeCoalescer(model);
     const { consumerTag } = await channel.consume(
       this.#main.name,
       (message) => {
@@ -147,6 +151,7 @@ export class RabbitMqConsumer implements Consumer {
     try {
       if (outcome === 'ack') channel.ack(message);
       else channel.nack(message, false, true);
+      this.#coalesce();
     } catch {
       // The channel closed meanwhile: the broker redelivers the message.
     }
