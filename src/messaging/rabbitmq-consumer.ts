@@ -104,10 +104,13 @@ export class RabbitMqConsumer implements Consumer {
     const channel = await model.createChannel();
     channel.on('error', (error: unknown) => this.#lost(error));
     channel.on('close', () => {
-      if (this.#channel === channel) {
-        this.#channel = undefined;
-        this.#tag = undefined;
-      }
+      if (this.#channel !== channel) return; // closed by us
+      this.#channel = undefined;
+      this.#tag = undefined;
+      // Closed by the broker (a channel error, an acknowledgement timeout) while the
+      // connection may stay up: subscribe again on it. A lost connection's consumers are
+      // subscribed again by the next connection instead (`onOpen`).
+      this.#resubscribeLater(model, RESUBSCRIBE_FIRST_MS);
     });
     await channel.prefetch(this.#policy.prefetch);
     this.#channel = channel;
@@ -118,6 +121,7 @@ export class RabbitMqConsumer implements Consumer {
         if (message === null) {
           // The broker cancelled us (the queue was deleted): declare it and subscribe again.
           this.#ctx.logger?.warn({ queue: this.#main.name }, 'consumer cancelled by RabbitMQ');
+          if (this.#channel === channel) this.#channel = undefined;
           void channel.close().catch(() => {});
           const current = this.#ctx.connection.model;
           if (current !== undefined && this.#stopping === undefined) {
@@ -284,10 +288,30 @@ export class RabbitMqConsumer implements Consumer {
   #lost(error: unknown): void {
     this.#ctx.logger?.warn(
       { queue: this.queue, reason: reasonText(error) },
-      'consumer channel failed; it resubscribes on the next connection',
+      'consumer channel failed; it subscribes again',
     );
   }
+
+  /**
+   * Subscribes again on `model` after `ms`, unless by then the consumer stops, has a channel,
+   * or the connection is another one (whose `onOpen` subscribes). A failed try doubles the wait.
+   */
+  #resubscribeLater(model: ChannelModel, ms: number): void {
+    if (this.#stopping !== undefined) return;
+    setTimeout(() => {
+      if (this.#stopping !== undefined || this.#channel !== undefined) return;
+      if (this.#ctx.connection.model !== model) return;
+      this.#subscribe(model).catch((error: unknown) => {
+        this.#lost(error);
+        this.#resubscribeLater(model, Math.min(ms * 2, RESUBSCRIBE_MAX_MS));
+      });
+    }, ms).unref();
+  }
 }
+
+// Waits before subscribing again after the broker closed a consumer's channel.
+const RESUBSCRIBE_FIRST_MS = 500;
+const RESUBSCRIBE_MAX_MS = 30_000;
 
 /** The retry queue of `queue` for a delay of `ms`: its messages return to `queue` after it. */
 export function retryQueue(queue: string, ms: number, expires?: number): QueueSpec {

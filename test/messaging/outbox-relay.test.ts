@@ -139,6 +139,51 @@ describe.skipIf(!available)('the outbox relay on PostgreSQL and RabbitMQ', () =>
     }
   }, 120_000);
 
+  it('stopping with a frozen broker mid-batch returns, marks nothing, and the rows go out later', async () => {
+    const queue = 'frozen';
+    inspector.track(broker.queueName(queue));
+    const proxy = await TcpProxy.start(RABBIT_HOST, RABBIT_PORT);
+    const proxied = await Broker.connect(
+      testSettings({ port: proxy.port, queuePrefix: prefix, heartbeat: 0, stopTimeout: 1 }),
+    );
+    try {
+      await proxied.send(queue, 'warm-up'); // declared: only the publishes are left
+      await inspector.channel.purgeQueue(broker.queueName(queue));
+      proxy.set('stall');
+      await produce(queue, 5, 4);
+      const { app } = await startRelay(db, proxied, { stopTimeout: 500 });
+      // One batch has claimed the rows and waits for confirms that never come.
+      await eventually(async () => {
+        const row = await db.fetchOne<{ claimed: boolean }>(
+          `SELECT count(*) = 20 AS claimed FROM libretto_outbox o
+           WHERE queue = $1 AND NOT EXISTS (SELECT 1 FROM libretto_outbox l
+             WHERE l.id = o.id FOR UPDATE SKIP LOCKED)`,
+          [queue],
+        );
+        return row?.claimed === true;
+      });
+      const stopped = performance.now();
+      await app.stop();
+      // Bounded by stopTimeout (0.5 s) and a second: not by the send timeout (30 s), nor forever.
+      expect(performance.now() - stopped).toBeLessThan(10_000);
+      expect(await pending(queue)).toBe(20);
+    } finally {
+      await proxied.close();
+      await proxy.close();
+    }
+    // A relay on a healthy broker publishes every one of them.
+    const received = await Received.on(broker, queue);
+    const { app } = await startRelay(db, broker);
+    try {
+      await eventually(() => received.distinct === 20, 30_000);
+      expect(received.orderViolations()).toEqual([]);
+      await eventually(async () => (await pending(queue)) === 0);
+    } finally {
+      await app.stop();
+      await received.consumer?.stop();
+    }
+  }, 60_000);
+
   it('a relay process killed (SIGKILL) mid-batch loses no committed message', async () => {
     const queue = 'kill';
     inspector.track(broker.queueName(queue));
