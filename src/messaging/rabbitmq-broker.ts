@@ -39,6 +39,7 @@ export class RabbitMqBroker implements Broker {
   readonly #connection: RabbitMqConnection;
   readonly #publisher: ConfirmPublisher;
   readonly #consumers = new Set<RabbitMqConsumer>();
+  readonly #specs = new Map<string, QueueSpec>();
   readonly #logger: Logger | undefined;
   readonly #ready: Promise<void>;
   #closing: Promise<void> | undefined;
@@ -108,6 +109,21 @@ export class RabbitMqBroker implements Broker {
     return `${this.#settings.queuePrefix}${queue}`;
   }
 
+  /** How `queue` is declared: durable, with its `queueArguments` (made once per queue). */
+  #queueSpec(queue: string): QueueSpec {
+    let spec = this.#specs.get(queue);
+    if (spec === undefined) {
+      const args = this.#settings.queueArguments[queue];
+      spec = {
+        name: this.queueName(queue),
+        options: args === undefined ? { durable: true } : { durable: true, arguments: { ...args } },
+        once: true,
+      };
+      this.#specs.set(queue, spec);
+    }
+    return spec;
+  }
+
   async send<T>(queue: string, data: T, options: SendOptions = {}): Promise<MessageEnvelope<T>> {
     checkQueueName('send', queue);
     for (const key of Object.keys(options)) {
@@ -118,8 +134,8 @@ export class RabbitMqBroker implements Broker {
       invalidOption(`send(${queue})`, 'delay', 'must be a whole number of milliseconds, 0 or more');
     }
     const envelope = createEnvelope(data, options);
-    const name = this.queueName(queue);
-    const main: QueueSpec = { name, options: { durable: true }, once: true };
+    const main = this.#queueSpec(queue);
+    const name = main.name;
     let target = main;
     if (delay > 0) {
       // The queue the delayed message expires into must exist when it does.
@@ -157,6 +173,7 @@ export class RabbitMqBroker implements Broker {
         connection: this.#connection,
         publisher: this.#publisher,
         fullName: (q) => this.queueName(q),
+        queueSpec: (q) => this.#queueSpec(q),
         stopTimeoutMs: this.#settings.stopTimeout * 1000,
         logger: this.#logger,
         onStopped: (c) => this.#consumers.delete(c),

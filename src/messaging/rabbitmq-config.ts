@@ -21,6 +21,24 @@ export const RABBITMQ_KEYS = {
   reconnect_max_delay: seconds(),
   channel_pool_size: z.number().int().min(1).max(64).optional(),
   prefetch: z.number().int().min(1).max(65_535).optional(),
+  /** By queue name: the `x-…` arguments it is declared with (`x-queue-type: quorum`). */
+  queue_arguments: z
+    .record(
+      z.string().min(1),
+      z
+        .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+        .superRefine((args, ctx) => {
+          for (const key of Object.keys(args)) {
+            if (!key.startsWith('x-'))
+              ctx.addIssue({
+                code: 'custom',
+                path: [key],
+                message: 'a queue argument starts with x-',
+              });
+          }
+        }),
+    )
+    .optional(),
 };
 
 /**

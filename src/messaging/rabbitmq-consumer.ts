@@ -17,6 +17,8 @@ export interface ConsumerContext {
   readonly publisher: ConfirmPublisher;
   /** The queue's name on the broker (with the prefix). */
   readonly fullName: (queue: string) => string;
+  /** How a queue (its main or dead-letter queue) is declared. */
+  readonly queueSpec: (queue: string) => QueueSpec;
   readonly stopTimeoutMs: number;
   readonly logger: Logger | undefined;
   /** Called once the consumer has stopped. */
@@ -64,16 +66,12 @@ export class RabbitMqConsumer implements Consumer {
     this.#handler = handler;
     this.#policy = policy;
     this.#schema = schema;
-    const name = ctx.fullName(queue);
-    this.#main = { name, options: { durable: true }, once: true };
+    this.#main = ctx.queueSpec(queue);
+    const name = this.#main.name;
     // One queue per distinct delay: every message in it waits as long, so it leaves in order
     // (per-message TTLs in one queue would make a long delay hold up the short ones).
     this.#retryQueues = policy.delays.map((ms) => retryQueue(name, ms));
-    this.#deadLetter = {
-      name: ctx.fullName(policy.deadLetter),
-      options: { durable: true },
-      once: true,
-    };
+    this.#deadLetter = ctx.queueSpec(policy.deadLetter);
     this.#unsubscribe = ctx.connection.onOpen((model) => {
       if (this.#stopping === undefined)
         void this.#subscribe(model).catch((error) => this.#lost(error));

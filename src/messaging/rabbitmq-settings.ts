@@ -34,7 +34,16 @@ export interface RabbitMqSettings {
   readonly channelPoolSize: number;
   /** Default `prefetch` of consumers (10). */
   readonly prefetch: number;
+  /**
+   * Arguments a queue is declared with, by queue name as the application says it (without
+   * the prefix): `{ orders: { 'x-queue-type': 'quorum' } }`. Senders and consumers of the
+   * queue declare it alike, so they must share these. None by default.
+   */
+  readonly queueArguments: Readonly<Record<string, Readonly<Record<string, QueueArgument>>>>;
 }
+
+/** A value of a queue argument (`x-queue-type`, `x-max-length`, …). */
+export type QueueArgument = string | number | boolean;
 
 /** The environment variables rococo reads, and the setting each one fills. */
 export const SEED_VARIABLES = {
@@ -62,6 +71,9 @@ export const RABBITMQ_DEFAULTS = Object.freeze({
   reconnectMaxDelay: 15,
   channelPoolSize: 4,
   prefetch: 10,
+  queueArguments: Object.freeze({}) as Readonly<
+    Record<string, Readonly<Record<string, QueueArgument>>>
+  >,
 });
 
 /** Every setting's name (camelCase). */

@@ -139,6 +139,55 @@ describe.skipIf(!available)('the outbox relay on PostgreSQL and RabbitMQ', () =>
     }
   }, 120_000);
 
+  it('a message the broker refuses (nack) is retried with backoff; the later ones of its key wait for it', async () => {
+    const queue = 'limited';
+    inspector.track(broker.queueName(queue));
+    // A queue that holds two messages and refuses more: a real nack for the third.
+    const limited = await Broker.connect(
+      testSettings({
+        queuePrefix: prefix,
+        queueArguments: { [queue]: { 'x-max-length': 2, 'x-overflow': 'reject-publish' } },
+      }),
+    );
+    const { app, relay } = await startRelay(db, limited, {
+      backoff: { initialDelay: 300, maxDelay: 300 },
+    });
+    try {
+      for (let seq = 0; seq < 5; seq++) await outbox.add(queue, { seq }, { key: 'one-key' });
+      await eventually(() => relay.stats.failed >= 1);
+      const rows = await db.fetch<{ seq: number; published: boolean; attempts: number }>(
+        `SELECT (payload->>'seq')::int AS seq, published_at IS NOT NULL AS published, attempts
+         FROM libretto_outbox WHERE queue = $1 ORDER BY id`,
+        [queue],
+      );
+      expect(rows.slice(0, 3)).toEqual([
+        { seq: 0, published: true, attempts: 1 },
+        { seq: 1, published: true, attempts: 1 },
+        { seq: 2, published: false, attempts: 1 },
+      ]);
+      expect(rows.slice(3).map((r) => r.published)).toEqual([false, false]);
+      const error = await db.fetchVal<string>(
+        `SELECT last_error FROM libretto_outbox WHERE queue = $1 AND payload->>'seq' = '2'`,
+        [queue],
+      );
+      expect(error).toMatch(/did not take the message .*refused the message \(nack\)/);
+      // Room in the queue: the retried message, then the ones that waited, in order.
+      const received = await Received.on(limited, queue);
+      try {
+        await eventually(() => received.distinct === 5, 20_000);
+        expect(received.byKey.get('one-key')?.filter((v, i, all) => all.indexOf(v) === i)).toEqual([
+          0, 1, 2, 3, 4,
+        ]);
+        await eventually(async () => (await pending(queue)) === 0);
+      } finally {
+        await received.consumer?.stop();
+      }
+    } finally {
+      await app.stop();
+      await limited.close();
+    }
+  }, 60_000);
+
   it('stopping with a frozen broker mid-batch returns, marks nothing, and the rows go out later', async () => {
     const queue = 'frozen';
     inspector.track(broker.queueName(queue));

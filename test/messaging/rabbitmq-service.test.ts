@@ -110,6 +110,34 @@ describe('RabbitMQ settings', () => {
     await expect(bad.start()).rejects.toThrow(/rabbitmq\.hots .*unknown key/);
   });
 
+  it('queue_arguments: by queue, x- arguments only, the wrong kind refused with its path', async () => {
+    const read = async (yaml: string) => {
+      const config = new ConfigService({
+        sections: [RabbitMqConfig],
+        argv: ['--config', yamlFile(yaml)],
+        env: {},
+      });
+      const app = new Application(config, { logger: capturedLogger().logger });
+      await app.start();
+      try {
+        return await config.getDependency(RabbitMqConfig);
+      } finally {
+        await app.stop();
+      }
+    };
+    const section = await read(
+      'rabbitmq:\n  queue_arguments:\n    orders:\n      x-queue-type: quorum\n      x-delivery-limit: 5\n',
+    );
+    expect(section).toEqual({
+      queue_arguments: { orders: { 'x-queue-type': 'quorum', 'x-delivery-limit': 5 } },
+    });
+    await expect(
+      read('rabbitmq:\n  queue_arguments:\n    orders:\n      durable: true\n'),
+    ).rejects.toThrow(
+      /rabbitmq\.queue_arguments\.orders\.durable.*a queue argument starts with x-/,
+    );
+  });
+
   it('refuses an unknown option of the service', () => {
     expect(() => new RabbitMqService({ hots: 'x' } as never)).toThrow(
       /^RabbitMqService: hots unknown option/,
