@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import { token } from '../di/token.js';
 import type { EnvelopeFields, MessageEnvelope } from './message-envelope.js';
+import type { MessageFormat } from './plain-message.js';
 
 /** How a message is sent, beside its payload. */
 export interface SendOptions extends EnvelopeFields {
@@ -9,6 +10,11 @@ export interface SendOptions extends EnvelopeFields {
    * holds it meanwhile; a restart of the sender loses nothing.
    */
   readonly delay?: number | undefined;
+  /**
+   * `envelope` (default), or `json`: the payload alone, for consumers that read plain JSON
+   * (rococo's processors); the id and type go as AMQP properties, the key is not carried.
+   */
+  readonly format?: MessageFormat | undefined;
 }
 
 /** Backoff between the tries of a failed message: `initialDelay × factor^(try-1)`, capped. */
@@ -30,6 +36,12 @@ export interface ConsumeOptions<T = unknown> {
   readonly backoff?: BackoffOptions;
   /** The queue dead messages go to, with the reason in their headers (`<queue>.dead-letter`). */
   readonly deadLetter?: string;
+  /**
+   * `envelope` (default): other bodies are poison. `json`: any JSON body is the payload
+   * (what rococo's `send_message` sends); its id is the `message-id` property, a new one
+   * when there is none — such messages cannot be deduped by an inbox.
+   */
+  readonly format?: MessageFormat;
   /**
    * Validates `data` before the handler sees it (a zod schema): a message that fails is
    * dead-lettered at once with the first issue as its reason, never retried.
@@ -95,9 +107,15 @@ export interface Broker {
     handler: MessageHandler<T>,
     options?: ConsumeOptions<T>,
   ): Promise<Consumer>;
-  /** The short form: `send` with no options, for code written against rococo's `send_message`. */
+  /**
+   * The short form of rococo's `send_message`: the payload alone as plain JSON (`format:
+   * 'json'`), so rococo's consumers read it, and `consumeMessages` or a `json` consumer.
+   */
   sendMessage(queue: string, data: unknown): Promise<void>;
-  /** The short form: `consume` with the default options, the handler given the payload only. */
+  /**
+   * The short form of rococo's `consume_messages`: reads plain JSON (`format: 'json'`, what
+   * rococo's producers and `sendMessage` send), the handler given the payload only.
+   */
   consumeMessages<T = unknown>(queue: string, handler: (data: T) => unknown): Promise<Consumer>;
   /** Throws (`DependencyUnavailableError`) while the broker cannot be used; for readiness. */
   checkHealth(): void;

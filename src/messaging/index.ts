@@ -49,6 +49,7 @@ export {
   outboxChannel,
   outboxTableStatements,
 } from './outbox-table.js';
+export type { MessageFormat } from './plain-message.js';
 export { RabbitMqBroker, type RabbitMqBrokerOptions } from './rabbitmq-broker.js';
 export { RabbitMqConfig, type RabbitMqSection } from './rabbitmq-config.js';
 export { RabbitMqService, type RabbitMqServiceOptions } from './rabbitmq-service.js';

@@ -71,6 +71,7 @@ const KEYS = new Set([
   'backoff',
   'deadLetter',
   'schema',
+  'format',
 ]);
 const INBOX_KEYS = new Set(['table', 'retention', 'purgeInterval', 'ensureTable']);
 // setTimeout's limit: a longer interval fires at once.
@@ -136,6 +137,7 @@ export function consumeOptionsOf<T>(options: MessageConsumerOptions<T, Injection
   if (options.backoff !== undefined) picked.backoff = options.backoff;
   if (options.deadLetter !== undefined) picked.deadLetter = options.deadLetter;
   if (options.schema !== undefined) picked.schema = options.schema;
+  if (options.format !== undefined) picked.format = options.format;
   return picked as ConsumeOptions<T>;
 }
 

@@ -3,13 +3,14 @@ import { invalidOption } from '../errors/invalid-option.js';
 import type { Broker, ConsumeOptions, Consumer, MessageHandler, SendOptions } from './broker.js';
 import { ConfirmPublisher, type QueueSpec } from './confirm-publisher.js';
 import { createEnvelope, encodeEnvelope, type MessageEnvelope } from './message-envelope.js';
+import { encodePlain } from './plain-message.js';
 import { checkQueueName } from './queue-name.js';
 import { RabbitMqConnection } from './rabbitmq-connection.js';
 import { RabbitMqConsumer, retryQueue } from './rabbitmq-consumer.js';
 import { describeBroker, type RabbitMqSettings } from './rabbitmq-settings.js';
 import { retryPolicy } from './retry-policy.js';
 
-const SEND_KEYS = new Set(['id', 'key', 'type', 'headers', 'createdAt', 'delay']);
+const SEND_KEYS = new Set(['id', 'key', 'type', 'headers', 'createdAt', 'delay', 'format']);
 // Longer than AMQP's 255-byte queue names leave room for.
 // A delay queue outlives its last declaration by its delay plus this margin.
 const DELAY_QUEUE_MARGIN_MS = 60_000;
@@ -133,6 +134,10 @@ export class RabbitMqBroker implements Broker {
     if (!Number.isInteger(delay) || delay < 0) {
       invalidOption(`send(${queue})`, 'delay', 'must be a whole number of milliseconds, 0 or more');
     }
+    const plain = options.format === 'json';
+    if (!plain && options.format !== undefined && options.format !== 'envelope') {
+      invalidOption(`send(${queue})`, 'format', "must be 'envelope' or 'json'");
+    }
     const envelope = createEnvelope(data, options);
     const main = this.#queueSpec(queue);
     const name = main.name;
@@ -144,12 +149,14 @@ export class RabbitMqBroker implements Broker {
     }
     await this.#publisher.publish(
       target,
-      encodeEnvelope(envelope),
+      plain ? encodePlain(data) : encodeEnvelope(envelope),
       {
         messageId: envelope.id,
         contentType: 'application/json',
         timestamp: Math.floor(Date.parse(envelope.createdAt) / 1000),
         ...(envelope.type === null ? {} : { type: envelope.type }),
+        // A plain message has nowhere else for its headers.
+        ...(plain && Object.keys(envelope.headers).length > 0 ? { headers: envelope.headers } : {}),
       },
       envelope.key,
     );
@@ -194,13 +201,13 @@ export class RabbitMqBroker implements Broker {
   }
 
   async sendMessage(queue: string, data: unknown): Promise<void> {
-    await this.send(queue, data);
+    await this.send(queue, data, { format: 'json' });
   }
 
   consumeMessages<T = unknown>(queue: string, handler: (data: T) => unknown): Promise<Consumer> {
     if (typeof handler !== 'function')
       invalidOption(`consumeMessages(${queue})`, 'handler', 'must be a function');
-    return this.consume<T>(queue, (message) => handler(message.data));
+    return this.consume<T>(queue, (message) => handler(message.data), { format: 'json' });
   }
 
   checkHealth(): void {

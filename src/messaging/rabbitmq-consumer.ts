@@ -7,6 +7,7 @@ import type { Consumer, MessageHandler } from './broker.js';
 import type { ConfirmPublisher, QueueSpec } from './confirm-publisher.js';
 import { decodeEnvelope, type MessageEnvelope } from './message-envelope.js';
 import { HEADERS } from './message-headers.js';
+import { decodePlain } from './plain-message.js';
 import type { RabbitMqConnection } from './rabbitmq-connection.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { writeCoalescer } from './write-coalescing.js';
@@ -163,7 +164,10 @@ export class RabbitMqConsumer implements Consumer {
     let envelope: MessageEnvelope;
     let data: unknown;
     try {
-      envelope = decodeEnvelope(message.content);
+      envelope =
+        this.#policy.format === 'json'
+          ? decodePlain(message.content, message.properties)
+          : decodeEnvelope(message.content);
       data = this.#schema === undefined ? envelope.data : this.#parse(envelope.data);
     } catch (error) {
       return this.#deadLetterIt(message, reasonText(error), 1);

@@ -1,5 +1,6 @@
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import type { ConsumeOptions } from './broker.js';
+import type { MessageFormat } from './plain-message.js';
 
 /** What happens to a message whose handler fails, resolved from `ConsumeOptions`. */
 export interface RetryPolicy {
@@ -10,9 +11,11 @@ export interface RetryPolicy {
   /** The dead-letter queue, as the user names it (no prefix). */
   readonly deadLetter: string;
   readonly prefetch: number;
+  /** How bodies are read. */
+  readonly format: MessageFormat;
 }
 
-const OPTION_KEYS = new Set(['prefetch', 'retries', 'backoff', 'deadLetter', 'schema']);
+const OPTION_KEYS = new Set(['prefetch', 'retries', 'backoff', 'deadLetter', 'schema', 'format']);
 const BACKOFF_KEYS = new Set(['initialDelay', 'factor', 'maxDelay']);
 
 /** Defaults of `consume` beside `prefetch` (which comes from the settings). */
@@ -73,5 +76,9 @@ export function retryPolicy(
   if (typeof deadLetter !== 'string' || deadLetter === '' || deadLetter === queue) {
     invalidOption(where, 'deadLetter', 'must be a queue name other than the consumed queue');
   }
-  return { retries, delays, deadLetter, prefetch };
+  const format = options.format ?? 'envelope';
+  if (format !== 'envelope' && format !== 'json') {
+    invalidOption(where, 'format', "must be 'envelope' or 'json'");
+  }
+  return { retries, delays, deadLetter, prefetch, format };
 }

@@ -93,6 +93,37 @@ describe.skipIf(!available)('RabbitMqBroker', () => {
     expect(seen).toEqual([{ message: 'data' }]);
   });
 
+  it("speaks rococo's wire format: plain JSON both ways, an envelope consumer's poison otherwise", async () => {
+    track('plain', [1000, 2000, 4000]);
+    const queue = broker.queueName('plain');
+    // What rococo's send_message puts on the wire: the JSON of the payload, no properties.
+    await inspector.channel.assertQueue(queue, { durable: true });
+    inspector.channel.sendToQueue(queue, Buffer.from(JSON.stringify({ event: 'USER_CREATED' })));
+    const seen: unknown[] = [];
+    const consumer = await broker.consumeMessages('plain', (data) => {
+      seen.push(data);
+    });
+    await eventually(() => seen.length === 1);
+    await consumer.stop();
+    expect(seen).toEqual([{ event: 'USER_CREATED' }]);
+    // What sendMessage puts there is what rococo's consumers read: the payload alone.
+    await broker.sendMessage('plain', { event: 'ORDER_SHIPPED' });
+    const got = await inspector.channel.get(queue, { noAck: true });
+    expect(got && JSON.parse(got.content.toString())).toEqual({ event: 'ORDER_SHIPPED' });
+    expect(got && got.properties.messageId).toMatch(/^[0-9a-f-]{36}$/);
+    // A consumer of envelopes dead-letters it with the reason.
+    await broker.send('plain', { event: 'X' }, { format: 'json' });
+    const envelopes = await broker.consume('plain', () => {});
+    await eventually(
+      async () => (await inspector.channel.checkQueue(`${queue}.dead-letter`)).messageCount === 1,
+    );
+    await envelopes.stop();
+    const dead = await inspector.channel.get(`${queue}.dead-letter`, { noAck: true });
+    expect(dead && String(dead.properties.headers?.['x-libretto-dead-reason'])).toMatch(
+      /^Malformed message: not an envelope/,
+    );
+  });
+
   it('holds a delayed message back: one sent after it, undelayed, arrives first', async () => {
     track('delayed');
     inspector.track(`${prefix}delayed.delay.500`);
