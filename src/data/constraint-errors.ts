@@ -1,6 +1,7 @@
 import { RelatedResourceNotFoundError } from '../errors/application-errors.js';
 import { AlreadyExistsError, ConflictError, ValidationError } from '../errors/domain-errors.js';
 import type { LibrettoError } from '../errors/libretto-error.js';
+import type { SqlDialect } from './dialect/sql-dialect.js';
 import type { TableModel } from './model.js';
 import type { SchemaRegistry } from './schema-registry.js';
 
@@ -10,13 +11,16 @@ const CONSTRAINT_CODES = new Set([
   'DB_CHECK_VIOLATION',
 ]);
 
-/** The name of the constraint a database error (mapped by `Database`) reports, if any. */
-function constraintOf(error: unknown): string | undefined {
+/**
+ * The name of the constraint a database error (mapped by `Database`) reports, if any: the
+ * driver error's `constraint` (`pg`), else what the dialect reads in it (MySQL's message).
+ */
+function constraintOf(error: unknown, dialect: SqlDialect): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !CONSTRAINT_CODES.has(code)) return undefined;
-  const name = ((error as { cause?: unknown }).cause as { constraint?: unknown } | null)
-    ?.constraint;
-  return typeof name === 'string' ? name : undefined;
+  const cause = (error as { cause?: unknown }).cause;
+  const name = (cause as { constraint?: unknown } | null)?.constraint;
+  return typeof name === 'string' ? name : dialect.violatedConstraint?.(cause);
 }
 
 /** `a company`, `an employee`: messages read as sentences. */
@@ -37,10 +41,12 @@ const fieldWords = (fields: readonly string[]): string =>
 export class ConstraintErrors {
   readonly #model: TableModel;
   readonly #schema: SchemaRegistry | undefined;
+  readonly #dialect: SqlDialect;
 
-  constructor(model: TableModel, schema: SchemaRegistry | undefined) {
+  constructor(model: TableModel, schema: SchemaRegistry | undefined, dialect: SqlDialect) {
     this.#model = model;
     this.#schema = schema;
+    this.#dialect = dialect;
   }
 
   /** Throws the error for a failed save: a translation, or the error as it was. */
@@ -50,7 +56,7 @@ export class ConstraintErrors {
   readonly deleteFailed = (error: unknown): never => this.#rethrow(error, true);
 
   #rethrow(error: unknown, deleting: boolean): never {
-    const name = constraintOf(error);
+    const name = constraintOf(error, this.#dialect);
     throw (
       (name === undefined ? undefined : this.#describe(name, error as LibrettoError, deleting)) ??
       error

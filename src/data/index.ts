@@ -1,3 +1,4 @@
+export { MysqlDialect, mysqlDialect } from './dialect/mysql-dialect.js';
 export { escapeLike } from './dialect/postgres-conditions.js';
 export { PostgresDialect, postgresDialect } from './dialect/postgres-dialect.js';
 export type {

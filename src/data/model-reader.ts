@@ -1,11 +1,17 @@
-import { readColumns } from './dialect/sql-dialect.js';
+import { readColumns, type SqlDialect } from './dialect/sql-dialect.js';
 import { fromColumnValue, needsColumnConversion } from './field-codec.js';
 import type { ModelColumn, TableModel } from './model.js';
 
-/** What reading one column takes: a plain copy, a conversion, or the merge of the extra fields. */
+type Decoder = (value: unknown) => unknown;
+
+/**
+ * What reading one column takes: a plain copy, the dialect's decoding of the driver's value
+ * (a MySQL boolean is a number), a conversion, or the merge of the extra fields.
+ */
 interface ReadStep {
   readonly property: string;
   readonly column: ModelColumn | undefined;
+  readonly decode: Decoder | undefined;
 }
 
 /**
@@ -18,31 +24,41 @@ interface ReadStep {
  */
 export class ModelReader {
   readonly #steps: readonly ReadStep[];
-  readonly #extra: string | undefined;
+  readonly #extra: ReadStep | undefined;
 
-  constructor(readonly model: TableModel) {
+  constructor(
+    readonly model: TableModel,
+    dialect?: SqlDialect,
+  ) {
     const columns = readColumns(model);
-    this.#steps = columns
-      .filter((c) => c.role !== 'extra')
-      .map((c) => ({
-        property: c.property,
-        column: needsColumnConversion(c.codec) ? c : undefined,
-      }));
-    this.#extra = columns.find((c) => c.role === 'extra')?.property;
+    const step = (c: ModelColumn): ReadStep => ({
+      property: c.property,
+      column: needsColumnConversion(c.codec) ? c : undefined,
+      decode: dialect?.columnDecoder?.(c.codec.storage),
+    });
+    this.#steps = columns.filter((c) => c.role !== 'extra').map(step);
+    const extra = columns.find((c) => c.role === 'extra');
+    this.#extra = extra === undefined ? undefined : step(extra);
   }
 
   /** A row (keyed by property) as a new entity; the row's other columns are left behind. */
   fromRow(row: Record<string, unknown>): Record<string, unknown> {
     const entity: Record<string, unknown> = {};
-    for (const { property, column } of this.#steps) {
-      if (column === undefined) entity[property] = row[property];
+    for (const { property, column, decode } of this.#steps) {
+      const stored = decode === undefined ? row[property] : decode(row[property]);
+      if (column === undefined) entity[property] = stored;
       else {
-        const value = fromColumnValue(column.codec, row[property]);
+        const value = fromColumnValue(column.codec, stored);
         if (value !== undefined) entity[property] = value;
       }
     }
-    if (this.#extra !== undefined) {
-      const extra = row[this.#extra] as Record<string, unknown> | null;
+    const extraStep = this.#extra;
+    if (extraStep !== undefined) {
+      const stored = row[extraStep.property];
+      const extra = (extraStep.decode === undefined ? stored : extraStep.decode(stored)) as Record<
+        string,
+        unknown
+      > | null;
       for (const [key, value] of Object.entries(extra ?? {})) {
         if (key !== '__proto__' && !Object.hasOwn(entity, key)) entity[key] = value;
       }
@@ -51,14 +67,20 @@ export class ModelReader {
   }
 }
 
-const readers = new WeakMap<TableModel, ModelReader>();
+/** Readers by dialect (a dialect may decode values), then by model. */
+const readers = new WeakMap<SqlDialect, WeakMap<TableModel, ModelReader>>();
 
-/** The reader of a model, made once. */
-export function readerOf(model: TableModel): ModelReader {
-  let reader = readers.get(model);
+/** The reader of a model's rows as a dialect's statements return them, made once. */
+export function readerOf(model: TableModel, dialect: SqlDialect): ModelReader {
+  let byModel = readers.get(dialect);
+  if (byModel === undefined) {
+    byModel = new WeakMap();
+    readers.set(dialect, byModel);
+  }
+  let reader = byModel.get(model);
   if (reader === undefined) {
-    reader = new ModelReader(model);
-    readers.set(model, reader);
+    reader = new ModelReader(model, dialect);
+    byModel.set(model, reader);
   }
   return reader;
 }

@@ -59,7 +59,7 @@ export class ReadStatements {
     this.#replica = 'replica' in db ? (db as unknown as ReplicaCapable).replica() : db;
     this.#readFromReplicas = readFromReplicas;
     this.#schema = schema;
-    this.#reader = readerOf(model);
+    this.#reader = readerOf(model, dialect);
     this.#keys = keyColumnsOf(model);
     this.#get = dialect.selectByKey(model, false);
     this.#getLive = dialect.selectByKey(model, true);

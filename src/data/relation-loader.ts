@@ -87,7 +87,7 @@ async function rowsWhereIn(
   column: ModelColumn,
   values: unknown[],
 ): Promise<Entity[]> {
-  const reader = readerOf(relation.target);
+  const reader = readerOf(relation.target, dialect);
   const list = dialect.listArgument(values.map((v) => toColumnValue(column.codec, v)));
   const rows = await fetchRows<Entity>(db, statementOf(dialect, relation), [list]);
   return rows.map((r) => reader.fromRow(r));
@@ -118,7 +118,7 @@ async function loadRelation(
     related = await rowsWhereIn(db, dialect, relation, relation.foreignKey, ids);
     for (const r of related) group(groups, r[relation.foreignKey.property], r);
   } else if (ids.length > 0 && relation.kind === 'manyToMany') {
-    const reader = readerOf(target);
+    const reader = readerOf(target, dialect);
     const key = keyOf(target);
     const ownColumn = keyOf(relation.from);
     const list = dialect.listArgument(ids.map((v) => toColumnValue(ownColumn.codec, v)));

@@ -11,7 +11,10 @@ export interface RepositoryOptions {
   readonly changedBy?: () => string | null | undefined;
   /** The registry whose relations `fetchRelated`, `relate` and `unrelate` use. */
   readonly schema?: SchemaRegistry;
-  /** The SQL the repository writes; default `postgresDialect` (PostgreSQL, PGlite). */
+  /**
+   * The SQL the repository writes; default the dialect of the engine the database runs on
+   * (`mysqlDialect` on `libretto/mysql`), else `postgresDialect` (PostgreSQL, PGlite).
+   */
   readonly dialect?: SqlDialect;
   /**
    * Where the `message` of a write goes (`libretto/messaging`'s `Outbox`); writes with a

@@ -4,7 +4,7 @@ import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 import { AssociationWrites } from './association-writes.js';
 import { ConstraintErrors } from './constraint-errors.js';
 import { misuse } from './data-errors.js';
-import { postgresDialect } from './dialect/postgres-dialect.js';
+import { dialectOf } from './dialect/dialect-of.js';
 import type { DialectStatement, SqlDialect } from './dialect/sql-dialect.js';
 import { executeCount, fetchRow } from './dialect/statement-runner.js';
 import { entityHistory } from './entity-history.js';
@@ -39,7 +39,7 @@ const MESSAGE_KEYS = new Set(['queue', 'data', 'key', 'type', 'headers', 'id']);
  * and hard deletes, bulk inserts, history and many-to-many pairs. Every call joins the
  * ambient transaction. Versioned models keep each replaced version in `<table>_audit` and
  * refuse to save over a version they did not read (ConflictError `STALE_VERSION`); deleting
- * one is a new, inactive version. The SQL comes from the dialect (default PostgreSQL),
+ * one is a new, inactive version. The SQL comes from the dialect (default: the database's engine's),
  * written once per model.
  */
 export class Repository<
@@ -72,7 +72,7 @@ export class Repository<
       invalidOption('repository', 'model', `${model.name} is embedded: it has no table`);
     }
     const schema: SchemaRegistry | undefined = options.schema;
-    const dialect = options.dialect ?? postgresDialect;
+    const dialect = dialectOf(db, options.dialect);
     const loose = model as unknown as Model;
     this.#db = db;
     this.#dialect = dialect;
@@ -86,7 +86,7 @@ export class Repository<
     this.#outbox = options.outbox;
     this.#reads = new ReadStatements(model, dialect, db, options.readFromReplicas === true, schema);
     this.#rows = new RowValues(loose, schema);
-    this.#violations = new ConstraintErrors(model, schema);
+    this.#violations = new ConstraintErrors(model, schema, dialect);
     this.#versions = model.flags.versioned
       ? new VersionedSave(loose, dialect, db, this.#rows, this.#violations)
       : undefined;

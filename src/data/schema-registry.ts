@@ -1,8 +1,10 @@
 import { rejectUnknownKeys } from '../errors/invalid-option.js';
 import { UsageError } from '../errors/usage-error.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
+import { dialectOf } from './dialect/dialect-of.js';
 import { postgresDialect } from './dialect/postgres-dialect.js';
 import type { SqlDialect } from './dialect/sql-dialect.js';
+import { fetchRow } from './dialect/statement-runner.js';
 import type { TableModel } from './model.js';
 import { checkRelation, type Relation } from './relation.js';
 import type { SchemaObject } from './schema-definition.js';
@@ -20,7 +22,10 @@ export interface RegisteredTable {
 export interface SchemaRegistryOptions {
   /** Relations between the registered models (`belongsTo`, `hasMany`, `manyToMany`). */
   readonly relations?: readonly (Relation | readonly Relation[])[];
-  /** The SQL of the DDL; default `postgresDialect`. */
+  /**
+   * The SQL of the DDL; default `postgresDialect` for `ddl()`, and for `ensureSchema(db)` the
+   * dialect of the engine the database runs on.
+   */
   readonly dialect?: SqlDialect;
 }
 
@@ -48,11 +53,11 @@ export function tableDdl(model: TableModel, dialect: SqlDialect = postgresDialec
 export class SchemaRegistry {
   readonly #models = new Map<string, TableModel>();
   readonly #relations = new Map<TableModel, Map<string, Relation>>();
-  readonly #dialect: SqlDialect;
+  readonly #dialect: SqlDialect | undefined;
 
   constructor(models: readonly TableModel[] = [], options: SchemaRegistryOptions = {}) {
     rejectUnknownKeys('SchemaRegistry', options, OPTION_KEYS);
-    this.#dialect = options.dialect ?? postgresDialect;
+    this.#dialect = options.dialect;
     for (const m of models) this.register(m);
     for (const r of (options.relations ?? []).flat()) this.relate(r);
   }
@@ -121,10 +126,10 @@ export class SchemaRegistry {
    * `belongsTo` not opted out — added after every table exists, so that tables need no
    * creation order. Audit tables get no constraints: versions repeat there, and a key in
    * history may name an entity long gone. Names are unique (an index declared by the model
-   * and the one a relation asks for on the same field are one).
+   * and the one a relation asks for on the same field are one). `dialect`: default the
+   * registry's, else PostgreSQL's.
    */
-  definitions(): SchemaObject[] {
-    const dialect = this.#dialect;
+  definitions(dialect: SqlDialect = this.#dialect ?? postgresDialect): SchemaObject[] {
     const objects: SchemaObject[] = this.models.flatMap((m) => dialect.tableDefinitions(m));
     for (const m of this.models) objects.push(...dialect.constraintDefinitions(m));
     const seen = new Set(objects.map((o) => `${o.kind}:${o.name}`));
@@ -152,16 +157,27 @@ export class SchemaRegistry {
     return [...objects, ...foreignKeys];
   }
 
-  /** The DDL of {@link definitions}: each statement creates its object unless it exists. */
-  ddl(): string[] {
-    return this.definitions().map((o) => this.#dialect.createStatement(o));
+  /**
+   * The DDL of {@link definitions}: each statement creates its object unless it exists (on
+   * MySQL, tables only: its indexes and constraints have no IF NOT EXISTS; `ensureSchema` checks).
+   */
+  ddl(dialect: SqlDialect = this.#dialect ?? postgresDialect): string[] {
+    return this.definitions(dialect).map((o) => dialect.createStatement(o));
   }
 
-  /** Creates the tables that do not exist yet, in one transaction. */
+  /**
+   * Creates what does not exist yet, in one transaction (on MySQL, whose DDL commits by
+   * itself, each statement stays done whatever follows).
+   */
   async ensureSchema(db: DatabaseAdapter): Promise<void> {
-    const statements = this.ddl();
+    const dialect = dialectOf(db, this.#dialect);
+    const objects = this.definitions(dialect);
     await db.transaction(async (tx) => {
-      for (const statement of statements) await tx.execute(statement);
+      for (const object of objects) {
+        const presence = dialect.presence?.(object);
+        if (presence !== undefined && (await fetchRow(tx, presence, [])) !== undefined) continue;
+        await tx.execute(dialect.createStatement(object));
+      }
     });
   }
 }

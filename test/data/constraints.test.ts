@@ -15,7 +15,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { failure } from '../failure.js';
-import { type Backend, backends, type Opened } from '../postgres/backends.js';
+import type { Opened } from '../postgres/backends.js';
+import { type DataBackend, dataBackends } from './data-backends.js';
 
 // Constraints the database enforces, declared on models and relations, and the errors a
 // repository turns their violations into: the same on every backend.
@@ -48,7 +49,7 @@ const schema = new SchemaRegistry([Company, Employee, Note], {
   ],
 });
 
-const list: Backend[] = await backends();
+const list: DataBackend[] = await dataBackends();
 afterAll(async () => {
   for (const b of list) await b.close();
 });

@@ -3,7 +3,8 @@ import { mappedRepository, model, SchemaRegistry } from 'libretto/data';
 import { transactional } from 'libretto/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type Backend, backends, type Opened } from '../postgres/backends.js';
+import type { Opened } from '../postgres/backends.js';
+import { type DataBackend, dataBackends } from './data-backends.js';
 
 // The row: what the table holds.
 const AccountRow = model(
@@ -46,7 +47,7 @@ const mapping = {
   }),
 };
 
-const list: Backend[] = await backends();
+const list: DataBackend[] = await dataBackends();
 afterAll(async () => {
   for (const b of list) await b.close();
 });

@@ -3,7 +3,8 @@ import { belongsTo, hasMany, manyToMany, model, repository, SchemaRegistry } fro
 import type { Database, DatabaseAdapter } from 'libretto/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type Backend, backends, type Opened } from '../postgres/backends.js';
+import type { Opened } from '../postgres/backends.js';
+import { type DataBackend, dataBackends } from './data-backends.js';
 
 const Organization = model('organization', { name: z.string() }, { versioned: true });
 const Person = model(
@@ -39,10 +40,11 @@ const schema = new SchemaRegistry(
   },
 );
 
-/** The database, counting the statements that read. */
+/** The database, counting the statements that read (and saying its engine, as it does). */
 function counting(db: Database): { db: DatabaseAdapter; reads: () => number } {
   let reads = 0;
-  const wrapped: DatabaseAdapter = {
+  const wrapped: DatabaseAdapter & { engine?: unknown } = {
+    engine: (db as { engine?: unknown }).engine,
     fetch: (q, v) => {
       reads++;
       return db.fetch(q, v);
@@ -63,7 +65,14 @@ function counting(db: Database): { db: DatabaseAdapter; reads: () => number } {
   return { db: wrapped, reads: () => reads };
 }
 
-const list: Backend[] = await backends();
+/** The indexes of the test's database, as each engine lists them. */
+const INDEXES = {
+  postgres: "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname",
+  mysql:
+    'SELECT DISTINCT INDEX_NAME AS indexname FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() ORDER BY indexname',
+} as const;
+
+const list: DataBackend[] = await dataBackends();
 afterAll(async () => {
   for (const b of list) await b.close();
 });
@@ -77,9 +86,7 @@ describe.each(list.map((b) => [b.name, b] as const))('relations on %s', (_n, bac
   afterAll(() => opened?.close());
 
   it('creates association tables and foreign-key indexes', async () => {
-    const indexes = await opened.db.fetch<{ indexname: string }>(
-      "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname",
-    );
+    const indexes = await opened.db.fetch<{ indexname: string }>(INDEXES[backend.engine]);
     expect(indexes.map((i) => i.indexname)).toEqual(
       expect.arrayContaining([
         'person_organization_id_idx',

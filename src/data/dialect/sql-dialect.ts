@@ -136,6 +136,18 @@ export interface SqlDialect {
   columnType(storage: StorageType): string;
   /** A list passed as one parameter (`= ANY($1)` takes an array; others may take JSON text). */
   listArgument(values: readonly unknown[]): unknown;
+  /**
+   * How a value of this storage type, as the driver returns it, becomes what the field's
+   * conversions expect (what `pg` returns: a boolean, a parsed JSON document); undefined, or
+   * no method, when it comes back as is. Asked once per column of a model.
+   */
+  columnDecoder?(storage: StorageType): ((value: unknown) => unknown) | undefined;
+
+  /**
+   * The name of the constraint or unique index a driver error says was violated, for drivers
+   * that do not give it as the error's `constraint` (mysql2 gives it in the message only).
+   */
+  violatedConstraint?(driverError: unknown): string | undefined;
 
   // ——— reads ———
   /** The row with this key (args: key values); `live` skips deleted rows. */
@@ -202,7 +214,14 @@ export interface SqlDialect {
   foreignKeyDefinition(relation: BelongsToRelation): ForeignKeyDefinition;
   /**
    * The statement creating an object unless it exists (`ensureSchema` runs on databases
-   * that have some of them already).
+   * that have some of them already) — or, for an object {@link presence} can find, the
+   * statement creating it.
    */
   createStatement(object: SchemaObject): string;
+  /**
+   * For engines whose DDL cannot say IF NOT EXISTS for every object (indexes and constraints
+   * on MySQL 8): a read giving a row when the object exists; `ensureSchema` runs it first and
+   * skips the object when it does. Undefined (or no method) when `createStatement` is enough.
+   */
+  presence?(object: SchemaObject): DialectStatement | undefined;
 }
