@@ -4,8 +4,8 @@
 // CI=true.
 import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
-import { Database, type DatabaseOptions } from 'libretto/postgres';
 import { MysqlPool, type MysqlPoolOptions } from 'libretto/mysql';
+import { Database, type DatabaseOptions } from 'libretto/postgres';
 import mysql from 'mysql2/promise';
 
 export const MYSQL_HOST = '127.0.0.1';
