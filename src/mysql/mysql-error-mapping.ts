@@ -35,6 +35,9 @@ const CONNECTION_ERRNOS = new Set([1040, 1053, 1927, 2006, 2013]);
 /** Driver error fields that can quote row data or values: hidden from logs and JSON. */
 const VALUE_FIELDS = ['sql', 'sqlMessage'];
 
+/** SQLSTATEs whose server messages describe the statement, never the data. */
+const SAFE_MESSAGE_STATES = new Set(['42000', '42S01', '42S02', '42S22', '25006', '0A000']);
+
 /** The parts of server messages that quote a value (greedy: a value may hold quotes). */
 const QUOTED_VALUES = [
   /(Duplicate entry )'.*'( for key '[^']*')$/s,
@@ -187,8 +190,9 @@ export function mapMysqlError(error: unknown, text: string): LibrettoError {
       code: 'DB_UNAVAILABLE',
     });
   }
-  // Syntax, unknown table or column, access: the server's words describe the SQL, not data.
-  const safe = sqlState === '42000' || sqlState === '42S02' || sqlState === '42S22';
+  // Syntax, unknown table or column, a read-only transaction: the server's words describe
+  // the SQL, not data.
+  const safe = sqlState !== undefined && SAFE_MESSAGE_STATES.has(sqlState);
   const reason = safe && message !== '' ? `: ${message}` : '';
   return new InfrastructureError(
     `${name} failed${errno === undefined ? '' : ` (errno ${errno})`}${reason}`,

@@ -112,12 +112,12 @@ describe.each(list.map((b) => [b.name, b] as const))('adapter on %s', (_name, ba
           WHERE a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 10000 * f.d < ${n} ORDER BY g`;
     for await (const row of db.stream<{ g: number }>(series(5000), undefined, { batchSize: 700 })) {
       n++;
-      sum += row.g;
+      sum += Number(row.g); // an expression over int is BIGINT on MySQL: text
     }
     expect([n, sum]).toEqual([5000, (5000 * 5001) / 2]);
     const firsts: number[] = [];
     for await (const row of db.stream<{ g: number }>(series(100_000))) {
-      firsts.push(row.g);
+      firsts.push(Number(row.g));
       if (firsts.length === 3) break;
     }
     expect(firsts).toEqual([1, 2, 3]);
