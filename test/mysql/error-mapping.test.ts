@@ -41,7 +41,7 @@ describe.runIf(available)('MySQL error mapping', () => {
     const capture = capturedLogger();
     capture.logger.error({ err: error }, 'failed');
     expect(capture.text()).not.toContain(SECRET);
-    return error as Error & { code: string; cause: { errno: number } };
+    return error as unknown as Error & { code: string; cause: { errno: number } };
   };
 
   it('1062 duplicate key → AlreadyExistsError naming the key', async () => {
