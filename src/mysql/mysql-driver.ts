@@ -145,7 +145,7 @@ export class MysqlDriver implements PoolDriver {
       }
       if (this.#needsPing(slot)) {
         slot.client.ping((error) => {
-          if (error === null) this.#give(slot, waiter);
+          if (error === null || error === undefined) this.#give(slot, waiter);
           else {
             slot.lost = true;
             void this.#destroy(slot);
@@ -430,11 +430,11 @@ class MysqlConnection implements PooledConnection {
     }
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
-    const answer = (error: Error | null, result?: MysqlAnswer): void => {
+    const answer = (error: Error | null | undefined, result?: MysqlAnswer): void => {
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
-      if (error === null) callback(undefined, toResult<R>(result));
+      if (error === null || error === undefined) callback(undefined, toResult<R>(result));
       else if (slot.lost || isMysqlConnectionError(error)) {
         slot.lost = true;
         callback(driver.unavailable(error, text));

@@ -12,7 +12,7 @@ export interface MysqlField {
 /** What a statement answers: rows, or a header with the affected rows. */
 export type MysqlAnswer = unknown[] | { readonly affectedRows: number };
 
-export type MysqlCallback = (error: Error | null, answer?: MysqlAnswer) => void;
+export type MysqlCallback = (error: Error | null | undefined, answer?: MysqlAnswer) => void;
 
 /** A running statement (its result as events, or as a row stream). */
 export interface MysqlQuery {
@@ -26,7 +26,7 @@ export interface MysqlClient {
   query(text: string, values: unknown[], callback: MysqlCallback): MysqlQuery;
   query(text: string, values: unknown[]): MysqlQuery;
   execute(text: string, values: unknown[], callback: MysqlCallback): MysqlQuery;
-  ping(callback: (error: Error | null) => void): void;
+  ping(callback: (error: Error | null | undefined) => void): void;
   on(event: 'error' | 'end', listener: (error?: Error) => void): this;
   once(event: 'connect', listener: () => void): this;
   once(event: 'error', listener: (error: Error) => void): this;
