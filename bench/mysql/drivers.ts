@@ -65,7 +65,11 @@ try {
     'CREATE TABLE bench_log (id bigint AUTO_INCREMENT PRIMARY KEY, user_id int NOT NULL, note varchar(100))',
   );
   for (let start = 1; start <= ROWS; start += 1000) {
-    const rows = Array.from({ length: 1000 }, (_, i) => [start + i, `user ${start + i}`, `u${start + i}@x`]);
+    const rows = Array.from({ length: 1000 }, (_, i) => [
+      start + i,
+      `user ${start + i}`,
+      `u${start + i}@x`,
+    ]);
     await admin.query('INSERT INTO bench_user VALUES ?', [rows]);
   }
   for (const op of ['select', 'insert'] as const) {
@@ -73,7 +77,8 @@ try {
     const base = results[0]?.[1].ops ?? 1;
     console.log(`\n${op}: ${CALLERS} callers, pool of ${POOL}, ${ROUNDS} rounds of ${SECONDS} s`);
     console.log(resultHeader('vs mysql2'));
-    for (const [name, r] of results) console.log(resultLine(name, r, `${((r.ops / base) * 100).toFixed(0)}%`));
+    for (const [name, r] of results)
+      console.log(resultLine(name, r, `${((r.ops / base) * 100).toFixed(0)}%`));
   }
 } finally {
   await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
