@@ -4,6 +4,7 @@ import { UsageError } from 'libretto';
 import { MysqlPool } from 'libretto/mysql';
 import { Database, sql } from 'libretto/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { capturedLogger } from '../core/log-capture.js';
 import { failure } from '../failure.js';
 import { mysqlAdmin, mysqlAvailable, openMysql } from './server.js';
 
@@ -127,6 +128,22 @@ describe.runIf(available)('MysqlPool', () => {
       expect(Number(await tx.fetchVal('SELECT count(*) FROM item'))).toBe(300);
     });
     expect(Number(await db.fetchVal('SELECT count(*) FROM item'))).toBe(300);
+  });
+
+  it('logs statements at debug with the values hidden, in a transaction too', async () => {
+    const capture = capturedLogger();
+    const logged = new Database(opened.pool, { logger: capture.logger, logStatements: true });
+    await logged.fetchVal(sql`SELECT CONCAT(${'card-4242'}, ${'x'})`);
+    await logged.transaction((tx) => tx.fetchVal(sql`SELECT ${'card-4242'}`));
+    const lines = capture.lines.filter((l) => l.msg === 'sql');
+    expect(lines[0]).toMatchObject({ sql: 'SELECT CONCAT(?, ?)', params: '2 hidden' });
+    expect(lines.map((l) => l.sql)).toEqual([
+      'SELECT CONCAT(?, ?)',
+      'START TRANSACTION',
+      'SELECT ?',
+      'COMMIT',
+    ]);
+    expect(JSON.stringify(capture.lines)).not.toContain('card-4242');
   });
 
   it('refuses unknown options and bad sizes', async () => {
