@@ -52,7 +52,10 @@ const NO_VALUES: readonly unknown[] = Object.freeze([]);
 export class Database implements DatabaseAdapter {
   static {
     // A missing provider names what to register.
-    setProviderHint(this, 'PostgresService from libretto/postgres');
+    setProviderHint(
+      this,
+      'PostgresService from libretto/postgres, or MysqlService from libretto/mysql',
+    );
   }
 
   readonly #runtime: RuntimePool;
