@@ -463,12 +463,15 @@ class MysqlConnection implements PooledConnection {
     const slot = this.slot;
     const running = slot.client.query(text, toParams(values));
     let ended = false;
-    const end = new Promise<void>((resolve) =>
-      running.once('end', () => {
+    const end = new Promise<void>((resolve) => {
+      const done = () => {
         ended = true;
         resolve();
-      }),
-    );
+      };
+      running.once('end', done);
+      // A lost connection may fail the statement without an `end`.
+      running.once('error', done);
+    });
     try {
       for await (const row of running.stream({ highWaterMark: batchSize })) yield row as R;
     } catch (error) {
