@@ -138,7 +138,7 @@ export const ERROR_CODES = {
   CONCURRENT_NESTED_TRANSACTIONS:
     'Two nested transactions of one transaction ran at once (they share its connection).',
   NO_DEFAULT_DATABASE:
-    '`transactional()` found no database: no running `PostgresService` and no `{ database }`.',
+    '`transactional()` found no database: no running `PostgresService` or `MysqlService` and no `{ database }`.',
   LISTEN_UNSUPPORTED: '`listen()` was called on a database whose backend cannot LISTEN.',
   UNKNOWN_ISOLATION_LEVEL: 'A transaction asked for an isolation level PostgreSQL does not have.',
   INVALID_BATCH_SIZE: '`stream()` was given a batch size that is not a positive integer.',
