@@ -17,7 +17,9 @@ import { capturedLogger } from '../core/log-capture.js';
 import { type Backend, backends, type Opened } from './backends.js';
 
 // Engine-neutral: the sql tag (rendered `$n` or `?`), portable SQL, and `ph(n)` where a
-// statement is text. Cases that only PostgreSQL has are marked `PostgreSQL only`.
+// statement is text. Where only the way of looking differs (the isolation in effect, the
+// driver's error code, text with two placeholders), a case branches on `mysql`; PostgreSQL-only
+// features (LISTEN, SQLSTATE texts, cursors) are tested in their own PostgreSQL files.
 const list: Backend[] = await backends({ mysql: true });
 afterAll(async () => {
   for (const b of list) await b.close();
