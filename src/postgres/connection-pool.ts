@@ -1,3 +1,5 @@
+import type { DatabaseEngine } from './database-engine.js';
+
 /** One row as the driver returns it. */
 export type Row = Record<string, unknown>;
 
@@ -19,6 +21,12 @@ export interface PooledConnection {
    * `error` is undefined on success.
    */
   run?<R = Row>(text: string, values: readonly unknown[], callback: StatementCallback<R>): void;
+  /**
+   * Optional: the rows of one statement as the consumer takes them, read from the server with
+   * backpressure (engines without server-side cursors: MySQL). Without it, `Database.stream`
+   * declares a cursor and fetches `batchSize` rows at a time.
+   */
+  stream?<R = Row>(text: string, values: readonly unknown[], batchSize: number): AsyncIterable<R>;
   /** Returns the connection; `broken` closes it instead of reusing it. */
   release(broken?: boolean): void;
 }
@@ -33,8 +41,10 @@ export interface QueryOptions {
 
 /** A backend: hands out connections, at most one user at a time each. */
 export interface ConnectionPool {
-  /** `pg`, `pglite` or `ha`, for logs and health. */
+  /** `pg`, `pglite`, `ha` or `mysql`, for logs and health. */
   readonly kind: string;
+  /** The SQL engine behind the pool; absent: PostgreSQL. */
+  readonly engine?: DatabaseEngine | undefined;
   /** A connection, or DependencyUnavailableError after the acquire timeout. */
   acquire(options?: QueryOptions): Promise<PooledConnection>;
   /**

@@ -9,6 +9,8 @@ import type {
   StatementResult,
 } from './connection-pool.js';
 import type { DatabaseAdapter, Query, TransactionOptions } from './database-adapter.js';
+import type { DatabaseEngine } from './database-engine.js';
+import { postgresEngine } from './postgres-engine.js';
 import { readYourWritesScope } from './read-your-writes.js';
 import { RuntimePool } from './runtime-pool.js';
 import { toQuery } from './sql.js';
@@ -50,10 +52,15 @@ const NO_VALUES: readonly unknown[] = Object.freeze([]);
 export class Database implements DatabaseAdapter {
   static {
     // A missing provider names what to register.
-    setProviderHint(this, 'PostgresService from libretto/postgres');
+    setProviderHint(
+      this,
+      'PostgresService from libretto/postgres, or MysqlService from libretto/mysql',
+    );
   }
 
   readonly #runtime: RuntimePool;
+  /** Read once from the pool: how statements render and errors map, on every call. */
+  readonly #engine: DatabaseEngine;
   readonly #statements: StatementRunner;
   readonly #transactions: TransactionRunner;
   #replica: Database | undefined;
@@ -64,7 +71,8 @@ export class Database implements DatabaseAdapter {
     private readonly options: DatabaseOptions = {},
   ) {
     this.#runtime = RuntimePool.over(pool);
-    this.#statements = new StatementRunner(options);
+    this.#engine = pool.engine ?? postgresEngine;
+    this.#statements = new StatementRunner(options, this.#engine);
     this.#transactions = new TransactionRunner(
       this,
       this.#runtime,
@@ -82,6 +90,11 @@ export class Database implements DatabaseAdapter {
     if (this.options.readFromReplicas === true) return this;
     this.#replica ??= new Database(this.pool, { ...this.options, readFromReplicas: true });
     return this.#replica;
+  }
+
+  /** The SQL engine of the pool (PostgreSQL unless the pool names another). */
+  get engine(): DatabaseEngine {
+    return this.#engine;
   }
 
   /** Whether the backend can `listen` (pg, PGlite and HA can). */
@@ -148,14 +161,41 @@ export class Database implements DatabaseAdapter {
         details: [{ path: 'batchSize', message: 'must be a positive integer' }],
       });
     }
-    const { text, values: params } = toQuery(query, values);
+    const { text, values: params } = toQuery(query, values, this.#engine);
     const current = this.#current();
     // A cursor lives in a transaction: the ambient one, or one of its own.
     const own = current === undefined ? await this.#transactions.begin({}) : undefined;
     const tx = (current ?? own) as AmbientTransaction;
+    let failure: unknown;
+    try {
+      if (tx.connection.stream !== undefined) yield* this.#streamRows<R>(tx, text, params, batch);
+      else yield* this.#cursorRows<R>(tx, text, params, batch, own === undefined);
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      if (own !== undefined) {
+        // Also when the consumer stopped early (return()): the transaction ends either way.
+        const how = failure === undefined ? 'COMMIT' : 'ROLLBACK';
+        await this.#transactions.end(own, how, failure);
+      }
+    }
+  }
+
+  /**
+   * `stream` through a server-side cursor, `batch` rows per FETCH (PostgreSQL); `close`: the
+   * transaction goes on after it (the ambient one), so the cursor is closed unless it failed.
+   */
+  async *#cursorRows<R>(
+    tx: AmbientTransaction,
+    text: string,
+    params: readonly unknown[],
+    batch: number,
+    close: boolean,
+  ): AsyncIterable<R> {
     const cursor = `lb_cursor_${++tx.state.cursors}`;
     const run = this.#statements;
-    let failure: unknown;
+    let failed = false;
     try {
       const declare = `DECLARE ${cursor} NO SCROLL CURSOR FOR ${text}`;
       await run.run(tx.connection, declare, params, text, tx.state);
@@ -166,16 +206,33 @@ export class Database implements DatabaseAdapter {
         if (rows.length < batch) break;
       }
     } catch (error) {
-      failure = error;
+      failed = true;
       throw error;
     } finally {
-      if (own !== undefined) {
-        // Also when the consumer stopped early (return()): the transaction ends either way.
-        const how = failure === undefined ? 'COMMIT' : 'ROLLBACK';
-        await this.#transactions.end(own, how, failure);
-      } else if (failure === undefined) {
+      if (close && !failed) {
         await run.run(tx.connection, `CLOSE ${cursor}`, [], text).catch(() => undefined);
       }
+    }
+  }
+
+  /** `stream` through the connection's own row stream (MySQL: no server-side cursors). */
+  async *#streamRows<R>(
+    tx: AmbientTransaction,
+    text: string,
+    params: readonly unknown[],
+    batch: number,
+  ): AsyncIterable<R> {
+    const rows = (tx.connection.stream as NonNullable<typeof tx.connection.stream>)<R>(
+      text,
+      params,
+      batch,
+    );
+    try {
+      for await (const row of rows) yield row;
+    } catch (error) {
+      const mapped = toLibrettoError(error, text, this.#engine);
+      tx.state.failure ??= mapped;
+      throw mapped;
     }
   }
 
@@ -240,7 +297,7 @@ export class Database implements DatabaseAdapter {
         // Text and values as given: no object to build on the hot path.
         text = query;
         params = values ?? NO_VALUES;
-      } else ({ text, values: params } = toQuery(query, values));
+      } else ({ text, values: params } = toQuery(query, values, this.#engine));
       tx = this.#current();
     } catch (error) {
       return Promise.reject(error);
@@ -254,7 +311,7 @@ export class Database implements DatabaseAdapter {
     if (this.options.logStatements !== true) {
       // The hot path: one promise from the pool, one reaction.
       return pool.query<R>(text, params, route).then(pick, (error: unknown) => {
-        throw toLibrettoError(error, text);
+        throw toLibrettoError(error, text, this.#engine);
       });
     }
     return statements

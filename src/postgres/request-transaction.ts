@@ -20,7 +20,10 @@ import type {
 export class RequestTransaction implements TransactionDatabaseAdapter {
   static {
     // A missing provider names what to register.
-    setProviderHint(this, 'PostgresService from libretto/postgres');
+    setProviderHint(
+      this,
+      'PostgresService from libretto/postgres, or MysqlService from libretto/mysql',
+    );
   }
 
   #tx: AmbientTransaction | undefined;

@@ -8,6 +8,7 @@ import type {
   StatementCallback,
   StatementResult,
 } from './connection-pool.js';
+import type { DatabaseEngine } from './database-engine.js';
 import { queryOnConnection } from './query-on-connection.js';
 
 /** How a checked-out connection (or the failure to get one) is handed over; `error` undefined on success. */
@@ -37,6 +38,7 @@ export interface PoolDriver extends ConnectionPool {
  */
 export class RuntimePool<D extends PoolDriver = PoolDriver> implements ConnectionPool {
   readonly kind: string;
+  readonly engine: DatabaseEngine | undefined;
   #ready: boolean;
   #init: Promise<void> | undefined;
   #closed = false;
@@ -50,6 +52,7 @@ export class RuntimePool<D extends PoolDriver = PoolDriver> implements Connectio
     ready = driver.init === undefined,
   ) {
     this.kind = driver.kind;
+    this.engine = driver.engine;
     this.#ready = ready;
   }
 
@@ -114,7 +117,7 @@ export class RuntimePool<D extends PoolDriver = PoolDriver> implements Connectio
       // Closed while it waited: the caller was already told; give the connection back.
       if (!waiting.delete(fail)) connection?.release();
       else if (error !== undefined) callback(error);
-      else callback(undefined, new GuardedConnection(connection as PooledConnection));
+      else callback(undefined, GuardedConnection.of(connection as PooledConnection));
     };
     const driver = this.driver;
     if (driver.connect !== undefined) driver.connect(options, give);
@@ -169,6 +172,18 @@ class GuardedConnection implements PooledConnection {
     this.#connection = connection;
   }
 
+  /** The guard of `connection`: one that streams when the connection streams itself. */
+  static of(connection: PooledConnection): GuardedConnection {
+    return connection.stream === undefined
+      ? new GuardedConnection(connection)
+      : new StreamingConnection(connection);
+  }
+
+  /** The connection while it is checked out. */
+  protected held(): PooledConnection | undefined {
+    return this.#connection;
+  }
+
   query<R = Row>(text: string, values: readonly unknown[]): Promise<StatementResult<R>> {
     const connection = this.#connection;
     if (connection === undefined) {
@@ -202,5 +217,18 @@ class GuardedConnection implements PooledConnection {
     }
     this.#connection = undefined;
     connection.release(broken);
+  }
+}
+
+/** A guarded connection that streams rows itself (`Database.stream` then uses it). */
+class StreamingConnection extends GuardedConnection {
+  stream<R = Row>(text: string, values: readonly unknown[], batchSize: number): AsyncIterable<R> {
+    const connection = this.held();
+    if (connection?.stream === undefined) {
+      throw new UsageError('This connection was returned to its pool: acquire another', {
+        code: 'CONNECTION_RELEASED',
+      });
+    }
+    return connection.stream<R>(text, values, batchSize);
   }
 }

@@ -2,12 +2,33 @@ import { UsageError } from '../errors/usage-error.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 
-/** A piece of SQL text that is not a value: produced only by `sql.identifier`/`sql.join`. */
-class SqlText {
-  constructor(readonly text: string) {}
+/**
+ * How an engine writes what the `sql` tag leaves open: the placeholder of the n-th value
+ * (1-based) and a quoted identifier part. `DatabaseEngine` has both.
+ */
+export interface SqlRendering {
+  placeholder(index: number): string;
+  quoteIdentifier(part: string): string;
 }
 
-/** A statement with `$n` placeholders and its values: what every adapter method accepts. */
+/** PostgreSQL's: `$1`, `"name"` (what `compile()` renders without an engine). */
+const POSTGRES_RENDERING: SqlRendering = {
+  placeholder: (index) => `$${index}`,
+  quoteIdentifier: (part) => `"${part}"`,
+};
+
+/**
+ * A validated identifier from `sql.identifier`: kept as its parts and quoted when the
+ * statement is rendered, in the quotes of the engine it runs on.
+ */
+class SqlIdentifier {
+  constructor(readonly parts: readonly string[]) {}
+}
+
+/**
+ * A statement with placeholders and its values: what every adapter method accepts. Rendered
+ * per engine (`$n` and `"x"` on PostgreSQL, `?` and `` `x` `` on MySQL).
+ */
 export class SqlStatement {
   /** @internal Build with the `sql` tag. */
   constructor(
@@ -15,22 +36,23 @@ export class SqlStatement {
     readonly parts: readonly unknown[],
   ) {}
 
-  /** `$1, $2, …` text and values, nested statements renumbered. */
-  compile(): { text: string; values: unknown[] } {
+  /** Text and values, nested statements renumbered; `$1, $2, …` unless `engine` says otherwise. */
+  compile(engine: SqlRendering = POSTGRES_RENDERING): { text: string; values: unknown[] } {
     const values: unknown[] = [];
-    const text = this.#render(values);
+    const text = this.#render(values, engine);
     return { text, values };
   }
 
-  #render(values: unknown[]): string {
+  #render(values: unknown[], engine: SqlRendering): string {
     let text = this.strings[0] ?? '';
     for (let i = 0; i < this.parts.length; i++) {
       const part = this.parts[i];
-      if (part instanceof SqlStatement) text += part.#render(values);
-      else if (part instanceof SqlText) text += part.text;
-      else {
+      if (part instanceof SqlStatement) text += part.#render(values, engine);
+      else if (part instanceof SqlIdentifier) {
+        text += part.parts.map((p) => engine.quoteIdentifier(p)).join('.');
+      } else {
         values.push(part);
-        text += `$${values.length}`;
+        text += engine.placeholder(values.length);
       }
       text += this.strings[i + 1] ?? '';
     }
@@ -38,8 +60,8 @@ export class SqlStatement {
   }
 }
 
-/** Quotes a validated identifier (`name` or `schema.name`). */
-function quoteIdentifier(name: string): string {
+/** Validates an identifier (`name` or `schema.name`), quoted when rendered. */
+function identifier(name: string): SqlIdentifier {
   const parts = name.split('.');
   if (parts.length > 2 || !parts.every((p) => IDENTIFIER.test(p))) {
     // Names come from server code, never from a client: a bad one is a programming mistake.
@@ -48,13 +70,13 @@ function quoteIdentifier(name: string): string {
       details: [{ path: 'identifier', message: 'letters, digits, _ and $, at most one dot' }],
     });
   }
-  return parts.map((p) => `"${p}"`).join('.');
+  return new SqlIdentifier(parts);
 }
 
 type SqlTag = {
   (strings: TemplateStringsArray, ...values: unknown[]): SqlStatement;
   /** A table or column name: validated (letters, digits, `_`, `$`; `schema.name`) and quoted. */
-  identifier(name: string): SqlText;
+  identifier(name: string): SqlIdentifier;
   /** Statements (or values) joined by a separator, e.g. `sql.join(ids.map(id => sql`${id}`), ', ')`. */
   join(items: readonly unknown[], separator?: string): SqlStatement;
 };
@@ -69,7 +91,7 @@ type SqlTag = {
 export const sql: SqlTag = Object.assign(
   (strings: TemplateStringsArray, ...values: unknown[]) => new SqlStatement(strings, values),
   {
-    identifier: (name: string) => new SqlText(quoteIdentifier(name)),
+    identifier,
     join: (items: readonly unknown[], separator = ', ') => {
       const strings = ['', ...items.slice(1).map(() => separator), ''];
       return new SqlStatement(items.length === 0 ? [''] : strings, items);
@@ -79,10 +101,14 @@ export const sql: SqlTag = Object.assign(
 
 const NO_VALUES: readonly unknown[] = Object.freeze([]);
 
-/** A statement as text and values, from the tag or from `(text, values)`. */
+/**
+ * A statement as text and values, from the tag (rendered for `engine`, PostgreSQL's by
+ * default) or from `(text, values)`.
+ */
 export function toQuery(
   query: string | SqlStatement,
   values: readonly unknown[] | undefined,
+  engine?: SqlRendering,
 ): { text: string; values: readonly unknown[] } {
   if (typeof query === 'string') return { text: query, values: values ?? NO_VALUES };
   if (values !== undefined && values.length > 0) {
@@ -90,5 +116,5 @@ export function toQuery(
       code: 'VALUES_BESIDE_SQL_STATEMENT',
     });
   }
-  return query.compile();
+  return query.compile(engine);
 }

@@ -2,6 +2,7 @@ import type { Logger } from '../core/logger.js';
 import { LibrettoError } from '../errors/libretto-error.js';
 import type { TransactionState } from './ambient-transaction.js';
 import type { PooledConnection, StatementResult } from './connection-pool.js';
+import type { DatabaseEngine } from './database-engine.js';
 
 /** How `StatementRunner.exec` reports: `error` (a Libretto error) undefined on success. */
 export type ExecCallback<R> = (
@@ -9,7 +10,8 @@ export type ExecCallback<R> = (
   result?: StatementResult<R>,
 ) => void;
 
-import { mapDatabaseError, statementName } from './error-mapping.js';
+import { statementName } from './error-mapping.js';
+import { postgresEngine } from './postgres-engine.js';
 
 /** Statement logging of a `Database`. */
 export interface StatementLogOptions {
@@ -30,7 +32,11 @@ export class StatementRunner {
   /** The logger when statements are logged; undefined keeps the path free of logging work. */
   readonly #log: Logger | undefined;
 
-  constructor(private readonly options: StatementLogOptions) {
+  constructor(
+    private readonly options: StatementLogOptions,
+    /** Whose driver errors these are. */
+    readonly engine: DatabaseEngine = postgresEngine,
+  ) {
     this.#log = options.logStatements === true ? options.logger : undefined;
   }
 
@@ -61,7 +67,7 @@ export class StatementRunner {
     return new Promise((resolve, reject) =>
       (connection.run as NonNullable<PooledConnection['run']>)<R>(text, values, (error, result) => {
         if (error === undefined) resolve(pick(result as StatementResult<R>));
-        else reject(failed(error, describe, state));
+        else reject(failed(error, describe, state, this.engine));
       }),
     );
   }
@@ -83,7 +89,9 @@ export class StatementRunner {
       return;
     }
     connection.run<R>(text, values, (error, result) =>
-      error === undefined ? callback(undefined, result) : callback(failed(error, describe, state)),
+      error === undefined
+        ? callback(undefined, result)
+        : callback(failed(error, describe, state, this.engine)),
     );
   }
 
@@ -97,7 +105,7 @@ export class StatementRunner {
   ): Promise<StatementResult<R>> {
     const log = this.#log;
     const fail = (error: unknown): never => {
-      throw failed(error, describe, state);
+      throw failed(error, describe, state, this.engine);
     };
     if (log === undefined) return call().then(undefined, fail);
     const started = performance.now();
@@ -131,13 +139,18 @@ function failed(
   error: unknown,
   describe: string,
   state: TransactionState | undefined,
+  engine: DatabaseEngine,
 ): LibrettoError {
-  const mapped = toLibrettoError(error, describe);
+  const mapped = toLibrettoError(error, describe, engine);
   if (state !== undefined) state.failure ??= mapped;
   return mapped;
 }
 
-/** A Libretto error as it is, any other mapped from its SQLSTATE. */
-export function toLibrettoError(error: unknown, describe: string): LibrettoError {
-  return error instanceof LibrettoError ? error : mapDatabaseError(error, describe);
+/** A Libretto error as it is, any other mapped by `engine` (PostgreSQL's: from its SQLSTATE). */
+export function toLibrettoError(
+  error: unknown,
+  describe: string,
+  engine: DatabaseEngine = postgresEngine,
+): LibrettoError {
+  return error instanceof LibrettoError ? error : engine.mapError(error, describe);
 }

@@ -5,7 +5,7 @@ import { UsageError } from '../errors/usage-error.js';
 import { type AmbientTransaction, ambientTransaction } from './ambient-transaction.js';
 import type { PooledConnection } from './connection-pool.js';
 import type { DatabaseAdapter, TransactionOptions } from './database-adapter.js';
-import { isRetryable, mustDiscard } from './error-mapping.js';
+import type { DatabaseEngine } from './database-engine.js';
 import { readYourWritesScope } from './read-your-writes.js';
 import type { RuntimePool } from './runtime-pool.js';
 import type { StatementRunner } from './statement-runner.js';
@@ -13,43 +13,24 @@ import type { StatementRunner } from './statement-runner.js';
 /** Defaults of a transaction: 3 re-runs after a serialization failure or a deadlock. */
 export const TRANSACTION_DEFAULTS = Object.freeze({ retries: 3 });
 
-const ISOLATION = {
-  'read committed': 'READ COMMITTED',
-  'repeatable read': 'REPEATABLE READ',
-  serializable: 'SERIALIZABLE',
-} as const;
-
-/** The BEGIN statement for `options`; `isolation` unset takes `defaultIsolation`. */
-export function beginStatement(
-  options: TransactionOptions,
-  defaultIsolation?: TransactionOptions['isolation'],
-): string {
-  const isolation = options.isolation ?? defaultIsolation;
-  const readOnly = options.readOnly === true;
-  if (isolation === undefined) return readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
-  const level = ISOLATION[isolation];
-  if (level === undefined) {
-    throw new UsageError(`Unknown isolation level: ${String(isolation)}`, {
-      code: 'UNKNOWN_ISOLATION_LEVEL',
-      details: [{ path: 'isolation', message: `one of ${Object.keys(ISOLATION).join(', ')}` }],
-    });
-  }
-  return `BEGIN ISOLATION LEVEL ${level}${readOnly ? ' READ ONLY' : ''}`;
-}
-
 /**
  * Runs transactions for a `Database`: the outermost one on a connection of its own (BEGIN,
  * the function in the ambient context, COMMIT — or ROLLBACK on a throw), re-run after a
  * serialization failure or a deadlock with jittered backoff; nested ones in savepoints.
  */
 export class TransactionRunner {
+  /** The engine of `statements`: how a transaction begins, which failures retry or discard. */
+  readonly #engine: DatabaseEngine;
+
   constructor(
     private readonly database: DatabaseAdapter,
     private readonly pool: RuntimePool,
     private readonly statements: StatementRunner,
     /** Isolation of transactions that do not name one (`isolation_level`); unset: the server's. */
     private readonly isolation?: TransactionOptions['isolation'],
-  ) {}
+  ) {
+    this.#engine = statements.engine;
+  }
 
   /** Runs `fn` in a new transaction, or in a savepoint of `current`. */
   run<T>(
@@ -102,7 +83,7 @@ export class TransactionRunner {
     attempt: number,
     error: unknown,
   ): Promise<T> {
-    if (!isRetryable(error)) throw error;
+    if (!this.#engine.isRetryable(error)) throw error;
     if (attempt >= (options.retries ?? TRANSACTION_DEFAULTS.retries)) {
       throw lastConflict(error, attempt);
     }
@@ -169,9 +150,10 @@ export class TransactionRunner {
     options: TransactionOptions,
     callback: (error: unknown, tx?: AmbientTransaction) => void,
   ): void {
-    let text: string;
+    let texts: readonly string[];
+    const engine = this.#engine;
     try {
-      text = beginStatement(options, this.isolation);
+      texts = engine.beginStatements(options, this.isolation);
     } catch (error) {
       callback(error);
       return;
@@ -185,10 +167,17 @@ export class TransactionRunner {
         return;
       }
       const connection = acquired as PooledConnection;
-      this.statements.exec(connection, text, NO_VALUES, 'BEGIN', undefined, (failure) => {
+      // One statement on PostgreSQL; MySQL sets the isolation first, then starts.
+      let next = 0;
+      const step = (failure: LibrettoError | undefined): void => {
         if (failure !== undefined) {
-          connection.release(mustDiscard(failure.cause ?? failure));
+          connection.release(engine.mustDiscard(failure.cause ?? failure));
           callback(failure);
+          return;
+        }
+        const text = texts[next++];
+        if (text !== undefined) {
+          this.statements.exec(connection, text, NO_VALUES, 'BEGIN', undefined, step);
           return;
         }
         callback(undefined, {
@@ -198,7 +187,8 @@ export class TransactionRunner {
           state: { savepoints: 0, cursors: 0, closed: false, failure: undefined },
           childOpen: false,
         });
-      });
+      };
+      step(undefined);
     });
   }
 
@@ -211,12 +201,14 @@ export class TransactionRunner {
     const state = tx.state;
     state.closed = true;
     const aborted = how === 'COMMIT' && state.failure !== undefined;
-    let broken = failure !== undefined && mustDiscard((failure as LibrettoError).cause ?? failure);
+    const engine = this.#engine;
+    let broken =
+      failure !== undefined && engine.mustDiscard((failure as LibrettoError).cause ?? failure);
     const text = aborted ? 'ROLLBACK' : how;
     this.statements.exec(tx.connection, text, NO_VALUES, how, undefined, (error) => {
       if (error !== undefined) {
         // A failed ROLLBACK leaves the connection in an unknown state: never reuse it.
-        broken ||= how === 'ROLLBACK' || mustDiscard(error.cause ?? error);
+        broken ||= how === 'ROLLBACK' || engine.mustDiscard(error.cause ?? error);
       }
       try {
         tx.connection.release(broken);

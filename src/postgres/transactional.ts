@@ -5,14 +5,14 @@ import type { DatabaseAdapter, TransactionOptions } from './database-adapter.js'
 
 let defaultDatabase: Database | undefined;
 
-/** @internal Set by `PostgresService` while it runs: the database `transactional` uses. */
+/** @internal Set by `PostgresService` or `MysqlService` while it runs: the database `transactional` uses. */
 export function setDefaultDatabase(database: Database | undefined): void {
   defaultDatabase = database;
 }
 
 /** Options of {@link transactional}: a transaction's, plus which database. */
 export interface TransactionalOptions extends TransactionOptions {
-  /** Default: the one of the transaction already open, else the running PostgresService's. */
+  /** Default: the one of the transaction already open, else the running service's (PostgresService, MysqlService). */
   readonly database?: Database;
 }
 
@@ -36,9 +36,10 @@ export function transactional<T>(
   const target = options.database ?? ambientTransaction.getStore()?.database ?? defaultDatabase;
   if (target !== undefined) return target.transaction(fn, options);
   return Promise.reject(
-    new UsageError('transactional: no database (start a PostgresService or pass { database })', {
-      code: 'NO_DEFAULT_DATABASE',
-    }),
+    new UsageError(
+      'transactional: no database (start a PostgresService or a MysqlService, or pass { database })',
+      { code: 'NO_DEFAULT_DATABASE' },
+    ),
   );
 }
 

@@ -49,9 +49,9 @@ describe('route injections are checked at start (issue 13.3)', () => {
         kind: 'missing',
         dependency: 'Database',
         chain: ['GET /users/:id', 'inject.users', 'UserRepository', 'Database'],
-        hint: 'PostgresService from libretto/postgres',
+        hint: 'PostgresService from libretto/postgres, or MysqlService from libretto/mysql',
         message:
-          'missing provider for Database: GET /users/:id -> inject.users -> UserRepository -> Database (provided by PostgresService from libretto/postgres)',
+          'missing provider for Database: GET /users/:id -> inject.users -> UserRepository -> Database (provided by PostgresService from libretto/postgres, or MysqlService from libretto/mysql)',
       },
     ]);
     expect(app.state).toBe('stopped');
@@ -77,7 +77,7 @@ describe('route injections are checked at start (issue 13.3)', () => {
       [provide(Report, { deps: [Database], use: () => 'report' })],
     );
     expect((error as Error).message).toContain(
-      'missing provider for Database: Report -> Database (provided by PostgresService from libretto/postgres)',
+      'missing provider for Database: Report -> Database (provided by PostgresService from libretto/postgres, or MysqlService from libretto/mysql)',
     );
   });
 

@@ -40,6 +40,7 @@ describe('JSDoc on the public API', () => {
       'libretto/testing',
       'libretto/postgres',
       'libretto/postgres/ha',
+      'libretto/mysql',
       'libretto/data',
       'libretto/migrations',
       'libretto/messaging',

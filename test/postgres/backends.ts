@@ -1,6 +1,7 @@
 // The backends every adapter test runs against: a libretto/testing server, the machine's
 // PostgreSQL on :5432 (skipped loudly when absent, a failure under CI=true), PGlite, and the
-// HA pool over the libretto/testing server (a cluster of one master).
+// HA pool over the libretto/testing server (a cluster of one master) — and, for the suites
+// written engine-neutral (`backends({ mysql: true })`), the MariaDB on :3306.
 import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import {
@@ -14,9 +15,12 @@ import {
 import { HaPool } from 'libretto/postgres/ha';
 import { startPostgres, type TestPostgres } from 'libretto/testing';
 import pg from 'pg';
+import { mysqlAvailable, openMysql } from '../mysql/server.js';
 
 export interface Backend {
   readonly name: string;
+  /** The SQL engine: a suite's PostgreSQL-only cases check it. */
+  readonly engine: 'postgres' | 'mysql';
   /** A fresh, empty database on this backend. */
   open(options?: { driver?: PgPoolOptions; database?: DatabaseOptions }): Promise<Opened>;
   close(): Promise<void>;
@@ -79,6 +83,7 @@ function serverBackend(
 ): Backend {
   return {
     name,
+    engine: 'postgres',
     async open(options = {}) {
       const database = `lt_${randomBytes(5).toString('hex')}`;
       await admin(adminDsn(), `CREATE DATABASE ${database}`);
@@ -97,8 +102,11 @@ function serverBackend(
   };
 }
 
-/** The backends available here; the :5432 one only when reachable (or under CI). */
-export async function backends(): Promise<Backend[]> {
+/**
+ * The backends available here; the :5432 one only when reachable (or under CI). With
+ * `mysql`, also the MariaDB on :3306 (same rule).
+ */
+export async function backends(options: { mysql?: boolean } = {}): Promise<Backend[]> {
   let server: TestPostgres | undefined;
   const list: Backend[] = [
     serverBackend(
@@ -123,6 +131,7 @@ export async function backends(): Promise<Backend[]> {
   }
   list.push({
     name: 'PGlite',
+    engine: 'postgres',
     async open(options = {}) {
       const driver = await PglitePool.create();
       return {
@@ -141,5 +150,23 @@ export async function backends(): Promise<Backend[]> {
       haPool,
     ),
   );
+  if (options.mysql === true && (await mysqlAvailable())) {
+    list.push({
+      name: 'MariaDB on :3306',
+      engine: 'mysql',
+      async open(options = {}) {
+        const { acquireTimeoutMs, maxSize } = options.driver ?? {};
+        const opened = await openMysql({
+          driver: {
+            ...(acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs }),
+            ...(maxSize === undefined ? {} : { maxSize }),
+          },
+          ...(options.database === undefined ? {} : { database: options.database }),
+        });
+        return { db: opened.db, dsn: opened.dsn, close: opened.close };
+      },
+      close: async () => {},
+    });
+  }
   return list;
 }

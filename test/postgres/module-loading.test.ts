@@ -61,6 +61,17 @@ describe('module loading', () => {
     expect(loaded.filter(fromFastify)).toEqual([]);
   });
 
+  it('libretto/mysql loads no driver (mysql2 is loaded when a pool is created), nor fastify', () => {
+    const loaded = loadedBy('src/mysql/index.ts');
+    expect(loaded.some((u) => u.endsWith('/src/mysql/mysql-service.ts'))).toBe(true);
+    expect(loaded.filter((u) => /\/node_modules\/(mysql2|pg)\//.test(u))).toEqual([]);
+    expect(loaded.filter(fromFastify)).toEqual([]);
+  });
+
+  it('libretto/postgres loads nothing of libretto/mysql', () => {
+    expect(loadedBy('src/postgres/index.ts').filter((u) => u.includes('/src/mysql/'))).toEqual([]);
+  });
+
   it('the recorder sees fastify when it is loaded (the checks above can fail)', () => {
     const loaded = loadedBy('fastify');
     expect(loaded.filter(fromFastify).length).toBeGreaterThan(0);
