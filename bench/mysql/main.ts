@@ -99,7 +99,8 @@ const anyId = () => {
   return ids[next] as string;
 };
 
-type Maker = (pools: { libretto: Database; pool: mysql.Pool; orm: ReturnType<typeof drizzle> }) => {
+const ormOf = (pool: mysql.Pool) => drizzle({ client: pool });
+type Maker = (pools: { libretto: Database; pool: mysql.Pool; orm: ReturnType<typeof ormOf> }) => {
   op: () => Promise<unknown>;
 };
 
@@ -113,7 +114,7 @@ function contender(name: string, make: Maker): RoundContender {
       );
       // What a careful hand sets up: UTC, the same as Libretto's sessions.
       const pool = mysql.createPool({ uri: DSN, connectionLimit: POOL, timezone: 'Z' });
-      const { op } = make({ libretto, pool, orm: drizzle(pool) });
+      const { op } = make({ libretto, pool, orm: ormOf(pool) });
       return {
         run: () => drive(op, CALLERS, SECONDS),
         close: async () => {
