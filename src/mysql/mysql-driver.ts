@@ -14,7 +14,13 @@ import type { ConnectCallback, PoolDriver } from '../postgres/runtime-pool.js';
 import { mysqlEngine } from './mysql-engine.js';
 import { isMysqlConnectionError, mustDiscardMysql, mysqlErrno } from './mysql-error-mapping.js';
 import { mysqlAddress, type ResolvedMysqlPoolOptions } from './mysql-pool-options.js';
-import type { MysqlAnswer, MysqlClient, MysqlClientConfig, MysqlModule } from './mysql-types.js';
+import type {
+  MysqlAnswer,
+  MysqlClient,
+  MysqlClientConfig,
+  MysqlColumn,
+  MysqlModule,
+} from './mysql-types.js';
 
 /** One server connection of the pool and what the pool knows of it. */
 interface Slot {
@@ -341,7 +347,6 @@ export class MysqlDriver implements PoolDriver {
       bigNumberStrings: true,
       dateStrings: false,
       maxPreparedStatements: o.preparedCacheSize,
-      typeCast,
     };
   }
 
@@ -360,16 +365,27 @@ export class MysqlDriver implements PoolDriver {
   }
 }
 
-/** BOOLEAN is TINYINT(1) in MySQL: read back as a boolean, as `pg` reads `bool`. */
-function typeCast(
-  field: { type: string; length: number; string(): string | null },
-  next: () => unknown,
-): unknown {
-  if (field.type === 'TINY' && field.length === 1) {
-    const text = field.string();
-    return text === null ? null : text !== '0';
+const TINY = 1;
+
+/**
+ * The columns holding BOOLEAN (TINYINT(1) in MySQL), read back as booleans as `pg` reads
+ * `bool`. Converted after the driver has built the rows: a `typeCast` function instead makes
+ * `mysql2` call back per field of every row, which measured a third of a point read's CPU.
+ */
+function booleanColumns(columns: readonly MysqlColumn[] | undefined): string[] | undefined {
+  let names: string[] | undefined;
+  if (columns === undefined) return undefined;
+  for (const c of columns) {
+    if (c.columnType === TINY && c.columnLength === 1) (names ??= []).push(c.name);
   }
-  return next();
+  return names;
+}
+
+function castBooleans(row: Record<string, unknown>, names: readonly string[]): void {
+  for (const name of names) {
+    const value = row[name];
+    if (typeof value === 'number') row[name] = value !== 0;
+  }
 }
 
 /** Values as `pg` takes them: undefined as NULL, bigint as text, objects and arrays as JSON. */
@@ -400,8 +416,17 @@ function toParam(value: unknown): unknown {
   return value;
 }
 
-function toResult<R>(answer: MysqlAnswer | undefined): StatementResult<R> {
-  if (Array.isArray(answer)) return { rows: answer as R[], rowCount: answer.length };
+function toResult<R>(
+  answer: MysqlAnswer | undefined,
+  columns: readonly MysqlColumn[] | undefined,
+): StatementResult<R> {
+  if (Array.isArray(answer)) {
+    const booleans = booleanColumns(columns);
+    if (booleans !== undefined) {
+      for (const row of answer) castBooleans(row as Record<string, unknown>, booleans);
+    }
+    return { rows: answer as R[], rowCount: answer.length };
+  }
   return { rows: [], rowCount: answer?.affectedRows ?? 0 };
 }
 
@@ -430,11 +455,15 @@ class MysqlConnection implements PooledConnection {
     }
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
-    const answer = (error: Error | null | undefined, result?: MysqlAnswer): void => {
+    const answer = (
+      error: Error | null | undefined,
+      result?: MysqlAnswer,
+      columns?: readonly MysqlColumn[],
+    ): void => {
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
-      if (error === null || error === undefined) callback(undefined, toResult<R>(result));
+      if (error === null || error === undefined) callback(undefined, toResult<R>(result, columns));
       else if (slot.lost || isMysqlConnectionError(error)) {
         slot.lost = true;
         callback(driver.unavailable(error, text));
@@ -462,6 +491,10 @@ class MysqlConnection implements PooledConnection {
   ): AsyncIterable<R> {
     const slot = this.slot;
     const running = slot.client.query(text, toParams(values));
+    let booleans: string[] | undefined;
+    running.once('fields', (columns) => {
+      booleans = booleanColumns(columns);
+    });
     let ended = false;
     const end = new Promise<void>((resolve) => {
       const done = () => {
@@ -473,7 +506,10 @@ class MysqlConnection implements PooledConnection {
       running.once('error', done);
     });
     try {
-      for await (const row of running.stream({ highWaterMark: batchSize })) yield row as R;
+      for await (const row of running.stream({ highWaterMark: batchSize })) {
+        if (booleans !== undefined) castBooleans(row as Record<string, unknown>, booleans);
+        yield row as R;
+      }
     } catch (error) {
       if (slot.lost || isMysqlConnectionError(error)) {
         slot.lost = true;

@@ -2,22 +2,29 @@
 // package stays an optional peer (loaded on first use) and its typings need not be followed.
 import type { Readable } from 'node:stream';
 
-/** A column as `typeCast` sees it. */
-export interface MysqlField {
-  readonly type: string;
-  readonly length: number;
-  string(): string | null;
+/** A column of a result, as `mysql2` describes it. */
+export interface MysqlColumn {
+  readonly name: string;
+  /** The protocol's type number (1: TINY). */
+  readonly columnType: number;
+  /** The display length (1 for TINYINT(1), which is how MySQL spells BOOLEAN). */
+  readonly columnLength: number;
 }
 
 /** What a statement answers: rows, or a header with the affected rows. */
 export type MysqlAnswer = unknown[] | { readonly affectedRows: number };
 
-export type MysqlCallback = (error: Error | null | undefined, answer?: MysqlAnswer) => void;
+export type MysqlCallback = (
+  error: Error | null | undefined,
+  answer?: MysqlAnswer,
+  columns?: readonly MysqlColumn[],
+) => void;
 
 /** A running statement (its result as events, or as a row stream). */
 export interface MysqlQuery {
   stream(options: { highWaterMark: number }): Readable;
   once(event: 'end' | 'error', listener: (error?: Error) => void): this;
+  once(event: 'fields', listener: (columns: readonly MysqlColumn[]) => void): this;
 }
 
 /** One `mysql2` connection. */
@@ -50,7 +57,6 @@ export interface MysqlClientConfig {
   readonly bigNumberStrings: boolean;
   readonly dateStrings: boolean;
   readonly maxPreparedStatements: number;
-  readonly typeCast: (field: MysqlField, next: () => unknown) => unknown;
 }
 
 /** The `mysql2` module. */
