@@ -35,6 +35,7 @@ export {
   type ResolvedPglitePoolOptions,
 } from './pglite-pool.js';
 export { POOL_DEFAULTS } from './pool-defaults.js';
+export type { PoolOptions } from './pool-options.js';
 export type { BackendContext, BackendOf, PostgresBackend } from './postgres-backend.js';
 export {
   binaryPackage,
