@@ -8,6 +8,7 @@ import type {
   SchemaObject,
   TableDefinition,
 } from '../schema-definition.js';
+import { foreignKeyDefinition } from './foreign-key.js';
 import {
   inList,
   jsonRows,
@@ -23,7 +24,6 @@ import {
   columnIndexDefinition,
   constraintDefinitions,
   createStatement,
-  foreignKeyDefinition,
   presenceOf,
   tableDefinitions,
 } from './mysql-schema.js';

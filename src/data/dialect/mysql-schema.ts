@@ -1,5 +1,5 @@
 import type { ModelColumn, TableModel } from '../model.js';
-import type { BelongsToRelation, ManyToManyRelation } from '../relation.js';
+import type { ManyToManyRelation } from '../relation.js';
 import type {
   CheckDefinition,
   ColumnDefinition,
@@ -150,18 +150,6 @@ export function constraintDefinitions(model: TableModel): (IndexDefinition | Che
       (c): CheckDefinition => ({ kind: 'check', name: c.name, table, expression: c.expression }),
     ),
   ];
-}
-
-/** The FOREIGN KEY of a belongs-to relation, to the target's key. */
-export function foreignKeyDefinition(r: BelongsToRelation): ForeignKeyDefinition {
-  const key = r.target.column(r.target.primaryKey[0] as string);
-  return {
-    kind: 'foreignKey',
-    name: r.constraint ?? '',
-    table: r.from.table,
-    columns: [r.foreignKey.column],
-    references: { table: r.target.table, columns: [key?.column ?? 'entity_id'] },
-  };
 }
 
 const names = (columns: readonly string[]): string => columns.map(quote).join(', ');

@@ -8,6 +8,7 @@ import type {
   SchemaObject,
   TableDefinition,
 } from '../schema-definition.js';
+import { foreignKeyDefinition } from './foreign-key.js';
 import {
   keyCondition,
   liveCondition,
@@ -21,7 +22,6 @@ import {
   columnIndexDefinition,
   constraintDefinitions,
   createStatement,
-  foreignKeyDefinition,
   tableDefinitions,
 } from './postgres-schema.js';
 import {
