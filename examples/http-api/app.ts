@@ -292,6 +292,8 @@ export const app = new Application(
   new ConfigService({
     sections: [HttpConfig, PostgresConfig, MysqlConfig, MigrationsConfig, RabbitMqConfig],
   }),
+  // First: a configuration that cannot work stops before the database is touched.
+  ...(messaging && mysql ? [new OutboxNeedsPostgres()] : []),
   mysql ? new MysqlService() : new PostgresService(),
   // The tables come from migrations/ (the first one generated from `schema` below with
   // `libretto migrate new initial --from-schema`; on MySQL from migrations-mysql/, generated
@@ -299,7 +301,6 @@ export const app = new Application(
   new MigrationService(mysql ? { directory: 'examples/http-api/migrations-mysql' } : {}),
   // The broker, the outbox and its relay (here, in the process that writes: LISTEN/NOTIFY
   // wakes it at each commit), only when a broker is configured.
-  ...(messaging && mysql ? [new OutboxNeedsPostgres()] : []),
   ...(messaging && !mysql ? [new RabbitMqService(), new OutboxService(), new OutboxRelay()] : []),
   http,
   {

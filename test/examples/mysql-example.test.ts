@@ -110,7 +110,8 @@ describe.skipIf(!available)('the example API on MariaDB (LIBRETTO_MYSQL__DSN onl
     ]);
   });
 
-  it('refuses to start with MySQL and a broker both configured, in one line', () => {
+  it('refuses to start with MySQL and a broker both configured, in one line, before migrating', async () => {
+    const fresh = await createMysqlDatabase();
     const run = spawnSync(
       process.execPath,
       [
@@ -125,16 +126,23 @@ describe.skipIf(!available)('the example API on MariaDB (LIBRETTO_MYSQL__DSN onl
         timeout: 90_000,
         env: {
           ...process.env,
-          LIBRETTO_MYSQL__DSN: database?.dsn,
+          LIBRETTO_MYSQL__DSN: fresh.dsn,
           RABBITMQ_HOST: '127.0.0.1',
           LIBRETTO_API__PORT: '0',
           LIBRETTO_LOG_LEVEL: 'info',
         },
       },
     );
-    expect(run.status).toBe(1);
-    expect(run.stdout + run.stderr).toContain(
-      'The outbox (announcing people through RabbitMQ) needs PostgreSQL (LISTEN/NOTIFY): with MySQL configured, leave RABBITMQ_* and LIBRETTO_RABBITMQ__* unset',
-    );
+    const c = await mysql.createConnection(fresh.dsn);
+    try {
+      expect(run.status).toBe(1);
+      expect(run.stdout + run.stderr).toContain(
+        '"why":"The outbox (announcing people through RabbitMQ) needs PostgreSQL (LISTEN/NOTIFY): with MySQL configured, leave RABBITMQ_* and LIBRETTO_RABBITMQ__* unset"',
+      );
+      expect((await c.query('SHOW TABLES'))[0]).toEqual([]);
+    } finally {
+      await c.end();
+      await fresh.drop();
+    }
   }, 120_000);
 });
