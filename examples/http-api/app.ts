@@ -5,7 +5,9 @@
 // `libretto openapi --app` reads it without starting a server. With a broker configured
 // (`RABBITMQ_HOST=127.0.0.1 npm start`) a created person is also announced: a PersonCreated
 // message through the transactional outbox, which `npm run start:people-worker` consumes.
-import { Application, ConfigService, provide, token } from 'libretto';
+// With MySQL or MariaDB configured (`LIBRETTO_MYSQL__DSN=mysql://root@127.0.0.1:3306/app
+// npm start`) the same app runs on it: only the services and the migrations change.
+import { Application, ConfigService, provide, Service, token, UsageError } from 'libretto';
 import {
   belongsTo,
   hasMany,
@@ -23,6 +25,7 @@ import {
   RabbitMqService,
 } from 'libretto/messaging';
 import { MigrationService, MigrationsConfig } from 'libretto/migrations';
+import { MysqlConfig, MysqlService } from 'libretto/mysql';
 import { PostgresConfig, PostgresService } from 'libretto/postgres';
 import * as z from 'zod';
 
@@ -61,6 +64,15 @@ export const schema = new SchemaRegistry([Organization, Person], {
 export const messaging = Object.keys(process.env).some(
   (name) => name.startsWith('RABBITMQ_') || name.startsWith('LIBRETTO_RABBITMQ__'),
 );
+/**
+ * Whether MySQL/MariaDB is configured (`LIBRETTO_MYSQL__DSN`, any `LIBRETTO_MYSQL__*`, or the
+ * seed's `MYSQL_HOST`): then the app runs on it instead of PostgreSQL, with its migrations
+ * from migrations-mysql/ (MySQL's DDL differs).
+ */
+export const mysql = Object.keys(process.env).some(
+  (name) => name.startsWith('LIBRETTO_MYSQL__') || name === 'MYSQL_HOST',
+);
+
 /** The queue PersonCreated messages go to. */
 export const PEOPLE_QUEUE = 'people';
 
@@ -156,14 +168,15 @@ export const routes = [
       // by the relay afterwards: never lost, never sent for a person that was not saved.
       const saved = await people.save(person, {
         changedById: caller.name,
-        ...(messaging && {
-          message: {
-            queue: PEOPLE_QUEUE,
-            type: 'PersonCreated',
-            key: person.entityId,
-            data: { entityId: person.entityId, email: person.email, firstName: person.firstName },
-          },
-        }),
+        ...(messaging &&
+          !mysql && {
+            message: {
+              queue: PEOPLE_QUEUE,
+              type: 'PersonCreated',
+              key: person.entityId,
+              data: { entityId: person.entityId, email: person.email, firstName: person.firstName },
+            },
+          }),
       });
       return created(saved, `/people/${saved.entityId}`);
     },
@@ -266,20 +279,37 @@ export const routes = [
 /** The HTTP service; its `url` tells where it listens once started. */
 export const http = new HttpService({ routes });
 
+/** Refuses to start: the outbox relay is woken by PostgreSQL's LISTEN/NOTIFY, which MySQL lacks. */
+class OutboxNeedsPostgres extends Service {
+  override start(): void {
+    throw new UsageError(
+      'The outbox (announcing people through RabbitMQ) needs PostgreSQL (LISTEN/NOTIFY): with MySQL configured, leave RABBITMQ_* and LIBRETTO_RABBITMQ__* unset',
+    );
+  }
+}
+
 export const app = new Application(
-  new ConfigService({ sections: [HttpConfig, PostgresConfig, MigrationsConfig, RabbitMqConfig] }),
-  new PostgresService(),
+  new ConfigService({
+    sections: [HttpConfig, PostgresConfig, MysqlConfig, MigrationsConfig, RabbitMqConfig],
+  }),
+  // First: a configuration that cannot work stops before the database is touched.
+  ...(messaging && mysql ? [new OutboxNeedsPostgres()] : []),
+  mysql ? new MysqlService() : new PostgresService(),
   // The tables come from migrations/ (the first one generated from `schema` below with
-  // `libretto migrate new initial --from-schema`): applied at start, one instance at a time.
-  new MigrationService(),
+  // `libretto migrate new initial --from-schema`; on MySQL from migrations-mysql/, generated
+  // the same way): applied at start, one instance at a time.
+  new MigrationService(mysql ? { directory: 'examples/http-api/migrations-mysql' } : {}),
   // The broker, the outbox and its relay (here, in the process that writes: LISTEN/NOTIFY
   // wakes it at each commit), only when a broker is configured.
-  ...(messaging ? [new RabbitMqService(), new OutboxService(), new OutboxRelay()] : []),
+  ...(messaging && !mysql ? [new RabbitMqService(), new OutboxService(), new OutboxRelay()] : []),
   http,
   {
     providers: [
       provideRepository(Organizations, Organization, { schema }),
-      provideRepository(People, Person, { schema, ...(messaging && { outbox: Outbox }) }),
+      provideRepository(People, Person, {
+        schema,
+        ...(messaging && !mysql && { outbox: Outbox }),
+      }),
       provide(Caller, {
         deps: [HttpRequest],
         use: (request) => ({ name: String(request.headers['x-caller'] ?? 'anonymous') }),

@@ -4,7 +4,7 @@ import { ConfigError } from '../config/config-errors.js';
 import { Application } from '../core/application.js';
 import { createLogger } from '../core/logger.js';
 import { SchemaRegistry } from '../data/schema-registry.js';
-import { provide } from '../di/provider.js';
+import { type Provider, provide } from '../di/provider.js';
 import { LibrettoError } from '../errors/libretto-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import {
@@ -14,6 +14,8 @@ import {
 } from '../migrations/migration-directory.js';
 import { type MigrationEvent, type MigrationStatus, Migrator } from '../migrations/migrator.js';
 import { generateSchemaMigration } from '../migrations/schema-migration.js';
+import { MysqlConfig, type MysqlSection } from '../mysql/mysql-config.js';
+import { MysqlService } from '../mysql/mysql-service.js';
 import { Database } from '../postgres/database.js';
 import { haBackend } from '../postgres/ha/ha-backend.js';
 import { PostgresConfig, type PostgresSection } from '../postgres/postgres-config.js';
@@ -38,16 +40,19 @@ Options:
   --migrations-dir <dir>  Default: the first of migrations, db/migrations, src/migrations, app/migrations
   --env-files <files>     Comma-separated .env files to load first. Default: .env.secrets and
                           <APP_ENV>.env when present (variables already set win)
-  --config <file>         The configuration (its postgres: section). Default: LIBRETTO_CONFIG,
-                          else ./${DEFAULT_CONFIG_FILE} when it exists
-  --dsn <dsn>             The database, instead of the configuration's
+  --config <file>         The configuration (its postgres: or mysql: section). Default:
+                          LIBRETTO_CONFIG, else ./${DEFAULT_CONFIG_FILE} when it exists
+  --dsn <dsn>             The database, instead of the configuration's (postgresql://, mysql://, mariadb://)
   --table <name>          The table recording applied migrations. Default: libretto_migrations
   --lock-timeout <s>      Seconds to wait for another runner. Default: 60
   -h, --help              Show this help
 
-The database: --dsn, else the postgres: section (with LIBRETTO_POSTGRES__* variables), else
-the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, else the embedded default.
-On an HA cluster the migrations run on the master.
+The database: --dsn, else MySQL/MariaDB when the mysql: section names a server (with
+LIBRETTO_MYSQL__* variables) or MYSQL_HOST is set (with MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD,
+MYSQL_DATABASE), else the postgres: section (with LIBRETTO_POSTGRES__* variables), else the
+libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, else the embedded default.
+On an HA cluster the migrations run on the master. On MySQL each statement commits: a
+migration that fails partway is recorded as failed until \`repair <id>\`.
 Exit codes: 0 done; 1 a migration (or the database) failed; 2 a mistake in the call or the configuration.
 `;
 
@@ -222,7 +227,9 @@ async function run(command: string, argument: string | undefined, values: Values
             ? 'its new checksum recorded'
             : state === 'missing'
               ? 'forgotten (its file is gone)'
-              : `nothing to repair (${state})`;
+              : state === 'failed'
+                ? 'its failed entry removed: it is pending again (undo or finish what it applied by hand first)'
+                : `nothing to repair (${state})`;
         process.stdout.write(`${argument}: ${done}\n`);
         return 0;
       }
@@ -288,7 +295,12 @@ function statusTable(rows: readonly MigrationStatus[]): string {
   return rows
     .map((r) => {
       const when = r.appliedAt === undefined ? '' : `  ${r.appliedAt.toISOString()}`;
-      return `${name(r).padEnd(width)}  ${r.state.padEnd(7)}${when}`.trimEnd();
+      const n = r.failure?.statementsApplied;
+      const partway =
+        r.failure === undefined
+          ? ''
+          : `  partially applied: ${n === undefined ? 'some' : n} ${n === 1 ? 'statement' : 'statements'} of ${r.failure.part}; fix by hand, then repair ${r.id}`;
+      return `${name(r).padEnd(width)}  ${r.state.padEnd(7)}${when}${partway}`.trimEnd();
     })
     .join('\n')
     .concat('\n');
@@ -297,25 +309,38 @@ function statusTable(rows: readonly MigrationStatus[]): string {
 const CONNECTION_KEYS = ['dsn', 'host', 'hosts', 'port', 'user', 'password', 'database'];
 
 /**
- * Opens the database as the app would (the `postgres:` section, its variables, the embedded
- * default), with `--dsn` or the libpq variables in place of the section's connection.
+ * Opens the database as the app would: MySQL for a `mysql://` or `mariadb://` `--dsn`, or when
+ * the `mysql:` section names a server or `MYSQL_HOST` is set; else PostgreSQL (the `postgres:`
+ * section, its variables, the embedded default), with `--dsn` or the libpq variables in place
+ * of the section's connection.
  */
 async function withDatabase(
   values: Values,
   work: (db: Database) => Promise<number>,
 ): Promise<number> {
-  const loaded = await loadCliConfig([PostgresConfig], cliConfigPath(values.config));
-  let section = (loaded.sections.get(PostgresConfig) ?? {}) as PostgresSection;
-  const connection = values.dsn !== undefined ? { dsn: values.dsn } : fromLibpq(section);
-  if (connection !== undefined) {
-    section = Object.fromEntries(
-      Object.entries(section).filter(([k]) => !CONNECTION_KEYS.includes(k)),
-    ) as PostgresSection;
+  const loaded = await loadCliConfig([PostgresConfig, MysqlConfig], cliConfigPath(values.config));
+  const dsn = values.dsn;
+  const mysqlSection = (loaded.sections.get(MysqlConfig) ?? {}) as MysqlSection;
+  const mysql =
+    dsn !== undefined
+      ? /^(mysql|mariadb):\/\//.test(dsn)
+      : namesServer(mysqlSection) || (process.env.MYSQL_HOST ?? '') !== '';
+  let service: MysqlService | PostgresService;
+  let section: Provider;
+  if (mysql) {
+    service = new MysqlService(dsn === undefined ? {} : { dsn });
+    const value = dsn === undefined ? mysqlSection : withoutConnection(mysqlSection);
+    section = provide(MysqlConfig, { value });
+  } else {
+    let postgres = (loaded.sections.get(PostgresConfig) ?? {}) as PostgresSection;
+    const connection = dsn !== undefined ? { dsn } : fromLibpq(postgres);
+    if (connection !== undefined) postgres = withoutConnection(postgres);
+    service = new PostgresService({ backends: [haBackend], ...(connection ?? {}) });
+    section = provide(PostgresConfig, { value: postgres });
   }
-  const postgres = new PostgresService({ backends: [haBackend], ...(connection ?? {}) });
-  const app = new Application(postgres, {
+  const app = new Application(service, {
     logger: createLogger({ level: 'warn', destination: process.stderr, format: 'pretty' }),
-    providers: [provide(PostgresConfig, { value: section })],
+    providers: [section],
   });
   try {
     await app.start();
@@ -324,10 +349,22 @@ async function withDatabase(
     throw error instanceof LibrettoError && error.cause instanceof Error ? error.cause : error;
   }
   try {
-    return await work(await postgres.getDependency(Database));
+    return await work(await service.getDependency(Database));
   } finally {
     await app.stop();
   }
+}
+
+/** Whether a section says where the server is. */
+function namesServer(section: object): boolean {
+  return CONNECTION_KEYS.some((k) => (section as Record<string, unknown>)[k] !== undefined);
+}
+
+/** A section without its connection keys (another names the server). */
+function withoutConnection<S extends object>(section: S): S {
+  return Object.fromEntries(
+    Object.entries(section).filter(([k]) => !CONNECTION_KEYS.includes(k)),
+  ) as S;
 }
 
 /** The libpq variables, when the section names no server and one of them is set. */

@@ -234,7 +234,9 @@ export const ERROR_CODES = {
   MIGRATION_MISSING:
     'An applied migration has no file any more: `up` stops until it is restored or repaired.',
   MIGRATION_FAILED:
-    'A migration failed: rolled back (or, outside a transaction, applied up to the failing statement).',
+    'A migration failed: rolled back (or, outside a transaction and on MySQL, applied up to the failing statement).',
+  MIGRATION_FAILED_PARTWAY:
+    'A migration failed partway on MySQL and is recorded as failed: `up` and `down` stop until it is finished or undone by hand and repaired.',
   MIGRATION_NO_DOWN: '`down` reached a migration with no down part.',
   MIGRATIONS_PENDING:
     '`MigrationService` with `on_start: check` found migrations not applied (pending, edited or missing).',

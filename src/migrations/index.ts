@@ -1,4 +1,5 @@
-// libretto/migrations: migration files applied and reverted under a lock, checksummed.
+// libretto/migrations: migration files applied and reverted under a lock, checksummed, on
+// PostgreSQL and MySQL/MariaDB.
 export {
   compareIds,
   createMigrationFile,
@@ -15,7 +16,11 @@ export {
   type SqlMigration,
   type SqlPart,
 } from './migration-file.js';
-export { type AppliedMigration, MIGRATIONS_TABLE } from './migration-history.js';
+export {
+  type AppliedMigration,
+  MIGRATIONS_TABLE,
+  type MigrationFailure,
+} from './migration-history.js';
 export { MigrationService, type MigrationServiceOptions } from './migration-service.js';
 export { MigrationsConfig } from './migrations-config.js';
 export {
@@ -40,4 +45,4 @@ export {
   type SchemaMigrationOptions,
   type SchemaSource,
 } from './schema-migration.js';
-export { type ScriptStatement, splitStatements } from './sql-script.js';
+export { type ScriptDialect, type ScriptStatement, splitStatements } from './sql-script.js';

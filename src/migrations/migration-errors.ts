@@ -95,3 +95,71 @@ export function noDownPart(file: string): InvalidOperationError {
     { code: 'MIGRATION_NO_DOWN', details: [{ path: file }] },
   );
 }
+
+/**
+ * A migration failed on an engine that commits each statement (MySQL): how many statements
+ * before the failing one stay applied; when some do, the migration is recorded as failed.
+ */
+export function migrationFailedPartway(
+  file: string,
+  id: string,
+  direction: 'up' | 'down',
+  line: number | undefined,
+  reason: string,
+  applied: number | undefined,
+  cause: unknown,
+): DependencyFailureError {
+  const at = line === undefined ? '' : ` at line ${line}`;
+  const after =
+    applied === 0
+      ? 'no statement of it was applied'
+      : `${applied === undefined ? 'an unknown number of' : applied} ${applied === 1 ? 'statement' : 'statements'} before it ${applied === 1 ? 'was' : 'were'} applied and committed (MySQL commits each DDL statement), so it is recorded as failed: finish or undo ${applied === 1 ? 'it' : 'them'} by hand, then run \`libretto migrate repair ${id}\``;
+  return new DependencyFailureError(
+    `Migration ${file} (${direction}) failed${at}: ${reason}; ${after}`,
+    {
+      code: 'MIGRATION_FAILED',
+      details: [
+        {
+          path: file,
+          direction,
+          ...(line === undefined ? {} : { line }),
+          ...(applied === undefined ? {} : { statementsApplied: applied }),
+        },
+      ],
+      cause,
+    },
+  );
+}
+
+/** Migrations recorded as failed partway: `up` and `down` refuse to run until `repair`. */
+export function failedMigrations(
+  failed: readonly {
+    id: string;
+    name: string;
+    part: 'up' | 'down';
+    statementsApplied: number | undefined;
+  }[],
+): InvalidOperationError {
+  const parts = failed.map((m) => {
+    const n = m.statementsApplied;
+    const applied =
+      n === undefined ? 'some statements' : `${n} ${n === 1 ? 'statement' : 'statements'}`;
+    return `${m.id}_${m.name} failed partway (${applied} of its ${m.part} part applied)`;
+  });
+  const first = failed[0]?.id;
+  return new InvalidOperationError(
+    `${parts.join('; ')}: finish or undo it by hand, then run \`libretto migrate repair ${first}\``,
+    {
+      code: 'MIGRATION_FAILED_PARTWAY',
+      details: failed.map((m) => ({ id: m.id, state: 'failed', part: m.part })),
+    },
+  );
+}
+
+/** The driver's error under a mapped one (it has the position, the SQLSTATE or errno). */
+export function driverErrorOf(error: unknown): unknown {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause !== undefined && typeof (cause as { code?: unknown }).code === 'string'
+    ? cause
+    : error;
+}

@@ -1,13 +1,27 @@
 import { UsageError } from '../errors/usage-error.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 
-/** A migration recorded as applied. */
+/**
+ * How a migration failed partway, on an engine that commits each statement (MySQL): part of
+ * it stays applied until someone finishes or undoes it by hand and runs `repair`.
+ */
+export interface MigrationFailure {
+  /** The part that failed. */
+  readonly part: 'up' | 'down';
+  /** How many of its statements were applied and committed; undefined when not known (a module). */
+  readonly statementsApplied: number | undefined;
+  readonly at: Date;
+}
+
+/** A migration recorded as applied (or, on MySQL, as failed partway). */
 export interface AppliedMigration {
   readonly id: string;
   readonly name: string;
   readonly checksum: string;
   readonly appliedAt: Date;
   readonly durationMs: number;
+  /** Set when the migration failed partway (MySQL only); `up` and `down` refuse to run. */
+  readonly failure?: MigrationFailure | undefined;
 }
 
 /** The default name of the table that records applied migrations. */
@@ -15,98 +29,37 @@ export const MIGRATIONS_TABLE = 'libretto_migrations';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/**
- * The table of applied migrations, one row per migration, written in the migration's own
- * transaction (so a migration and its record commit together or not at all). `seq` keeps
- * the order they were applied in, which `down` reverts.
- */
-export class MigrationHistory {
-  readonly #table: string;
-  readonly #name: string;
-
-  /** `table`: a lower-case identifier, optionally schema-qualified (`ops.migrations`). */
-  constructor(table: string = MIGRATIONS_TABLE) {
-    const parts = table.split('.');
-    if (parts.length > 2 || !parts.every((p) => IDENTIFIER.test(p))) {
-      throw new UsageError(
-        `Migrations table "${table}": lower-case letters, digits and _, optionally schema.table`,
-        { code: 'INVALID_OPTION', details: [{ path: 'table', message: 'not a plain identifier' }] },
-      );
-    }
-    this.#name = table;
-    this.#table = parts.map((p) => `"${p}"`).join('.');
-  }
-
-  /** The table's name as given. */
-  get name(): string {
-    return this.#name;
-  }
-
-  /** Creates the table unless it exists (run under the migration lock). */
-  async ensure(db: DatabaseAdapter): Promise<void> {
-    await db.execute(
-      `CREATE TABLE IF NOT EXISTS ${this.#table} (id text PRIMARY KEY, name text NOT NULL, ` +
-        'checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), ' +
-        'duration_ms integer NOT NULL, seq bigint GENERATED ALWAYS AS IDENTITY)',
+/** The parts of a migrations table's name (`table` or `schema.table`), or UsageError. */
+export function tableNameParts(table: string): string[] {
+  const parts = table.split('.');
+  if (parts.length > 2 || !parts.every((p) => IDENTIFIER.test(p))) {
+    throw new UsageError(
+      `Migrations table "${table}": lower-case letters, digits and _, optionally schema.table`,
+      { code: 'INVALID_OPTION', details: [{ path: 'table', message: 'not a plain identifier' }] },
     );
   }
+  return parts;
+}
 
-  /** The applied migrations in the order they were applied; none while the table is absent. */
-  async read(db: DatabaseAdapter): Promise<AppliedMigration[]> {
-    const exists = await db.fetchVal<boolean>('SELECT to_regclass($1) IS NOT NULL', [this.#table]);
-    if (exists !== true) return [];
-    const rows = await db.fetch<{
-      id: string;
-      name: string;
-      checksum: string;
-      applied_at: Date | string;
-      duration_ms: number;
-    }>(`SELECT id, name, checksum, applied_at, duration_ms FROM ${this.#table} ORDER BY seq`);
-    return rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      checksum: r.checksum,
-      appliedAt: r.applied_at instanceof Date ? r.applied_at : new Date(r.applied_at),
-      durationMs: r.duration_ms,
-    }));
-  }
-
-  async record(
+/**
+ * The table of applied migrations, one row per migration; `seq` keeps the order they were
+ * applied in, which `down` reverts. One per engine: the DDL and the queries differ.
+ */
+export interface MigrationHistory {
+  /** The table's name as given. */
+  readonly name: string;
+  /** Creates the table unless it exists (run under the migration lock). */
+  ensure(db: DatabaseAdapter): Promise<void>;
+  /** The recorded migrations in the order they were applied; none while the table is absent. */
+  read(db: DatabaseAdapter): Promise<AppliedMigration[]>;
+  record(
     db: DatabaseAdapter,
     m: { id: string; name: string; checksum: string },
     durationMs: number,
-  ): Promise<void> {
-    await db.execute(
-      `INSERT INTO ${this.#table} (id, name, checksum, duration_ms) VALUES ($1, $2, $3, $4)`,
-      [m.id, m.name, m.checksum, Math.round(durationMs)],
-    );
-  }
-
-  /**
-   * `record` as SQL text, for a migration's one-round-trip script: the duration is the
-   * transaction's (`clock_timestamp() - now()`). The values are an id of digits, a name of
-   * letters, digits, _ and -, and a hex checksum, quoted all the same.
-   */
-  recordStatement(m: { id: string; name: string; checksum: string }): string {
-    return (
-      `INSERT INTO ${this.#table} (id, name, checksum, duration_ms) VALUES ` +
-      `(${literal(m.id)}, ${literal(m.name)}, ${literal(m.checksum)}, ` +
-      '(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer)'
-    );
-  }
-
-  /** `remove` as SQL text. */
-  removeStatement(id: string): string {
-    return `DELETE FROM ${this.#table} WHERE id = ${literal(id)}`;
-  }
-
-  async remove(db: DatabaseAdapter, id: string): Promise<void> {
-    await db.execute(`DELETE FROM ${this.#table} WHERE id = $1`, [id]);
-  }
-
-  async updateChecksum(db: DatabaseAdapter, id: string, checksum: string): Promise<void> {
-    await db.execute(`UPDATE ${this.#table} SET checksum = $2 WHERE id = $1`, [id, checksum]);
-  }
+  ): Promise<void>;
+  remove(db: DatabaseAdapter, id: string): Promise<void>;
+  updateChecksum(db: DatabaseAdapter, id: string, checksum: string): Promise<void>;
 }
 
-const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+/** `'text'`, for the values of a history statement written as text (ids, names, checksums). */
+export const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;

@@ -1,29 +1,24 @@
 import { checkMinimums, invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
-import { failureReason } from '../postgres/connect-failure.js';
 import { Database } from '../postgres/database.js';
-import type { DatabaseAdapter } from '../postgres/database-adapter.js';
-import { mustDiscard } from '../postgres/error-mapping.js';
 import { compareIds, findMigrationsDirectory, readMigrationFiles } from './migration-directory.js';
+import type { MigrationEngine, MigrationStep } from './migration-engine.js';
 import {
   appliedChanged,
-  invalidMigrationFile,
-  migrationFailed,
+  failedMigrations,
   noDownPart,
   unknownMigration,
 } from './migration-errors.js';
-import {
-  loadMigrationModule,
-  type MigrationFile,
-  parseSqlMigration,
-  type SqlPart,
-} from './migration-file.js';
-import { type AppliedMigration, MigrationHistory } from './migration-history.js';
-import { migrationLockKey, releaseMigrationLock, takeMigrationLock } from './migration-lock.js';
+import { loadMigrationModule, type MigrationFile, parseSqlMigration } from './migration-file.js';
+import type { AppliedMigration, MigrationFailure } from './migration-history.js';
+import { MysqlMigrationEngine } from './mysql-migration-engine.js';
+import { PostgresMigrationEngine } from './postgres-migration-engine.js';
 import { SessionPool } from './session-pool.js';
-import { lineAt, type ScriptStatement, splitStatements } from './sql-script.js';
 
-/** Where a migration stands: applied, pending, or applied and then edited or deleted. */
-export type MigrationState = 'applied' | 'pending' | 'edited' | 'missing';
+/**
+ * Where a migration stands: applied, pending, applied and then edited or deleted, or (MySQL)
+ * failed partway — some of its statements applied, until `repair`.
+ */
+export type MigrationState = 'applied' | 'pending' | 'edited' | 'missing' | 'failed';
 
 /** One migration as `status` reports it. */
 export interface MigrationStatus {
@@ -35,6 +30,8 @@ export interface MigrationStatus {
   /** When it was applied, unless `pending`. */
   readonly appliedAt?: Date;
   readonly durationMs?: number;
+  /** How it failed, when `failed`. */
+  readonly failure?: MigrationFailure;
 }
 
 /** What a run reports as it goes (the CLI prints it, `MigrationService` logs it). */
@@ -68,10 +65,12 @@ export interface MigratorOptions {
 const KEYS = new Set(['database', 'directory', 'cwd', 'table', 'lockTimeoutMs', 'onEvent']);
 
 /**
- * Applies and reverts the migrations of a directory: each in its own transaction together
- * with its record (a file with `-- libretto:no-transaction` runs outside one and is recorded
- * after it succeeds), one runner at a time under an advisory lock, and never over an applied
- * file that changed or disappeared (`repair` records it as it is now).
+ * Applies and reverts the migrations of a directory, one runner at a time under a lock, and
+ * never over an applied file that changed or disappeared (`repair` records it as it is now).
+ * On PostgreSQL each runs in its own transaction together with its record (a file with
+ * `-- libretto:no-transaction` runs outside one and is recorded after it succeeds); on MySQL,
+ * which commits DDL at once, statement by statement, and one that fails partway is recorded
+ * as failed until `repair` removes it.
  *
  * @example
  * const migrator = new Migrator({ database: db });
@@ -81,7 +80,7 @@ export class Migrator {
   readonly #database: Database;
   readonly #directory: string | undefined;
   readonly #cwd: string;
-  readonly #history: MigrationHistory;
+  readonly #engine: MigrationEngine;
   readonly #lockTimeoutMs: number;
   readonly #onEvent: (event: MigrationEvent) => void;
 
@@ -92,14 +91,17 @@ export class Migrator {
       invalidOption(
         'Migrator',
         'database',
-        'must be a Database (from PostgresService or new Database(pool))',
+        'must be a Database (from PostgresService, MysqlService or new Database(pool))',
       );
     }
     const timeout = options.lockTimeoutMs ?? 60_000;
     this.#database = options.database;
     this.#directory = options.directory;
     this.#cwd = options.cwd ?? process.cwd();
-    this.#history = new MigrationHistory(options.table);
+    this.#engine =
+      options.database.engine.name === 'mysql'
+        ? new MysqlMigrationEngine(options.table)
+        : new PostgresMigrationEngine(options.table);
     this.#lockTimeoutMs = timeout;
     this.#onEvent = options.onEvent ?? (() => {});
   }
@@ -112,27 +114,27 @@ export class Migrator {
   /** Every migration, files and records together, by id. Takes no lock, writes nothing. */
   async status(): Promise<MigrationStatus[]> {
     const files = readMigrationFiles(this.directory);
-    const applied = await this.#session(false, (db) => this.#history.read(db));
+    const applied = await this.#session(false, (db) => this.#engine.history.read(db));
     return statusOf(files, applied);
   }
 
-  /** The id of the migration applied last, or undefined. */
+  /** The id of the migration applied last (not one that failed partway), or undefined. */
   async version(): Promise<string | undefined> {
-    const applied = await this.#session(false, (db) => this.#history.read(db));
-    return applied.at(-1)?.id;
+    const applied = await this.#session(false, (db) => this.#engine.history.read(db));
+    return applied.filter((a) => a.failure === undefined).at(-1)?.id;
   }
 
   /**
    * Applies the pending migrations in id order (up to and including `to`); returns them.
-   * Refuses to start while an applied migration was edited or deleted.
+   * Refuses to start while an applied migration was edited or deleted, or one failed partway.
    */
   async up(options: { readonly to?: string } = {}): Promise<MigrationStatus[]> {
     const files = readMigrationFiles(this.directory);
     const to = options.to;
     if (to !== undefined && !files.some((f) => f.id === to)) throw unknownMigration(to);
     return this.#session(true, async (db) => {
-      await this.#history.ensure(db);
-      const status = statusOf(files, await this.#history.read(db));
+      await this.#engine.history.ensure(db);
+      const status = statusOf(files, await this.#engine.history.read(db));
       refuseChanged(status, files);
       const done: MigrationStatus[] = [];
       for (const file of files) {
@@ -153,7 +155,8 @@ export class Migrator {
       invalidOption('down', 'steps', 'must be a whole number, 1 or more');
     const files = readMigrationFiles(this.directory);
     return this.#session(true, async (db) => {
-      const applied = await this.#history.read(db);
+      const applied = await this.#engine.history.read(db);
+      refuseFailed(applied);
       const last = applied.slice(-steps).reverse();
       const status = statusOf(files, last);
       refuseChanged(status, files);
@@ -170,207 +173,87 @@ export class Migrator {
 
   /**
    * Accepts an applied migration as it is now: an edited file's new checksum is recorded; a
-   * migration whose file is gone is forgotten (its record deleted). Changes no schema.
+   * migration whose file is gone is forgotten (its record deleted); one that failed partway
+   * (MySQL) has its record removed, as Flyway does — after its applied statements were undone
+   * (or the whole of it applied) by hand, it is pending again. Changes no schema.
    */
   async repair(id: string): Promise<MigrationState> {
     const files = readMigrationFiles(this.directory);
     return this.#session(true, async (db) => {
-      const applied = await this.#history.read(db);
+      const history = this.#engine.history;
+      const applied = await history.read(db);
       const state = statusOf(files, applied).find((s) => s.id === id)?.state;
       if (state === undefined) throw unknownMigration(id);
       const file = files.find((f) => f.id === id);
       if (state === 'edited' && file !== undefined) {
-        await this.#history.updateChecksum(db, id, file.checksum);
-      } else if (state === 'missing') {
-        await this.#history.remove(db, id);
+        await history.updateChecksum(db, id, file.checksum);
+      } else if (state === 'missing' || state === 'failed') {
+        await history.remove(db, id);
       }
       return state;
     });
   }
 
   /**
-   * Runs `work` on one server session (a master connection on HA), with no statement timeout
-   * (a migration may take long), under the lock when `locked`.
+   * Runs `work` on one server session (a master connection on HA), under the lock when
+   * `locked` (the session then has no statement timeout: a migration may take long).
    */
   async #session<T>(locked: boolean, work: (db: Database) => Promise<T>): Promise<T> {
     const pool = this.#database.pool;
     const connection = await pool.acquire();
-    const session = new SessionPool(connection, pool.kind);
+    const session = new SessionPool(connection, pool.kind, pool.engine);
     const db = new Database(session);
-    const key = migrationLockKey(this.#history.name);
     let failure: unknown;
     try {
-      if (locked) {
-        await db.execute('SET statement_timeout = 0');
-        // A runner killed mid-statement: the server notices within a second even while the
-        // statement runs (PostgreSQL 14+), rolls it back and frees the lock.
-        await db.execute("SET client_connection_check_interval = '1s'").catch(() => undefined);
-        await takeMigrationLock(db, key, this.#lockTimeoutMs, (holder) =>
-          this.#onEvent({ type: 'waiting-for-lock', holder }),
-        );
-      }
+      const unlock = locked
+        ? await this.#engine.lock(db, this.#lockTimeoutMs, (holder) =>
+            this.#onEvent({ type: 'waiting-for-lock', holder }),
+          )
+        : undefined;
       try {
         return await work(db);
       } finally {
-        if (locked) {
-          await releaseMigrationLock(db, key).catch((error: unknown) => {
-            failure ??= error;
-          });
-          await db.execute('RESET statement_timeout').catch(() => undefined);
-          await db.execute('RESET client_connection_check_interval').catch(() => undefined);
-        }
+        await unlock?.().catch((error: unknown) => {
+          failure ??= error;
+        });
       }
     } catch (error) {
       failure = error;
       throw error;
     } finally {
-      connection.release(session.broken || (failure !== undefined && mustDiscard(failure)));
+      connection.release(
+        session.broken || (failure !== undefined && db.engine.mustDiscard(failure)),
+      );
     }
   }
 
   /** Applies one migration; returns how long it took (ms). */
   async #apply(db: Database, file: MigrationFile): Promise<number> {
-    const started = performance.now();
+    const step: MigrationStep = { file, direction: 'up', started: performance.now() };
     if (file.format === 'sql') {
       const sql = parseSqlMigration(file.path, file.text);
-      await this.#runSql(db, file, sql.up, sql.transaction, 'up', {
-        sql: this.#history.recordStatement(file),
-        run: (on) => this.#history.record(on, file, performance.now() - started),
-      });
+      await this.#engine.runSql(db, step, sql.up, sql.transaction);
     } else {
       const module = await loadMigrationModule(file.path);
-      await this.#runModule(
-        db,
-        file,
-        module.transaction !== false,
-        'up',
-        (tx) => module.up(tx),
-        (tx) => this.#history.record(tx, file, performance.now() - started),
-      );
+      await this.#engine.runModule(db, step, module.transaction !== false, (tx) => module.up(tx));
     }
-    return performance.now() - started;
+    return performance.now() - step.started;
   }
 
   /** Reverts one migration; returns how long it took (ms). */
   async #revert(db: Database, file: MigrationFile): Promise<number> {
-    const started = performance.now();
-    const forget = (tx: DatabaseAdapter) => this.#history.remove(tx, file.id);
+    const step: MigrationStep = { file, direction: 'down', started: performance.now() };
     if (file.format === 'sql') {
       const sql = parseSqlMigration(file.path, file.text);
       if (sql.down === undefined) throw noDownPart(file.path);
-      await this.#runSql(db, file, sql.down, sql.transaction, 'down', {
-        sql: this.#history.removeStatement(file.id),
-        run: forget,
-      });
+      await this.#engine.runSql(db, step, sql.down, sql.transaction);
     } else {
       const module = await loadMigrationModule(file.path);
       const down = module.down;
       if (down === undefined) throw noDownPart(file.path);
-      await this.#runModule(
-        db,
-        file,
-        module.transaction !== false,
-        'down',
-        (tx) => down(tx),
-        forget,
-      );
+      await this.#engine.runModule(db, step, module.transaction !== false, (tx) => down(tx));
     }
-    return performance.now() - started;
-  }
-
-  /**
-   * A SQL part. In a transaction: one round trip — `BEGIN`, the part, its bookkeeping and
-   * `COMMIT` as one script; a failure the server gives no position for (most DDL) is located
-   * by replaying the statements one by one in a transaction rolled back at once. Outside a
-   * transaction: statement by statement (PostgreSQL would wrap a script in an implicit
-   * transaction), then the bookkeeping.
-   */
-  async #runSql(
-    db: Database,
-    file: MigrationFile,
-    part: SqlPart,
-    transaction: boolean,
-    direction: 'up' | 'down',
-    bookkeeping: { readonly sql: string; readonly run: (db: DatabaseAdapter) => Promise<void> },
-  ): Promise<void> {
-    const statements = splitStatements(part.sql);
-    refuseTransactionControl(file, part, statements, transaction);
-    if (transaction) {
-      const head = 'BEGIN;\n';
-      try {
-        await db.execute(`${head}${part.sql}\n;\n${bookkeeping.sql};\nCOMMIT;`);
-      } catch (error) {
-        await db.execute('ROLLBACK').catch(() => undefined);
-        const offset = positionOf(error) - 1 - head.length;
-        const line =
-          offset >= 0 && offset < part.sql.length
-            ? part.line + lineAt(part.sql, offset) - 1
-            : await this.#locate(db, part, statements);
-        throw migrationFailed(file.path, direction, line, reasonOf(error), false, error);
-      }
-      return;
-    }
-    let done = 0;
-    try {
-      for (const statement of statements) {
-        await db.execute(statement.text);
-        done++;
-      }
-      await bookkeeping.run(db);
-    } catch (error) {
-      const statement = statements[done];
-      const line =
-        statement === undefined
-          ? undefined
-          : part.line + statement.line - 1 + lineOfError(statement.text, error) - 1;
-      throw migrationFailed(file.path, direction, line, reasonOf(error), done > 0, error);
-    }
-  }
-
-  /** The line of the first statement that fails when replayed alone, in a transaction rolled back. */
-  async #locate(
-    db: Database,
-    part: SqlPart,
-    statements: readonly ScriptStatement[],
-  ): Promise<number | undefined> {
-    try {
-      await db.execute('BEGIN');
-      for (const statement of statements) {
-        try {
-          await db.execute(statement.text);
-        } catch (error) {
-          return part.line + statement.line - 1 + lineOfError(statement.text, error) - 1;
-        }
-      }
-      return undefined; // it passed alone: a failure of the moment (a lock, a conflict)
-    } catch {
-      return undefined;
-    } finally {
-      await db.execute('ROLLBACK').catch(() => undefined);
-    }
-  }
-
-  async #runModule(
-    db: Database,
-    file: MigrationFile,
-    transaction: boolean,
-    direction: 'up' | 'down',
-    run: (db: DatabaseAdapter) => Promise<void>,
-    bookkeeping: (db: DatabaseAdapter) => Promise<void>,
-  ): Promise<void> {
-    try {
-      if (transaction) {
-        await db.transaction(async (tx) => {
-          await run(tx);
-          await bookkeeping(tx);
-        });
-      } else {
-        await run(db);
-        await bookkeeping(db);
-      }
-    } catch (error) {
-      throw migrationFailed(file.path, direction, undefined, reasonOf(error), !transaction, error);
-    }
+    return performance.now() - step.started;
   }
 }
 
@@ -386,10 +269,16 @@ function statusOf(
     return {
       id: f.id,
       name: f.name,
-      state: record.checksum === f.checksum ? 'applied' : 'edited',
+      state:
+        record.failure !== undefined
+          ? 'failed'
+          : record.checksum === f.checksum
+            ? 'applied'
+            : 'edited',
       path: f.path,
       appliedAt: record.appliedAt,
       durationMs: record.durationMs,
+      ...(record.failure === undefined ? {} : { failure: record.failure }),
     };
   });
   const known = new Set(files.map((f) => f.id));
@@ -398,15 +287,19 @@ function statusOf(
     result.push({
       id: a.id,
       name: a.name,
-      state: 'missing',
+      state: a.failure === undefined ? 'missing' : 'failed',
       appliedAt: a.appliedAt,
       durationMs: a.durationMs,
+      ...(a.failure === undefined ? {} : { failure: a.failure }),
     });
   }
   return result.sort((a, b) => compareIds(a.id, b.id));
 }
 
 function refuseChanged(status: readonly MigrationStatus[], files: readonly MigrationFile[]): void {
+  refuseFailed(
+    status.flatMap((s) => (s.failure === undefined ? [] : [{ ...s, failure: s.failure }])),
+  );
   const edited = status
     .filter((s) => s.state === 'edited')
     .map((s) => ({ id: s.id, file: files.find((f) => f.id === s.id)?.path ?? s.id }));
@@ -414,54 +307,10 @@ function refuseChanged(status: readonly MigrationStatus[], files: readonly Migra
   if (edited.length > 0 || missing.length > 0) throw appliedChanged(edited, missing);
 }
 
-/** The driver's error under a mapped one (it has the position and the SQLSTATE). */
-function driverError(error: unknown): unknown {
-  const cause = (error as { cause?: unknown } | null)?.cause;
-  return cause !== undefined && typeof (cause as { code?: unknown }).code === 'string'
-    ? cause
-    : error;
-}
-
-function reasonOf(error: unknown): string {
-  return failureReason(driverError(error)).split('\n')[0] as string;
-}
-
-/** The server's error position (1-based, in the text it was sent), or 0. */
-function positionOf(error: unknown): number {
-  const position = Number((driverError(error) as { position?: unknown } | null)?.position);
-  return Number.isInteger(position) && position > 0 ? position : 0;
-}
-
-/** The line of `text` the server's error position points at (1 when it gives none). */
-function lineOfError(text: string, error: unknown): number {
-  const position = positionOf(error);
-  return position > 0 ? lineAt(text, position - 1) : 1;
-}
-
-const TRANSACTION_CONTROL = /^(begin|start\s+transaction|commit|end|rollback|abort)\b/i;
-
-/**
- * A migration that runs in a transaction must not end or start one itself: its record would
- * land outside it. (`-- libretto:no-transaction` leaves transactions to the file.)
- */
-function refuseTransactionControl(
-  file: MigrationFile,
-  part: SqlPart,
-  statements: readonly ScriptStatement[],
-  transaction: boolean,
+/** Migrations that failed partway stop `up` and `down` until `repair`. */
+function refuseFailed(
+  records: readonly { id: string; name: string; failure?: MigrationFailure | undefined }[],
 ): void {
-  if (!transaction) return;
-  const control = statements.find((s) => TRANSACTION_CONTROL.test(stripLeadingComments(s.text)));
-  if (control === undefined) return;
-  const bare = stripLeadingComments(control.text);
-  const word = bare.split(/\s+/)[0]?.toUpperCase();
-  const skipped = control.text.slice(0, control.text.length - bare.length).split('\n').length - 1;
-  throw invalidMigrationFile(
-    file.path,
-    `${word} at line ${part.line + control.line - 1 + skipped}: each migration already runs in a transaction of its own (with \`-- libretto:no-transaction\` the file manages its own)`,
-  );
-}
-
-function stripLeadingComments(text: string): string {
-  return text.replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*\s*/, '');
+  const failed = records.flatMap((r) => (r.failure === undefined ? [] : [{ ...r, ...r.failure }]));
+  if (failed.length > 0) throw failedMigrations(failed);
 }

@@ -4,10 +4,11 @@ import type {
   Row,
   StatementResult,
 } from '../postgres/connection-pool.js';
+import type { DatabaseEngine } from '../postgres/database-engine.js';
 
 /**
  * A pool of exactly one checked-out connection, so that a `Database` runs everything of a
- * migration run on one server session: the one that holds the advisory lock. (The embedded
+ * migration run on one server session: the one that holds the migration lock. (The embedded
  * PGlite has one connection only: a second checkout would wait for ever.) Leases are never
  * really returned; whether the session broke is kept for whoever returns it at the end.
  */
@@ -18,6 +19,8 @@ export class SessionPool implements ConnectionPool {
   constructor(
     readonly connection: PooledConnection,
     readonly kind: string,
+    /** The engine of the pool the connection came from (absent: PostgreSQL). */
+    readonly engine?: DatabaseEngine | undefined,
   ) {}
 
   acquire(): Promise<PooledConnection> {

@@ -64,3 +64,60 @@ describe('splitStatements on routine bodies', () => {
     ]);
   });
 });
+
+describe('splitStatements on MySQL text', () => {
+  const mysql = (sql: string) => splitStatements(sql, 'mysql').map((s) => s.text);
+
+  it('keeps semicolons inside strings with both escapes, backquoted names and comments', () => {
+    const sql = [
+      "INSERT INTO t VALUES ('a;b', 'it''s; fine', 'it\\'s; fine too', \"dq;\\\"x\");",
+      'SELECT 1 AS `odd;name``s`;',
+      '# a hash comment; not a statement',
+      '-- a dash comment; not one either',
+      'SELECT 5--1;',
+      '/* block; */ SELECT 3;',
+    ].join('\n');
+    expect(mysql(sql)).toEqual([
+      "INSERT INTO t VALUES ('a;b', 'it''s; fine', 'it\\'s; fine too', \"dq;\\\"x\")",
+      'SELECT 1 AS `odd;name``s`',
+      '# a hash comment; not a statement\n-- a dash comment; not one either\nSELECT 5--1',
+      '/* block; */ SELECT 3',
+    ]);
+  });
+
+  it('gives each statement its line', () => {
+    expect(
+      splitStatements('CREATE TABLE a (x int);\n# c\nINSERT INTO a VALUES (1);', 'mysql'),
+    ).toEqual([
+      { text: 'CREATE TABLE a (x int)', line: 1 },
+      { text: '# c\nINSERT INTO a VALUES (1)', line: 2 },
+    ]);
+  });
+
+  it('keeps a routine body whole: BEGIN … END with END IF, END LOOP and CASE inside', () => {
+    const body = [
+      'CREATE DEFINER = CURRENT_USER PROCEDURE p(x int)',
+      'BEGIN',
+      '  DECLARE i int DEFAULT 0;',
+      '  IF x > 0 THEN SET i = 1; END IF;',
+      '  l: LOOP LEAVE l; END LOOP l;',
+      '  CASE x WHEN 1 THEN SET i = 2; ELSE SET i = 3; END CASE;',
+      '  SELECT CASE WHEN i > 1 THEN 1 ELSE 0 END;',
+      'END',
+    ].join('\n');
+    const trigger =
+      'CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; SET NEW.b = 2; END';
+    const block = 'BEGIN NOT ATOMIC SELECT 1; SELECT 2; END';
+    expect(mysql(`${body};\n${trigger};\n${block};\nBEGIN;\nCOMMIT;`)).toEqual([
+      body,
+      trigger,
+      block,
+      'BEGIN',
+      'COMMIT',
+    ]);
+  });
+
+  it('a # is no comment on PostgreSQL (it is an operator there)', () => {
+    expect(texts('SELECT 1 # 2; SELECT 3;')).toEqual(['SELECT 1 # 2', 'SELECT 3']);
+  });
+});
