@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,6 +12,31 @@ const cli = (...args: string[]) =>
     cwd: root,
     encoding: 'utf8',
   });
+
+interface CliResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `cli` without blocking: several calls can run side by side. */
+function cliAsync(...args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: root,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 describe('libretto CLI', () => {
   it('--help prints usage and exits 0', () => {
@@ -64,32 +89,36 @@ describe('libretto CLI', () => {
     expect(result.stderr.split('\n')).toEqual([expect.stringMatching(line), '']);
   }
 
-  it('every mistake in a call is one readable line on stderr and exit 2', () => {
-    mistake(
-      ['frobnicate'],
-      /^libretto: unknown command "frobnicate" \(commands: openapi, migrate\)$/,
-    );
-    mistake(['--bogus'], /^libretto: unknown option --bogus/);
-    mistake(['openapi'], /^libretto openapi: --app <module> is required$/);
-    mistake(['openapi', '--bogus'], /^libretto openapi: unknown option --bogus$/);
-    mistake(['openapi', '--app'], /^libretto openapi: --app needs a value$/);
-    mistake(
-      ['openapi', '--app', 'x.ts', 'extra'],
-      /^libretto openapi: unexpected argument "extra"$/,
-    );
-    mistake(
-      ['openapi', '--app', 'x.ts', '--format', 'xml'],
-      /^libretto openapi: --format must be yaml or json, not "xml"$/,
-    );
-    mistake(
-      ['openapi', '--app', 'no/such/app.ts'],
-      /^libretto openapi: cannot find module no\/such\/app\.ts \(no file at .*\)$/,
-    );
-    mistake(
-      ['openapi', '--app', 'src/errors/index.ts'],
-      /^libretto openapi: src\/errors\/index\.ts exports no Application with an HttpService/,
-    );
-  });
+  it('every mistake in a call is one readable line on stderr and exit 2', async () => {
+    // Each call is a process of its own: started side by side, checked one by one.
+    const cases: [string[], RegExp][] = [
+      [['frobnicate'], /^libretto: unknown command "frobnicate" \(commands: openapi, migrate\)$/],
+      [['--bogus'], /^libretto: unknown option --bogus/],
+      [['openapi'], /^libretto openapi: --app <module> is required$/],
+      [['openapi', '--bogus'], /^libretto openapi: unknown option --bogus$/],
+      [['openapi', '--app'], /^libretto openapi: --app needs a value$/],
+      [['openapi', '--app', 'x.ts', 'extra'], /^libretto openapi: unexpected argument "extra"$/],
+      [
+        ['openapi', '--app', 'x.ts', '--format', 'xml'],
+        /^libretto openapi: --format must be yaml or json, not "xml"$/,
+      ],
+      [
+        ['openapi', '--app', 'no/such/app.ts'],
+        /^libretto openapi: cannot find module no\/such\/app\.ts \(no file at .*\)$/,
+      ],
+      [
+        ['openapi', '--app', 'src/errors/index.ts'],
+        /^libretto openapi: src\/errors\/index\.ts exports no Application with an HttpService/,
+      ],
+    ];
+    const results = await Promise.all(cases.map(([args]) => cliAsync(...args)));
+    for (const [i, [, line]] of cases.entries()) {
+      const result = results[i] as CliResult;
+      expect(result.status).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.split('\n')).toEqual([expect.stringMatching(line), '']);
+    }
+  }, 120_000);
 
   it('a bad --config file is one line naming the file (and line)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'libretto-cli-config-'));
