@@ -279,11 +279,11 @@ export const routes = [
 /** The HTTP service; its `url` tells where it listens once started. */
 export const http = new HttpService({ routes });
 
-/** Refuses to start: the outbox relay is woken by PostgreSQL's LISTEN/NOTIFY, which MySQL lacks. */
+/** Refuses to start: the outbox's table and relay are written in PostgreSQL's SQL. */
 class OutboxNeedsPostgres extends Service {
   override start(): void {
     throw new UsageError(
-      'The outbox (announcing people through RabbitMQ) needs PostgreSQL (LISTEN/NOTIFY): with MySQL configured, leave RABBITMQ_* and LIBRETTO_RABBITMQ__* unset',
+      'The outbox (announcing people through RabbitMQ) runs on PostgreSQL only (its SQL: SKIP LOCKED claims, advisory locks, NOTIFY): with MySQL configured, leave RABBITMQ_* and LIBRETTO_RABBITMQ__* unset',
     );
   }
 }

@@ -137,7 +137,7 @@ describe.skipIf(!available)('the example API on MariaDB (LIBRETTO_MYSQL__DSN onl
     try {
       expect(run.status).toBe(1);
       expect(run.stdout + run.stderr).toContain(
-        '"why":"The outbox (announcing people through RabbitMQ) needs PostgreSQL (LISTEN/NOTIFY): with MySQL configured, leave RABBITMQ_* and LIBRETTO_RABBITMQ__* unset"',
+        '"why":"The outbox (announcing people through RabbitMQ) runs on PostgreSQL only (its SQL: SKIP LOCKED claims, advisory locks, NOTIFY): with MySQL configured, leave RABBITMQ_* and LIBRETTO_RABBITMQ__* unset"',
       );
       expect((await c.query('SHOW TABLES'))[0]).toEqual([]);
     } finally {
