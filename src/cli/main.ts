@@ -16,14 +16,14 @@ const commands: Readonly<Record<string, Command>> = {
     // Loaded on use, so `--help` does not load the HTTP stack.
     run: async (args) => (await import('./openapi-command.js')).openapiCommand(args),
   },
+  migrate: {
+    summary: 'Apply, revert and write database migrations (libretto migrate --help)',
+    run: async (args) => (await import('./migrate-command.js')).migrateCommand(args),
+  },
   'email-transmitter': {
     summary: 'Send the emails of the email queue as config.json says (rococo email-transmitter)',
     run: async (args) =>
       (await import('./email-transmitter-command.js')).emailTransmitterCommand(args),
-  },
-  migrate: {
-    summary: 'Apply, revert and write database migrations (libretto migrate --help)',
-    run: async (args) => (await import('./migrate-command.js')).migrateCommand(args),
   },
 };
 

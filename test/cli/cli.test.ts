@@ -67,7 +67,7 @@ describe('libretto CLI', () => {
   it('every mistake in a call is one readable line on stderr and exit 2', () => {
     mistake(
       ['frobnicate'],
-      /^libretto: unknown command "frobnicate" \(commands: openapi, migrate\)$/,
+      /^libretto: unknown command "frobnicate" \(commands: openapi, migrate, email-transmitter\)$/,
     );
     mistake(['--bogus'], /^libretto: unknown option --bogus/);
     mistake(['openapi'], /^libretto openapi: --app <module> is required$/);
