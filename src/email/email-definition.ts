@@ -9,9 +9,10 @@ export const EMAIL_PROVIDERS = ['smtp', 'mailjet', 'ses'] as const;
 /** One of {@link EMAIL_PROVIDERS}. */
 export type EmailProviderName = (typeof EMAIL_PROVIDERS)[number];
 
-// `system@example.com` or `Name <system@example.com>`: what a From or To header takes.
-const ADDRESS = /^(?:[^<>]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/;
-const address = () => z.string().regex(ADDRESS, 'must be an email address (Name <a@b.c> or a@b.c)');
+/** `system@example.com` or `Name <system@example.com>`: what a From or To header takes. */
+export const EMAIL_ADDRESS = /^(?:[^<>]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/;
+const address = () =>
+  z.string().regex(EMAIL_ADDRESS, 'must be an email address (Name <a@b.c> or a@b.c)');
 
 /**
  * One entry of `configurations`. Only `provider`, `sourceEmail` and `errorReportingEmail` are

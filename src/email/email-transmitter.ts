@@ -10,6 +10,7 @@ import { Broker } from '../messaging/broker.js';
 import type { AwsCredentials } from './aws-signature.js';
 import { EmailConfig, type EmailSection } from './email-config.js';
 import {
+  EMAIL_ADDRESS,
   type EmailConfiguration,
   type EmailDefinition,
   type EmailProviderName,
@@ -75,14 +76,11 @@ const OPTION_KEYS = new Set([
   'awsCredentials',
 ]);
 
-const address = z.string().regex(/^(?:[^<>]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/, {
-  message: 'must be an email address',
-});
 /** A message as rococo's producers send it. */
 const messageSchema = z.object({
   event: z.string().min(1),
   data: z.record(z.string(), z.unknown()).default({}),
-  to_emails: z.array(address).min(1),
+  to_emails: z.array(z.string().regex(EMAIL_ADDRESS, 'must be an email address')).min(1),
 });
 
 /** The variable naming the queue, as the seed's docker-compose service reads it. */
@@ -134,6 +132,11 @@ export class EmailTransmitter extends Service {
   /** The provider sending (after start). */
   get provider(): EmailProviderName | undefined {
     return this.#provider?.name;
+  }
+
+  /** The definition in use (after start). */
+  get definition(): EmailDefinition | undefined {
+    return this.#definition;
   }
 
   /** Emails sent, failed tries and messages reported since start. */
@@ -307,11 +310,6 @@ export class EmailTransmitter extends Service {
         'the failure report could not be sent either',
       );
     }
-  }
-
-  /** The definition in use (after start). */
-  get definition(): EmailDefinition | undefined {
-    return this.#definition;
   }
 }
 

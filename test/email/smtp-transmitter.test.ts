@@ -5,7 +5,7 @@
 // the reason, and reported to errorReportingEmail; a cut network recovered by a retry.
 import { fileURLToPath } from 'node:url';
 import { Application, createLogger, provide } from 'libretto';
-import { EmailTransmitter, type EmailTransmitterOptions } from 'libretto/email';
+import { EmailConfig, EmailTransmitter, type EmailTransmitterOptions } from 'libretto/email';
 import { Broker, HEADERS, type RabbitMqBroker } from 'libretto/messaging';
 import { TcpProxy } from 'libretto/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -189,5 +189,26 @@ describe.skipIf(!available)('EmailTransmitter over SMTP', () => {
     }
     await eventually(() => sink.to('cy@example.test').length === 1);
     expect(service.stats).toMatchObject({ sent: 1, reported: 0 });
+  });
+
+  it('reads the email: section: its queue, config and retries', async () => {
+    inspector.track(`${prefix}from-section`, `${prefix}from-section.dead-letter`);
+    const service = new EmailTransmitter({
+      env: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(proxy.port) },
+    });
+    const app = new Application(service, {
+      providers: [
+        provide(Broker, { value: broker }),
+        provide(EmailConfig, { value: { config, queue: 'from-section', retries: 0 } }),
+      ],
+      logger: createLogger({ level: 'silent' }),
+    });
+    apps.push(app);
+    await app.start();
+    expect(service.queue).toBe('from-section');
+    await publish('from-section', { event: 'NOPE', data: {}, to_emails: ['s@example.test'] });
+    const dead = await inspector.take(`${prefix}from-section.dead-letter`);
+    expect(dead.properties.headers?.[HEADERS.attempts]).toBe(1);
+    await eventually(() => service.stats.reported === 1);
   });
 });
