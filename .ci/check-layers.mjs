@@ -24,6 +24,8 @@ const LAYERS = [
   ['postgres/ha', 'mysql', 'data', 'messaging', 'testing'],
   // Above data: migrations are generated from the schema registry's definitions.
   ['migrations'],
+  // Above messaging: the email transmitter consumes a queue through the broker.
+  ['email'],
   ['cli'],
   ['.'],
 ];

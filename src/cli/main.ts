@@ -20,6 +20,11 @@ const commands: Readonly<Record<string, Command>> = {
     summary: 'Apply, revert and write database migrations (libretto migrate --help)',
     run: async (args) => (await import('./migrate-command.js')).migrateCommand(args),
   },
+  'email-transmitter': {
+    summary: 'Send the emails of the email queue as config.json says (rococo email-transmitter)',
+    run: async (args) =>
+      (await import('./email-transmitter-command.js')).emailTransmitterCommand(args),
+  },
 };
 
 function version(): string {

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-errors.js';
 import { Application } from '../core/application.js';
@@ -22,6 +21,7 @@ import { PostgresConfig, type PostgresSection } from '../postgres/postgres-confi
 import { PostgresService } from '../postgres/postgres-service.js';
 import { cliConfigPath, DEFAULT_CONFIG_FILE, loadCliConfig } from './cli-config.js';
 import { CliError } from './cli-error.js';
+import { loadEnvFiles } from './env-files.js';
 import { loadModule, registerTypeScript } from './load-module.js';
 
 const USAGE = `Usage: libretto migrate <command> [options]
@@ -128,27 +128,6 @@ function parse(args: readonly string[]) {
         ? `${quoted?.split(' ')[0] ?? 'an option'} needs a value`
         : (message.split('\n')[0] as string),
     );
-  }
-}
-
-/** The named files, or `.env.secrets` and `<APP_ENV>.env` when present; set variables win. */
-function loadEnvFiles(named: string | undefined): void {
-  const files =
-    named === undefined
-      ? ['.env.secrets', ...(process.env.APP_ENV ? [`${process.env.APP_ENV}.env`] : [])].filter(
-          (f) => existsSync(f),
-        )
-      : named
-          .split(',')
-          .map((f) => f.trim())
-          .filter((f) => f !== '');
-  for (const file of files) {
-    if (!existsSync(file)) throw new CliError(`--env-files: ${file} does not exist`);
-    try {
-      process.loadEnvFile(file);
-    } catch (error) {
-      throw new CliError(`--env-files: ${file} cannot be read: ${(error as Error).message}`);
-    }
   }
 }
 

@@ -259,6 +259,16 @@ export const ERROR_CODES = {
   INBOX_TABLE_MISSING:
     'The inbox table does not exist: create it with a migration (`inboxTableStatements()`) or `ensureInboxTable()`.',
 
+  // ——— email ———
+  EMAIL_UNKNOWN_EVENT: 'An email message names an event that config.json does not define.',
+  EMAIL_VARIABLE_MISSING:
+    "A subject or template placeholder (`{{var:name}}`) has no value in the message's data.",
+  EMAIL_MESSAGE_MALFORMED:
+    'An email message is not `{ event, data, to_emails }` with at least one address.',
+  EMAIL_SEND_REJECTED: 'The email provider refused the email (SMTP 5xx, an API error answer).',
+  EMAIL_PROVIDER_UNAVAILABLE:
+    'The email provider could not be reached, dropped the connection or failed (SMTP 4xx, HTTP 5xx).',
+
   // ——— testing ———
   TEST_SERVER_START_FAILED: 'A throwaway PostgreSQL server could not be created or started.',
   TEST_SERVER_RUNNING: 'A throwaway server was started while already running.',

@@ -92,7 +92,10 @@ describe('libretto CLI', () => {
   it('every mistake in a call is one readable line on stderr and exit 2', async () => {
     // Each call is a process of its own: started side by side, checked one by one.
     const cases: [string[], RegExp][] = [
-      [['frobnicate'], /^libretto: unknown command "frobnicate" \(commands: openapi, migrate\)$/],
+      [
+        ['frobnicate'],
+        /^libretto: unknown command "frobnicate" \(commands: openapi, migrate, email-transmitter\)$/,
+      ],
       [['--bogus'], /^libretto: unknown option --bogus/],
       [['openapi'], /^libretto openapi: --app <module> is required$/],
       [['openapi', '--bogus'], /^libretto openapi: unknown option --bogus$/],

@@ -44,6 +44,7 @@ describe('JSDoc on the public API', () => {
       'libretto/data',
       'libretto/migrations',
       'libretto/messaging',
+      'libretto/email',
     ]);
   });
 
