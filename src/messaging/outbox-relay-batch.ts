@@ -115,41 +115,30 @@ export function relayBatch(ctx: BatchContext): Promise<BatchOutcome> {
     }
     const published: string[] = [];
     const failures: Failure[] = [];
-    // A key's rows are published back to back, not each after the previous confirm: they go
-    // through one channel (the key picks it), which keeps their order, and a confirm can take
-    // a broker's disk flush (tens of ms). Marked published: the rows up to the first failure.
-    // The rows after a failed one stay pending, so no later batch sends them before it.
+    // A key's rows go one after another, each after the previous one's confirm: a later row
+    // never reaches the broker before an earlier one that failed (a nack, a send timeout).
     const sendChain = async (chain: OutboxRow[]) => {
-      const sends: Promise<unknown>[] = [];
       for (const row of chain) {
-        if (ctx.stopping.aborted) break;
-        sends.push(
-          ctx.broker.send(row.queue, row.payload, {
+        if (ctx.stopping.aborted) return;
+        try {
+          await ctx.broker.send(row.queue, row.payload, {
             id: row.message_id,
             key: row.key,
             type: row.type,
             headers: row.headers,
             createdAt: row.created_at,
-          }),
-        );
-      }
-      const outcomes = await Promise.allSettled(sends);
-      for (let i = 0; i < outcomes.length; i++) {
-        const outcome = outcomes[i] as PromiseSettledResult<unknown>;
-        const row = chain[i] as OutboxRow;
-        if (outcome.status === 'fulfilled') {
-          published.push(String(row.id));
-          continue;
+          });
+        } catch (error) {
+          failures.push({
+            id: String(row.id),
+            error: error instanceof Error ? error.message : String(error),
+            delay: Math.round(
+              Math.min(o.maxDelay, o.initialDelay * o.factor ** Math.min(row.attempts, 64)),
+            ),
+          });
+          return; // the key's later rows must not overtake this one
         }
-        const error: unknown = outcome.reason;
-        failures.push({
-          id: String(row.id),
-          error: error instanceof Error ? error.message : String(error),
-          delay: Math.round(
-            Math.min(o.maxDelay, o.initialDelay * o.factor ** Math.min(row.attempts, 64)),
-          ),
-        });
-        return; // the key's later rows must not be marked before this one
+        published.push(String(row.id));
       }
     };
     await untilAbandoned(Promise.all(chains.map(sendChain)), ctx.abandon);
