@@ -311,8 +311,10 @@ export class SqsServer {
     const visibility = Number(input.VisibilityTimeout ?? queue.attributes.VisibilityTimeout);
     const deadline = Date.now() + wait * 1000;
     for (;;) {
+      // A client that gave up gets nothing: what it would have got stays in the queue.
+      if (closed.aborted) return { Messages: [] };
       const taken = this.#take(queue, max, visibility);
-      if (taken.length > 0 || Date.now() >= deadline || closed.aborted) {
+      if (taken.length > 0 || Date.now() >= deadline) {
         return { Messages: taken.map((m) => this.#view(m)) };
       }
       // Sleep until something may have changed: a send, a visibility change, the next
