@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type * as Sdk from '@aws-sdk/client-sqs';
 import {
   DependencyFailureError,
@@ -53,6 +55,12 @@ export class SqsClient {
           }),
       // The broker retries by itself (a send's caller, a consumer's next poll).
       maxAttempts: 1,
+      // Each receiver holds a connection for its long poll: with the SDK's default of 50
+      // sockets, a consumer of prefetch 500 would leave sends waiting behind the polls.
+      requestHandler: {
+        httpAgent: new HttpAgent({ keepAlive: true }),
+        httpsAgent: new HttpsAgent({ keepAlive: true }),
+      },
     });
   }
 
