@@ -335,6 +335,10 @@ export class SqsServer {
         this.#waiters.add(waiter);
         closed.addEventListener('abort', done);
       });
+      // A client that aborts its poll (a consumer stopping) closes the connection: let that
+      // be seen before taking messages it would never get. AWS has this race too, and there
+      // such a message stays hidden until its visibility timeout ends.
+      await new Promise((r) => setTimeout(r, 10));
     }
   }
 
