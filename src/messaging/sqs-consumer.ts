@@ -125,7 +125,8 @@ export class SqsConsumer implements Consumer {
     const { client, logger } = this.#ctx;
     const { ReceiveMessageCommand } = client.sdk;
     let failures = 0;
-    while (this.#stopping === undefined) {
+    const stopped = this.#polling.signal;
+    while (!stopped.aborted) {
       const free = this.#policy.prefetch - this.#running.size - this.#reserved;
       if (free <= 0) {
         await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
@@ -156,7 +157,7 @@ export class SqsConsumer implements Consumer {
         failures = 0;
       } catch (error) {
         this.#reserved -= asked;
-        if (this.#stopping !== undefined) return;
+        if (stopped.aborted) return;
         failures++;
         const ms = Math.min(RETRY_RECEIVE_FIRST_MS * 2 ** (failures - 1), RETRY_RECEIVE_MAX_MS);
         logger?.warn(
@@ -168,7 +169,7 @@ export class SqsConsumer implements Consumer {
       }
       this.#reserved -= asked;
       for (const message of messages) {
-        if (this.#stopping !== undefined) {
+        if (stopped.aborted) {
           // Received as the consumer stopped: back to the queue at once, untouched.
           void this.#release(message.ReceiptHandle ?? '', 0);
         } else void this.#handle(message);

@@ -213,6 +213,34 @@ describe('SQS settings and SqsService', () => {
     expect(() => resolveSqsSettings({}, { waitTime: 21 })).toThrow(/waitTime/);
   });
 
+  it('the section: YAML overlaid by LIBRETTO_SQS__*, unknown keys refused with their path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'libretto-sqs-'));
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, 'sqs:\n  region: eu-west-1\n  prefetch: 5\n');
+    const config = new ConfigService({
+      sections: [SqsConfig],
+      argv: ['--config', good],
+      env: { LIBRETTO_SQS__QUEUE_PREFIX: 'env-', LIBRETTO_SQS__VISIBILITY_TIMEOUT: '60' },
+    });
+    const app = new Application(config, { logger: capturedLogger().logger });
+    await app.start();
+    const section = await config.getDependency(SqsConfig);
+    await app.stop();
+    expect(section).toEqual({
+      region: 'eu-west-1',
+      prefetch: 5,
+      queue_prefix: 'env-',
+      visibility_timeout: 60,
+    });
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'sqs:\n  regoin: eu-west-1\n');
+    const refused = new Application(
+      new ConfigService({ sections: [SqsConfig], argv: ['--config', bad], env: {} }),
+      { logger: capturedLogger().logger },
+    );
+    await expect(refused.start()).rejects.toThrow(/sqs\.regoin .*unknown key/);
+  });
+
   it('provides the Broker from the sqs: section, is ready while SQS answers, and stops', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'libretto-sqs-'));
     const file = join(dir, 'config.yaml');
