@@ -7,7 +7,7 @@ import { encodePlain } from './plain-message.js';
 import { checkQueueName } from './queue-name.js';
 import { retryPolicy } from './retry-policy.js';
 import { envelopeAttributes, MAX_SQS_ATTRIBUTES } from './sqs-attributes.js';
-import { SqsClient } from './sqs-client.js';
+import { isMissingQueue, SqsClient } from './sqs-client.js';
 import { SqsConsumer } from './sqs-consumer.js';
 import { sqsQueueName } from './sqs-queue-name.js';
 import { describeSqs, resolveSqsSettings, type SqsSettings } from './sqs-settings.js';
@@ -139,19 +139,27 @@ export class SqsBroker implements Broker {
     }
     const client = await this.#opening;
     const body = plain ? encodePlain(data) : encodeEnvelope(envelope);
-    await client.call(
-      new client.sdk.SendMessageCommand({
-        QueueUrl: await client.queueUrl(name),
-        MessageBody: body.toString('utf8'),
-        MessageAttributes: attributes,
-        ...(delay > 0 ? { DelaySeconds: Math.ceil(delay / 1000) } : {}),
-        ...(fifo
-          ? { MessageGroupId: envelope.key ?? DEFAULT_GROUP, MessageDeduplicationId: envelope.id }
-          : {}),
-      }),
-      name,
-      'BROKER_SEND_REJECTED',
-    );
+    const sendTo = async (url: string) =>
+      client.call(
+        new client.sdk.SendMessageCommand({
+          QueueUrl: url,
+          MessageBody: body.toString('utf8'),
+          MessageAttributes: attributes,
+          ...(delay > 0 ? { DelaySeconds: Math.ceil(delay / 1000) } : {}),
+          ...(fifo
+            ? { MessageGroupId: envelope.key ?? DEFAULT_GROUP, MessageDeduplicationId: envelope.id }
+            : {}),
+        }),
+        name,
+        'BROKER_SEND_REJECTED',
+      );
+    try {
+      await sendTo(await client.queueUrl(name));
+    } catch (error) {
+      if (!isMissingQueue(error)) throw error;
+      // The queue was deleted since its URL was cached: once more, on the queue made again.
+      await sendTo(await client.queueUrl(name));
+    }
     return envelope;
   }
 

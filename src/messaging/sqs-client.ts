@@ -18,6 +18,13 @@ export interface RedrivePolicy {
   readonly maxReceiveCount: number;
 }
 
+const MISSING_QUEUE = 'QueueDoesNotExist';
+
+/** Whether `error` (thrown by {@link SqsClient.call}) says that the queue does not exist. */
+export function isMissingQueue(error: unknown): boolean {
+  return (error as { cause?: { name?: string } }).cause?.name === MISSING_QUEUE;
+}
+
 /** Loads the SDK (an optional peer) on first use. */
 export function loadSqsSdk(): Promise<SdkModule> {
   return importOptionalPeer(
@@ -94,6 +101,10 @@ export class SqsClient {
       return output;
     } catch (error) {
       if (signal?.aborted === true) throw signal.reason;
+      // Deleted behind our back: the next use resolves (and creates) it again.
+      if (queue !== undefined && (error as { name?: string }).name === MISSING_QUEUE) {
+        this.#urls.delete(queue);
+      }
       throw this.#translate(error, queue, code, limit.aborted);
     }
   }
@@ -157,7 +168,7 @@ export class SqsClient {
       );
       if (out.QueueUrl !== undefined) return out.QueueUrl;
     } catch (error) {
-      if ((error as { cause?: { name?: string } }).cause?.name !== 'QueueDoesNotExist') throw error;
+      if (!isMissingQueue(error)) throw error;
     }
     const out = await this.call<Sdk.CreateQueueResult>(
       new CreateQueueCommand({

@@ -69,7 +69,6 @@ export class SqsConsumer implements Consumer {
   #url = '';
   #redrive: RedrivePolicy | undefined;
   #deadLetterName: string;
-  #deadLetterUrl = '';
   #pendingDeletes: { receipt: string; done: () => void }[] = [];
   #deleteScheduled = false;
   #stopping: Promise<void> | undefined;
@@ -111,7 +110,7 @@ export class SqsConsumer implements Consumer {
         'the SQS queue has its own RedrivePolicy: SQS dead-letters failing messages after maxReceiveCount receives (the `retries` option is not used); poison still goes there at once',
       );
     }
-    this.#deadLetterUrl = await client.queueUrl(this.#deadLetterName);
+    await client.queueUrl(this.#deadLetterName);
     const receivers = Math.ceil(this.#policy.prefetch / RECEIVE_BATCH);
     this.#receivers = Array.from({ length: receivers }, () => this.#receive());
   }
@@ -138,7 +137,8 @@ export class SqsConsumer implements Consumer {
       try {
         const out = await client.call<{ Messages?: Message[] }>(
           new ReceiveMessageCommand({
-            QueueUrl: this.#url,
+            // Cached; resolved (and created) again when the queue was deleted meanwhile.
+            QueueUrl: await client.queueUrl(this.#name),
             MaxNumberOfMessages: asked,
             WaitTimeSeconds: client.settings.waitTime,
             VisibilityTimeout: this.#visibility,
@@ -333,7 +333,7 @@ export class SqsConsumer implements Consumer {
     try {
       await client.call(
         new client.sdk.SendMessageCommand({
-          QueueUrl: this.#deadLetterUrl,
+          QueueUrl: await client.queueUrl(this.#deadLetterName),
           MessageBody: message.Body ?? '',
           MessageAttributes: { ...Object.fromEntries(kept), ...reasons },
           ...(this.#deadLetterName.endsWith('.fifo')

@@ -100,6 +100,13 @@ export class SqsServer {
     return this.#create(name, attributes).url;
   }
 
+  /** Deletes a queue and its messages; its long polls end with QueueDoesNotExist. */
+  deleteQueue(name: string): void {
+    const queue = this.#queues.get(name);
+    this.#queues.delete(name);
+    if (queue !== undefined) this.#wake(queue);
+  }
+
   /** Puts a raw body on a queue, as another producer would. */
   put(name: string, body: string): void {
     const queue = this.#create(name, {});
@@ -152,7 +159,7 @@ export class SqsServer {
             .map((q) => q.url),
         };
       case 'DeleteQueue':
-        this.#queues.delete(this.#byUrl(input.QueueUrl).name);
+        this.deleteQueue(this.#byUrl(input.QueueUrl).name);
         return {};
       case 'GetQueueAttributes':
         return { Attributes: this.#attributesOf(this.#byUrl(input.QueueUrl)) };
@@ -313,6 +320,7 @@ export class SqsServer {
     for (;;) {
       // A client that gave up gets nothing: what it would have got stays in the queue.
       if (closed.aborted) return { Messages: [] };
+      if (this.#queues.get(queue.name) !== queue) this.#named('');
       const taken = this.#take(queue, max, visibility);
       if (taken.length > 0 || Date.now() >= deadline) {
         return { Messages: taken.map((m) => this.#view(m)) };

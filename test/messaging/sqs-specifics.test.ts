@@ -150,6 +150,18 @@ describe('SqsBroker on the SQS test server', () => {
     expect(server.calls).toContain('ChangeMessageVisibility');
   });
 
+  it('makes a queue deleted behind its back again, for a send and for a running consumer', async () => {
+    const seen: unknown[] = [];
+    const consumer = await broker.consume('fragile', (m) => void seen.push(m.data));
+    await broker.send('fragile', 'before');
+    await eventually(() => seen.length === 1);
+    server.deleteQueue(broker.queueName('fragile'));
+    await broker.send('fragile', 'after'); // its cached URL fails once, then the queue is made
+    await eventually(() => seen.length === 2);
+    await consumer.stop();
+    expect(seen).toEqual(['before', 'after']);
+  });
+
   it('leaves dead-lettering to SQS when the queue has its own RedrivePolicy, and says so', async () => {
     const log = capturedLogger();
     const own = await SqsBroker.connect(sqsTestSettings(server, { queuePrefix: 'redrive-' }), {
