@@ -173,6 +173,8 @@ export class SqsBroker implements Broker {
       invalidOption(`consume(${queue})`, 'handler', 'must be a function');
     const policy = retryPolicy(queue, options as ConsumeOptions<unknown>, this.#settings.prefetch);
     checkQueueName('consume', policy.deadLetter);
+    // Both names must fit SQS's rules before anything is created.
+    this.queueName(queue);
     this.queueName(policy.deadLetter);
     if (this.#closing !== undefined)
       throw this.#unavailable('the broker is closed', this.queueName(queue));
