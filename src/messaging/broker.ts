@@ -82,8 +82,8 @@ export interface Consumer {
 
 /**
  * A message broker: sends messages to queues and consumes them with acknowledgement,
- * retries with backoff and dead-lettering. Implemented by `RabbitMqBroker`; also the DI
- * token under which `RabbitMqService` provides it.
+ * retries with backoff and dead-lettering. Implemented by `RabbitMqBroker` and `SqsBroker`;
+ * also the DI token under which `RabbitMqService` and `SqsService` provide them.
  *
  * Delivery is at least once: a handler may see a message twice (a redelivery after a lost
  * connection), so handlers dedupe on `message.id` or are idempotent.
@@ -123,5 +123,5 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-/** The DI token of the application's {@link Broker} (provided by `RabbitMqService`). */
+/** The DI token of the application's {@link Broker} (provided by `RabbitMqService` or `SqsService`). */
 export const Broker = token<Broker>('Broker');

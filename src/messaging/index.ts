@@ -60,3 +60,8 @@ export {
   SEED_VARIABLES,
 } from './rabbitmq-settings.js';
 export { RETRY_DEFAULTS } from './retry-policy.js';
+export { SQS_ATTRIBUTES } from './sqs-attributes.js';
+export { SqsBroker, type SqsBrokerOptions, type SqsConnectSettings } from './sqs-broker.js';
+export { SqsConfig, type SqsSection } from './sqs-config.js';
+export { SqsService, type SqsServiceOptions } from './sqs-service.js';
+export { resolveSqsSettings, SQS_DEFAULTS, type SqsSettings } from './sqs-settings.js';

@@ -1,13 +1,7 @@
 // What the outbox tests share: a relay as an application of its own (over a given database
 // and broker), and a consumer that records what arrives, per key, to check delivery and order.
 import { Application, createLogger, provide } from 'libretto';
-import {
-  Broker,
-  type Consumer,
-  OutboxRelay,
-  type OutboxRelayOptions,
-  type RabbitMqBroker,
-} from 'libretto/messaging';
+import { Broker, type Consumer, OutboxRelay, type OutboxRelayOptions } from 'libretto/messaging';
 import { Database } from 'libretto/postgres';
 
 /** A running relay application; `app.stop()` stops it. */
@@ -32,7 +26,7 @@ export class Received {
   count = 0;
   consumer: Consumer | undefined;
 
-  static async on(broker: RabbitMqBroker, queue: string): Promise<Received> {
+  static async on(broker: Broker, queue: string): Promise<Received> {
     const r = new Received();
     r.consumer = await broker.consume<{ seq: number }>(
       queue,
