@@ -46,5 +46,9 @@ cpuPerCall('search page: written per call (as the repository does)', () => {
     limit: 50,
     offset: 100,
   };
-  return postgresDialect.selectPage(Person, query, []);
+  return (postgresDialect.selectPage as NonNullable<typeof postgresDialect.selectPage>)(
+    Person,
+    query,
+    [],
+  );
 });

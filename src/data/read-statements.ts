@@ -157,7 +157,8 @@ export class ReadStatements {
 
   /**
    * One page of matches and the total over all pages, in one statement (a second, a count,
-   * only for a page past the end).
+   * only for a page past the end) — or, where the dialect has no such statement, the page and
+   * the count side by side.
    */
   async search(options: SearchOptions<unknown>): Promise<Page<Row>> {
     const plan = this.#plan(options);
@@ -172,13 +173,25 @@ export class ReadStatements {
       offset: (page - 1) * size,
     };
     const args: unknown[] = [];
-    const text = this.#dialect.selectPage(this.#model, query, args);
+    const dialect = this.#dialect;
     const source = this.#source(options);
-    const rows = await source.fetch<Row>(text, args);
+    let rows: Row[];
     let total: number;
-    if (rows.length > 0) total = Number(rows[0]?.[TOTAL_COLUMN]);
-    else if (page === 1) total = 0;
-    else total = await this.count(options.where, options);
+    if (dialect.selectPage === undefined) {
+      const countArgs: unknown[] = [];
+      const counting = dialect.count(this.#model, query, countArgs);
+      const [found, n] = await Promise.all([
+        source.fetch<Row>(dialect.select(this.#model, query, args), args),
+        source.fetchVal(counting, countArgs),
+      ]);
+      rows = found;
+      total = Number(n);
+    } else {
+      rows = await source.fetch<Row>(dialect.selectPage(this.#model, query, args), args);
+      if (rows.length > 0) total = Number(rows[0]?.[TOTAL_COLUMN]);
+      else if (page === 1) total = 0;
+      else total = await this.count(options.where, options);
+    }
     const items = rows.map((row) => this.#reader.fromRow(row));
     if (plan !== undefined) await loadRelated(source, this.#dialect, plan, items);
     return { items, total };

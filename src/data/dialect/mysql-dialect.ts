@@ -33,7 +33,6 @@ import {
   type ReadQuery,
   readColumns,
   type SqlDialect,
-  TOTAL_COLUMN,
   VERSION_STAMP,
   versionedDataColumns,
 } from './sql-dialect.js';
@@ -151,10 +150,7 @@ export class MysqlDialect implements SqlDialect {
     return `SELECT COUNT(*) AS n${tail(model, query, args, false)}`;
   }
 
-  selectPage(model: TableModel, query: ReadQuery, args: unknown[]): string {
-    const total = `COUNT(*) OVER () AS ${quote(TOTAL_COLUMN)}`;
-    return `SELECT ${selectList(model)}, ${total}${tail(model, query, args, true)}`;
-  }
+  // No selectPage: a page and its total are two statements here (see SqlDialect.selectPage).
 
   history(model: TableModel): DialectStatement {
     const select = selectList(model);

@@ -158,8 +158,13 @@ export interface SqlDialect {
   select(model: TableModel, query: ReadQuery, args: unknown[]): string;
   /** One value, `n`: how many rows a query matches. */
   count(model: TableModel, query: ReadQuery, args: unknown[]): string;
-  /** As {@link select}, each row with {@link TOTAL_COLUMN}, the count over all pages. */
-  selectPage(model: TableModel, query: ReadQuery, args: unknown[]): string;
+  /**
+   * As {@link select}, each row with {@link TOTAL_COLUMN}, the count over all pages: a page
+   * and its total in one statement. Optional: without it a page is {@link select} and
+   * {@link count}, run side by side — MariaDB's window count materializes every match (a
+   * search page measured 16 ms so, against 8 ms and 4 ms for the two statements).
+   */
+  selectPage?(model: TableModel, query: ReadQuery, args: unknown[]): string;
   /** Every version of an entity, audit table and current row (args: entity id). */
   history(model: TableModel): DialectStatement;
 
