@@ -294,15 +294,22 @@ try {
           }),
       };
     }),
-    contender('hand-written SQL, mysql2 execute', ({ pool }) => ({
-      op: async () => {
-        const [rows] = await pool.execute<RowDataPacket[]>(
-          `${SELECT_PERSON.replace(' FROM `person`', ', COUNT(*) OVER () AS `total` FROM `person`')} WHERE LOWER(\`last_name\`) LIKE ? AND \`active\` ORDER BY \`last_name\`, \`entity_id\` LIMIT 50 OFFSET 100`,
-          ['%ing%'],
-        );
-        return { items: rows, total: Number(rows[0]?.total ?? 0) };
-      },
-    })),
+    contender('hand-written SQL, mysql2 execute', ({ pool }) => {
+      // What a careful hand writes on MariaDB: the page and its count side by side (a window
+      // count materializes every match, twice as slow here).
+      const where = 'WHERE LOWER(`last_name`) LIKE ? AND `active`';
+      const page = `${SELECT_PERSON} ${where} ORDER BY \`last_name\`, \`entity_id\` LIMIT 50 OFFSET 100`;
+      const total = `SELECT COUNT(*) AS n FROM \`person\` ${where}`;
+      return {
+        op: async () => {
+          const [[rows], [counted]] = await Promise.all([
+            pool.execute<RowDataPacket[]>(page, ['%ing%']),
+            pool.execute<RowDataPacket[]>(total, ['%ing%']),
+          ]);
+          return { items: rows, total: Number(counted[0]?.n ?? 0) };
+        },
+      };
+    }),
     contender('drizzle (prepared, items + count)', ({ orm }) => {
       const where = and(
         like(dsql`LOWER(${person.lastName})`, dsql.placeholder('q')),

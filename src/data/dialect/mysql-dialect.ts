@@ -286,21 +286,23 @@ export class MysqlDialect implements SqlDialect {
       text: `UPDATE ${table} SET ${updates} WHERE ${read}`,
       slots: [...updateSlots, 0, 1],
     };
-    // Written when the row now holds the next version, a fresh UUID no one else writes.
-    const created = model.flags.timestamps ? '`created_at`' : '1';
-    const readBack: DialectStatement = {
-      text: `SELECT ${created} AS created FROM ${table} WHERE ${read}`,
-      slots: [0, 2],
-    };
+    // Written when the row now holds the next version, a fresh UUID no one else writes: read
+    // back for its `created_at`, else the update's count says it (the version always changes).
+    const readBack: DialectStatement = model.flags.timestamps
+      ? { text: `SELECT \`created_at\` AS created FROM ${table} WHERE ${read}`, slots: [0, 2] }
+      : { ...update, rowWhenWritten: true };
+    const last = model.flags.timestamps ? [update, readBack] : [readBack];
     const audit = model.auditTable;
-    if (audit === undefined) return { ...update, followedBy: [readBack] };
+    if (audit === undefined) {
+      return model.flags.timestamps ? { ...update, followedBy: [readBack] } : readBack;
+    }
     // The copy locks the row (FOR UPDATE: a shared lock would deadlock two saves that both
     // go on to update it) and reads the latest version, as the update after it does.
     const columns = names(model.columns);
     return {
       text: `INSERT INTO ${quote(audit)} (${columns}) SELECT ${columns} FROM ${table} WHERE ${read} FOR UPDATE`,
       slots: [0, 1],
-      followedBy: [update, readBack],
+      followedBy: last,
     };
   }
 

@@ -30,6 +30,12 @@ export interface DialectStatement {
    * `RETURNING`).
    */
   readonly followedBy?: readonly DialectStatement[];
+  /**
+   * The statement returns no rows; its result is one empty row when it wrote at least one
+   * row, none otherwise — for a last step whose count says all (MySQL's versioned update,
+   * where a read back would cost a round trip).
+   */
+  readonly rowWhenWritten?: boolean;
 }
 
 /** A comparison operator of `where`. */

@@ -41,9 +41,20 @@ export function fetchRow<R = Row>(
   statement: DialectStatement,
   args: readonly unknown[],
 ): Promise<R | undefined> {
-  if (statement.followedBy === undefined)
+  if (statement.followedBy === undefined) return oneRow<R>(db, statement, args);
+  return steps(db, statement, args, (tx, step) => oneRow<R>(tx, step, args));
+}
+
+function oneRow<R>(
+  db: DatabaseAdapter,
+  statement: DialectStatement,
+  args: readonly unknown[],
+): Promise<R | undefined> {
+  if (statement.rowWhenWritten !== true)
     return db.fetchOne<R>(statement.text, bind(statement, args));
-  return steps(db, statement, args, (tx, step) => tx.fetchOne<R>(step.text, bind(step, args)));
+  return db
+    .execute(statement.text, bind(statement, args))
+    .then((n) => (n > 0 ? ({} as R) : undefined));
 }
 
 /** The first column of the first row a statement returns, or undefined. */
