@@ -9,6 +9,7 @@ import { RabbitMqConnection } from './rabbitmq-connection.js';
 import { RabbitMqConsumer, retryQueue } from './rabbitmq-consumer.js';
 import { describeBroker, type RabbitMqSettings } from './rabbitmq-settings.js';
 import { retryPolicy } from './retry-policy.js';
+import { consumePlainMessages, sendPlainMessage } from './short-form.js';
 
 const SEND_KEYS = new Set(['id', 'key', 'type', 'headers', 'createdAt', 'delay', 'format']);
 // Longer than AMQP's 255-byte queue names leave room for.
@@ -200,14 +201,12 @@ export class RabbitMqBroker implements Broker {
     return consumer;
   }
 
-  async sendMessage(queue: string, data: unknown): Promise<void> {
-    await this.send(queue, data, { format: 'json' });
+  sendMessage(queue: string, data: unknown): Promise<void> {
+    return sendPlainMessage(this, queue, data);
   }
 
   consumeMessages<T = unknown>(queue: string, handler: (data: T) => unknown): Promise<Consumer> {
-    if (typeof handler !== 'function')
-      invalidOption(`consumeMessages(${queue})`, 'handler', 'must be a function');
-    return this.consume<T>(queue, (message) => handler(message.data), { format: 'json' });
+    return consumePlainMessages(this, queue, handler);
   }
 
   checkHealth(): void {

@@ -6,6 +6,7 @@ import { createEnvelope, encodeEnvelope, type MessageEnvelope } from './message-
 import { encodePlain } from './plain-message.js';
 import { checkQueueName } from './queue-name.js';
 import { retryPolicy } from './retry-policy.js';
+import { consumePlainMessages, sendPlainMessage } from './short-form.js';
 import { envelopeAttributes, MAX_SQS_ATTRIBUTES } from './sqs-attributes.js';
 import { isMissingQueue, SqsClient } from './sqs-client.js';
 import { SqsConsumer } from './sqs-consumer.js';
@@ -202,14 +203,12 @@ export class SqsBroker implements Broker {
     return consumer;
   }
 
-  async sendMessage(queue: string, data: unknown): Promise<void> {
-    await this.send(queue, data, { format: 'json' });
+  sendMessage(queue: string, data: unknown): Promise<void> {
+    return sendPlainMessage(this, queue, data);
   }
 
   consumeMessages<T = unknown>(queue: string, handler: (data: T) => unknown): Promise<Consumer> {
-    if (typeof handler !== 'function')
-      invalidOption(`consumeMessages(${queue})`, 'handler', 'must be a function');
-    return this.consume<T>(queue, (message) => handler(message.data), { format: 'json' });
+    return consumePlainMessages(this, queue, handler);
   }
 
   /** Throws while the broker is closed, or while its last request could not reach SQS. */

@@ -50,3 +50,25 @@ export function finishStep(
     ? history.record(db, step.file, performance.now() - step.started)
     : history.remove(db, step.file.id);
 }
+
+/**
+ * A module's `up` or `down`, then its bookkeeping: both in one transaction when `transaction`
+ * (the module's export), else one after the other. Engines wrap its failure their own way.
+ */
+export async function runModuleStep(
+  history: MigrationHistory,
+  db: Database,
+  step: MigrationStep,
+  transaction: boolean,
+  run: (db: DatabaseAdapter) => Promise<void>,
+): Promise<void> {
+  if (transaction) {
+    await db.transaction(async (tx) => {
+      await run(tx);
+      await finishStep(history, tx, step);
+    });
+  } else {
+    await run(db);
+    await finishStep(history, db, step);
+  }
+}

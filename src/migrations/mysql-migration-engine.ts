@@ -1,7 +1,12 @@
 import { maskSecrets } from '../internal/redaction.js';
 import type { Database } from '../postgres/database.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
-import { finishStep, type MigrationEngine, type MigrationStep } from './migration-engine.js';
+import {
+  finishStep,
+  type MigrationEngine,
+  type MigrationStep,
+  runModuleStep,
+} from './migration-engine.js';
 import { driverErrorOf, migrationFailedPartway } from './migration-errors.js';
 import type { SqlPart } from './migration-file.js';
 import { MysqlMigrationHistory } from './mysql-migration-history.js';
@@ -78,15 +83,7 @@ export class MysqlMigrationEngine implements MigrationEngine {
     run: (db: DatabaseAdapter) => Promise<void>,
   ): Promise<void> {
     try {
-      if (transaction) {
-        await db.transaction(async (tx) => {
-          await run(tx);
-          await finishStep(this.history, tx, step);
-        });
-      } else {
-        await run(db);
-        await finishStep(this.history, db, step);
-      }
+      await runModuleStep(this.history, db, step, transaction, run);
     } catch (error) {
       throw await this.#failed(db, step, undefined, undefined, error);
     }

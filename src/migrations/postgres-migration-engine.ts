@@ -1,7 +1,12 @@
 import { failureReason } from '../postgres/connect-failure.js';
 import type { Database } from '../postgres/database.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
-import { finishStep, type MigrationEngine, type MigrationStep } from './migration-engine.js';
+import {
+  finishStep,
+  type MigrationEngine,
+  type MigrationStep,
+  runModuleStep,
+} from './migration-engine.js';
 import { driverErrorOf, invalidMigrationFile, migrationFailed } from './migration-errors.js';
 import type { MigrationFile, SqlPart } from './migration-file.js';
 import { migrationLockKey, releaseMigrationLock, takeMigrationLock } from './migration-lock.js';
@@ -102,15 +107,7 @@ export class PostgresMigrationEngine implements MigrationEngine {
     run: (db: DatabaseAdapter) => Promise<void>,
   ): Promise<void> {
     try {
-      if (transaction) {
-        await db.transaction(async (tx) => {
-          await run(tx);
-          await finishStep(this.history, tx, step);
-        });
-      } else {
-        await run(db);
-        await finishStep(this.history, db, step);
-      }
+      await runModuleStep(this.history, db, step, transaction, run);
     } catch (error) {
       throw migrationFailed(
         step.file.path,
