@@ -26,6 +26,7 @@ export type {
   FieldList,
   ModelConstraints,
 } from './model-constraints.js';
+export type { ModelRepository } from './model-repository.js';
 export type {
   EntityOf,
   Fields,

@@ -11,6 +11,7 @@ import { entityHistory } from './entity-history.js';
 import { checkEntity } from './entity-keys.js';
 import type { Model } from './model.js';
 import { unsaved } from './model.js';
+import type { ModelRepository } from './model-repository.js';
 import type { EntityOf, Fields, IdOf, ModelOptions } from './model-types.js';
 import { NO_OPTIONS, ReadStatements } from './read-statements.js';
 import type {
@@ -46,7 +47,8 @@ export class Repository<
   N extends string = string,
   F extends Fields = Fields,
   O extends ModelOptions<F> = ModelOptions<F>,
-> {
+> implements ModelRepository<N, F, O>
+{
   readonly #db: DatabaseAdapter;
   readonly #dialect: SqlDialect;
   readonly #changedBy: (() => string | null | undefined) | undefined;
