@@ -8,6 +8,11 @@ export interface OutboxRelayOptions {
   readonly table?: string;
   /** Rows claimed per transaction (500). */
   readonly batchSize?: number;
+  /**
+   * Batches one relay runs at once (2): a batch claims what was committed while the one
+   * before waits for its confirms and commit; a key's rows still go in order (1 to 8).
+   */
+  readonly batchesInFlight?: number;
   /** How often the table is looked at when no notification came (1000): the fallback of LISTEN. */
   readonly pollInterval?: number;
   /** Wake on `LISTEN/NOTIFY` where the backend can (true); false: polling only. */
@@ -30,6 +35,7 @@ export interface ResolvedOutboxRelayOptions {
   readonly table: string;
   readonly quotedTable: string;
   readonly batchSize: number;
+  readonly batchesInFlight: number;
   readonly pollInterval: number;
   readonly listen: boolean;
   readonly retention: number;
@@ -44,6 +50,7 @@ export interface ResolvedOutboxRelayOptions {
 export const OUTBOX_RELAY_DEFAULTS = Object.freeze({
   table: OUTBOX_TABLE,
   batchSize: 500,
+  batchesInFlight: 2,
   pollInterval: 1000,
   listen: true,
   retention: 86_400_000,
@@ -57,6 +64,7 @@ export const OUTBOX_RELAY_DEFAULTS = Object.freeze({
 const KEYS = new Set([
   'table',
   'batchSize',
+  'batchesInFlight',
   'pollInterval',
   'listen',
   'retention',
@@ -87,6 +95,7 @@ export function resolveOutboxRelayOptions(options: OutboxRelayOptions): Resolved
     table,
     quotedTable,
     batchSize: int('batchSize', options.batchSize, 1, 10_000, d.batchSize),
+    batchesInFlight: int('batchesInFlight', options.batchesInFlight, 1, 8, d.batchesInFlight),
     pollInterval: ms('pollInterval', options.pollInterval, 1, d.pollInterval),
     listen: options.listen ?? d.listen,
     retention: int('retention', options.retention, 0, Number.MAX_SAFE_INTEGER, d.retention),

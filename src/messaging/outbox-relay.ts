@@ -2,9 +2,11 @@ import { Service } from '../core/service.js';
 import type { NotificationListener } from '../postgres/connection-pool.js';
 import { Database } from '../postgres/database.js';
 import { Broker } from './broker.js';
+import { KeyChains } from './key-chains.js';
 import {
   BatchAbandoned,
   type BatchContext,
+  type BatchOutcome,
   PURGE_LIMIT,
   type RelayStatements,
   relayBatch,
@@ -50,6 +52,7 @@ export class OutboxRelay extends Service {
   /** A notification came since the last batch began: look again before sleeping. */
   #pending = true;
   #wake: (() => void) | undefined;
+  #bell: Promise<void> | undefined;
   #lastPurge = 0;
   #stats = { batches: 0, published: 0, failed: 0, purged: 0 };
 
@@ -94,6 +97,7 @@ export class OutboxRelay extends Service {
       }
     }
     const ctx: BatchContext = {
+      chains: new KeyChains(),
       db,
       broker,
       options: this.#options,
@@ -111,7 +115,7 @@ export class OutboxRelay extends Service {
    */
   override async stop(): Promise<void> {
     this.#stopping.abort();
-    this.#wake?.();
+    this.#ring();
     const grace = setTimeout(() => this.#abandon.abort(), this.#options.stopTimeout);
     let bound: NodeJS.Timeout | undefined;
     try {
@@ -131,42 +135,110 @@ export class OutboxRelay extends Service {
 
   #notify(): void {
     this.#pending = true;
-    this.#wake?.();
+    this.#ring();
   }
 
+  /** Wakes the loop (a notification, a stop). */
+  #ring(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    this.#bell = undefined;
+    wake?.();
+  }
+
+  /** Resolves at the next ring. */
+  #rung(): Promise<void> {
+    this.#bell ??= new Promise<void>((resolve) => {
+      this.#wake = resolve;
+    });
+    return this.#bell;
+  }
+
+  /**
+   * Runs batches, up to `batchesInFlight` at once: another starts while one is in flight as
+   * soon as a notification says there is more, or a batch claimed a full batch or published
+   * something (there may be more); with nothing in flight and nothing new it sleeps until notified or the next poll.
+   * After a failed batch it lets the others end and waits longer each time.
+   */
   async #run(ctx: BatchContext): Promise<void> {
+    const running = new Set<Promise<void>>();
     let errors = 0;
+    let look = true;
+    let failed = false;
     while (!ctx.stopping.aborted) {
-      this.#pending = false;
-      let outcome: Awaited<ReturnType<typeof relayBatch>>;
-      try {
-        outcome = await relayBatch(ctx);
-        errors = 0;
-      } catch (error) {
-        if (error instanceof BatchAbandoned || ctx.stopping.aborted) break;
-        errors++;
-        this.logger.warn(
-          { err: error, table: this.#options.table, failures: errors },
-          'Outbox relay batch failed; retrying',
-        );
-        await this.#sleep(Math.min(this.#options.pollInterval * 2 ** errors, MAX_ERROR_DELAY_MS));
+      if (failed) {
+        await Promise.allSettled(running);
+        failed = false;
+        await this.#pause(Math.min(this.#options.pollInterval * 2 ** errors, MAX_ERROR_DELAY_MS));
+        look = true;
         continue;
       }
-      const stats = this.#stats;
-      stats.batches++;
-      stats.published += outcome.published;
-      stats.failed += outcome.failed;
-      if (outcome.failed > 0) {
-        this.logger.warn(
-          { table: this.#options.table, failed: outcome.failed },
-          'Outbox relay: publishes failed; the rows are retried with backoff',
+      if ((look || this.#pending) && running.size < this.#options.batchesInFlight) {
+        look = false;
+        this.#pending = false;
+        const full = (count: number) => {
+          if (count < this.#options.batchSize) return;
+          look = true;
+          this.#ring();
+        };
+        const batch: Promise<void> = relayBatch(ctx, full).then(
+          (outcome) => {
+            errors = 0;
+            this.#counted(outcome);
+            if (outcome.published > 0) look = true;
+            return this.#purge(ctx);
+          },
+          (error: unknown) => {
+            if (error instanceof BatchAbandoned || ctx.stopping.aborted) return;
+            errors++;
+            failed = true;
+            this.logger.warn(
+              { err: error, table: this.#options.table, failures: errors },
+              'Outbox relay batch failed; retrying',
+            );
+          },
         );
+        running.add(batch);
+        void batch.finally(() => {
+          running.delete(batch);
+          this.#ring();
+        });
+        continue;
       }
-      await this.#purge(ctx);
-      // Progress: there may be more. Otherwise sleep until notified or the next poll.
-      if (outcome.published > 0) continue;
-      await this.#sleep(this.#options.pollInterval);
+      // Something in flight: wait for it or a notification; else sleep until the next poll.
+      if (running.size > 0) await this.#rung();
+      else {
+        await this.#pause(this.#options.pollInterval);
+        look = true;
+      }
     }
+    await Promise.allSettled(running);
+  }
+
+  #counted(outcome: BatchOutcome): void {
+    const stats = this.#stats;
+    stats.batches++;
+    stats.published += outcome.published;
+    stats.failed += outcome.failed;
+    if (outcome.failed > 0) {
+      this.logger.warn(
+        { table: this.#options.table, failed: outcome.failed },
+        'Outbox relay: publishes failed; the rows are retried with backoff',
+      );
+    }
+  }
+
+  /** Resolves after `ms`, at a notification, or at stop; at once when one is pending. */
+  async #pause(ms: number): Promise<void> {
+    if (this.#pending || this.#stopping.signal.aborted) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#rung(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   async #purge(ctx: BatchContext): Promise<void> {
@@ -182,19 +254,5 @@ export class OutboxRelay extends Service {
     } catch (error) {
       this.logger.warn({ err: error, table: this.#options.table }, 'Outbox purge failed');
     }
-  }
-
-  /** Resolves after `ms`, at a notification, or at stop; at once when one is pending. */
-  #sleep(ms: number): Promise<void> {
-    if (this.#pending || this.#stopping.signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#wake = done;
-    });
   }
 }

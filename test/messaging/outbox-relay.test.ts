@@ -188,6 +188,54 @@ describe.skipIf(!available)('the outbox relay on PostgreSQL and RabbitMQ', () =>
     }
   }, 60_000);
 
+  it('a key spread over four batches in flight goes in order, and waits for a refused message of an earlier batch', async () => {
+    const queue = 'spread';
+    inspector.track(broker.queueName(queue));
+    const limited = await Broker.connect(
+      testSettings({
+        queuePrefix: prefix,
+        queueArguments: { [queue]: { 'x-max-length': 2, 'x-overflow': 'reject-publish' } },
+      }),
+    );
+    // Committed together, then one row per batch: each of the key's rows in another batch.
+    await db.transaction(async () => {
+      for (let seq = 0; seq < 6; seq++) await outbox.add(queue, { seq }, { key: 'spread-key' });
+    });
+    const { app, relay } = await startRelay(db, limited, {
+      batchSize: 1,
+      batchesInFlight: 4,
+      backoff: { initialDelay: 300, maxDelay: 300 },
+    });
+    try {
+      await eventually(() => relay.stats.failed >= 1);
+      const published = await db.fetch<{ seq: number }>(
+        `SELECT (payload->>'seq')::int AS seq FROM libretto_outbox
+         WHERE queue = $1 AND published_at IS NOT NULL ORDER BY id`,
+        [queue],
+      );
+      // Two fit in the queue; the third was refused; none after it overtook it.
+      expect(published.map((r) => r.seq)).toEqual([0, 1]);
+      const received = await Received.on(limited, queue);
+      try {
+        await eventually(() => received.distinct === 6, 20_000);
+        const order = received.byKey.get('spread-key') ?? [];
+        expect(order.filter((v, i, all) => all.indexOf(v) === i)).toEqual([0, 1, 2, 3, 4, 5]);
+        await eventually(async () => (await pending(queue)) === 0);
+        // The rows after the refused one were not even tried before it went out.
+        const attempts = await db.fetch<{ attempts: number }>(
+          'SELECT attempts FROM libretto_outbox WHERE queue = $1 ORDER BY id',
+          [queue],
+        );
+        expect(attempts.map((r) => r.attempts)).toEqual([1, 1, 2, 1, 1, 1]);
+      } finally {
+        await received.consumer?.stop();
+      }
+    } finally {
+      await app.stop();
+      await limited.close();
+    }
+  }, 60_000);
+
   it('stopping with a frozen broker mid-batch returns, marks nothing, and the rows go out later', async () => {
     const queue = 'frozen';
     inspector.track(broker.queueName(queue));
