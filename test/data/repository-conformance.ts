@@ -33,7 +33,7 @@ import type { DataBackend } from './data-backends.js';
 /** What a store may lack; the suite skips those cases, printing why; the store's own tests assert its typed refusal. */
 export type StoreGap =
   | 'transactions-read-own-writes' // reads inside transaction() see its writes (DynamoDB: no)
-  | 'unique-constraints' // model `unique` enforced (AlreadyExistsError UNIQUE_VIOLATION)
+  | 'unique-constraints' // model `unique` enforced (AlreadyExistsError DUPLICATE_VALUE)
   | 'foreign-keys' // belongsTo enforced on write/delete
   | 'checks' // model `checks` (SQL text) enforced
   | 'offset' // offset / page > 1 without reading skipped items
@@ -64,6 +64,7 @@ export interface OpenStore {
 /**
  * A SQL data backend (test/data/data-backends.ts) as a store: each `open` is a fresh database,
  * `prepare` is `ensureSchema`, a transaction is the database's (repositories join it ambiently).
+ * Closing the store drops its database; the data backend itself (its server) is the caller's.
  */
 export function sqlStoreBackend(backend: DataBackend): StoreBackend {
   return {
@@ -251,14 +252,30 @@ function once(work: () => Promise<unknown>): () => Promise<unknown> {
 }
 
 /**
- * Registers the suite on `backend`: one `open()` for all its cases, which run in order. A case
- * needing what the store lacks is skipped, its title naming the gap.
+ * Registers the suite on `backend`: one `open()` for all its cases, which run in order and share
+ * its tables. A case needing what the store lacks is skipped, its title naming the gap.
+ *
+ * @example
+ * // test/<store>/repository-conformance.test.ts
+ * repositoryConformance({
+ *   name: 'my store',
+ *   gaps: new Set(['checks']),
+ *   async open() {
+ *     const store = await openMyStore(); // in a namespace (database, table prefix) of its own
+ *     return {
+ *       prepare: (registry) => store.prepare(registry),
+ *       repository: (model, options) => store.repository(model, options),
+ *       transaction: (work) => store.transaction(work),
+ *       close: () => store.close(),
+ *     };
+ *   },
+ * });
  */
 export function repositoryConformance(backend: StoreBackend): void {
   const gaps: ReadonlySet<StoreGap> = backend.gaps ?? new Set();
   const schema = conformanceSchema(gaps);
   /** A case needing `needs`: skipped, saying why, on a store lacking any of them. */
-  const test = (title: string, fn: () => Promise<void>, ...needs: StoreGap[]) => {
+  const storeCase = (title: string, fn: () => Promise<void>, ...needs: StoreGap[]) => {
     const lacking = needs.filter((gap) => gaps.has(gap));
     if (lacking.length === 0) it(title, fn);
     else it.skip(`${title} [store lacks ${lacking.join(', ')}]`, fn);
@@ -302,43 +319,49 @@ export function repositoryConformance(backend: StoreBackend): void {
 
     // ——— reads and writes by key ———
 
-    test('saves a new entity and reads it back exactly: get, getOrNone, contains, range', async () => {
-      const saved = await people.save(ada(), { changedById: 'admin' });
-      const read = await people.get(saved.entityId);
-      expect(read).toEqual(saved);
-      expect(read.changedById).toBe('admin');
-      expect(read.previousVersion).toBeNull();
-      expect('age' in read).toBe(false);
-      expect(await people.getOrNone(randomUUID())).toBeUndefined();
-      await expect(people.get(randomUUID())).rejects.toThrow(NotFoundError);
-      await expect(people.get(randomUUID())).rejects.toMatchObject({ code: 'ENTITY_NOT_FOUND' });
-      expect(await people.contains(saved.entityId)).toBe(true);
-      expect(await people.contains(randomUUID())).toBe(false);
-      expect(await people.range([saved.entityId, randomUUID()])).toEqual([saved]);
-      expect(await people.range([])).toEqual([]);
-      // The repository's author, when a save names none.
-      const authored = store.repository(Person, { changedBy: () => 'ambient-user' });
-      expect((await authored.save(ada())).changedById).toBe('ambient-user');
-    });
+    storeCase(
+      'saves a new entity and reads it back exactly: get, getOrNone, contains, range',
+      async () => {
+        const saved = await people.save(ada(), { changedById: 'admin' });
+        const read = await people.get(saved.entityId);
+        expect(read).toEqual(saved);
+        expect(read.changedById).toBe('admin');
+        expect(read.previousVersion).toBeNull();
+        expect('age' in read).toBe(false);
+        expect(await people.getOrNone(randomUUID())).toBeUndefined();
+        await expect(people.get(randomUUID())).rejects.toThrow(NotFoundError);
+        await expect(people.get(randomUUID())).rejects.toMatchObject({ code: 'ENTITY_NOT_FOUND' });
+        expect(await people.contains(saved.entityId)).toBe(true);
+        expect(await people.contains(randomUUID())).toBe(false);
+        expect(await people.range([saved.entityId, randomUUID()])).toEqual([saved]);
+        expect(await people.range([])).toEqual([]);
+        // The repository's author, when a save names none.
+        const authored = store.repository(Person, { changedBy: () => 'ambient-user' });
+        expect((await authored.save(ada())).changedById).toBe('ambient-user');
+      },
+    );
 
-    test('saves an unversioned entity as an upsert; delete and hardDelete remove it', async () => {
-      const tags = repo(Tag);
-      const t = await tags.save(Tag.create({ label: 'upsert', weight: 1 }));
-      expect(await tags.get(t.entityId)).toEqual(t);
-      const updated = await tags.save({ ...t, weight: 2 });
-      expect(await tags.get(t.entityId)).toEqual(updated);
-      expect(await tags.count({ label: 'upsert' })).toBe(1);
-      // A copy that was never stored (not the object create() returned) is inserted.
-      const copy = { ...Tag.create({ label: 'upsert copy', weight: 3 }) };
-      expect(await tags.get((await tags.save(copy)).entityId)).toEqual(copy);
-      expect(await tags.hardDelete(t.entityId)).toBe(true);
-      expect(await tags.hardDelete(t.entityId)).toBe(false);
-      expect(await tags.getOrNone(t.entityId)).toBeUndefined();
-      expect(await tags.delete(copy)).toBeUndefined();
-      expect(await tags.contains(copy.entityId)).toBe(false);
-    });
+    storeCase(
+      'saves an unversioned entity as an upsert; delete and hardDelete remove it',
+      async () => {
+        const tags = repo(Tag);
+        const t = await tags.save(Tag.create({ label: 'upsert', weight: 1 }));
+        expect(await tags.get(t.entityId)).toEqual(t);
+        const updated = await tags.save({ ...t, weight: 2 });
+        expect(await tags.get(t.entityId)).toEqual(updated);
+        expect(await tags.count({ label: 'upsert' })).toBe(1);
+        // A copy that was never stored (not the object create() returned) is inserted.
+        const copy = { ...Tag.create({ label: 'upsert copy', weight: 3 }) };
+        expect(await tags.get((await tags.save(copy)).entityId)).toEqual(copy);
+        expect(await tags.hardDelete(t.entityId)).toBe(true);
+        expect(await tags.hardDelete(t.entityId)).toBe(false);
+        expect(await tags.getOrNone(t.entityId)).toBeUndefined();
+        expect(await tags.delete(copy)).toBeUndefined();
+        expect(await tags.contains(copy.entityId)).toBe(false);
+      },
+    );
 
-    test('versions each save, history oldest first, refuses stale saves', async () => {
+    storeCase('versions each save, history oldest first, refuses stale saves', async () => {
       let p: Person = await people.save(ada());
       const versions = [p.version];
       for (let i = 1; i < 5; i++) {
@@ -360,7 +383,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       expect(await people.history(p.entityId)).toHaveLength(5);
     });
 
-    test('saves a created entity, a copy of one, and the same object again', async () => {
+    storeCase('saves a created entity, a copy of one, and the same object again', async () => {
       const created = ada();
       const copy = { ...ada(), firstName: 'Copy' }; // not the object create() returned
       const [a, b] = [await people.save(created), await people.save(copy)];
@@ -373,7 +396,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       expect((await people.save(bulk as Person)).previousVersion).toBe(bulk?.version);
     });
 
-    test('saving a copy save already replaced says this copy is out of date', async () => {
+    storeCase('saving a copy save already replaced says this copy is out of date', async () => {
       const created = await people.save(ada());
       const saved = await people.save({ ...created, age: 31 });
       const { version: after } = saved;
@@ -393,45 +416,51 @@ export function repositoryConformance(backend: StoreBackend): void {
       expect(stale.message).toContain('was saved by someone else');
     });
 
-    test('deletes a versioned entity as a new, inactive version; its history stays', async () => {
-      const p = await people.save(ada());
-      const gone = await people.delete(p);
-      expect(gone?.active).toBe(false);
-      await expect(people.get(p.entityId)).rejects.toThrow(NotFoundError);
-      expect(await people.getOrNone(p.entityId)).toBeUndefined();
-      expect(await people.contains(p.entityId)).toBe(false);
-      expect(await people.contains(p.entityId, { includeDeleted: true })).toBe(true);
-      expect((await people.get(p.entityId, { includeDeleted: true })).active).toBe(false);
-      expect((await people.history(p.entityId)).map((h) => h.active)).toEqual([true, false]);
-    });
+    storeCase(
+      'deletes a versioned entity as a new, inactive version; its history stays',
+      async () => {
+        const p = await people.save(ada());
+        const gone = await people.delete(p);
+        expect(gone?.active).toBe(false);
+        await expect(people.get(p.entityId)).rejects.toThrow(NotFoundError);
+        expect(await people.getOrNone(p.entityId)).toBeUndefined();
+        expect(await people.contains(p.entityId)).toBe(false);
+        expect(await people.contains(p.entityId, { includeDeleted: true })).toBe(true);
+        expect((await people.get(p.entityId, { includeDeleted: true })).active).toBe(false);
+        expect((await people.history(p.entityId)).map((h) => h.active)).toEqual([true, false]);
+      },
+    );
 
-    test('prepareForSave then save; hardDelete; a stale copy of a hard-deleted entity is refused', async () => {
-      const p = await people.save(ada());
-      const prepared = Person.prepareForSave({ ...p, lastName: 'Prepared' }, 'tool');
-      const saved = await people.save(prepared);
-      expect(saved.version).toBe(prepared.version);
-      expect(saved.previousVersion).toBe(p.version);
-      expect((await people.history(p.entityId)).map((h) => h.lastName)).toEqual([
-        'Lovelace',
-        'Prepared',
-      ]);
-      // A first version that names a previous one still starts the history.
-      const imported = { ...Person.prepareForSave(ada()) };
-      await people.save(imported);
-      expect(await people.history(imported.entityId)).toHaveLength(1);
+    storeCase(
+      'prepareForSave then save; hardDelete; a stale copy of a hard-deleted entity is refused',
+      async () => {
+        const p = await people.save(ada());
+        const prepared = Person.prepareForSave({ ...p, lastName: 'Prepared' }, 'tool');
+        const saved = await people.save(prepared);
+        expect(saved.version).toBe(prepared.version);
+        expect(saved.previousVersion).toBe(p.version);
+        expect((await people.history(p.entityId)).map((h) => h.lastName)).toEqual([
+          'Lovelace',
+          'Prepared',
+        ]);
+        // A first version that names a previous one still starts the history.
+        const imported = { ...Person.prepareForSave(ada()) };
+        await people.save(imported);
+        expect(await people.history(imported.entityId)).toHaveLength(1);
 
-      const gone = await people.get(p.entityId);
-      expect(await people.hardDelete(p.entityId)).toBe(true);
-      expect(await people.hardDelete(p.entityId)).toBe(false);
-      await expect(people.save({ ...gone, lastName: 'Back' })).rejects.toMatchObject({
-        name: 'ConflictError',
-        code: 'ENTITY_DELETED',
-        message: /deleted since/,
-      });
-      expect(await people.getOrNone(p.entityId, { includeDeleted: true })).toBeUndefined();
-    });
+        const gone = await people.get(p.entityId);
+        expect(await people.hardDelete(p.entityId)).toBe(true);
+        expect(await people.hardDelete(p.entityId)).toBe(false);
+        await expect(people.save({ ...gone, lastName: 'Back' })).rejects.toMatchObject({
+          name: 'ConflictError',
+          code: 'ENTITY_DELETED',
+          message: /deleted since/,
+        });
+        expect(await people.getOrNone(p.entityId, { includeDeleted: true })).toBeUndefined();
+      },
+    );
 
-    test('a versioned model without audit keeps no history', async () => {
+    storeCase('a versioned model without audit keeps no history', async () => {
       const notes = repo(Note);
       const n = await notes.save(Note.create({ text: 'a' }));
       const n2 = await notes.save({ ...n, text: 'b' });
@@ -448,7 +477,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       });
     });
 
-    test('composite keys and soft delete of an unversioned model (deletedAt)', async () => {
+    storeCase('composite keys and soft delete of an unversioned model (deletedAt)', async () => {
       const members = repo(Membership);
       const personId = randomUUID();
       const m = await members.save(Membership.create({ orgCode: 'acme', personId, role: 'owner' }));
@@ -473,7 +502,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       ).toBeUndefined();
     });
 
-    test('keys of any type: timestamps and integers', async () => {
+    storeCase('keys of any type: timestamps and integers', async () => {
       const readings = repo(Reading);
       const at = new Date('2026-01-02T03:04:05.678Z');
       const r = await readings.save(Reading.create({ sensor: 2 ** 40, at, value: 1.5 }));
@@ -482,51 +511,57 @@ export function repositoryConformance(backend: StoreBackend): void {
       expect(await readings.contains({ sensor: 2 ** 40, at: new Date(0) })).toBe(false);
     });
 
-    test('stores every kind of field and reads it back exactly (nested, enums, bigint, extra)', async () => {
-      const profiles = repo(Profile);
-      const p = {
-        ...Profile.create({
-          handle: "o'brien; --",
-          level: Level.Senior,
-          score: 2 ** 40,
-          balance: -(10n ** 30n),
-          ratio: 0.1 + 0.2,
-          settings: { theme: 'dark', nested: { n: [1, 2] } },
-          tags: ['a', 'b,c', '{d}'],
-          home: { city: 'Oslo', since: new Date('2001-02-03T04:05:06.789Z') },
-          previous: [{ city: 'Bergen', since: new Date(0) }],
-        }),
-        colour: 'red',
-      };
-      await profiles.save(p);
-      const read = await profiles.get(p.entityId);
-      expect(read).toEqual(p);
-      expect(Profile.toDict(read)).toEqual(Profile.toDict(p));
-      const [bulk] = await profiles.bulkCreate([{ ...p, entityId: randomUUID() }]);
-      expect(await profiles.get((bulk as typeof p).entityId)).toEqual(bulk);
-    });
+    storeCase(
+      'stores every kind of field and reads it back exactly (nested, enums, bigint, extra)',
+      async () => {
+        const profiles = repo(Profile);
+        const p = {
+          ...Profile.create({
+            handle: "o'brien; --",
+            level: Level.Senior,
+            score: 2 ** 40,
+            balance: -(10n ** 30n),
+            ratio: 0.1 + 0.2,
+            settings: { theme: 'dark', nested: { n: [1, 2] } },
+            tags: ['a', 'b,c', '{d}'],
+            home: { city: 'Oslo', since: new Date('2001-02-03T04:05:06.789Z') },
+            previous: [{ city: 'Bergen', since: new Date(0) }],
+          }),
+          colour: 'red',
+        };
+        await profiles.save(p);
+        const read = await profiles.get(p.entityId);
+        expect(read).toEqual(p);
+        expect(Profile.toDict(read)).toEqual(Profile.toDict(p));
+        const [bulk] = await profiles.bulkCreate([{ ...p, entityId: randomUUID() }]);
+        expect(await profiles.get((bulk as typeof p).entityId)).toEqual(bulk);
+      },
+    );
 
-    test('stores .transform() and .pipe() fields as what they parse to, and reads them back exactly', async () => {
-      const entries = repo(Entry);
-      const e = Entry.create({
-        title: '  Hello  ',
-        count: '42',
-        at: '2026-01-02T03:04:05.678Z',
-        tags: 'a,b',
-      });
-      expect(e).toMatchObject({ title: 'Hello', count: 42, tags: ['a', 'b'] });
-      const saved = await entries.save(e);
-      expect(await entries.get(e.entityId)).toEqual(saved);
-      const updated = await entries.save({ ...saved, count: 7, at: new Date(0) });
-      expect(await entries.get(e.entityId)).toEqual(updated);
-      expect(await entries.getMany({ where: { count: { lt: 10 }, title: 'Hello' } })).toEqual([
-        updated,
-      ]);
-    });
+    storeCase(
+      'stores .transform() and .pipe() fields as what they parse to, and reads them back exactly',
+      async () => {
+        const entries = repo(Entry);
+        const e = Entry.create({
+          title: '  Hello  ',
+          count: '42',
+          at: '2026-01-02T03:04:05.678Z',
+          tags: 'a,b',
+        });
+        expect(e).toMatchObject({ title: 'Hello', count: 42, tags: ['a', 'b'] });
+        const saved = await entries.save(e);
+        expect(await entries.get(e.entityId)).toEqual(saved);
+        const updated = await entries.save({ ...saved, count: 7, at: new Date(0) });
+        expect(await entries.get(e.entityId)).toEqual(updated);
+        expect(await entries.getMany({ where: { count: { lt: 10 }, title: 'Hello' } })).toEqual([
+          updated,
+        ]);
+      },
+    );
 
     // ——— queries ———
 
-    test('every case-sensitive filter operation; limit', async () => {
+    storeCase('every case-sensitive filter operation; limit', async () => {
       expect(await names({ n: 2 })).toEqual(['alphabet']);
       expect(await names({ n: { eq: 2 } })).toEqual(['alphabet']);
       expect(await names({ n: { ne: 2 } })).toEqual(['Alpha', 'Beta', 'gamma_ray']);
@@ -560,7 +595,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       expect(await items.getOne({ n: 99 })).toBeUndefined();
     });
 
-    test(
+    storeCase(
       'caseless filter operations: ilike, contains',
       async () => {
         expect(await names({ name: { ilike: 'ALPHA' } })).toEqual(['Alpha', 'alphabet']);
@@ -573,7 +608,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       'caseless-like',
     );
 
-    test('refuses wrong operators and conditions of the wrong shape', async () => {
+    storeCase('refuses wrong operators and conditions of the wrong shape', async () => {
       // An operator the code names wrongly is a programming mistake; a value of the wrong
       // shape (as a client may send it) is a ValidationError.
       await expect(names({ n: { between: [1, 2] } })).rejects.toMatchObject({
@@ -596,7 +631,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       });
     });
 
-    test(
+    storeCase(
       'sorts by any field, either way',
       async () => {
         await seedItems();
@@ -618,7 +653,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       'sort-any-field',
     );
 
-    test('search: a page of matches and the total over all pages', async () => {
+    storeCase('search: a page of matches and the total over all pages', async () => {
       await seedTags();
       const tags = repo(Tag);
       const page = await tags.search({ where: { weight: { gte: 10, lt: 20 } }, pageSize: 4 });
@@ -635,7 +670,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       expect(await tags.search({ where: { label: 'none such' } })).toEqual({ items: [], total: 0 });
     });
 
-    test(
+    storeCase(
       'search: later pages, sorted; past the end, still the total',
       async () => {
         await seedTags();
@@ -656,7 +691,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       'sort-any-field',
     );
 
-    test(
+    storeCase(
       'pages and offsets neither repeat nor skip rows',
       async () => {
         const rows = repo(Row);
@@ -676,7 +711,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       'offset',
     );
 
-    test(
+    storeCase(
       'pages neither repeat nor skip rows with equal sort keys',
       async () => {
         const rows = repo(Row);
@@ -697,7 +732,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       'sort-any-field',
     );
 
-    test('refuses what would silently match wrong rows, and malformed calls', async () => {
+    storeCase('refuses what would silently match wrong rows, and malformed calls', async () => {
       await expect(
         people.getMany({ where: { lastName: { notIn: ['a', null] } } as never }),
       ).rejects.toThrow(/cannot hold null/);
@@ -746,36 +781,39 @@ export function repositoryConformance(backend: StoreBackend): void {
       );
     });
 
-    test('refuses malformed ids (ValidationError) and unknown fields (UsageError naming them)', async () => {
-      await expect(people.get('not-a-uuid')).rejects.toMatchObject({
-        name: 'ValidationError',
-        code: 'INVALID_KEY',
-        details: [{ path: 'id', message: 'expected a UUID' }],
-      });
-      await expect(people.getOrNone('not-a-uuid')).rejects.toMatchObject({ code: 'INVALID_KEY' });
-      await expect(people.hardDelete('1; --')).rejects.toMatchObject({ code: 'INVALID_KEY' });
-      await expect(repo(Reading).get('x' as never)).rejects.toMatchObject({
-        name: 'ValidationError',
-        code: 'INVALID_KEY',
-      });
-      await expect(
-        people.getMany({ where: { 'last_name; DROP TABLE person': 'x' } as never }),
-      ).rejects.toMatchObject({ name: 'UsageError', code: 'UNKNOWN_FIELD' });
-      await expect(people.count({ nope: 'x' } as never)).rejects.toMatchObject({
-        name: 'UsageError',
-        code: 'UNKNOWN_FIELD',
-        message: /"nope" is not a field of person/,
-      });
-      await expect(people.getMany({ sort: ['nope'] as never })).rejects.toMatchObject({
-        name: 'UsageError',
-        code: 'UNKNOWN_SORT_KEY',
-        message: /"nope"/,
-      });
-    });
+    storeCase(
+      'refuses malformed ids (ValidationError) and unknown fields (UsageError naming them)',
+      async () => {
+        await expect(people.get('not-a-uuid')).rejects.toMatchObject({
+          name: 'ValidationError',
+          code: 'INVALID_KEY',
+          details: [{ path: 'id', message: 'expected a UUID' }],
+        });
+        await expect(people.getOrNone('not-a-uuid')).rejects.toMatchObject({ code: 'INVALID_KEY' });
+        await expect(people.hardDelete('1; --')).rejects.toMatchObject({ code: 'INVALID_KEY' });
+        await expect(repo(Reading).get('x' as never)).rejects.toMatchObject({
+          name: 'ValidationError',
+          code: 'INVALID_KEY',
+        });
+        await expect(
+          people.getMany({ where: { 'last_name; DROP TABLE person': 'x' } as never }),
+        ).rejects.toMatchObject({ name: 'UsageError', code: 'UNKNOWN_FIELD' });
+        await expect(people.count({ nope: 'x' } as never)).rejects.toMatchObject({
+          name: 'UsageError',
+          code: 'UNKNOWN_FIELD',
+          message: /"nope" is not a field of person/,
+        });
+        await expect(people.getMany({ sort: ['nope'] as never })).rejects.toMatchObject({
+          name: 'UsageError',
+          code: 'UNKNOWN_SORT_KEY',
+          message: /"nope"/,
+        });
+      },
+    );
 
     // ——— batches and transactions ———
 
-    test('saveAll, getOne, deleteAll: all or nothing', async () => {
+    storeCase('saveAll, getOne, deleteAll: all or nothing', async () => {
       const [x, y] = await people.saveAll([
         { ...ada(), lastName: 'Many1' },
         { ...ada(), lastName: 'Many2' },
@@ -800,43 +838,49 @@ export function repositoryConformance(backend: StoreBackend): void {
       ).toBe(2);
     });
 
-    test('bulkCreate: a duplicate key is an AlreadyExistsError, and nothing is inserted', async () => {
-      const tags = repo(Tag);
-      const [first] = await tags.bulkCreate([Tag.create({ label: 'bulk dup', weight: 1 })]);
-      const fresh = Tag.create({ label: 'bulk fresh', weight: 2 });
-      const error = await failure(
-        tags.bulkCreate([fresh, { ...(first as model.Infer<typeof Tag>) }]),
-      );
-      expect(error).toBeInstanceOf(AlreadyExistsError);
-      expect(await tags.getOrNone(fresh.entityId)).toBeUndefined();
-      expect(await tags.count({ label: { in: ['bulk dup', 'bulk fresh'] } })).toBe(1);
-      expect(await tags.bulkCreate([])).toEqual([]);
-    });
+    storeCase(
+      'bulkCreate: a duplicate key is an AlreadyExistsError, and nothing is inserted',
+      async () => {
+        const tags = repo(Tag);
+        const [first] = await tags.bulkCreate([Tag.create({ label: 'bulk dup', weight: 1 })]);
+        const fresh = Tag.create({ label: 'bulk fresh', weight: 2 });
+        const error = await failure(
+          tags.bulkCreate([fresh, { ...(first as model.Infer<typeof Tag>) }]),
+        );
+        expect(error).toBeInstanceOf(AlreadyExistsError);
+        expect(await tags.getOrNone(fresh.entityId)).toBeUndefined();
+        expect(await tags.count({ label: { in: ['bulk dup', 'bulk fresh'] } })).toBe(1);
+        expect(await tags.bulkCreate([])).toEqual([]);
+      },
+    );
 
-    test('a transaction commits its writes together; a failure in it undoes them all', async () => {
-      const tags = repo(Tag);
-      const p = ada();
-      const t = Tag.create({ label: 'in transaction', weight: 1 });
-      await expect(
-        store.transaction(async () => {
+    storeCase(
+      'a transaction commits its writes together; a failure in it undoes them all',
+      async () => {
+        const tags = repo(Tag);
+        const p = ada();
+        const t = Tag.create({ label: 'in transaction', weight: 1 });
+        await expect(
+          store.transaction(async () => {
+            await people.save(p);
+            await tags.save(t);
+            throw new Error('rolled back');
+          }),
+        ).rejects.toThrow('rolled back');
+        expect(await people.getOrNone(p.entityId)).toBeUndefined();
+        expect(await tags.getOrNone(t.entityId)).toBeUndefined();
+        const done = await store.transaction(async () => {
           await people.save(p);
           await tags.save(t);
-          throw new Error('rolled back');
-        }),
-      ).rejects.toThrow('rolled back');
-      expect(await people.getOrNone(p.entityId)).toBeUndefined();
-      expect(await tags.getOrNone(t.entityId)).toBeUndefined();
-      const done = await store.transaction(async () => {
-        await people.save(p);
-        await tags.save(t);
-        return 'committed';
-      });
-      expect(done).toBe('committed');
-      expect(await people.contains(p.entityId)).toBe(true);
-      expect(await tags.contains(t.entityId)).toBe(true);
-    });
+          return 'committed';
+        });
+        expect(done).toBe('committed');
+        expect(await people.contains(p.entityId)).toBe(true);
+        expect(await tags.contains(t.entityId)).toBe(true);
+      },
+    );
 
-    test(
+    storeCase(
       'reads inside a transaction see its writes',
       async () => {
         const p = ada();
@@ -855,49 +899,55 @@ export function repositoryConformance(backend: StoreBackend): void {
       'transactions-read-own-writes',
     );
 
-    test('50 concurrent saves from one stale read: exactly one wins, the rest conflict', async () => {
-      const p = await people.save(ada());
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: 50 }, (_, i) => people.save({ ...p, lastName: `Writer ${i}` })),
-      );
-      const won = outcomes.filter((o) => o.status === 'fulfilled');
-      expect(won).toHaveLength(1);
-      const lost = outcomes.filter((o) => o.status === 'rejected');
-      for (const o of lost) {
-        expect((o as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
-        expect((o as PromiseRejectedResult).reason).toMatchObject({ code: 'STALE_VERSION' });
-      }
-      const stored = await people.get(p.entityId);
-      expect(stored).toEqual((won[0] as PromiseFulfilledResult<Person>).value);
-      expect(await people.history(p.entityId)).toHaveLength(2);
-    });
+    storeCase(
+      '50 concurrent saves from one stale read: exactly one wins, the rest conflict',
+      async () => {
+        const p = await people.save(ada());
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 50 }, (_, i) => people.save({ ...p, lastName: `Writer ${i}` })),
+        );
+        const won = outcomes.filter((o) => o.status === 'fulfilled');
+        expect(won).toHaveLength(1);
+        const lost = outcomes.filter((o) => o.status === 'rejected');
+        for (const o of lost) {
+          expect((o as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+          expect((o as PromiseRejectedResult).reason).toMatchObject({ code: 'STALE_VERSION' });
+        }
+        const stored = await people.get(p.entityId);
+        expect(stored).toEqual((won[0] as PromiseFulfilledResult<Person>).value);
+        expect(await people.history(p.entityId)).toHaveLength(2);
+      },
+    );
 
-    test('50 writers re-reading after each conflict: every change kept, a gap-free chain', async () => {
-      const p = await people.save({ ...ada(), age: 0 });
-      await Promise.all(
-        Array.from({ length: 50 }, async () => {
-          for (;;) {
-            const current = await people.get(p.entityId);
-            try {
-              await people.save({ ...current, age: (current.age ?? 0) + 1 });
-              return;
-            } catch (error) {
-              if (!(error instanceof ConflictError)) throw error;
+    storeCase(
+      '50 writers re-reading after each conflict: every change kept, a gap-free chain',
+      async () => {
+        const p = await people.save({ ...ada(), age: 0 });
+        await Promise.all(
+          Array.from({ length: 50 }, async () => {
+            for (;;) {
+              const current = await people.get(p.entityId);
+              try {
+                await people.save({ ...current, age: (current.age ?? 0) + 1 });
+                return;
+              } catch (error) {
+                if (!(error instanceof ConflictError)) throw error;
+              }
             }
-          }
-        }),
-      );
-      expect((await people.get(p.entityId)).age).toBe(50);
-      const history = await people.history(p.entityId);
-      expect(history.map((h) => h.age)).toEqual(Array.from({ length: 51 }, (_, i) => i));
-      for (let i = 1; i < history.length; i++) {
-        expect(history[i]?.previousVersion).toBe(history[i - 1]?.version);
-      }
-    });
+          }),
+        );
+        expect((await people.get(p.entityId)).age).toBe(50);
+        const history = await people.history(p.entityId);
+        expect(history.map((h) => h.age)).toEqual(Array.from({ length: 51 }, (_, i) => i));
+        for (let i = 1; i < history.length; i++) {
+          expect(history[i]?.previousVersion).toBe(history[i - 1]?.version);
+        }
+      },
+    );
 
     // ——— relations ———
 
-    test('belongsTo two levels deep (a.b) and hasMany, nested', async () => {
+    storeCase('belongsTo two levels deep (a.b) and hasMany, nested', async () => {
       const orgs = repo(Organization);
       const members = repo(Member);
       const logins = repo(LoginMethod);
@@ -947,7 +997,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       expect((m2 as Member).organizationId).toBe(org.entityId);
     });
 
-    test('many-to-many: relate, fetch from both sides, unrelate', async () => {
+    storeCase('many-to-many: relate, fetch from both sides, unrelate', async () => {
       const investors = repo(Investor);
       const investments = repo(Investment);
       const [ann, bob] = await investors.bulkCreate([
@@ -998,29 +1048,34 @@ export function repositoryConformance(backend: StoreBackend): void {
       expect(plain).not.toHaveProperty('investments');
     });
 
-    test('refuses unknown relation paths and relations used wrongly (UsageError)', async () => {
-      const members = repo(Member);
-      // Relation names are server code's: a wrong one is a UsageError, not a client's 422.
-      await expect(members.getMany({ fetchRelated: ['organisation'] })).rejects.toThrow(UsageError);
-      await expect(members.getMany({ fetchRelated: ['organisation'] })).rejects.toMatchObject({
-        code: 'UNKNOWN_RELATION',
-      });
-      await expect(members.getMany({ fetchRelated: ['organization.nope'] })).rejects.toThrow(
-        /"nope" is not a relation of organization/,
-      );
-      await expect(
-        store.repository(Member).getMany({ fetchRelated: ['organization'] }),
-      ).rejects.toMatchObject({ code: 'NO_SCHEMA_REGISTRY', message: /no schema registry/ });
-      await expect(members.relate('organization', {} as Member, {})).rejects.toMatchObject({
-        name: 'UsageError',
-        code: 'UNKNOWN_RELATION',
-        message: /not a many-to-many/,
-      });
-    });
+    storeCase(
+      'refuses unknown relation paths and relations used wrongly (UsageError)',
+      async () => {
+        const members = repo(Member);
+        // Relation names are server code's: a wrong one is a UsageError, not a client's 422.
+        await expect(members.getMany({ fetchRelated: ['organisation'] })).rejects.toThrow(
+          UsageError,
+        );
+        await expect(members.getMany({ fetchRelated: ['organisation'] })).rejects.toMatchObject({
+          code: 'UNKNOWN_RELATION',
+        });
+        await expect(members.getMany({ fetchRelated: ['organization.nope'] })).rejects.toThrow(
+          /"nope" is not a relation of organization/,
+        );
+        await expect(
+          store.repository(Member).getMany({ fetchRelated: ['organization'] }),
+        ).rejects.toMatchObject({ code: 'NO_SCHEMA_REGISTRY', message: /no schema registry/ });
+        await expect(members.relate('organization', {} as Member, {})).rejects.toMatchObject({
+          name: 'UsageError',
+          code: 'UNKNOWN_RELATION',
+          message: /not a many-to-many/,
+        });
+      },
+    );
 
     // ——— constraints the store enforces ———
 
-    test(
+    storeCase(
       'a duplicate unique field is an AlreadyExistsError naming the field; nothing written',
       async () => {
         const companies = repo(Company);
@@ -1045,7 +1100,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       'unique-constraints',
     );
 
-    test(
+    storeCase(
       'a duplicate composite unique value names both fields; a deleted entity frees its values',
       async () => {
         const employees = repo(Employee);
@@ -1071,7 +1126,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       'unique-constraints',
     );
 
-    test(
+    storeCase(
       'with softDelete, values are unique among entities not deleted',
       async () => {
         const handles = repo(Handle);
@@ -1085,7 +1140,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       'unique-constraints',
     );
 
-    test(
+    storeCase(
       'a key naming no entity is a RelatedResourceNotFoundError naming the relation',
       async () => {
         const members = repo(Member);
@@ -1106,7 +1161,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       'foreign-keys',
     );
 
-    test(
+    storeCase(
       'a hard delete of an entity still named is a ConflictError; a model may name itself',
       async () => {
         const orgs = repo(Organization);
@@ -1139,7 +1194,7 @@ export function repositoryConformance(backend: StoreBackend): void {
       'foreign-keys',
     );
 
-    test(
+    storeCase(
       'a failed check is a ValidationError naming it; nothing written',
       async () => {
         const adults = repo(Adult);
