@@ -222,6 +222,11 @@ describe('model', () => {
     bad(() => model('x', { version: z.string() }, { versioned: true }), /base field/);
     bad(() => model('x', { 'a-b': z.string() }), /camelCase/);
     bad(() => model('x', { a: z.string() }, { computed: { a: () => 1 } }), /name of a field/);
+    bad(() => model('x', { a: z.string() }, { primaryKey: [] }), /at least one/);
+    bad(
+      () => model('x', { a: z.string() }, { versioned: true, softDelete: true }),
+      /inactive version/,
+    );
   });
 
   it('infers entity and id types (no `any`)', () => {

@@ -1,3 +1,6 @@
+// Relations in SQL: the association tables and foreign-key indexes the DDL creates, one
+// statement per relation and level, and the checks on relation definitions. What fetchRelated,
+// relate and unrelate return is the conformance suite's (repository-conformance.ts).
 import { UsageError } from 'libretto';
 import { belongsTo, hasMany, manyToMany, model, repository, SchemaRegistry } from 'libretto/data';
 import type { Database, DatabaseAdapter } from 'libretto/postgres';
@@ -146,71 +149,10 @@ describe.each(list.map((b) => [b.name, b] as const))('relations on %s', (_n, bac
     expect(withMembers.members).toHaveLength(9);
     expect(withMembers.members.every((m) => m.loginMethods.length === 10)).toBe(true);
   });
+});
 
-  it('many-to-many: relate, fetch from both sides, unrelate', async () => {
-    const investors = repository(Investor, opened.db, { schema });
-    const investments = repository(Investment, opened.db, { schema });
-    const [ann, bob] = await investors.bulkCreate([
-      Investor.create({ name: 'Ann' }),
-      Investor.create({ name: 'Bob' }),
-    ]);
-    const [fund, bond] = await investments.bulkCreate([
-      Investment.create({ code: 2 ** 40, title: 'Fund' }),
-      Investment.create({ code: 7, title: 'Bond' }),
-    ]);
-    await investors.relate('investments', ann!, fund!);
-    await investors.relate('investments', ann!, bond!);
-    await investors.relate('investments', ann!, bond!); // idempotent
-    await investments.relate('investors', fund!, bob!);
-
-    const byInvestor = await investors.getMany<{ investments: { title: string }[] }>({
-      fetchRelated: ['investments'],
-      sort: ['name'],
-    });
-    expect(byInvestor.map((i) => [i.name, i.investments.map((x) => x.title).sort()])).toEqual([
-      ['Ann', ['Bond', 'Fund']],
-      ['Bob', ['Fund']],
-    ]);
-    const fundWith = await investments.get<{ investors: { name: string }[] }>(fund!.code, {
-      fetchRelated: ['investors', 'investors.investments'],
-    });
-    expect(fundWith.investors.map((i) => i.name).sort()).toEqual(['Ann', 'Bob']);
-
-    expect(await investors.unrelate('investments', ann!, fund!)).toBe(true);
-    expect(await investors.unrelate('investments', ann!, fund!)).toBe(false);
-    const after = await investments.get<{ investors: { name: string }[] }>(fund!.code, {
-      fetchRelated: ['investors'],
-    });
-    expect(after.investors.map((i) => i.name)).toEqual(['Bob']);
-
-    // Saving an entity with relations loaded does not store them as extra fields.
-    const loaded = await investors.get<{ investments: unknown[] }>(ann!.entityId, {
-      fetchRelated: ['investments'],
-    });
-    await investors.save({ ...loaded, colour: 'green' });
-    const plain = await investors.get(ann!.entityId);
-    expect(plain.colour).toBe('green');
-    expect(plain).not.toHaveProperty('investments');
-  });
-
-  it('refuses unknown relation paths and bad relation definitions', async () => {
-    const people = repository(Person, opened.db, { schema });
-    // Relation names are server code's: a wrong one is a UsageError, not a client's 422.
-    await expect(people.getMany({ fetchRelated: ['organisation'] })).rejects.toThrow(UsageError);
-    await expect(people.getMany({ fetchRelated: ['organisation'] })).rejects.toMatchObject({
-      code: 'UNKNOWN_RELATION',
-    });
-    await expect(people.getMany({ fetchRelated: ['organization.nope'] })).rejects.toThrow(
-      /"nope" is not a relation of organization/,
-    );
-    await expect(
-      repository(Person, opened.db).getMany({ fetchRelated: ['organization'] }),
-    ).rejects.toMatchObject({ code: 'NO_SCHEMA_REGISTRY', message: /no schema registry/ });
-    await expect(people.relate('organization', {} as Person, {})).rejects.toMatchObject({
-      name: 'UsageError',
-      code: 'UNKNOWN_RELATION',
-      message: /not a many-to-many/,
-    });
+describe('relation definitions', () => {
+  it('refuses bad relation definitions (UsageError)', () => {
     expect(() => belongsTo(Person, 'org', Organization, 'name')).toThrow(/is text/);
     // A relation built by hand is checked too: its names go into SQL.
     const [forged] = manyToMany(Investor, 'forged', Investment, 'forgedBack', { through: 'x' });
