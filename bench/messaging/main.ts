@@ -15,7 +15,8 @@
 //                             BENCH_RATE (1000), BENCH_SECONDS (5), BENCH_PREFETCH (50),
 //                             BENCH_ROUNDS (3: rotating order, the median),
 //                             BENCH_ONLY (publish | latency | consume: one part), BENCH_BATCH
-//                             (the relay's batchSize; its default unless set)
+//                             (the relay's batchSize; its default unless set),
+//                             BENCH_IN_FLIGHT (the relay's batchesInFlight; likewise)
 import { randomUUID } from 'node:crypto';
 import { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -41,6 +42,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 50);
 const ONLY = process.env.BENCH_ONLY;
 const BATCH = process.env.BENCH_BATCH === undefined ? undefined : Number(process.env.BENCH_BATCH);
+const IN_FLIGHT =
+  process.env.BENCH_IN_FLIGHT === undefined ? undefined : Number(process.env.BENCH_IN_FLIGHT);
 const URL = 'amqp://guest:guest@127.0.0.1:5672';
 const PREFIX = `bench-messaging.${randomUUID().slice(0, 8)}.`;
 
@@ -92,7 +95,10 @@ async function withRelay<T>(work: (relay: OutboxRelay) => Promise<T>): Promise<T
   const broker = await RabbitMqBroker.connect(
     resolveRabbitMqSettings({}, { url: URL, queuePrefix: PREFIX }),
   );
-  const relay = new OutboxRelay(BATCH === undefined ? {} : { batchSize: BATCH });
+  const relay = new OutboxRelay({
+    ...(BATCH === undefined ? {} : { batchSize: BATCH }),
+    ...(IN_FLIGHT === undefined ? {} : { batchesInFlight: IN_FLIGHT }),
+  });
   const app = new Application(relay, {
     providers: [provide(Database, { value: db }), provide(Broker, { value: broker })],
     logger: silent,

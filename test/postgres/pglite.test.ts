@@ -22,6 +22,27 @@ describe('PGlite backend', () => {
     }
   });
 
+  it('starts from a dump of another PGlite: its tables and rows, each copy on its own', async () => {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const template = await PGlite.create();
+    await template.exec("CREATE TABLE seeded (v text); INSERT INTO seeded VALUES ('seed')");
+    const dump = await template.dumpDataDir('none');
+    await template.close();
+    const a = new Database(await PglitePool.create({ loadDataDir: dump }));
+    const b = new Database(await PglitePool.create({ loadDataDir: dump }));
+    try {
+      await a.execute("INSERT INTO seeded VALUES ('only in a')");
+      expect(await a.fetch('SELECT v FROM seeded ORDER BY v')).toEqual([
+        { v: 'only in a' },
+        { v: 'seed' },
+      ]);
+      expect(await b.fetch('SELECT v FROM seeded')).toEqual([{ v: 'seed' }]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('hands its single connection to one caller at a time; a waiter times out with a typed error', async () => {
     const driver = await PglitePool.create({ acquireTimeoutMs: 100 });
     const db = new Database(driver);
