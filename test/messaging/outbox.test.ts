@@ -122,6 +122,9 @@ describe('Outbox.add', () => {
     expect(() => new OutboxRelay({ batchSize: 0 })).toThrow(
       'OutboxRelay: batchSize must be an integer from 1 to 10000',
     );
+    expect(() => new OutboxRelay({ batchesInFlight: 9 })).toThrow(
+      'OutboxRelay: batchesInFlight must be an integer from 1 to 8',
+    );
     expect(() => new OutboxRelay({ backoff: { initalDelay: 1 } as never })).toThrow(
       'OutboxRelay: backoff.initalDelay unknown option',
     );
