@@ -117,12 +117,13 @@ const Reading = model(
   { primaryKey: ['sensor', 'at'] },
 );
 
-enum Level {
+/** Every field kind (also for the SQL-only checks of repository.test.ts). */
+export enum Level {
   Junior = 1,
   Senior = 2,
 }
 const Address = model('address', { city: z.string(), since: z.date() }, { embedded: true });
-const Profile = model(
+export const Profile = model(
   'profile',
   {
     handle: z.string(),

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Opened } from '../postgres/backends.js';
 import { type DataBackend, dataBackends } from './data-backends.js';
+import { Level, Profile } from './repository-conformance.js';
 
 const Person = model(
   'person',
@@ -46,33 +47,6 @@ const Entry = model(
       .pipe(z.array(z.string())),
   },
   { versioned: true },
-);
-
-enum Level {
-  Junior = 1,
-  Senior = 2,
-}
-const Address = model('address', { city: z.string(), since: z.date() }, { embedded: true });
-const Profile = model(
-  'profile',
-  {
-    handle: z.string(),
-    level: z.enum(Level),
-    score: z.int(),
-    balance: z.bigint(),
-    ratio: z.number(),
-    settings: z.record(z.string(), z.unknown()),
-    tags: z.array(z.string()),
-    home: Address.schema,
-    previous: z.array(Address.schema),
-    bio: z.string().optional(),
-  },
-  {
-    extra: true,
-    aliases: { handle: 'user_handle' },
-    computed: { label: (p) => `@${p.handle}` },
-    saveComputed: true,
-  },
 );
 
 const schema = new SchemaRegistry([Person, Tag, Item, Note, Profile, Entry]);
