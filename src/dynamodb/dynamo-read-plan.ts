@@ -3,6 +3,7 @@ import type { ModelColumn } from '../data/model.js';
 import { compileSort, compileWhere } from '../data/where-clause.js';
 import { UsageError } from '../errors/usage-error.js';
 import { conditionExpression, conditionValue, ExpressionParts } from './dynamo-expressions.js';
+import type { Item } from './dynamo-items.js';
 import type { KeyAttribute, ModelTables } from './dynamo-tables.js';
 
 /**
@@ -20,6 +21,12 @@ export interface ReadPlan {
   readonly filtered: boolean;
   /** The index a Query uses, or undefined for the table itself or a Scan. */
   readonly index: string | undefined;
+  /**
+   * Conditions DynamoDB's filters cannot state, checked on the items it returns: ends-with
+   * text, equality of JSON values (maps compare by content, not identity). They cost what a
+   * filter costs — the items are read either way — plus their transfer.
+   */
+  readonly post: readonly ((item: Item) => boolean)[];
 }
 
 /** The UsageError of a read DynamoDB cannot answer without reading what it would skip or sort. */
@@ -35,7 +42,6 @@ const REFUSED_PATTERNS: Readonly<Record<string, string>> = {
     'DynamoDB compares text as it is stored: no caseless match (store a lower-cased copy and use like)',
   contains:
     'DynamoDB compares text as it is stored: no caseless match (store a lower-cased copy and use like)',
-  endsWith: 'DynamoDB has no ends-with (store the text reversed and use startsWith)',
 };
 
 /** Text operators DynamoDB cannot evaluate, refused with their path (after the where is checked). */
@@ -134,9 +140,15 @@ export function planRead(
   if (index === undefined && consistent) input.ConsistentRead = true;
   const filters: string[] = [];
   let empty = false;
+  const post: ((item: Item) => boolean)[] = [];
   for (const p of predicates) {
     if (used.has(p)) continue;
     if (p.op === 'in' && p.values.length === 0) empty = true;
+    const check = postCondition(p);
+    if (check !== undefined) {
+      post.push(check);
+      continue;
+    }
     const text = conditionExpression(parts, p);
     if (text !== '') filters.push(text);
   }
@@ -158,9 +170,49 @@ export function planRead(
     operation: empty ? 'none' : best === undefined ? 'scan' : 'query',
     input,
     positionKeys,
-    filtered: filters.length > 0,
+    filtered: filters.length > 0 || post.length > 0,
     index,
+    post,
   };
+}
+
+/** JSON as text with keys in order: equal values, equal text. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_, v) => {
+    if (typeof v === 'bigint') return String(v);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+    return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
+}
+
+/** The check of a predicate DynamoDB cannot filter by, or undefined when it can. */
+function postCondition(p: Predicate): ((item: Item) => boolean) | undefined {
+  if (p.op === 'keyIn') return undefined;
+  const attribute = p.column.column;
+  if (p.op === 'like' && p.match === 'endsWith' && !p.caseless) {
+    const text = p.text;
+    return (item) => {
+      const value = item[attribute];
+      return typeof value === 'string' && value.endsWith(text);
+    };
+  }
+  if (p.column.codec.storage !== 'json') return undefined;
+  const codec = p.column.codec;
+  const texts = (values: readonly unknown[]) =>
+    new Set(values.map((v) => canonical(conditionValue(codec, v))));
+  if (p.op === 'compare' && (p.sign === '=' || p.sign === '<>')) {
+    const wanted = canonical(conditionValue(codec, p.value));
+    const equal = p.sign === '=';
+    return (item) =>
+      item[attribute] !== undefined && (canonical(item[attribute]) === wanted) === equal;
+  }
+  if (p.op === 'in' || p.op === 'notIn') {
+    const wanted = texts(p.values);
+    const inside = p.op === 'in';
+    return (item) =>
+      item[attribute] !== undefined && wanted.has(canonical(item[attribute])) === inside;
+  }
+  return undefined;
 }
 
 function keyCondition(parts: ExpressionParts, p: Predicate): string {

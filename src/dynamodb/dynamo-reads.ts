@@ -52,7 +52,8 @@ export async function readItems(
         ? new QueryCommand(input as never)
         : new ScanCommand(input as never);
     const out = await access.send<PageOutput>(command, table);
-    const got = out.Items ?? [];
+    const read = out.Items ?? [];
+    const got = plan.post.length === 0 ? read : read.filter((i) => plan.post.every((p) => p(i)));
     if (wanted !== undefined && got.length >= wanted) {
       items.push(...got.slice(0, wanted));
       const last = items[items.length - 1] as Item;
@@ -68,6 +69,9 @@ export async function readItems(
 /** How many items a plan matches: `Select: COUNT`, page after page (every match is read). */
 export async function countItems(access: DynamoAccess, plan: ReadPlan): Promise<number> {
   if (plan.operation === 'none') return 0;
+  // Checked here, not by DynamoDB: the items must come back to be counted.
+  if (plan.post.length > 0)
+    return (await readItems(access, plan, undefined, undefined)).items.length;
   const { QueryCommand, ScanCommand } = access.sdk;
   let total = 0;
   let from: Item | undefined;

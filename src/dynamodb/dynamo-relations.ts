@@ -161,6 +161,7 @@ export class DynamoRelations {
           positionKeys: [],
           filtered: filter.length > 0,
           index: index.name,
+          post: [],
         });
       }
     } else {
@@ -179,6 +180,7 @@ export class DynamoRelations {
         positionKeys: [],
         filtered: true,
         index: undefined,
+        post: [],
       });
     }
     const results = await Promise.all(
@@ -206,6 +208,7 @@ export class DynamoRelations {
       positionKeys: [],
       filtered: false,
       index: byHash ? undefined : pair.reverse.name,
+      post: [],
     };
     return (await readItems(this.#access, plan, undefined, undefined)).items;
   }

@@ -271,6 +271,7 @@ export class DynamoRepository<
       positionKeys: [],
       filtered: false,
       index: undefined,
+      post: [],
     };
     const { items } = await readItems(this.#db, plan, undefined, undefined);
     return orderVersions(items.map((i) => this.#codec.fromItem(i))) as EntityOf<F, O>[];
@@ -485,16 +486,43 @@ export class DynamoRepository<
     const tx = this.#db.current();
     if (tx !== undefined) {
       const pending = tx.pending(target);
-      let condition: WriteCondition = { attribute: 'version', value: read };
       if (pending !== undefined) {
         // Saved before in this transaction: the save must start from the version written then.
         if (pending.version !== read) throw this.#stale(record, pending.version as string, origin);
-        condition = pending.condition;
+        this.#joinVersion(saved, key, pending.condition, origin, record);
+        return saved;
       }
-      this.#join(this.#currentWrite(saved, key, condition, origin, record));
-      const versionWrite = this.#versionWrite(saved);
-      if (versionWrite !== undefined) this.#join(versionWrite);
-      return saved;
+      // Nothing is sent before the end: what the save is (an insert, an update, a prepared
+      // version, a stale one) is read now, and the condition keeps it true until the write.
+      const stored = await this.#getItem(key);
+      if (stored === undefined) {
+        if (await this.#hadVersions(saved.entityId)) throw this.#stale(record, null, origin);
+        const now = saved.changedOn as Date;
+        return this.#insert(
+          this.#stampInsert(record, now, saved.changedById as string | null),
+          origin,
+        );
+      }
+      if (stored.version === read) {
+        this.#joinVersion(saved, key, { attribute: 'version', value: read }, origin, record);
+        return saved;
+      }
+      if (stored.version === record.previousVersion && record.previousVersion !== null) {
+        const again: Entity = {
+          ...saved,
+          version: record.version,
+          previousVersion: stored.version,
+        };
+        this.#joinVersion(
+          again,
+          key,
+          { attribute: 'version', value: stored.version },
+          origin,
+          record,
+        );
+        return again;
+      }
+      throw this.#stale(record, stored.version as string, origin);
     }
     const failed = await this.#write([
       this.#currentWrite(saved, key, { attribute: 'version', value: read }, origin, record),
@@ -507,6 +535,18 @@ export class DynamoRepository<
       return saved;
     }
     return this.#unwritten(saved, record, origin, failed.stored);
+  }
+
+  #joinVersion(
+    saved: Entity,
+    key: Item,
+    condition: WriteCondition,
+    origin: object,
+    record: Entity,
+  ): void {
+    this.#join(this.#currentWrite(saved, key, condition, origin, record));
+    const versionWrite = this.#versionWrite(saved);
+    if (versionWrite !== undefined) this.#join(versionWrite);
   }
 
   /** Nothing written: a new entity (inserted), a deleted one, one prepared already, or a stale one. */
@@ -768,13 +808,14 @@ export class DynamoRepository<
       TableName: table,
       Key: key,
       UpdateExpression: `SET ${parts.name('deleted_at')} = ${parts.value(now.toISOString())}`,
-      ConditionExpression: `attribute_exists(${parts.name(this.#tables.hash.name)})`,
+      // Deleted already: as not found (as SQL's UPDATE … WHERE deleted_at IS NULL).
+      ConditionExpression: `attribute_exists(${parts.name(this.#tables.hash.name)}) AND attribute_not_exists(${parts.name('deleted_at')})`,
       ...parts.input(),
     };
     const tx = this.#db.current();
     if (tx !== undefined) {
       const stored = await this.#getItem(key);
-      if (stored === undefined) throw this.#notFound(id);
+      if (stored === undefined || stored.deleted_at !== undefined) throw this.#notFound(id);
       this.#join({
         item: { Update: input },
         target: this.#target(key),

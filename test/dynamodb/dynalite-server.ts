@@ -165,13 +165,10 @@ export async function startDynalite(): Promise<DynaliteServer> {
       seen.add(id);
       steps.push({ operation: `${kind}Item`, request, table, key });
     }
+    // Each write returns the item it replaced: what an undo puts back.
     const before: (Json | undefined)[] = [];
-    for (const s of steps) {
-      const got = await call('GetItem', { TableName: s.table, Key: s.key, ConsistentRead: true });
-      before.push(got.body.Item as Json | undefined);
-    }
-    const undo = async (count: number) => {
-      for (let i = count - 1; i >= 0; i--) {
+    const undo = async () => {
+      for (let i = before.length - 1; i >= 0; i--) {
         const s = steps[i] as (typeof steps)[number];
         const old = before[i];
         if (old === undefined) await call('DeleteItem', { TableName: s.table, Key: s.key });
@@ -181,19 +178,27 @@ export async function startDynalite(): Promise<DynaliteServer> {
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i] as (typeof steps)[number];
       const { ReturnValuesOnConditionCheckFailure: returnOld, ...request } = s.request;
-      const done = await call(s.operation, request);
-      if (done.ok) continue;
-      await undo(i);
+      const done = await call(s.operation, { ...request, ReturnValues: 'ALL_OLD' });
+      if (done.ok) {
+        before.push(done.body.Attributes as Json | undefined);
+        continue;
+      }
+      await undo();
       if (!String(done.body.__type).endsWith('#ConditionalCheckFailedException')) {
         return { status: 400, body: done.body };
       }
+      const stored =
+        returnOld === 'ALL_OLD'
+          ? ((await call('GetItem', { TableName: s.table, Key: s.key, ConsistentRead: true })).body
+              .Item as Json | undefined)
+          : undefined;
       const reasons = steps.map((_, j) =>
         j !== i
           ? { Code: 'None' }
           : {
               Code: 'ConditionalCheckFailed',
               Message: 'The conditional request failed',
-              ...(returnOld === 'ALL_OLD' && before[j] !== undefined ? { Item: before[j] } : {}),
+              ...(stored === undefined ? {} : { Item: stored }),
             },
       );
       return {
