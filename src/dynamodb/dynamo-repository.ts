@@ -149,11 +149,9 @@ export class DynamoRepository<
   ): Promise<(EntityOf<F, O> & R)[]> {
     if (!Array.isArray(ids)) misuse('INVALID_QUERY', 'ids', 'expected an array of ids');
     const keys = ids.map((id, i) => this.#key(id, `ids.${i}`));
-    const seen = new Set<string>();
-    const distinct = keys.filter((k) => {
-      const text = JSON.stringify(k, (_, v) => (typeof v === 'bigint' ? String(v) : v));
-      return seen.has(text) ? false : (seen.add(text), true);
-    });
+    // BatchGetItem refuses a key twice.
+    const byText = new Map(keys.map((k) => [this.#target(k), k]));
+    const distinct = [...byText.values()];
     const items = await batchGet(this.#db, this.#tables.table, distinct, this.#consistent);
     const entities = items
       .filter((i) => options.includeDeleted === true || isLive(this.model, i))

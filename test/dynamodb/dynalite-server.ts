@@ -2,10 +2,10 @@
 //
 // dynalite 4 has no TransactWriteItems. This server sits in front of it and adds one, built
 // only from dynalite's own single-item operations: a transaction runs alone (every other
-// request waits for it, and it waits for those in flight), reads the items it touches,
-// applies its writes one by one with their conditions, and on the first failed condition
-// puts back what it already changed and answers TransactionCanceledException with the
-// reasons, as DynamoDB does. Nobody sees it half done, so it is all or nothing as DynamoDB's
+// request waits for it, and it waits for those in flight), applies its writes one by one
+// with their conditions, keeping the items they replace, and on the first failed condition
+// puts those back and answers TransactionCanceledException with the reasons, as DynamoDB
+// does. Nobody sees it half done, so it is all or nothing as DynamoDB's
 // is. ConditionCheck items are not supported (libretto/dynamodb writes none).
 import http from 'node:http';
 import { createRequire } from 'node:module';
