@@ -736,17 +736,27 @@ export class DynamoRepository<
     const key = this.#key(this.model.idOf(saved as EntityOf<F, O>), 'entity');
     const table = this.#tables.table;
     const item = this.#codec.toItem(saved);
-    const request = this.model.flags.timestamps
-      ? { Update: this.#updateInput(key, item) }
-      : { Put: { TableName: table, Item: item } };
     const tx = this.#db.current();
+    const target = this.#target(key);
+    // Written before in this transaction: the one write keeps that write's condition.
+    const condition = tx?.pending(target)?.condition;
+    const parts = new ExpressionParts();
+    const expression = this.#condition(parts, condition);
+    const request = this.model.flags.timestamps
+      ? { Update: this.#updateInput(key, item, parts, expression) }
+      : {
+          Put: {
+            TableName: table,
+            Item: item,
+            ...(expression === undefined ? {} : { ConditionExpression: expression }),
+            ...parts.input(),
+          },
+        };
     if (tx !== undefined) {
-      const target = this.#target(key);
-      const pending = tx.pending(target);
       this.#join({
         item: request,
         target,
-        condition: pending?.condition,
+        condition,
         conflict: () => this.#duplicate(saved),
         committed: () => unsaved.delete(record),
       });
@@ -770,8 +780,12 @@ export class DynamoRepository<
   }
 
   /** SET every attribute but the key (`created_at` only if not there), REMOVE the absent ones. */
-  #updateInput(key: Item, item: Item): Record<string, unknown> {
-    const parts = new ExpressionParts();
+  #updateInput(
+    key: Item,
+    item: Item,
+    parts: ExpressionParts,
+    condition: string | undefined,
+  ): Record<string, unknown> {
     const set: string[] = [];
     const remove: string[] = [];
     for (const c of this.model.columns) {

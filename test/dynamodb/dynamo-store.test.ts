@@ -276,6 +276,24 @@ describe('transactions', () => {
     expect(third.previousVersion).not.toBe(first.version);
   });
 
+  it('an insert and a save of it in one transaction are one write, still refused if the key exists', async () => {
+    const counters = store.repository(Counter);
+    const first = Counter.create({ name: 'merge', n: 1 });
+    await store.transaction(async () => {
+      const [created] = await counters.bulkCreate([first]);
+      await counters.save({ ...(created as typeof first), n: 2 });
+    });
+    expect((await counters.get(first.entityId)).n).toBe(2);
+    // The same key again: the insert's condition stays with the merged write.
+    await expect(
+      store.transaction(async () => {
+        const [created] = await counters.bulkCreate([{ ...first, n: 7 }]);
+        await counters.save({ ...(created as typeof first), n: 8 });
+      }),
+    ).rejects.toMatchObject({ name: 'AlreadyExistsError', code: 'DUPLICATE_KEY' });
+    expect((await counters.get(first.entityId)).n).toBe(2);
+  });
+
   it(`refuses more than ${TRANSACTION_LIMIT} items with a typed error, and writes none`, async () => {
     const counters = store.repository(Counter);
     const many = Array.from({ length: TRANSACTION_LIMIT + 1 }, (_, i) =>
