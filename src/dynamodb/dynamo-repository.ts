@@ -807,6 +807,7 @@ export class DynamoRepository<
       TableName: this.#tables.table,
       Key: key,
       UpdateExpression: expression,
+      ...(condition === undefined ? {} : { ConditionExpression: condition }),
       ...parts.input(),
     };
   }
