@@ -22,8 +22,9 @@ const LAYERS = [
   ['config'],
   ['http', 'postgres'],
   ['postgres/ha', 'mysql', 'data', 'messaging', 'testing'],
-  // Above data: migrations are generated from the schema registry's definitions.
-  ['migrations'],
+  // Above data: migrations are generated from the schema registry's definitions; the document
+  // stores implement its repository API.
+  ['migrations', 'dynamodb'],
   // Above messaging: the email transmitter consumes a queue through the broker.
   ['email'],
   ['cli'],

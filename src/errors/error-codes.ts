@@ -222,6 +222,28 @@ export const ERROR_CODES = {
   DUPLICATE_RELATION: 'A model was given two relations of the same name.',
   UNREGISTERED_MODEL: 'A relation names a model the schema registry does not hold.',
 
+  DUPLICATE_KEY:
+    'An insert (an entity from `create`, `bulkCreate`) names a key an entity already has (document stores).',
+  UNSUPPORTED_QUERY:
+    'The store cannot answer this read without reading what it would skip or sort: on DynamoDB a sort no key gives, an offset or page after the first, caseless or ends-with text.',
+  INVALID_CURSOR:
+    'A `page()` cursor is not one this read returned (malformed, or of another read).',
+
+  // ——— dynamodb ———
+  DYNAMODB_UNAVAILABLE:
+    'DynamoDB cannot be reached, timed out or failed on its side (5xx); names the endpoint or region.',
+  DYNAMODB_THROTTLED: 'DynamoDB throttled the request (provisioned throughput, request limits).',
+  DYNAMODB_REJECTED:
+    'DynamoDB refused the request (validation, credentials, limits); its reason is kept.',
+  DYNAMODB_TABLE_MISSING: "A model's table does not exist: `DynamoStore.prepare()` creates it.",
+  DYNAMODB_TRANSACTION_CONFLICT:
+    'Another transaction was writing an item of this one at the same time: nothing was written; try again.',
+  DYNAMODB_TRANSACTION_TOO_LARGE:
+    'A DynamoDB transaction collected more than 100 items (a versioned save is two): nothing was written.',
+  DYNAMODB_UNSUPPORTED_MODEL:
+    'A model DynamoDB cannot store as declared: a key of three fields or of booleans or JSON, or unique fields, checks or foreign keys not accepted as unenforced.',
+  DYNAMODB_CLOSED: 'A DynamoDB store was used after `close()`.',
+
   // ——— migrations ———
   MIGRATIONS_DIR_NOT_FOUND:
     'No migrations directory: the one named does not exist, or none of the standard locations does.',

@@ -41,6 +41,7 @@ describe('JSDoc on the public API', () => {
       'libretto/postgres',
       'libretto/postgres/ha',
       'libretto/mysql',
+      'libretto/dynamodb',
       'libretto/data',
       'libretto/migrations',
       'libretto/messaging',

@@ -1,0 +1,4 @@
+import { repositoryConformance } from '../data/repository-conformance.js';
+import { dynamoBackend } from './dynamo-backend.js';
+
+repositoryConformance(dynamoBackend());
