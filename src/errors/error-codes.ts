@@ -222,6 +222,10 @@ export const ERROR_CODES = {
   DUPLICATE_RELATION: 'A model was given two relations of the same name.',
   UNREGISTERED_MODEL: 'A relation names a model the schema registry does not hold.',
 
+  // ——— surrealdb ———
+  SURREAL_UNSUPPORTED:
+    'A model asks SurrealDB for what it cannot do: `checks` (SQL text) are refused when the schema is prepared.',
+
   // ——— migrations ———
   MIGRATIONS_DIR_NOT_FOUND:
     'No migrations directory: the one named does not exist, or none of the standard locations does.',

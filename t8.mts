@@ -1,0 +1,15 @@
+import { Surreal, RecordId, createRemoteEngines } from 'surrealdb';
+import { createNodeEngines } from '@surrealdb/node';
+const db = new Surreal({ engines: { ...createRemoteEngines(), ...createNodeEngines() } });
+await db.connect('mem://');
+await db.use({ namespace: 'n1', database: 'd1' });
+const q = async (s: string, b?: any) => { try { const r = await db.query(s, b); console.log(s.slice(0,80).replace(/\n/g,' '), '=>', JSON.stringify(r, (k,v)=> typeof v === 'bigint' ? String(v) : v)); return r; } catch (e: any) { console.log(s.slice(0,80), 'ERR', e.constructor.name, e.kind, e.message); } };
+await q('DEFINE TABLE t SCHEMALESS; DEFINE TABLE a SCHEMALESS; CREATE t:1 SET x = 5, v = 0;');
+await q('{ CREATE t:2 SET x=1; CREATE t:1 SET x=2; }');
+await q('SELECT * FROM t');
+await q('{ LET $b = (UPDATE ONLY t:1 SET v = 1 WHERE v = 0 RETURN BEFORE); IF $b != NONE { CREATE a:1 SET e = $b.x }; RETURN $b.x; }');
+await q('SELECT * FROM a');
+const rs = await Promise.allSettled(Array.from({length: 50}, (_, i) => db.query('{ LET $b = (UPDATE ONLY t:1 SET v = $n WHERE v = 1 RETURN BEFORE); IF $b != NONE { CREATE type::record("a", $n) SET e = $b.x }; RETURN $b.v; }', { n: i + 10 })));
+console.log(rs.map(r => r.status === 'fulfilled' ? (r.value[0] != null ? 'W' : '-') : 'E:' + (r.reason as Error).message.slice(0, 60)).join(' '));
+await q('SELECT count() FROM a GROUP ALL');
+await db.close();
