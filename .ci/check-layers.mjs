@@ -22,6 +22,8 @@ const LAYERS = [
   ['config'],
   ['http', 'postgres'],
   ['postgres/ha', 'mysql', 'data', 'messaging', 'testing'],
+  // Stores beside mysql that build on data's models and repository contract.
+  ['surrealdb'],
   // Above data: migrations are generated from the schema registry's definitions.
   ['migrations'],
   // Above messaging: the email transmitter consumes a queue through the broker.

@@ -99,7 +99,9 @@ export class ConditionWriter {
   #predicate(p: Predicate): string {
     if (p.op === 'keyIn') {
       const ids = p.lists[0]?.map((_, i) =>
-        this.#codec.recordId(Object.fromEntries(p.columns.map((c, k) => [c.property, p.lists[k]?.[i]]))),
+        this.#codec.recordId(
+          Object.fromEntries(p.columns.map((c, k) => [c.property, p.lists[k]?.[i]])),
+        ),
       );
       return `id IN ${this.bind(ids ?? [])}`;
     }
@@ -109,6 +111,8 @@ export class ConditionWriter {
       case 'compare': {
         const value = this.bind(this.#value(column, p.value));
         const sign = SIGNS[p.sign] as string;
+        // `id IN […]`: SurrealDB 3.0 misses records written in the same transaction with `id = …`.
+        if (p.sign === '=' && this.#codec.isId(column)) return `id IN [${value}]`;
         return p.sign === '='
           ? `${name} = ${value}`
           : `(${this.#present(column)} AND ${name} ${sign} ${value})`;

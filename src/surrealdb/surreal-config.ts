@@ -6,8 +6,14 @@ const ENDPOINT = /^(mem|surrealkv|rocksdb|ws|wss|http|https):\/\//;
 /** The keys of the `surrealdb:` section; `url` and `username` are other names of `endpoint` and `user`. */
 export const SURREAL_KEYS = {
   /** `mem://` (embedded, in memory), `surrealkv://path`, or a server: `ws://host:8000/rpc`, `http://…`. */
-  endpoint: z.string().regex(ENDPOINT, 'must start with mem://, surrealkv://, ws(s):// or http(s)://').optional(),
-  url: z.string().regex(ENDPOINT, 'must start with mem://, surrealkv://, ws(s):// or http(s)://').optional(),
+  endpoint: z
+    .string()
+    .regex(ENDPOINT, 'must start with mem://, surrealkv://, ws(s):// or http(s)://')
+    .optional(),
+  url: z
+    .string()
+    .regex(ENDPOINT, 'must start with mem://, surrealkv://, ws(s):// or http(s)://')
+    .optional(),
   namespace: z.string().min(1).optional(),
   database: z.string().min(1).optional(),
   user: z.string().min(1).optional(),

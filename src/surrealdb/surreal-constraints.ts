@@ -1,5 +1,5 @@
-import { AlreadyExistsError } from '../errors/domain-errors.js';
 import type { TableModel } from '../data/model.js';
+import { AlreadyExistsError } from '../errors/domain-errors.js';
 
 /** `a company`, `an employee`: messages read as sentences. */
 const a = (name: string): string => `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;

@@ -67,8 +67,10 @@ export class SurrealDatabase {
       ? {
           ...createRemoteEngines(),
           ...(
-            await importOptionalPeer('@surrealdb/node', 'An embedded SurrealDB (mem://)', () =>
-              import('@surrealdb/node'),
+            await importOptionalPeer(
+              '@surrealdb/node',
+              'An embedded SurrealDB (mem://)',
+              () => import('@surrealdb/node'),
             )
           ).createNodeEngines(),
         }
@@ -79,7 +81,9 @@ export class SurrealDatabase {
       await client.connect(settings.endpoint, {
         namespace,
         database,
-        ...(user === undefined ? {} : { authentication: { username: user, password: password ?? '' } }),
+        ...(user === undefined
+          ? {}
+          : { authentication: { username: user, password: password ?? '' } }),
       });
       await client.use({ namespace, database });
     } catch (error) {

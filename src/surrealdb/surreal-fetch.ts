@@ -88,7 +88,12 @@ function subquery(node: Node, edgeOut: (r: Relation) => boolean): string {
 }
 
 function isDoc(value: unknown): value is Doc {
-  return typeof value === 'object' && value !== null && !(value instanceof RecordId) && !Array.isArray(value);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof RecordId) &&
+    !Array.isArray(value)
+  );
 }
 
 /** A fetched record, unless it is deleted (as the SQL stores load only live related rows). */
@@ -99,12 +104,7 @@ function live(model: TableModel, doc: Doc): boolean {
 }
 
 /** Puts the related entities a read fetched onto the entity, by relation name. */
-export function attachRelated(
-  tree: RelatedPlan,
-  codecOf: CodecOf,
-  doc: Doc,
-  entity: Entity,
-): void {
+export function attachRelated(tree: RelatedPlan, codecOf: CodecOf, doc: Doc, entity: Entity): void {
   for (const node of tree.values()) {
     const r = node.relation;
     const codec = codecOf(r.target);

@@ -59,7 +59,10 @@ export class SurrealRepository<
 > implements ModelRepository<N, F, O>
 {
   readonly #db: SurrealDatabase;
+  /** The relations `fetchRelated`, `relate` and `unrelate` use (as on SQL stores: only `options.schema`). */
   readonly #schema: SchemaRegistry | undefined;
+  /** The relations whose fields are record links: `options.schema`, else the one the database prepared. */
+  readonly #links: SchemaRegistry | undefined;
   readonly #changedBy: (() => string | null | undefined) | undefined;
   readonly #codec: RecordCodec;
   readonly #codecs = new Map<TableModel, RecordCodec>();
@@ -85,11 +88,12 @@ export class SurrealRepository<
     }
     const loose = model as unknown as Model;
     this.#db = db;
-    this.#schema = options.schema ?? db.registry;
+    this.#schema = options.schema;
+    this.#links = options.schema ?? db.registry;
     this.#changedBy = options.changedBy;
-    this.#codec = new RecordCodec(loose, this.#schema);
+    this.#codec = new RecordCodec(loose, this.#links);
     this.#codecs.set(model, this.#codec);
-    this.#rows = new RowValues(loose, this.#schema);
+    this.#rows = new RowValues(loose, this.#links);
     this.#failed = constraintFailure(model);
     this.#versions = model.flags.versioned
       ? new SurrealVersionedSave(loose, this.#codec, db, this.#rows, this.#failed)
@@ -106,7 +110,7 @@ export class SurrealRepository<
       : 'UPSERT $id CONTENT $doc RETURN NONE';
     this.#hardDelete =
       model.flags.versioned && model.auditTable !== undefined
-        ? `{ LET $b = (DELETE ONLY $id RETURN BEFORE); IF $b { ${auditCopy(loose, this.#codec)} }; RETURN IF $b { true } ELSE { false }; }`
+        ? `{ LET $b = (DELETE ONLY $id RETURN BEFORE); IF $b { ${auditCopy(loose)} }; RETURN IF $b { true } ELSE { false }; }`
         : 'RETURN array::len((DELETE $id RETURN BEFORE)) > 0';
   }
 
@@ -129,12 +133,13 @@ export class SurrealRepository<
   ): Promise<(EntityOf<F, O> & R) | undefined> {
     const rid = this.#codec.recordId(id);
     const plan = this.#plan(options);
+    const where = options.includeDeleted === true ? '' : this.#live;
     const text =
-      plan === undefined
-        ? options.includeDeleted === true
+      plan === undefined && !this.#db.inTransaction
+        ? where === ''
           ? this.#getAny
           : this.#getLive
-        : this.#select('$id', plan, options.includeDeleted === true ? '' : this.#live);
+        : this.#byKeys('$id', plan, where);
     const [docs] = await this.#db.query<[Doc[]]>(text, { id: rid });
     const doc = docs[0];
     return doc === undefined ? undefined : (this.#entity(doc, plan) as EntityOf<F, O> & R);
@@ -160,7 +165,7 @@ export class SurrealRepository<
     const rids = ids.map((id, i) => this.#codec.recordId(id, `ids.${i}`));
     const plan = this.#plan(options);
     const where = options.includeDeleted === true ? '' : this.#live;
-    const [docs] = await this.#db.query<[Doc[]]>(this.#select('$ids', plan, where), { ids: rids });
+    const [docs] = await this.#db.query<[Doc[]]>(this.#byKeys('$ids', plan, where), { ids: rids });
     return docs.map((d) => this.#entity(d, plan)) as (EntityOf<F, O> & R)[];
   }
 
@@ -179,13 +184,17 @@ export class SurrealRepository<
   ): Promise<(EntityOf<F, O> & R)[]> {
     const plan = this.#plan(options);
     const writer = new ConditionWriter(this.#codec);
-    const where = writer.where(compileWhere(this.model, options.where), options.includeDeleted !== true);
+    const where = writer.where(
+      compileWhere(this.model, options.where),
+      options.includeDeleted !== true,
+    );
     const order =
       options.offset === undefined
         ? compileSort(this.model, options.sort)
         : this.#stableOrder(options.sort);
     let tail = writer.order(order);
-    if (options.limit !== undefined) tail += ` LIMIT ${writer.bind(checkCount(options.limit, 'limit', 0))}`;
+    if (options.limit !== undefined)
+      tail += ` LIMIT ${writer.bind(checkCount(options.limit, 'limit', 0))}`;
     if (options.offset !== undefined) {
       tail += ` START ${writer.bind(checkCount(options.offset, 'offset', 0))}`;
     }
@@ -197,7 +206,10 @@ export class SurrealRepository<
   /** How many entities match `where`. */
   async count(where?: Where<EntityOf<F, O>>, options: ReadOptions = {}): Promise<number> {
     const writer = new ConditionWriter(this.#codec);
-    const condition = writer.where(compileWhere(this.model, where), options.includeDeleted !== true);
+    const condition = writer.where(
+      compileWhere(this.model, where),
+      options.includeDeleted !== true,
+    );
     const [rows] = await this.#db.query<[{ count: number }[]]>(
       `SELECT count() FROM ${this.#table}${condition} GROUP ALL`,
       writer.bindings,
@@ -216,13 +228,19 @@ export class SurrealRepository<
       invalidValue('PAGE_SIZE_EXCEEDED', 'pageSize', `must be at most ${MAX_PAGE_SIZE}`);
     }
     const writer = new ConditionWriter(this.#codec);
-    const where = writer.where(compileWhere(this.model, options.where), options.includeDeleted !== true);
+    const where = writer.where(
+      compileWhere(this.model, options.where),
+      options.includeDeleted !== true,
+    );
     const order = writer.order(this.#stableOrder(options.sort));
     const tail = `${order} LIMIT ${writer.bind(size)} START ${writer.bind((page - 1) * size)}`;
     const text =
       `${this.#select(this.#table, plan, where, tail)};\n` +
       `SELECT count() FROM ${this.#table}${where} GROUP ALL`;
-    const [docs, counted] = await this.#db.query<[Doc[], { count: number }[]]>(text, writer.bindings);
+    const [docs, counted] = await this.#db.query<[Doc[], { count: number }[]]>(
+      text,
+      writer.bindings,
+    );
     const items = docs.map((d) => this.#entity(d, plan)) as (EntityOf<F, O> & R)[];
     return { items, total: Number(counted[0]?.count ?? 0) };
   }
@@ -353,7 +371,11 @@ export class SurrealRepository<
   // ——— many-to-many ———
 
   /** Pairs `entity` with `other` by a graph edge of relation `name` (idempotent: one edge per pair). */
-  async relate(name: string, entity: EntityOf<F, O>, other: Record<string, unknown>): Promise<void> {
+  async relate(
+    name: string,
+    entity: EntityOf<F, O>,
+    other: Record<string, unknown>,
+  ): Promise<void> {
     const [from, edge, to] = this.#edge(name, entity, other);
     await this.#db.write('RELATE $from->$edge->$to RETURN NONE', { from, edge, to });
   }
@@ -377,11 +399,19 @@ export class SurrealRepository<
   /** The edge of a pair: `in`, its id (`<through>:[in key, out key]`), `out`. */
   #edge(name: string, entity: object, other: object): [RecordId, RecordId, RecordId] {
     if (this.#schema === undefined) {
-      misuse('NO_SCHEMA_REGISTRY', 'name', `${this.model.name}'s repository has no schema registry with relations`);
+      misuse(
+        'NO_SCHEMA_REGISTRY',
+        'name',
+        `${this.model.name}'s repository has no schema registry with relations`,
+      );
     }
     const relation = this.#schema.relationsOf(this.model).get(name);
     if (relation?.kind !== 'manyToMany') {
-      misuse('UNKNOWN_RELATION', 'name', `${name} is not a many-to-many relation of ${this.model.name}`);
+      misuse(
+        'UNKNOWN_RELATION',
+        'name',
+        `${name} is not a many-to-many relation of ${this.model.name}`,
+      );
     }
     checkEntity(entity, 'entity');
     checkEntity(other, 'other');
@@ -395,6 +425,19 @@ export class SurrealRepository<
     const yours = RecordCodec.linkTo(relation.target.table, theirs);
     const [from, to] = edgeOut(relation as ManyToManyRelation) ? [mine, yours] : [yours, mine];
     return [from, new RecordId(relation.through, [from.id, to.id]), to];
+  }
+
+  /**
+   * A read by record ids (`$id`, `$ids`): from the records themselves; inside a transaction
+   * from the table (`WHERE id IN […]`), since SurrealDB 3.0 returns records written earlier in
+   * the same transaction without their `id` when they are selected by id, and misses them
+   * with `WHERE id = …`.
+   */
+  #byKeys(ids: '$id' | '$ids', plan: RelatedPlan | undefined, where: string): string {
+    if (!this.#db.inTransaction) return this.#select(ids, plan, where);
+    const match = ids === '$id' ? 'id IN [$id]' : 'id IN $ids';
+    const condition = where === '' ? ` WHERE ${match}` : `${where} AND ${match}`;
+    return this.#select(this.#table, plan, condition);
   }
 
   /** `SELECT * (and related) FROM source WHERE … ORDER/LIMIT … FETCH …`. */
@@ -413,7 +456,7 @@ export class SurrealRepository<
   #codecOf(model: TableModel): RecordCodec {
     let codec = this.#codecs.get(model);
     if (codec === undefined) {
-      codec = new RecordCodec(model as Model, this.#schema);
+      codec = new RecordCodec(model as Model, this.#links);
       this.#codecs.set(model, codec);
     }
     return codec;

@@ -4,7 +4,7 @@ import type { SchemaRegistry } from '../data/schema-registry.js';
 import { UsageError } from '../errors/usage-error.js';
 import { field } from './surreal-conditions.js';
 
-/** The field unique indexes add so that only live entities count (deleted ones hold NONE). */
+/** The field unique indexes add so that only live entities count: true, or a deleted one's own id. */
 export const LIVE_FIELD = '_live';
 
 /**
@@ -22,8 +22,9 @@ const columnField = (c: { role: string; column: string }): string =>
 
 /** The condition a live entity meets, as the value of {@link LIVE_FIELD}. */
 function liveValue(model: TableModel): string | undefined {
-  if (model.flags.versioned) return 'IF active = true { true } ELSE { NONE }';
-  if (model.flags.softDelete) return 'IF deleted_at = NONE OR deleted_at = NULL { true } ELSE { NONE }';
+  if (model.flags.versioned) return 'IF active = true { true } ELSE { id }';
+  if (model.flags.softDelete)
+    return 'IF deleted_at = NONE OR deleted_at = NULL { true } ELSE { id }';
   return undefined;
 }
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError } from '../errors/domain-errors.js';
 import { checkKey, keyColumnsOf } from '../data/entity-keys.js';
 import { type Model, type ModelColumn, unsaved } from '../data/model.js';
 import type { RowValues } from '../data/row-values.js';
+import { ConflictError } from '../errors/domain-errors.js';
 import { field } from './surreal-conditions.js';
 import type { SurrealDatabase } from './surreal-database.js';
 import { decodeValue, type RecordCodec } from './surreal-records.js';
@@ -13,7 +13,7 @@ type Entity = Record<string, unknown>;
 const replaced = new WeakMap<object, unknown>();
 
 /** `CREATE <audit>:⟨version⟩ SET …` of the version `$b` held, or '' without audit. */
-export function auditCopy(model: Model, codec: RecordCodec): string {
+export function auditCopy(model: Model): string {
   if (model.auditTable === undefined) return '';
   const sets = model.columns
     .filter((c) => c.role !== 'key')
@@ -60,7 +60,7 @@ export class SurrealVersionedSave {
       : '';
     this.#update =
       '{ LET $b = (UPDATE ONLY $id CONTENT $doc WHERE version = $read RETURN BEFORE); ' +
-      `IF $b { ${auditCopy(model, codec)} ${keepCreated} }; ` +
+      `IF $b { ${auditCopy(model)} ${keepCreated} }; ` +
       'RETURN { written: IF $b { true } ELSE { false }, created: $b.created_at }; }';
     const gone =
       model.auditTable === undefined
@@ -92,7 +92,10 @@ export class SurrealVersionedSave {
       saved.updatedAt = now;
     }
     await this.#db
-      .write(this.#insert, { id: this.#codec.recordIdOfEntity(saved), doc: this.#codec.toDoc(saved) })
+      .write(this.#insert, {
+        id: this.#codec.recordIdOfEntity(saved),
+        doc: this.#codec.toDoc(saved),
+      })
       .catch(this.#failed);
     unsaved.delete(record);
     return saved;
@@ -158,10 +161,13 @@ export class SurrealVersionedSave {
     const id = String(entityId);
     const details = [{ resource: name, id, version: String(version), current: stored }];
     if (stored === null) {
-      return new ConflictError(`${name} ${id} was deleted since version ${String(version)} was read`, {
-        code: 'ENTITY_DELETED',
-        details,
-      });
+      return new ConflictError(
+        `${name} ${id} was deleted since version ${String(version)} was read`,
+        {
+          code: 'ENTITY_DELETED',
+          details,
+        },
+      );
     }
     if (replaced.has(origin)) {
       return new ConflictError(
