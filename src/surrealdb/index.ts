@@ -6,6 +6,7 @@ export {
   type SurrealRepositoryOptions,
   surrealRepository,
 } from './surreal-repository.js';
+export { SurrealService, type SurrealServiceOptions } from './surreal-service.js';
 export {
   resolveSurrealSettings,
   SURREAL_DEFAULTS,

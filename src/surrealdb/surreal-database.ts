@@ -51,7 +51,8 @@ export class SurrealDatabase {
   #registry: SchemaRegistry | undefined;
   #closed = false;
 
-  private constructor(client: Surreal, settings: SurrealSettings) {
+  /** @internal Use {@link SurrealDatabase.connect}. */
+  constructor(client: Surreal, settings: SurrealSettings) {
     this.client = client;
     this.settings = settings;
   }
