@@ -1,5 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createRemoteEngines, Surreal, type SurrealTransaction } from 'surrealdb';
+import {
+  createRemoteEngines,
+  isRetryableConflict,
+  Surreal,
+  type SurrealTransaction,
+} from 'surrealdb';
 import type { SchemaRegistry } from '../data/schema-registry.js';
 import { DependencyUnavailableError } from '../errors/application-errors.js';
 import { UsageError } from '../errors/usage-error.js';
@@ -25,6 +30,20 @@ interface Ambient {
 }
 
 const ambient = new AsyncLocalStorage<Ambient>();
+
+/**
+ * Retries of a write SurrealDB refused for a conflict with another transaction. Matched by
+ * message too: servers before 3.1 (the embedded 3.0 among them) report conflicts without the
+ * structured kind the SDK looks for.
+ */
+const RETRY = {
+  attempts: 100,
+  retryDelay: 1,
+  retryDelayMax: 50,
+  retryable: (error: unknown) =>
+    isRetryableConflict(error) ||
+    /transaction conflict|retry the transaction/i.test(String((error as Error)?.message)),
+};
 
 /** The verb of a statement, for messages (`UPDATE`, `SELECT`). */
 function verbOf(text: string): string {
@@ -146,7 +165,7 @@ export class SurrealDatabase {
   write<T extends unknown[] = unknown[]>(text: string, bindings?: Bindings): Promise<T> {
     const tx = this.#transaction();
     if (tx !== undefined) return this.query<T>(text, bindings);
-    return (this.client.query(text, bindings).retry() as unknown as Promise<T>).catch(
+    return (this.client.query(text, bindings).retry(RETRY) as unknown as Promise<T>).catch(
       (error: unknown) => {
         throw mapSurrealError(error, verbOf(text));
       },

@@ -57,8 +57,14 @@ export function relatedSelect(tree: RelatedPlan, edgeOut: (r: Relation) => boole
   const projections: string[] = [];
   const chains = new Map<string, Node>();
   for (const [name, node] of tree) {
-    if (linkChain(node)) chains.set(name, node);
-    else projections.push(`, ${subquery(node, edgeOut)} AS ${alias(node.relation)}`);
+    if (linkChain(node) && node.relation.kind === 'belongsTo') {
+      chains.set(name, node);
+      // FETCH turns a link naming no record into null: the key is kept beside it.
+      const fk = field(node.relation.foreignKey.column);
+      projections.push(
+        `, (IF ${fk} { record::id(${fk}) } ELSE { NULL }) AS ${field(`key_${node.relation.name}`)}`,
+      );
+    } else projections.push(`, ${subquery(node, edgeOut)} AS ${alias(node.relation)}`);
   }
   const fetch: string[] = [];
   fetchPaths(chains, '', fetch);
@@ -116,6 +122,8 @@ export function attachRelated(tree: RelatedPlan, codecOf: CodecOf, doc: Doc, ent
     if (r.kind === 'belongsTo' && linkChain(node)) {
       const fetched = doc[r.foreignKey.column];
       entity[r.name] = isDoc(fetched) && live(r.target, fetched) ? toEntity(fetched) : null;
+      const key = doc[`key_${r.name}`];
+      if (!isDoc(fetched) && key !== undefined && key !== null) entity[r.foreignKey.property] = key;
       continue;
     }
     const found = doc[`rel_${r.name}`];

@@ -31,15 +31,18 @@ const Investor = model(
 );
 const Investment = model('investment', { name: z.string() }, { versioned: true });
 
-const schema = new SchemaRegistry([Email, LoginMethod, Person, Organization, Investor, Investment], {
-  relations: [
-    belongsTo(LoginMethod, 'email', Email, 'emailId', { references: false }),
-    belongsTo(Person, 'loginMethod', LoginMethod, 'loginMethodId', { references: false }),
-    belongsTo(Organization, 'person', Person, 'personId', { references: false }),
-    belongsTo(Investor, 'person', Person, 'personId', { references: false }),
-    manyToMany(Investor, 'investments', Investment, 'investors', { through: 'investswith' }),
-  ],
-});
+const schema = new SchemaRegistry(
+  [Email, LoginMethod, Person, Organization, Investor, Investment],
+  {
+    relations: [
+      belongsTo(LoginMethod, 'email', Email, 'emailId', { references: false }),
+      belongsTo(Person, 'loginMethod', LoginMethod, 'loginMethodId', { references: false }),
+      belongsTo(Organization, 'person', Person, 'personId', { references: false }),
+      belongsTo(Investor, 'person', Person, 'personId', { references: false }),
+      manyToMany(Investor, 'investments', Investment, 'investors', { through: 'investswith' }),
+    ],
+  },
+);
 
 type EmailE = model.Infer<typeof Email>;
 type LoginE = model.Infer<typeof LoginMethod> & { email: EmailE | null };
