@@ -150,7 +150,12 @@ export class SurrealDatabase {
 
   /** Runs SurrealQL (in the ambient transaction, if any); the result of each statement. */
   query<T extends unknown[] = unknown[]>(text: string, bindings?: Bindings): Promise<T> {
-    const tx = this.#transaction();
+    let tx: SurrealTransaction | undefined;
+    try {
+      tx = this.#transaction();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const source = tx ?? this.client;
     return (source.query(text, bindings) as unknown as Promise<T>).catch((error: unknown) => {
       throw mapSurrealError(error, verbOf(text));
@@ -163,8 +168,7 @@ export class SurrealDatabase {
    * then see (a stale version writes nothing).
    */
   write<T extends unknown[] = unknown[]>(text: string, bindings?: Bindings): Promise<T> {
-    const tx = this.#transaction();
-    if (tx !== undefined) return this.query<T>(text, bindings);
+    if (ambient.getStore()?.database === this) return this.query<T>(text, bindings);
     return (this.client.query(text, bindings).retry(RETRY) as unknown as Promise<T>).catch(
       (error: unknown) => {
         throw mapSurrealError(error, verbOf(text));
