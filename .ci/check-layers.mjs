@@ -22,9 +22,10 @@ const LAYERS = [
   ['config'],
   ['http', 'postgres'],
   ['postgres/ha', 'mysql', 'data', 'messaging', 'testing'],
-  // Above data: migrations are generated from the schema registry's definitions; the document
-  // stores implement its repository API.
-  ['migrations', 'dynamodb'],
+  // Stores beside mysql that build on data's models and implement its repository API.
+  ['surrealdb', 'dynamodb'],
+  // Above data: migrations are generated from the schema registry's definitions.
+  ['migrations'],
   // Above messaging: the email transmitter consumes a queue through the broker.
   ['email'],
   ['cli'],

@@ -244,6 +244,10 @@ export const ERROR_CODES = {
     'A model DynamoDB cannot store as declared: a key of three fields or of booleans or JSON, or unique fields, checks or foreign keys not accepted as unenforced.',
   DYNAMODB_CLOSED: 'A DynamoDB store was used after `close()`.',
 
+  // ——— surrealdb ———
+  SURREAL_UNSUPPORTED:
+    'A model asks SurrealDB for what it cannot do: `checks` (SQL text) are refused when the schema is prepared.',
+
   // ——— migrations ———
   MIGRATIONS_DIR_NOT_FOUND:
     'No migrations directory: the one named does not exist, or none of the standard locations does.',
