@@ -1,19 +1,21 @@
-// DynamoDB repository benchmark on dynalite (in-process, in memory, with the test server's
-// TransactWriteItems): a versioned `person` model (Big 6 + 4 fields, `<table>_audit`), 1,000
+// DynamoDB repository benchmark on dynalite (in memory, in a child process so that the CPU per
+// operation is the client's; with the test server's TransactWriteItems): a versioned `person` model (Big 6 + 4 fields, `<table>_audit`), 1,000
 // entities. Side by side, in one run:
 //   libretto repository (libretto/dynamodb)  ·  the bare DocumentClient sending the same
 //   commands, written by hand (the ceiling)
 // for get by id, and a versioned save (the item on the condition of the version read and the
-// version's item, in one TransactWriteItems). dynalite answers in the same process, so the
+// version's item, in one TransactWriteItems). dynalite answers on the same machine, so the
 // figures weigh client CPU far more than a real DynamoDB's network round trip would.
 //   benchDynamo()     BENCH_SECONDS (3 per contender and round), BENCH_ROUNDS (3)
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { model, SchemaRegistry } from 'libretto/data';
 import { DynamoStore } from 'libretto/dynamodb';
 import { z } from 'zod';
-import { startDynalite } from '../../test/dynamodb/dynalite-server.js';
 import {
   drive,
   type Result,
@@ -85,7 +87,7 @@ async function section(title: string, contenders: RoundContender[]): Promise<voi
 
 /** Prints get by id and versioned save, Libretto beside the bare document client. */
 export async function benchDynamo(): Promise<void> {
-  const server = await startDynalite();
+  const server = await startDynaliteProcess();
   const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
   const store = await DynamoStore.open({
     endpoint: server.endpoint,
@@ -207,3 +209,27 @@ export async function benchDynamo(): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchDynamo();
+
+/** dynalite in a child process (its CPU is not the client's); `close` ends it. */
+async function startDynaliteProcess(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(new URL('./dynalite-child.ts', import.meta.url))],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const [line] = await new Promise<string[]>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
+    createInterface({ input: child.stdout }).once('line', (l) => resolve([l]));
+  });
+  const { endpoint } = JSON.parse(line as string) as { endpoint: string };
+  return {
+    endpoint,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.removeAllListeners('exit');
+        child.once('exit', () => resolve());
+        child.stdin.end();
+      }),
+  };
+}
