@@ -39,6 +39,11 @@ export type Relation =
       readonly through: string;
       readonly fromColumn: string;
       readonly targetColumn: string;
+      /**
+       * Whether `from` is the side declared first (`a` of `manyToMany(a, …, b, …)`): where a
+       * store's pairs have a direction (SurrealDB's edges), they go from that side.
+       */
+      readonly declaredFirst: boolean;
     };
 
 /** A belongs-to relation: the foreign key on `from` and its constraint. */
@@ -211,6 +216,7 @@ export function manyToMany(
       through: options.through,
       fromColumn: aColumn,
       targetColumn: bColumn,
+      declaredFirst: true,
     },
     {
       kind: 'manyToMany',
@@ -220,6 +226,7 @@ export function manyToMany(
       through: options.through,
       fromColumn: bColumn,
       targetColumn: aColumn,
+      declaredFirst: false,
     },
   ];
 }

@@ -8,13 +8,12 @@ import { field } from './surreal-conditions.js';
 export const LIVE_FIELD = '_live';
 
 /**
- * Whether a many-to-many relation walks its edges forwards (`->`): edges go from the model
- * whose table name sorts first (for a model related to itself, from the relation's first side)
+ * Whether a many-to-many relation walks its edges forwards (`->`): edges go from the side
+ * declared first (`manyToMany(Investor, …, Investment, …)`: `investor->investswith->investment`)
  * — the same edge for both sides of one relation.
  */
 export function edgeOut(r: ManyToManyRelation): boolean {
-  if (r.from === r.target) return r.fromColumn === `${r.from.table}_id`;
-  return r.from.table < r.target.table;
+  return r.declaredFirst;
 }
 
 const columnField = (c: { role: string; column: string }): string =>

@@ -136,6 +136,9 @@ describe('rococo SurrealDB examples', () => {
       'SELECT in, out FROM investswith',
     );
     expect(edges[0]).toHaveLength(6);
+    // As rococo relates them: investor->investswith->investment, whichever side relate is called on.
+    expect(edges[0].every((e) => e.in.table.name === 'investor')).toBe(true);
+    expect(edges[0].every((e) => e.out.table.name === 'investment')).toBe(true);
 
     type WithInvestors = { investors: (model.Infer<typeof Investor> & { person: PersonE })[] };
     const all = await investments.getMany<WithInvestors>({
