@@ -42,6 +42,7 @@ describe('JSDoc on the public API', () => {
       'libretto/postgres/ha',
       'libretto/mysql',
       'libretto/dynamodb',
+      'libretto/surrealdb',
       'libretto/data',
       'libretto/migrations',
       'libretto/messaging',
