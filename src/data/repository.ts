@@ -1,4 +1,3 @@
-import { NotFoundError } from '../errors/domain-errors.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 import { AssociationWrites } from './association-writes.js';
@@ -24,6 +23,7 @@ import type {
 } from './repository-options.js';
 import type { RepositoryMessage, RepositoryOutbox } from './repository-outbox.js';
 import { RowValues } from './row-values.js';
+import { entityNotFound, savedBy } from './save-outcomes.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import { VersionedSave } from './versioned-save.js';
 import type { Where } from './where-clause.js';
@@ -104,7 +104,7 @@ export class Repository<
   ): Promise<EntityOf<F, O> & R> {
     return this.#reads.getOrNone(id, options).then((found) => {
       if (found !== undefined) return found as EntityOf<F, O> & R;
-      throw this.#notFound(id);
+      throw entityNotFound(this.model.name, id);
     });
   }
 
@@ -187,7 +187,10 @@ export class Repository<
   async #save(entity: EntityOf<F, O>, options: SaveOptions): Promise<EntityOf<F, O>> {
     checkEntity(entity, 'entity');
     if (this.#versions !== undefined) {
-      return (await this.#versions.save(entity as Row, this.#by(options))) as EntityOf<F, O>;
+      return (await this.#versions.save(
+        entity as Row,
+        savedBy(options, this.#changedBy),
+      )) as EntityOf<F, O>;
     }
     const stamped = this.#rows.stamped(entity as Row, new Date(), null, false);
     this.#upsert ??= this.#dialect.upsert(this.model);
@@ -225,7 +228,7 @@ export class Repository<
     checkEntity(entity, 'entity');
     if (this.#versions !== undefined) {
       const inactive = { ...(entity as Row), active: false };
-      const by = this.#by(options);
+      const by = savedBy(options, this.#changedBy);
       return (await this.#versions.save(inactive, by, entity)) as EntityOf<F, O>;
     }
     const id = this.model.idOf(entity);
@@ -234,7 +237,7 @@ export class Repository<
       values.push(new Date());
       this.#softDelete ??= this.#dialect.softDelete(this.model);
       const row = await fetchRow(this.#db, this.#softDelete, values);
-      if (row === undefined) throw this.#notFound(id);
+      if (row === undefined) throw entityNotFound(this.model.name, id);
       return this.#reads.fromRow(row) as EntityOf<F, O>;
     }
     await this.hardDelete(id);
@@ -280,7 +283,7 @@ export class Repository<
   ): Promise<EntityOf<F, O>[]> {
     if (entities.length === 0) return [];
     const now = new Date();
-    const by = this.#by(options);
+    const by = savedBy(options, this.#changedBy);
     const rows = entities.map((e) => this.#rows.stamped(e as Row, now, by, true));
     this.#bulkInsert ??= this.#dialect.bulkInsert(this.model);
     const document = JSON.stringify(rows.map((row) => this.#rows.json(row)));
@@ -342,17 +345,6 @@ export class Repository<
     }
     rejectUnknownKeys(where, message, MESSAGE_KEYS, 'message.');
     if (!('data' in message)) invalidOption(where, 'message.data', 'is missing');
-  }
-
-  #notFound(id: unknown): NotFoundError {
-    return new NotFoundError(`${this.model.name} not found`, {
-      code: 'ENTITY_NOT_FOUND',
-      details: [{ resource: this.model.name, id: id as string }],
-    });
-  }
-
-  #by(options: SaveOptions): string | null {
-    return options.changedById !== undefined ? options.changedById : (this.#changedBy?.() ?? null);
   }
 }
 

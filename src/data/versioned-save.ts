@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError } from '../errors/domain-errors.js';
 import type { DatabaseAdapter } from '../postgres/database-adapter.js';
 import type { ConstraintErrors } from './constraint-errors.js';
 import {
@@ -11,14 +10,9 @@ import { executeCount, fetchRow } from './dialect/statement-runner.js';
 import { checkKey, keyColumnsOf } from './entity-keys.js';
 import { type Model, type ModelColumn, unsaved } from './model.js';
 import type { RowValues } from './row-values.js';
+import { markReplaced, staleSave } from './save-outcomes.js';
 
 type Entity = Record<string, unknown>;
-
-/**
- * Entity objects a save replaced, with the version written for them: saving one again is
- * saving an out-of-date copy, which the error says, rather than blaming someone else.
- */
-const replaced = new WeakMap<object, unknown>();
 
 /**
  * Saves of a versioned model. An entity from `create` is inserted. Any other is updated in
@@ -107,7 +101,7 @@ export class VersionedSave {
     now: Date,
     by: string | null,
   ): Entity {
-    replaced.set(origin, written);
+    markReplaced(origin, written);
     const out: Entity = {
       ...record,
       version: written,
@@ -154,33 +148,6 @@ export class VersionedSave {
         return this.#saved(origin, record, again, previous, version, now, by);
       }
     }
-    throw this.#stale(record, stored, origin);
-  }
-
-  /** Why nothing was written: deleted, this very object saved already, or someone else's save. */
-  #stale(record: Entity, stored: string | null, origin: object): ConflictError {
-    const { entityId, version } = record;
-    const name = this.#model.name;
-    const id = String(entityId);
-    const details = [{ resource: name, id, version: String(version), current: stored }];
-    if (stored === null) {
-      return new ConflictError(
-        `${name} ${id} was deleted since version ${String(version)} was read`,
-        {
-          code: 'ENTITY_DELETED',
-          details,
-        },
-      );
-    }
-    if (replaced.has(origin)) {
-      return new ConflictError(
-        `This copy of ${name} ${id} is out of date: it was saved already, as version ${String(replaced.get(origin))}; save the object save returned`,
-        { code: 'OUT_OF_DATE_COPY', details },
-      );
-    }
-    return new ConflictError(
-      `${name} ${id} was saved by someone else since version ${String(version)} was read`,
-      { code: 'STALE_VERSION', details },
-    );
+    throw staleSave(this.#model.name, record, stored, origin);
   }
 }

@@ -14,6 +14,7 @@ import type {
   SaveOptions,
   SearchOptions,
 } from '../data/repository-options.js';
+import { entityNotFound, markReplaced, savedBy, staleSave } from '../data/save-outcomes.js';
 import type { SchemaRegistry } from '../data/schema-registry.js';
 import type { Where } from '../data/where-clause.js';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors/domain-errors.js';
@@ -57,12 +58,6 @@ export interface CursorPage<E> {
   /** Only when `total: true` was asked. */
   readonly total?: number;
 }
-
-/**
- * Entity objects a save replaced, with the version written for them: saving one again is
- * saving an out-of-date copy, which the error says.
- */
-const replaced = new WeakMap<object, unknown>();
 
 /**
  * The repository of a model on DynamoDB: the `ModelRepository` API over the model's table
@@ -281,7 +276,7 @@ export class DynamoRepository<
     try {
       this.#noMessage('save', options);
       checkEntity(entity, 'entity');
-      const by = this.#by(options);
+      const by = savedBy(options, this.#changedBy);
       const record = entity as Entity;
       if (this.model.flags.versioned)
         return this.#saveVersion(record, by, record) as Promise<EntityOf<F, O>>;
@@ -312,7 +307,7 @@ export class DynamoRepository<
     if (this.model.flags.versioned) {
       return (await this.#saveVersion(
         { ...record, active: false },
-        this.#by(options),
+        savedBy(options, this.#changedBy),
         record,
       )) as EntityOf<F, O>;
     }
@@ -338,7 +333,7 @@ export class DynamoRepository<
         item: { Delete: { TableName: table, Key: key } },
         target: this.#target(key),
         condition: undefined,
-        conflict: () => this.#notFound(id),
+        conflict: () => entityNotFound(this.model.name, id),
       });
       return existed;
     }
@@ -360,7 +355,7 @@ export class DynamoRepository<
     this.#noMessage('bulkCreate', options);
     if (entities.length === 0) return [];
     const now = new Date();
-    const by = this.#by(options);
+    const by = savedBy(options, this.#changedBy);
     return this.#db.transaction(async () => {
       const saved: EntityOf<F, O>[] = [];
       for (const [i, e] of entities.entries()) checkEntity(e, `entities.${i}`);
@@ -486,7 +481,8 @@ export class DynamoRepository<
       const pending = tx.pending(target);
       if (pending !== undefined) {
         // Saved before in this transaction: the save must start from the version written then.
-        if (pending.version !== read) throw this.#stale(record, pending.version as string, origin);
+        if (pending.version !== read)
+          throw staleSave(this.model.name, record, pending.version as string, origin);
         this.#joinVersion(saved, key, pending.condition, origin, record);
         return saved;
       }
@@ -494,7 +490,8 @@ export class DynamoRepository<
       // version, a stale one) is read now, and the condition keeps it true until the write.
       const stored = await this.#getItem(key);
       if (stored === undefined) {
-        if (await this.#hadVersions(saved.entityId)) throw this.#stale(record, null, origin);
+        if (await this.#hadVersions(saved.entityId))
+          throw staleSave(this.model.name, record, null, origin);
         const now = saved.changedOn as Date;
         return this.#insert(
           this.#stampInsert(record, now, saved.changedById as string | null),
@@ -520,7 +517,7 @@ export class DynamoRepository<
         );
         return again;
       }
-      throw this.#stale(record, stored.version as string, origin);
+      throw staleSave(this.model.name, record, stored.version as string, origin);
     }
     const failed = await this.#write([
       this.#currentWrite(saved, key, { attribute: 'version', value: read }, origin, record),
@@ -529,7 +526,7 @@ export class DynamoRepository<
         : [this.#versionWrite(saved) as TransactionWrite]),
     ]);
     if (failed === undefined) {
-      replaced.set(origin, saved.version);
+      markReplaced(origin, saved.version);
       return saved;
     }
     return this.#unwritten(saved, record, origin, failed.stored);
@@ -556,7 +553,8 @@ export class DynamoRepository<
   ): Promise<Entity> {
     const current = stored ?? (await this.#getItem(this.#key(saved.entityId, 'entityId')));
     if (current === undefined) {
-      if (await this.#hadVersions(saved.entityId)) throw this.#stale(record, null, origin);
+      if (await this.#hadVersions(saved.entityId))
+        throw staleSave(this.model.name, record, null, origin);
       return this.#insert(
         this.#stampInsert(record, saved.changedOn as Date, saved.changedById as string | null),
         origin,
@@ -574,11 +572,11 @@ export class DynamoRepository<
           : [this.#versionWrite(again) as TransactionWrite]),
       ]);
       if (failed === undefined) {
-        replaced.set(origin, again.version);
+        markReplaced(origin, again.version);
         return again;
       }
     }
-    throw this.#stale(record, version, origin);
+    throw staleSave(this.model.name, record, version, origin);
   }
 
   async #hadVersions(entityId: unknown): Promise<boolean> {
@@ -670,8 +668,13 @@ export class DynamoRepository<
       conflict: (stored) =>
         condition === 'absent'
           ? this.#duplicate(saved)
-          : this.#stale(record, (stored?.version as string | undefined) ?? null, origin),
-      committed: () => replaced.set(origin, saved.version),
+          : staleSave(
+              this.model.name,
+              record,
+              (stored?.version as string | undefined) ?? null,
+              origin,
+            ),
+      committed: () => markReplaced(origin, saved.version),
     };
   }
 
@@ -684,7 +687,7 @@ export class DynamoRepository<
       item: { Put: { TableName: table, Item: item } },
       target: `${table} ${String(saved.entityId)} ${String(saved.version)}`,
       condition: undefined,
-      conflict: () => this.#stale(saved, null, saved),
+      conflict: () => staleSave(this.model.name, saved, null, saved),
     };
   }
 
@@ -828,12 +831,13 @@ export class DynamoRepository<
     const tx = this.#db.current();
     if (tx !== undefined) {
       const stored = await this.#getItem(key);
-      if (stored === undefined || stored.deleted_at !== undefined) throw this.#notFound(id);
+      if (stored === undefined || stored.deleted_at !== undefined)
+        throw entityNotFound(this.model.name, id);
       this.#join({
         item: { Update: input },
         target: this.#target(key),
         condition: 'present',
-        conflict: () => this.#notFound(id),
+        conflict: () => entityNotFound(this.model.name, id),
       });
       return { ...this.#codec.fromItem(stored), deletedAt: now };
     }
@@ -845,7 +849,7 @@ export class DynamoRepository<
       return this.#codec.fromItem(out.Attributes ?? {});
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
-        throw this.#notFound(id);
+        throw entityNotFound(this.model.name, id);
       }
       throw error;
     }
@@ -926,17 +930,6 @@ export class DynamoRepository<
     }
   }
 
-  #by(options: SaveOptions): string | null {
-    return options.changedById !== undefined ? options.changedById : (this.#changedBy?.() ?? null);
-  }
-
-  #notFound(id: unknown): NotFoundError {
-    return new NotFoundError(`${this.model.name} not found`, {
-      code: 'ENTITY_NOT_FOUND',
-      details: [{ resource: this.model.name, id: id as string }],
-    });
-  }
-
   #duplicate(entity: Entity): AlreadyExistsError {
     const id = this.model.idOf(entity as EntityOf<F, O>);
     const text = typeof id === 'object' ? JSON.stringify(id) : String(id);
@@ -944,33 +937,6 @@ export class DynamoRepository<
       code: 'DUPLICATE_KEY',
       details: [{ resource: this.model.name, id: text }],
     });
-  }
-
-  /** Why nothing was written: deleted, this very object saved already, or someone else's save. */
-  #stale(record: Entity, stored: string | null, origin: object): ConflictError {
-    const name = this.model.name;
-    const id = String(record.entityId);
-    const version = String(record.version);
-    const details = [{ resource: name, id, version, current: stored }];
-    if (stored === null) {
-      return new ConflictError(`${name} ${id} was deleted since version ${version} was read`, {
-        code: 'ENTITY_DELETED',
-        details,
-      });
-    }
-    if (replaced.has(origin)) {
-      return new ConflictError(
-        `This copy of ${name} ${id} is out of date: it was saved already, as version ${String(replaced.get(origin))}; save the object save returned`,
-        { code: 'OUT_OF_DATE_COPY', details },
-      );
-    }
-    return new ConflictError(
-      `${name} ${id} was saved by someone else since version ${version} was read`,
-      {
-        code: 'STALE_VERSION',
-        details,
-      },
-    );
   }
 }
 

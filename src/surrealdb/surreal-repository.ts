@@ -17,9 +17,9 @@ import type {
   SearchOptions,
 } from '../data/repository-options.js';
 import { RowValues } from '../data/row-values.js';
+import { entityNotFound, savedBy } from '../data/save-outcomes.js';
 import type { SchemaRegistry } from '../data/schema-registry.js';
 import { compileSort, compileWhere, type Where } from '../data/where-clause.js';
-import { NotFoundError } from '../errors/domain-errors.js';
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import { ConditionWriter, field, liveCondition } from './surreal-conditions.js';
 import { constraintFailure } from './surreal-constraints.js';
@@ -122,7 +122,7 @@ export class SurrealRepository<
     options: ReadOptions = NO_OPTIONS,
   ): Promise<EntityOf<F, O> & R> {
     const found = await this.getOrNone<R>(id, options);
-    if (found === undefined) throw this.#notFound(id);
+    if (found === undefined) throw entityNotFound(this.model.name, id);
     return found;
   }
 
@@ -275,7 +275,10 @@ export class SurrealRepository<
   async #save(entity: EntityOf<F, O>, options: SaveOptions): Promise<EntityOf<F, O>> {
     checkEntity(entity, 'entity');
     if (this.#versions !== undefined) {
-      return (await this.#versions.save(entity as Entity, this.#by(options))) as EntityOf<F, O>;
+      return (await this.#versions.save(
+        entity as Entity,
+        savedBy(options, this.#changedBy),
+      )) as EntityOf<F, O>;
     }
     const stamped = this.#rows.stamped(entity as Entity, new Date(), null, false);
     const [created] = await this.#db
@@ -317,7 +320,11 @@ export class SurrealRepository<
     checkEntity(entity, 'entity');
     if (this.#versions !== undefined) {
       const inactive = { ...(entity as Entity), active: false };
-      return (await this.#versions.save(inactive, this.#by(options), entity)) as EntityOf<F, O>;
+      return (await this.#versions.save(
+        inactive,
+        savedBy(options, this.#changedBy),
+        entity,
+      )) as EntityOf<F, O>;
     }
     const id = this.model.idOf(entity);
     if (this.model.flags.softDelete) {
@@ -328,7 +335,7 @@ export class SurrealRepository<
         { id: rid, now: new Date() },
       );
       const doc = docs[0];
-      if (doc === undefined) throw this.#notFound(id);
+      if (doc === undefined) throw entityNotFound(this.model.name, id);
       return this.#codec.fromDoc(doc) as EntityOf<F, O>;
     }
     await this.hardDelete(id);
@@ -358,7 +365,7 @@ export class SurrealRepository<
     this.#noMessage('bulkCreate', options);
     if (entities.length === 0) return [];
     const now = new Date();
-    const by = this.#by(options);
+    const by = savedBy(options, this.#changedBy);
     const rows = entities.map((e) => this.#rows.stamped(e as Entity, now, by, true));
     const records = rows.map((row) => this.#codec.toRecord(row));
     await this.#db
@@ -485,17 +492,6 @@ export class SurrealRepository<
         'options.message needs an outbox, which SurrealDB repositories do not have: publish after the write',
       );
     }
-  }
-
-  #notFound(id: unknown): NotFoundError {
-    return new NotFoundError(`${this.model.name} not found`, {
-      code: 'ENTITY_NOT_FOUND',
-      details: [{ resource: this.model.name, id: id as string }],
-    });
-  }
-
-  #by(options: SaveOptions): string | null {
-    return options.changedById !== undefined ? options.changedById : (this.#changedBy?.() ?? null);
   }
 }
 

@@ -2,15 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { checkKey, keyColumnsOf } from '../data/entity-keys.js';
 import { type Model, type ModelColumn, unsaved } from '../data/model.js';
 import type { RowValues } from '../data/row-values.js';
-import { ConflictError } from '../errors/domain-errors.js';
+import { markReplaced, staleSave } from '../data/save-outcomes.js';
 import { field } from './surreal-conditions.js';
 import type { SurrealDatabase } from './surreal-database.js';
 import { decodeValue, type RecordCodec } from './surreal-records.js';
 
 type Entity = Record<string, unknown>;
-
-/** Entity objects a save replaced, with the version written for them (see OUT_OF_DATE_COPY). */
-const replaced = new WeakMap<object, unknown>();
 
 /** `CREATE <audit>:⟨version⟩ SET …` of the version `$b` held, or '' without audit. */
 export function auditCopy(model: Model): string {
@@ -81,7 +78,7 @@ export class SurrealVersionedSave {
     const next = this.#next(record, version, written, now, by);
     const outcome = await this.#write(next, version);
     if (outcome.written) return this.#saved(origin, next, outcome.created);
-    return this.#unwritten(record, next, now, by, origin);
+    return this.#unwritten(record, now, by, origin);
   }
 
   /** Inserts the first stored version of an entity (as it is, stamped now). */
@@ -124,7 +121,7 @@ export class SurrealVersionedSave {
   }
 
   #saved(origin: object, next: Entity, created: unknown): Entity {
-    replaced.set(origin, next.version);
+    markReplaced(origin, next.version);
     if (this.#model.flags.timestamps) {
       next.createdAt = decodeValue((this.#model.column('createdAt') as ModelColumn).codec, created);
     }
@@ -132,13 +129,7 @@ export class SurrealVersionedSave {
   }
 
   /** Nothing written: a new entity, a deleted one, one already prepared, or a stale one. */
-  async #unwritten(
-    record: Entity,
-    next: Entity,
-    now: Date,
-    by: string | null,
-    origin: object,
-  ): Promise<Entity> {
+  async #unwritten(record: Entity, now: Date, by: string | null, origin: object): Promise<Entity> {
     const [probe] = await this.#db.query<[{ stored: string | null; gone: boolean }]>(this.#probe, {
       id: this.#codec.recordIdOfEntity(record),
       key: record.entityId,
@@ -152,32 +143,6 @@ export class SurrealVersionedSave {
       const outcome = await this.#write(again, previous);
       if (outcome.written) return this.#saved(origin, again, outcome.created);
     }
-    throw this.#stale(next, record, stored, origin);
-  }
-
-  #stale(_next: Entity, record: Entity, stored: string | null, origin: object): ConflictError {
-    const { entityId, version } = record;
-    const name = this.#model.name;
-    const id = String(entityId);
-    const details = [{ resource: name, id, version: String(version), current: stored }];
-    if (stored === null) {
-      return new ConflictError(
-        `${name} ${id} was deleted since version ${String(version)} was read`,
-        {
-          code: 'ENTITY_DELETED',
-          details,
-        },
-      );
-    }
-    if (replaced.has(origin)) {
-      return new ConflictError(
-        `This copy of ${name} ${id} is out of date: it was saved already, as version ${String(replaced.get(origin))}; save the object save returned`,
-        { code: 'OUT_OF_DATE_COPY', details },
-      );
-    }
-    return new ConflictError(
-      `${name} ${id} was saved by someone else since version ${String(version)} was read`,
-      { code: 'STALE_VERSION', details },
-    );
+    throw staleSave(this.#model.name, record, stored, origin);
   }
 }
