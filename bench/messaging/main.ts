@@ -6,7 +6,8 @@
 //     and the whole path — C writers each committing a business row and its outbox message,
 //     the relay publishing as they commit — from the first commit to the last confirm.
 //  2. Commit-to-publish latency at a steady rate (1,000 msgs/s, after a second of warm-up that
-//     is not counted): a transaction (row + outbox message) every 1 ms; a bare amqplib consumer notes each arrival; latency = arrival -
+//     is not counted), the relay in this process and then in a process of its own (as a worker
+//     runs it): a transaction (row + outbox message) every 1 ms; a bare amqplib consumer notes each arrival; latency = arrival -
 //     commit resolved (so it includes the delivery to a consumer: an upper bound).
 //  3. Consumer throughput: N messages waiting in a queue, drained by a bare amqplib consumer
 //     (ack per message) vs `broker.consume` and a `MessageConsumer` (no inbox, then with the
@@ -17,9 +18,12 @@
 //                             BENCH_ONLY (publish | latency | consume: one part), BENCH_BATCH
 //                             (the relay's batchSize; its default unless set),
 //                             BENCH_IN_FLIGHT (the relay's batchesInFlight; likewise)
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import amqp, { type ConfirmChannel } from 'amqplib';
 import { Application, createLogger, provide } from 'libretto';
 import {
@@ -112,6 +116,37 @@ async function withRelay<T>(work: (relay: OutboxRelay) => Promise<T>): Promise<T
   }
 }
 
+/** `work` with an OutboxRelay running in a child process (bench/messaging/relay-process.ts). */
+async function withRelayProcess<T>(work: () => Promise<T>): Promise<T> {
+  const options = {
+    dsn: server.dsn,
+    url: URL,
+    prefix: PREFIX,
+    ...(BATCH === undefined ? {} : { batchSize: BATCH }),
+    ...(IN_FLIGHT === undefined ? {} : { batchesInFlight: IN_FLIGHT }),
+  };
+  const child = spawn(
+    process.execPath,
+    [
+      ...process.execArgv,
+      fileURLToPath(new globalThis.URL('./relay-process.ts', import.meta.url)),
+      JSON.stringify(options),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the relay process exited with ${code}`)));
+    createInterface({ input: child.stdout }).once('line', () => resolve());
+  });
+  try {
+    return await work();
+  } finally {
+    child.stdin.end();
+    await exited;
+  }
+}
+
 // ——— 1. publishing ———
 
 async function barePublish(): Promise<number> {
@@ -195,7 +230,7 @@ async function commitAndRelay(): Promise<number> {
 
 // ——— 2. commit-to-publish latency at a steady rate ———
 
-async function latency(): Promise<{
+async function latency(relayed: <T>(work: () => Promise<T>) => Promise<T>): Promise<{
   p50: number;
   p99: number;
   max: number;
@@ -215,7 +250,7 @@ async function latency(): Promise<{
     },
     { noAck: true },
   );
-  return withRelay(async () => {
+  return relayed(async () => {
     const total = RATE * (SECONDS + 1);
     const writes: Promise<void>[] = [];
     // How late this process's own event loop ran meanwhile: a latency can be no better.
@@ -416,16 +451,21 @@ try {
     line('commits + relay + confirmed publish', pipeline, alone, 'of the commits alone');
   }
   if (ONLY === undefined || ONLY === 'latency') {
-    const l = await latency();
-    console.log(
-      `\ncommit → consumer arrival at ${RATE} msgs/s for ${SECONDS} s (${l.sent} messages)`,
-    );
-    console.log(
-      `  p50 ${l.p50.toFixed(1)} ms   p99 ${l.p99.toFixed(1)} ms   max ${l.max.toFixed(1)} ms`,
-    );
-    console.log(
-      `  this process's event loop delay meanwhile: p99 ${l.loopP99.toFixed(1)} ms, max ${l.loopMax.toFixed(1)} ms`,
-    );
+    for (const [where, relayed] of [
+      ['the relay in this process', withRelay],
+      ['the relay in a process of its own', withRelayProcess],
+    ] as const) {
+      const l = await latency(relayed);
+      console.log(
+        `\ncommit → consumer arrival at ${RATE} msgs/s for ${SECONDS} s (${l.sent} messages), ${where}`,
+      );
+      console.log(
+        `  p50 ${l.p50.toFixed(1)} ms   p99 ${l.p99.toFixed(1)} ms   max ${l.max.toFixed(1)} ms`,
+      );
+      console.log(
+        `  this process's event loop delay meanwhile: p99 ${l.loopP99.toFixed(1)} ms, max ${l.loopMax.toFixed(1)} ms`,
+      );
+    }
   }
   if (ONLY === undefined || ONLY === 'consume') {
     const [bareC, brokerC, serviceC] = await rounds([
