@@ -19,9 +19,12 @@ import { z } from 'zod';
 import { Organization, Person, schema } from '../../examples/http-api/app.js';
 import { type Backend, backends, type Opened } from '../postgres/backends.js';
 
-const list: Backend[] = await backends();
+const all: Backend[] = await backends();
+// The HA pool over one master reads the same catalogue as the server it wraps: the migration
+// runner's own tests cover it.
+const list = all.filter((b) => b.name !== 'HA pool (one master)');
 afterAll(async () => {
-  for (const b of list) await b.close();
+  for (const b of all) await b.close();
 });
 
 /** The example's Person with a phone (unique among live people) and a mentor. */
@@ -193,7 +196,11 @@ describe.each(list.map((b) => [b.name, b] as const))(
       expect(await introspectSchema(opened.db)).toEqual(await ensured(schema));
     });
 
-    it('writes destructive changes commented out, unless allowed', async () => {
+    // PGlite reads its catalogue slowly (wasm, several instances a test): the first migration
+    // and a delta run on it; the remaining cases read the same catalogue on the servers.
+    const servers = backend.name === 'PGlite' ? it.skip : it;
+
+    servers('writes destructive changes commented out, unless allowed', async () => {
       await apply((await generateSchemaMigration(schemaV2, opened.db)).text, 'v2');
       const safe = await generateSchemaMigration(schemaV3, opened.db);
       expect(safe.up).toBe(DROP_PHONE);
@@ -230,81 +237,90 @@ describe.each(list.map((b) => [b.name, b] as const))(
       expect(await introspectSchema(opened.db)).toEqual(await ensured(schemaV3));
     });
 
-    it('drops a model no longer registered when allowed, and its down part restores the tables', async () => {
-      await apply((await generateSchemaMigration(schemaV2, opened.db)).text, 'v2');
-      const onlyOrganizations = new SchemaRegistry([Organization]);
-      const m = await generateSchemaMigration(onlyOrganizations, opened.db, {
-        allowDestructive: true,
-      });
-      expect(m.up.split('\n\n').map((s) => s.split('\n')[1])).toEqual([
-        'ALTER TABLE "person" DROP CONSTRAINT "person_mentor_id_fkey";',
-        'ALTER TABLE "person" DROP CONSTRAINT "person_organization_id_fkey";',
-        'DROP TABLE "person";',
-        'DROP TABLE "person_audit";',
-      ]);
-      expect(m.warnings).toContain(
-        'destructive: the table person is not in the registry: dropping it deletes its rows',
-      );
-      await apply(m.text, 'drop_people');
-      expect(await introspectSchema(opened.db)).toEqual(await ensured(onlyOrganizations));
-      await new Migrator({ database: opened.db, directory: dir }).down();
-      expect(await introspectSchema(opened.db)).toEqual(await ensured(schemaV2));
-    });
+    servers(
+      'drops a model no longer registered when allowed, and its down part restores the tables',
+      async () => {
+        await apply((await generateSchemaMigration(schemaV2, opened.db)).text, 'v2');
+        const onlyOrganizations = new SchemaRegistry([Organization]);
+        const m = await generateSchemaMigration(onlyOrganizations, opened.db, {
+          allowDestructive: true,
+        });
+        expect(m.up.split('\n\n').map((s) => s.split('\n')[1])).toEqual([
+          'ALTER TABLE "person" DROP CONSTRAINT "person_mentor_id_fkey";',
+          'ALTER TABLE "person" DROP CONSTRAINT "person_organization_id_fkey";',
+          'DROP TABLE "person";',
+          'DROP TABLE "person_audit";',
+        ]);
+        expect(m.warnings).toContain(
+          'destructive: the table person is not in the registry: dropping it deletes its rows',
+        );
+        await apply(m.text, 'drop_people');
+        expect(await introspectSchema(opened.db)).toEqual(await ensured(onlyOrganizations));
+        await new Migrator({ database: opened.db, directory: dir }).down();
+        expect(await introspectSchema(opened.db)).toEqual(await ensured(schemaV2));
+      },
+    );
 
-    it('tells widening from narrowing type changes, and NOT NULL added from dropped', async () => {
-      await opened.db.execute(
-        'CREATE TABLE gadget (entity_id uuid PRIMARY KEY, code integer NOT NULL, weight numeric, label text NOT NULL, note text, old text)',
-      );
-      const Gadget = model('gadget', {
-        code: z.int(), // bigint: wider than integer
-        weight: z.int32(), // integer: narrower than numeric
-        label: z.string().optional(), // NOT NULL dropped
-        note: z.string(), // NOT NULL added
-      });
-      const m = await generateSchemaMigration(new SchemaRegistry([Gadget]), opened.db);
-      expect(m.up.split('\n\n')).toEqual([
-        'ALTER TABLE "gadget" ALTER COLUMN "code" TYPE bigint USING "code"::bigint;',
-        '-- WARNING: destructive: gadget.weight changes from numeric to integer: values may not fit\n-- ALTER TABLE "gadget" ALTER COLUMN "weight" TYPE integer USING "weight"::integer;',
-        '-- WARNING: destructive: gadget.weight becomes NOT NULL: fails while a row holds NULL there\n-- ALTER TABLE "gadget" ALTER COLUMN "weight" SET NOT NULL;',
-        'ALTER TABLE "gadget" ALTER COLUMN "label" DROP NOT NULL;',
-        '-- WARNING: destructive: gadget.note becomes NOT NULL: fails while a row holds NULL there\n-- ALTER TABLE "gadget" ALTER COLUMN "note" SET NOT NULL;',
-        '-- WARNING: destructive: gadget.old is not in the registry: dropping it deletes its values\n-- ALTER TABLE "gadget" DROP COLUMN "old";',
-      ]);
-      expect(m.down.split('\n\n')).toEqual([
-        '-- NOTE: the values of gadget.old are not restored\n-- ALTER TABLE "gadget" ADD COLUMN "old" text;',
-        '-- ALTER TABLE "gadget" ALTER COLUMN "note" DROP NOT NULL;',
-        'ALTER TABLE "gadget" ALTER COLUMN "label" SET NOT NULL;',
-        '-- ALTER TABLE "gadget" ALTER COLUMN "weight" DROP NOT NULL;',
-        '-- ALTER TABLE "gadget" ALTER COLUMN "weight" TYPE numeric USING "weight"::numeric;',
-        'ALTER TABLE "gadget" ALTER COLUMN "code" TYPE integer USING "code"::integer;',
-      ]);
-      expect(m.warnings).toHaveLength(4);
-      await apply(m.text, 'gadget');
-      const gadget = (await introspectSchema(opened.db)).tables[0];
-      expect(
-        gadget?.columns.map((c) => `${c.name} ${c.type}${c.notNull ? ' NOT NULL' : ''}`),
-      ).toEqual([
-        'entity_id uuid NOT NULL',
-        'code bigint NOT NULL',
-        'weight numeric',
-        'label text',
-        'note text',
-        'old text',
-      ]);
-    });
+    servers(
+      'tells widening from narrowing type changes, and NOT NULL added from dropped',
+      async () => {
+        await opened.db.execute(
+          'CREATE TABLE gadget (entity_id uuid PRIMARY KEY, code integer NOT NULL, weight numeric, label text NOT NULL, note text, old text)',
+        );
+        const Gadget = model('gadget', {
+          code: z.int(), // bigint: wider than integer
+          weight: z.int32(), // integer: narrower than numeric
+          label: z.string().optional(), // NOT NULL dropped
+          note: z.string(), // NOT NULL added
+        });
+        const m = await generateSchemaMigration(new SchemaRegistry([Gadget]), opened.db);
+        expect(m.up.split('\n\n')).toEqual([
+          'ALTER TABLE "gadget" ALTER COLUMN "code" TYPE bigint USING "code"::bigint;',
+          '-- WARNING: destructive: gadget.weight changes from numeric to integer: values may not fit\n-- ALTER TABLE "gadget" ALTER COLUMN "weight" TYPE integer USING "weight"::integer;',
+          '-- WARNING: destructive: gadget.weight becomes NOT NULL: fails while a row holds NULL there\n-- ALTER TABLE "gadget" ALTER COLUMN "weight" SET NOT NULL;',
+          'ALTER TABLE "gadget" ALTER COLUMN "label" DROP NOT NULL;',
+          '-- WARNING: destructive: gadget.note becomes NOT NULL: fails while a row holds NULL there\n-- ALTER TABLE "gadget" ALTER COLUMN "note" SET NOT NULL;',
+          '-- WARNING: destructive: gadget.old is not in the registry: dropping it deletes its values\n-- ALTER TABLE "gadget" DROP COLUMN "old";',
+        ]);
+        expect(m.down.split('\n\n')).toEqual([
+          '-- NOTE: the values of gadget.old are not restored\n-- ALTER TABLE "gadget" ADD COLUMN "old" text;',
+          '-- ALTER TABLE "gadget" ALTER COLUMN "note" DROP NOT NULL;',
+          'ALTER TABLE "gadget" ALTER COLUMN "label" SET NOT NULL;',
+          '-- ALTER TABLE "gadget" ALTER COLUMN "weight" DROP NOT NULL;',
+          '-- ALTER TABLE "gadget" ALTER COLUMN "weight" TYPE numeric USING "weight"::numeric;',
+          'ALTER TABLE "gadget" ALTER COLUMN "code" TYPE integer USING "code"::integer;',
+        ]);
+        expect(m.warnings).toHaveLength(4);
+        await apply(m.text, 'gadget');
+        const gadget = (await introspectSchema(opened.db)).tables[0];
+        expect(
+          gadget?.columns.map((c) => `${c.name} ${c.type}${c.notNull ? ' NOT NULL' : ''}`),
+        ).toEqual([
+          'entity_id uuid NOT NULL',
+          'code bigint NOT NULL',
+          'weight numeric',
+          'label text',
+          'note text',
+          'old text',
+        ]);
+      },
+    );
 
-    it('leaves out the migrations table; adds an index of a table the registry lists', async () => {
-      await opened.db.execute('CREATE TABLE libretto_migrations (id text PRIMARY KEY)');
-      await schema.ensureSchema(opened.db);
-      await opened.db.execute('DROP INDEX person_email_key');
-      const m = await generateSchemaMigration(schema, opened.db);
-      expect(m.up).toBe(
-        'CREATE UNIQUE INDEX "person_email_key" ON "person" ("email") WHERE "active";',
-      );
-      expect((await introspectSchema(opened.db)).tables.map((t) => t.name)).not.toContain(
-        'libretto_migrations',
-      );
-    });
+    servers(
+      'leaves out the migrations table; adds an index of a table the registry lists',
+      async () => {
+        await opened.db.execute('CREATE TABLE libretto_migrations (id text PRIMARY KEY)');
+        await schema.ensureSchema(opened.db);
+        await opened.db.execute('DROP INDEX person_email_key');
+        const m = await generateSchemaMigration(schema, opened.db);
+        expect(m.up).toBe(
+          'CREATE UNIQUE INDEX "person_email_key" ON "person" ("email") WHERE "active";',
+        );
+        expect((await introspectSchema(opened.db)).tables.map((t) => t.name)).not.toContain(
+          'libretto_migrations',
+        );
+      },
+    );
   },
   120_000, // several PGlite instances a test: slow to start on a busy machine
 );
