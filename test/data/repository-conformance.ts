@@ -84,7 +84,7 @@ export function sqlStoreBackend(backend: DataBackend): StoreBackend {
 
 // ——— the models every store stores ———
 
-const Person = model(
+export const Person = model(
   'person',
   {
     firstName: z.string().min(1),
@@ -95,9 +95,9 @@ const Person = model(
   },
   { versioned: true, timestamps: true },
 );
-type Person = model.Infer<typeof Person>;
+export type Person = model.Infer<typeof Person>;
 
-const Tag = model('tag', { label: z.string(), weight: z.number() });
+export const Tag = model('tag', { label: z.string(), weight: z.number() });
 
 const Membership = model(
   'membership',

@@ -7,22 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Opened } from '../postgres/backends.js';
 import { type DataBackend, dataBackends } from './data-backends.js';
-import { Level, Profile } from './repository-conformance.js';
-
-const Person = model(
-  'person',
-  {
-    firstName: z.string().min(1),
-    lastName: z.string().min(1),
-    email: z.email(),
-    age: z.int32().optional(),
-    nickname: z.string().nullable(),
-  },
-  { versioned: true, timestamps: true },
-);
-type Person = model.Infer<typeof Person>;
-
-const Tag = model('tag', { label: z.string(), weight: z.number() });
+import { Level, Person, Profile, Tag } from './repository-conformance.js';
 
 const Item = model(
   'op_item',
