@@ -107,7 +107,7 @@ const Membership = model(
 
 const Item = model('op_item', { name: z.string(), n: z.int32(), note: z.string().nullable() });
 
-const Note = model('plain_note', { text: z.string() }, { versioned: true, audit: false });
+export const Note = model('plain_note', { text: z.string() }, { versioned: true, audit: false });
 
 const Row = model('same_row', { group: z.string() });
 
@@ -145,7 +145,7 @@ export const Profile = model(
   },
 );
 
-const Entry = model(
+export const Entry = model(
   'entry',
   {
     title: z.string().transform((s) => s.trim()),

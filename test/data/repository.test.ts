@@ -7,31 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Opened } from '../postgres/backends.js';
 import { type DataBackend, dataBackends } from './data-backends.js';
-import { Level, Person, Profile, Tag } from './repository-conformance.js';
+import { Entry, Level, Note, Person, Profile, Tag } from './repository-conformance.js';
 
 const Item = model(
   'op_item',
   { name: z.string(), n: z.int32(), note: z.string().nullable() },
   { table: 'op_items' },
-);
-
-const Note = model('plain_note', { text: z.string() }, { versioned: true, audit: false });
-
-const Entry = model(
-  'entry',
-  {
-    title: z.string().transform((s) => s.trim()),
-    count: z.string().regex(/^\d+$/).transform(Number).pipe(z.int32()),
-    at: z.iso
-      .datetime()
-      .transform((s) => new Date(s))
-      .pipe(z.date()),
-    tags: z
-      .string()
-      .transform((s) => s.split(','))
-      .pipe(z.array(z.string())),
-  },
-  { versioned: true },
 );
 
 const schema = new SchemaRegistry([Person, Tag, Item, Note, Profile, Entry]);
