@@ -6,9 +6,11 @@
 //     and the whole path — C writers each committing a business row and its outbox message,
 //     the relay publishing as they commit — from the first commit to the last confirm.
 //  2. Commit-to-publish latency at a steady rate (1,000 msgs/s, after a second of warm-up that
-//     is not counted), the relay in this process and then in a process of its own (as a worker
-//     runs it): a transaction (row + outbox message) every 1 ms; a bare amqplib consumer notes each arrival; latency = arrival -
-//     commit resolved (so it includes the delivery to a consumer: an upper bound).
+//     is not counted): a transaction (row + outbox message) every 1 ms, the relay in this
+//     process and then in a process of its own (as a worker runs it); latency = a bare amqplib
+//     consumer's arrival - commit resolved (an upper bound). The reference in the same rounds:
+//     the row alone committed, then published with bare amqplib (the dual write the outbox
+//     replaces). ROUNDS rounds, the median, with how busy the machine's cores were.
 //  3. Consumer throughput: N messages waiting in a queue, drained by a bare amqplib consumer
 //     (ack per message) vs `broker.consume` and a `MessageConsumer` (no inbox, then with the
 //     inbox: a transaction per message), same prefetch; each handler does no work.
@@ -21,6 +23,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Socket } from 'node:net';
+import { cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -230,14 +233,40 @@ async function commitAndRelay(): Promise<number> {
 
 // ——— 2. commit-to-publish latency at a steady rate ———
 
-async function latency(relayed: <T>(work: () => Promise<T>) => Promise<T>): Promise<{
-  p50: number;
-  p99: number;
-  max: number;
-  sent: number;
-  loopP99: number;
-  loopMax: number;
-}> {
+/** Latencies at a steady rate, after the warm-up second, and what the machine did meanwhile. */
+interface Latency {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly sent: number;
+  readonly loopP99: number;
+  /** Share of the machine's CPU time (all cores) that was busy: contention the tail reflects. */
+  readonly busy: number;
+}
+
+/** The machine's busy and total CPU time so far (all cores, ms). */
+function machineTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times: t } of cpus()) {
+    busy += t.user + t.nice + t.sys + t.irq;
+    total += t.user + t.nice + t.sys + t.irq + t.idle;
+  }
+  return { busy, total };
+}
+
+/**
+ * A transaction (a business row, and with `outbox` its message) every 1/RATE s for
+ * SECONDS + 1 s; a bare amqplib consumer notes each arrival; latency = arrival − commit
+ * resolved (so it includes the delivery to a consumer: an upper bound of commit-to-publish).
+ * Without `outbox` the same transaction is followed by a bare amqplib confirmed publish — the
+ * dual write the outbox replaces, which loses the message if the process dies in between: the
+ * reference of what the broker, the consumer and this machine give at this rate.
+ */
+async function latency(
+  outbox: Outbox | undefined,
+  relayed: <T>(work: () => Promise<T>) => Promise<T>,
+): Promise<Latency> {
   const full = await freshQueue('latency');
   const queue = full.slice(PREFIX.length);
   const committed = new Map<number, number>();
@@ -250,12 +279,23 @@ async function latency(relayed: <T>(work: () => Promise<T>) => Promise<T>): Prom
     },
     { noAck: true },
   );
+  const direct = outbox === undefined ? await model.createConfirmChannel() : undefined;
+  const publish = (i: number) =>
+    new Promise<void>((resolve, reject) =>
+      direct?.sendToQueue(
+        full,
+        Buffer.from(JSON.stringify({ id: randomUUID(), data: payload(i) })),
+        { persistent: true },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
   return relayed(async () => {
     const total = RATE * (SECONDS + 1);
     const writes: Promise<void>[] = [];
     // How late this process's own event loop ran meanwhile: a latency can be no better.
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
+    const before = machineTimes();
     const t0 = performance.now();
     // A tick every 10 ms starts the transactions due by then: a steady rate, not a burst.
     let started = 0;
@@ -263,23 +303,26 @@ async function latency(relayed: <T>(work: () => Promise<T>) => Promise<T>): Prom
       const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * RATE));
       for (; started < due; started++) {
         const i = started;
+        const key = `l${i % KEYS}`;
+        const commit = db.transaction(async () => {
+          await db.execute('INSERT INTO business (key, n) VALUES ($1, $2)', [key, i]);
+          await outbox?.add(queue, payload(i), { key });
+        });
         writes.push(
-          db
-            .transaction(async () => {
-              await db.execute('INSERT INTO business (key, n) VALUES ($1, $2)', [
-                `l${i % KEYS}`,
-                i,
-              ]);
-              await outbox.add(queue, payload(i), { key: `l${i % KEYS}` });
-            })
-            .then(() => void committed.set(i, performance.now())),
+          commit.then(() => {
+            committed.set(i, performance.now());
+            return direct === undefined ? undefined : publish(i);
+          }),
         );
       }
       await new Promise((r) => setTimeout(r, 10));
     }
     await Promise.all(writes);
     await settle(() => (arrived.size >= total ? true : undefined), 10);
+    const after = machineTimes();
+    loop.disable();
     await consumer.close();
+    await direct?.close();
     // The first second warms up (JIT, pools, the broker's queue) and is not counted: a steady
     // rate is what is measured.
     const lat = [...committed]
@@ -287,17 +330,19 @@ async function latency(relayed: <T>(work: () => Promise<T>) => Promise<T>): Prom
       .map(([i, t]) => (arrived.get(i) as number) - t)
       .sort((a, b) => a - b);
     const at = (q: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * q))] as number;
-    loop.disable();
     return {
       p50: at(0.5),
       p99: at(0.99),
       max: lat.at(-1) as number,
       sent: lat.length,
       loopP99: loop.percentile(99) / 1e6,
-      loopMax: loop.max / 1e6,
+      busy: (after.busy - before.busy) / (after.total - before.total),
     };
   });
 }
+
+/** Runs `work` as it is: the reference needs no relay. */
+const asIs = <T>(work: () => Promise<T>): Promise<T> => work();
 
 // ——— 3. consumers ———
 
@@ -451,19 +496,33 @@ try {
     line('commits + relay + confirmed publish', pipeline, alone, 'of the commits alone');
   }
   if (ONLY === undefined || ONLY === 'latency') {
-    for (const [where, relayed] of [
-      ['the relay in this process', withRelay],
-      ['the relay in a process of its own', withRelayProcess],
-    ] as const) {
-      const l = await latency(relayed);
+    const placements = [
+      ['publish right after the commit (bare amqplib, no outbox)', undefined, asIs],
+      ['outbox, the relay in this process', outbox, withRelay],
+      ['outbox, the relay in a process of its own', outbox, withRelayProcess],
+    ] as const;
+    const results = placements.map(() => [] as Latency[]);
+    // Each round starts with the next placement: none is always the first (the coldest).
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let j = 0; j < placements.length; j++) {
+        const k = (j + round) % placements.length;
+        const [, writer, relayed] = placements[k] as (typeof placements)[number];
+        results[k]?.push(await latency(writer, relayed));
+      }
+    }
+    console.log(
+      `\ncommit → consumer arrival at ${RATE} msgs/s for ${SECONDS} s after a warm-up second, ${ROUNDS} rounds (the median; every round's p99)`,
+    );
+    for (const [k, [name]] of placements.entries()) {
+      const r = results[k] as Latency[];
+      const mid = (f: (l: Latency) => number) =>
+        r.map(f).sort((a, b) => a - b)[Math.floor(r.length / 2)] as number;
+      console.log(`  ${name}`);
       console.log(
-        `\ncommit → consumer arrival at ${RATE} msgs/s for ${SECONDS} s (${l.sent} messages), ${where}`,
+        `    p50 ${mid((l) => l.p50).toFixed(1)} ms   p99 ${mid((l) => l.p99).toFixed(1)} ms (${r.map((l) => l.p99.toFixed(1)).join(' / ')})   max ${mid((l) => l.max).toFixed(1)} ms`,
       );
       console.log(
-        `  p50 ${l.p50.toFixed(1)} ms   p99 ${l.p99.toFixed(1)} ms   max ${l.max.toFixed(1)} ms`,
-      );
-      console.log(
-        `  this process's event loop delay meanwhile: p99 ${l.loopP99.toFixed(1)} ms, max ${l.loopMax.toFixed(1)} ms`,
+        `    machine busy ${Math.round(mid((l) => l.busy) * 100)}% of ${cpus().length} cores, this process's event-loop delay p99 ${mid((l) => l.loopP99).toFixed(1)} ms`,
       );
     }
   }
