@@ -10,6 +10,7 @@ import {
 } from 'libretto/messaging';
 import { Database, PglitePool, transactional } from 'libretto/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyPglite } from '../postgres/empty-pglite.js';
 import { Received, startRelay } from './outbox-helpers.js';
 import {
   RabbitMqBroker as Broker,
@@ -24,7 +25,7 @@ let db: Database;
 let outbox: Outbox;
 
 beforeAll(async () => {
-  db = new Database(await PglitePool.create());
+  db = new Database(await PglitePool.create({ loadDataDir: await emptyPglite() }));
   await Outbox.ensureTable(db);
   await Outbox.ensureTable(db); // idempotent
   outbox = new Outbox(db);

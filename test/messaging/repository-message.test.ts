@@ -20,6 +20,7 @@ import {
 import { Database, PglitePool, transactional } from 'libretto/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { emptyPglite } from '../postgres/empty-pglite.js';
 import { Received } from './outbox-helpers.js';
 import {
   RabbitMqBroker as Broker_,
@@ -39,7 +40,7 @@ let db: Database;
 let outbox: Outbox;
 
 beforeAll(async () => {
-  db = new Database(await PglitePool.create());
+  db = new Database(await PglitePool.create({ loadDataDir: await emptyPglite() }));
   await Outbox.ensureTable(db);
   await new SchemaRegistry([Parcel, Letter]).ensureSchema(db);
   outbox = new Outbox(db);

@@ -5,7 +5,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
-import { PGlite } from '@electric-sql/pglite';
 import {
   type ConnectionPool,
   Database,
@@ -18,6 +17,7 @@ import { HaPool } from 'libretto/postgres/ha';
 import { startPostgres, type TestPostgres } from 'libretto/testing';
 import pg from 'pg';
 import { mysqlAvailable, openMysql } from '../mysql/server.js';
+import { emptyPglite } from './empty-pglite.js';
 
 export interface Backend {
   readonly name: string;
@@ -171,19 +171,4 @@ export async function backends(options: { mysql?: boolean } = {}): Promise<Backe
     });
   }
   return list;
-}
-
-let emptyDump: Promise<Blob> | undefined;
-
-/** An empty PGlite database, made once per worker: loading it is faster than creating one. */
-function emptyPglite(): Promise<Blob> {
-  emptyDump ??= (async () => {
-    const made = await PGlite.create();
-    try {
-      return await made.dumpDataDir('none');
-    } finally {
-      await made.close();
-    }
-  })();
-  return emptyDump;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DependencyUnavailableError } from 'libretto';
 import { Database, PglitePool } from 'libretto/postgres';
 import { describe, expect, it } from 'vitest';
+import { emptyPglite } from './empty-pglite.js';
 
 describe('PGlite backend', () => {
   it('keeps data in a directory across restarts', async () => {
@@ -24,7 +25,7 @@ describe('PGlite backend', () => {
 
   it('starts from a dump of another PGlite: its tables and rows, each copy on its own', async () => {
     const { PGlite } = await import('@electric-sql/pglite');
-    const template = await PGlite.create();
+    const template = await PGlite.create({ loadDataDir: await emptyPglite() });
     await template.exec("CREATE TABLE seeded (v text); INSERT INTO seeded VALUES ('seed')");
     const dump = await template.dumpDataDir('none');
     await template.close();
@@ -44,7 +45,10 @@ describe('PGlite backend', () => {
   });
 
   it('hands its single connection to one caller at a time; a waiter times out with a typed error', async () => {
-    const driver = await PglitePool.create({ acquireTimeoutMs: 100 });
+    const driver = await PglitePool.create({
+      acquireTimeoutMs: 100,
+      loadDataDir: await emptyPglite(),
+    });
     const db = new Database(driver);
     let release!: () => void;
     const held = db.transaction(

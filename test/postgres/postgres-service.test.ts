@@ -2,6 +2,7 @@ import { ConfigError, DsnError, StartupError, UsageError } from 'libretto';
 import { PglitePool, PostgresService, RequestTransaction, transactional } from 'libretto/postgres';
 import { startPostgres, type TestPostgres } from 'libretto/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyPglite } from './empty-pglite.js';
 import { startService } from './service-harness.js';
 
 let server: TestPostgres;
@@ -53,7 +54,9 @@ describe('PostgresService', () => {
   });
 
   it('takes a driver of your own (how the HA pool manager plugs in)', async () => {
-    const { app, db } = await run({ pool: () => PglitePool.create() });
+    const { app, db } = await run({
+      pool: async () => PglitePool.create({ loadDataDir: await emptyPglite() }),
+    });
     expect(db.pool.kind).toBe('pglite');
     expect(await db.fetchVal('SELECT 6 * 7')).toBe(42);
     await app.stop();

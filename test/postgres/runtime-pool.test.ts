@@ -11,6 +11,7 @@ import { startPostgres, type TestPostgres } from 'libretto/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capturedLogger } from '../core/log-capture.js';
+import { emptyPglite } from './empty-pglite.js';
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -38,7 +39,10 @@ describe('the pool wrapper every backend shares', () => {
   });
 
   it('closing PGlite fails the callers waiting for its one connection at once', async () => {
-    const pool = await PglitePool.create({ acquireTimeoutMs: 10_000 });
+    const pool = await PglitePool.create({
+      acquireTimeoutMs: 10_000,
+      loadDataDir: await emptyPglite(),
+    });
     const held = await pool.acquire();
     const waiting = pool.acquire().catch((e: unknown) => e);
     const started = performance.now();
@@ -51,7 +55,7 @@ describe('the pool wrapper every backend shares', () => {
   it('a connection released twice, or used after its release, is a UsageError', async () => {
     for (const pool of [
       await PgPool.create({ connectionString: server.dsn, maxSize: 1 }),
-      await PglitePool.create(),
+      await PglitePool.create({ loadDataDir: await emptyPglite() }),
     ]) {
       const connection = await pool.acquire();
       expect((await connection.query('SELECT 1 AS one', [])).rows).toEqual([{ one: 1 }]);
@@ -87,7 +91,7 @@ describe('the pool wrapper every backend shares', () => {
 
   it('initialises once, and again after a failed init', async () => {
     let inits = 0;
-    const inner = await PglitePool.create();
+    const inner = await PglitePool.create({ loadDataDir: await emptyPglite() });
     class Flaky extends RuntimePool {
       constructor() {
         super({

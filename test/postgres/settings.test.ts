@@ -11,6 +11,7 @@ import {
 import { HaPool, haBackend } from 'libretto/postgres/ha';
 import { startPostgres, TcpProxy, type TestPostgres } from 'libretto/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyPglite } from './empty-pglite.js';
 import { type ServiceConfig, startService } from './service-harness.js';
 
 let server: TestPostgres;
@@ -136,7 +137,7 @@ describe('one default and one value per setting, whatever the entry point', () =
 
   it('PGlite: the same acquire timeout through the service and directly', async () => {
     const viaService = await service({ backend: 'pglite' });
-    const direct = await PglitePool.create();
+    const direct = await PglitePool.create({ loadDataDir: await emptyPglite() });
     try {
       expect(effective(viaService.pool)).toEqual(effective(direct));
       expect(effective(direct)).toEqual({
