@@ -2,13 +2,14 @@ import type { Logger } from '../core/logger.js';
 import { invalidOption } from '../errors/invalid-option.js';
 import type { Broker, ConsumeOptions, Consumer, MessageHandler, SendOptions } from './broker.js';
 import { ConfirmPublisher, type QueueSpec } from './confirm-publisher.js';
+import { startConsumer } from './consumer-start.js';
 import { createEnvelope, encodeEnvelope, type MessageEnvelope } from './message-envelope.js';
 import { encodePlain } from './plain-message.js';
 import { checkQueueName } from './queue-name.js';
 import { RabbitMqConnection } from './rabbitmq-connection.js';
 import { RabbitMqConsumer, retryQueue } from './rabbitmq-consumer.js';
 import { describeBroker, type RabbitMqSettings } from './rabbitmq-settings.js';
-import { retryPolicy } from './retry-policy.js';
+import { consumeArguments } from './retry-policy.js';
 import { consumePlainMessages, sendPlainMessage } from './short-form.js';
 
 const SEND_KEYS = new Set(['id', 'key', 'type', 'headers', 'createdAt', 'delay', 'format']);
@@ -169,11 +170,12 @@ export class RabbitMqBroker implements Broker {
     handler: MessageHandler<T>,
     options: ConsumeOptions<T> = {},
   ): Promise<Consumer> {
-    checkQueueName('consume', queue);
-    if (typeof handler !== 'function')
-      invalidOption(`consume(${queue})`, 'handler', 'must be a function');
-    const policy = retryPolicy(queue, options as ConsumeOptions<unknown>, this.#settings.prefetch);
-    checkQueueName('consume', policy.deadLetter);
+    const policy = consumeArguments(
+      queue,
+      handler,
+      options as ConsumeOptions<unknown>,
+      this.#settings.prefetch,
+    );
     if (this.#closing !== undefined)
       throw this.#connection.unavailable('the broker is closed', queue);
     const consumer = new RabbitMqConsumer(
@@ -191,14 +193,9 @@ export class RabbitMqBroker implements Broker {
       policy,
       options.schema,
     );
-    this.#consumers.add(consumer);
-    try {
-      await consumer.start(this.#settings.sendTimeout * 1000);
-    } catch (error) {
-      await consumer.stop();
-      throw error;
-    }
-    return consumer;
+    return startConsumer(this.#consumers, consumer, () =>
+      consumer.start(this.#settings.sendTimeout * 1000),
+    );
   }
 
   sendMessage(queue: string, data: unknown): Promise<void> {

@@ -1,6 +1,7 @@
 import { invalidOption, rejectUnknownKeys } from '../errors/invalid-option.js';
 import type { ConsumeOptions } from './broker.js';
 import type { MessageFormat } from './plain-message.js';
+import { checkQueueName } from './queue-name.js';
 
 /** What happens to a message whose handler fails, resolved from `ConsumeOptions`. */
 export interface RetryPolicy {
@@ -81,4 +82,23 @@ export function retryPolicy(
     invalidOption(where, 'format', "must be 'envelope' or 'json'");
   }
   return { retries, delays, deadLetter, prefetch, format };
+}
+
+/**
+ * What every broker's `consume` checks before it touches the broker: the queue's name, the
+ * handler, the options (resolved into the policy) and the dead-letter queue's name. Bad input
+ * is a `UsageError` `INVALID_OPTION` naming it.
+ */
+export function consumeArguments(
+  queue: string,
+  handler: unknown,
+  options: ConsumeOptions<unknown>,
+  defaultPrefetch: number,
+): RetryPolicy {
+  checkQueueName('consume', queue);
+  if (typeof handler !== 'function')
+    invalidOption(`consume(${queue})`, 'handler', 'must be a function');
+  const policy = retryPolicy(queue, options, defaultPrefetch);
+  checkQueueName('consume', policy.deadLetter);
+  return policy;
 }

@@ -2,10 +2,11 @@ import type { Logger } from '../core/logger.js';
 import { DependencyUnavailableError } from '../errors/application-errors.js';
 import { invalidOption } from '../errors/invalid-option.js';
 import type { Broker, ConsumeOptions, Consumer, MessageHandler, SendOptions } from './broker.js';
+import { startConsumer } from './consumer-start.js';
 import { createEnvelope, encodeEnvelope, type MessageEnvelope } from './message-envelope.js';
 import { encodePlain } from './plain-message.js';
 import { checkQueueName } from './queue-name.js';
-import { retryPolicy } from './retry-policy.js';
+import { consumeArguments } from './retry-policy.js';
 import { consumePlainMessages, sendPlainMessage } from './short-form.js';
 import { envelopeAttributes, MAX_SQS_ATTRIBUTES } from './sqs-attributes.js';
 import { isMissingQueue, SqsClient } from './sqs-client.js';
@@ -169,11 +170,12 @@ export class SqsBroker implements Broker {
     handler: MessageHandler<T>,
     options: ConsumeOptions<T> = {},
   ): Promise<Consumer> {
-    checkQueueName('consume', queue);
-    if (typeof handler !== 'function')
-      invalidOption(`consume(${queue})`, 'handler', 'must be a function');
-    const policy = retryPolicy(queue, options as ConsumeOptions<unknown>, this.#settings.prefetch);
-    checkQueueName('consume', policy.deadLetter);
+    const policy = consumeArguments(
+      queue,
+      handler,
+      options as ConsumeOptions<unknown>,
+      this.#settings.prefetch,
+    );
     // Both names must fit SQS's rules before anything is created.
     this.queueName(queue);
     this.queueName(policy.deadLetter);
@@ -193,14 +195,7 @@ export class SqsBroker implements Broker {
       policy,
       options.schema,
     );
-    this.#consumers.add(consumer);
-    try {
-      await consumer.start();
-    } catch (error) {
-      await consumer.stop();
-      throw error;
-    }
-    return consumer;
+    return startConsumer(this.#consumers, consumer, () => consumer.start());
   }
 
   sendMessage(queue: string, data: unknown): Promise<void> {
