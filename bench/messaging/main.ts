@@ -238,7 +238,6 @@ interface Latency {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
-  readonly sent: number;
   readonly loopP99: number;
   /** Share of the machine's CPU time (all cores) that was busy: contention the tail reflects. */
   readonly busy: number;
@@ -280,15 +279,17 @@ async function latency(
     { noAck: true },
   );
   const direct = outbox === undefined ? await model.createConfirmChannel() : undefined;
-  const publish = (i: number) =>
-    new Promise<void>((resolve, reject) =>
-      direct?.sendToQueue(
-        full,
-        Buffer.from(JSON.stringify({ id: randomUUID(), data: payload(i) })),
-        { persistent: true },
-        (err) => (err ? reject(err) : resolve()),
-      ),
-    );
+  const publish =
+    direct &&
+    ((i: number) =>
+      new Promise<void>((resolve, reject) =>
+        direct.sendToQueue(
+          full,
+          Buffer.from(JSON.stringify({ id: randomUUID(), data: payload(i) })),
+          { persistent: true },
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      ));
   return relayed(async () => {
     const total = RATE * (SECONDS + 1);
     const writes: Promise<void>[] = [];
@@ -311,7 +312,7 @@ async function latency(
         writes.push(
           commit.then(() => {
             committed.set(i, performance.now());
-            return direct === undefined ? undefined : publish(i);
+            return publish?.(i);
           }),
         );
       }
@@ -334,7 +335,6 @@ async function latency(
       p50: at(0.5),
       p99: at(0.99),
       max: lat.at(-1) as number,
-      sent: lat.length,
       loopP99: loop.percentile(99) / 1e6,
       busy: (after.busy - before.busy) / (after.total - before.total),
     };
@@ -460,16 +460,30 @@ async function measured(contender: () => Promise<number>): Promise<Measure> {
   return { rate, cpu: (used.user + used.system) / N };
 }
 
-/** Each contender `ROUNDS` times, each round starting with the next one; the median of each. */
-async function rounds(contenders: (() => Promise<number>)[]): Promise<Measure[]> {
-  const results = contenders.map(() => [] as Measure[]);
+/**
+ * Each contender `ROUNDS` times, each round starting with the next one (none is always the
+ * first, the coldest); every result of each, in contender order.
+ */
+async function rotated<T>(contenders: (() => Promise<T>)[]): Promise<T[][]> {
+  const results = contenders.map(() => [] as T[]);
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < contenders.length; k++) {
       const i = (k + round) % contenders.length;
-      results[i]?.push(await measured(contenders[i] as () => Promise<number>));
+      results[i]?.push(await (contenders[i] as () => Promise<T>)());
     }
   }
-  return results.map((r) => r.sort((a, b) => a.rate - b.rate)[Math.floor(r.length / 2)] as Measure);
+  return results;
+}
+
+/** The median of `values` by `by`. */
+function median<T>(values: T[], by: (value: T) => number): T {
+  return [...values].sort((a, b) => by(a) - by(b))[Math.floor(values.length / 2)] as T;
+}
+
+/** Each contender's rate over `ROUNDS` rotated rounds: the median, with its CPU. */
+async function rounds(contenders: (() => Promise<number>)[]): Promise<Measure[]> {
+  const results = await rotated(contenders.map((c) => () => measured(c)));
+  return results.map((r) => median(r, (m) => m.rate));
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(8);
@@ -501,22 +515,19 @@ try {
       ['outbox, the relay in this process', outbox, withRelay],
       ['outbox, the relay in a process of its own', outbox, withRelayProcess],
     ] as const;
-    const results = placements.map(() => [] as Latency[]);
-    // Each round starts with the next placement: none is always the first (the coldest).
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let j = 0; j < placements.length; j++) {
-        const k = (j + round) % placements.length;
-        const [, writer, relayed] = placements[k] as (typeof placements)[number];
-        results[k]?.push(await latency(writer, relayed));
-      }
-    }
+    const results = await rotated(
+      placements.map(
+        ([, writer, relayed]) =>
+          () =>
+            latency(writer, relayed),
+      ),
+    );
     console.log(
       `\ncommit → consumer arrival at ${RATE} msgs/s for ${SECONDS} s after a warm-up second, ${ROUNDS} rounds (the median; every round's p99)`,
     );
     for (const [k, [name]] of placements.entries()) {
       const r = results[k] as Latency[];
-      const mid = (f: (l: Latency) => number) =>
-        r.map(f).sort((a, b) => a - b)[Math.floor(r.length / 2)] as number;
+      const mid = (f: (l: Latency) => number) => f(median(r, f));
       console.log(`  ${name}`);
       console.log(
         `    p50 ${mid((l) => l.p50).toFixed(1)} ms   p99 ${mid((l) => l.p99).toFixed(1)} ms (${r.map((l) => l.p99.toFixed(1)).join(' / ')})   max ${mid((l) => l.max).toFixed(1)} ms`,
